@@ -1,0 +1,40 @@
+// Named defaults for the scheduling core, with units and the reason for each value.
+// Config parsing (src/worker/config.ts) and the policy lab start from these; nothing else hard-codes them.
+
+/** Workload used when the header is missing or unusable: one shared bucket, visible in the admin API. */
+export const DEFAULT_WORKLOAD_ID = 'default';
+/** Middle of 1..5, so an unlabelled request is neither favoured nor punished. */
+export const DEFAULT_CRITICALITY = 3;
+export const MIN_CRITICALITY = 1;
+export const MAX_CRITICALITY = 5;
+/** Larger headers are treated as malformed: the context is two small fields. */
+export const MAX_WORKLOAD_HEADER_BYTES = 4096;
+/** Workload IDs name Durable Objects and appear in logs and metrics labels; keep them short. */
+export const MAX_WORKLOAD_ID_CHARS = 128;
+
+/** A request waiting longer than this is evicted (HTTP 503): clients have usually given up by then. */
+export const DEFAULT_QUEUE_TTL_MS = 60_000;
+/** Per-workload queue bound: one tenant's backlog cannot grow without limit (HTTP 429 beyond it). */
+export const DEFAULT_MAX_QUEUE_PER_WORKLOAD = 1000;
+/** Request-rate window, as in the reference design, but truly sliding. */
+export const DEFAULT_RATE_WINDOW_MS = 60_000;
+/** Rate buckets: 1 s is fine enough for a 60 s window and keeps the ring at 61 slots. */
+export const DEFAULT_RATE_BUCKET_MS = 1_000;
+/** EMA weight of the newest queue-wait sample, as in the reference design. */
+export const WAIT_EMA_ALPHA = 0.2;
+/** An idle workload (nothing active, no request for this long) may be deleted. */
+export const WORKLOAD_IDLE_EVICT_MS = 5 * 60_000;
+/**
+ * A lease not released within this time is presumed lost (worker crash) and its slot is freed.
+ * Must exceed the longest legitimate generation; 10 min covers long streamed completions.
+ */
+export const DEFAULT_LEASE_TTL_MS = 10 * 60_000;
+
+/** workload-aware: a head that has waited this long outranks every head that has not. */
+export const DEFAULT_AGING_HORIZON_MS = 30_000;
+/** workload-aware: one criticality level is worth this much waiting (5 s, so 1→5 is 20 s < horizon). */
+export const DEFAULT_CRITICALITY_STEP_MS = 5_000;
+/** workload-aware: the largest penalty a heavy workload pays, in milliseconds of waiting. */
+export const DEFAULT_RATE_PENALTY_MS = 2_000;
+/** workload-aware: request rate at which the penalty saturates. */
+export const DEFAULT_RATE_CAP_PER_SEC = 50;

@@ -1,0 +1,183 @@
+// The coordinator's core: a ready set of workload heads, the backend slots, and leases. `next(now)`
+// returns the best head by policy and a backend while a slot is free. Decisions cost O(log n) in the
+// number of ready workloads: heads sit in heaps under time-invariant keys (Policy.rankKey), and the
+// overdue tier is read off an arrival-ordered heap. Leases expire, so a lost release cannot leak a slot.
+
+import { BackendPool, type BackendSpec, type BackendStatus } from './backend-pool.ts';
+import { DEFAULT_LEASE_TTL_MS } from './defaults.ts';
+import { IndexedHeap } from './indexed-heap.ts';
+import { isOverdue, type HeadView, type Policy, type WorkloadSignals } from './policy/types.ts';
+
+export interface Lease {
+  readonly leaseId: string;
+  readonly workloadId: string;
+  /** The request the slot went to. The workload may re-assign it to its current head (see assign). */
+  readonly requestId: string;
+  readonly backend: string;
+  readonly grantedAt: number;
+  readonly expiresAt: number;
+}
+
+export interface Grant extends Lease {
+  readonly score: number;
+}
+
+export interface ReadyHead {
+  readonly workloadId: string;
+  readonly head: HeadView;
+  readonly signals: WorkloadSignals;
+  readonly rankKey: number;
+}
+
+export interface DispatcherOptions {
+  readonly backends: readonly BackendSpec[];
+  readonly policy: Policy;
+  readonly leaseTtlMs?: number;
+  /** Lease IDs must be unique across restarts in a real host; the default counter suits tests. */
+  readonly newLeaseId?: () => string;
+}
+
+const byWorkload = (a: ReadyHead, b: ReadyHead): number =>
+  a.workloadId < b.workloadId ? -1 : a.workloadId > b.workloadId ? 1 : 0;
+const byArrival = (a: ReadyHead, b: ReadyHead): number =>
+  a.head.enqueuedAt - b.head.enqueuedAt || byWorkload(a, b);
+const byRank = (a: ReadyHead, b: ReadyHead): number => b.rankKey - a.rankKey || byArrival(a, b);
+const workloadKey = (h: ReadyHead): string => h.workloadId;
+
+export class Dispatcher {
+  readonly policy: Policy;
+  readonly #pool: BackendPool;
+  readonly #ranked = new IndexedHeap<ReadyHead>(workloadKey, byRank);
+  readonly #byArrival = new IndexedHeap<ReadyHead>(workloadKey, byArrival);
+  readonly #leases = new IndexedHeap<Lease>(
+    (l) => l.leaseId,
+    (a, b) => a.expiresAt - b.expiresAt || (a.leaseId < b.leaseId ? -1 : 1),
+  );
+  readonly #leaseTtlMs: number;
+  readonly #newLeaseId: () => string;
+
+  constructor(opts: DispatcherOptions) {
+    this.policy = opts.policy;
+    this.#pool = new BackendPool(opts.backends);
+    this.#leaseTtlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    if (!(this.#leaseTtlMs > 0)) throw new TypeError(`leaseTtlMs must be > 0, got ${this.#leaseTtlMs}`);
+    let counter = 0;
+    this.#newLeaseId = opts.newLeaseId ?? (() => `lease-${++counter}`);
+  }
+
+  get readyCount(): number {
+    return this.#ranked.size;
+  }
+
+  get leaseCount(): number {
+    return this.#leases.size;
+  }
+
+  get backendCount(): number {
+    return this.#pool.size;
+  }
+
+  /** Sets (or, with a null head, clears) a workload's head. Replaces whatever was there. */
+  offer(workloadId: string, head: HeadView | null, signals: WorkloadSignals): void {
+    this.withdraw(workloadId);
+    if (head === null) return;
+    const ready: ReadyHead = { workloadId, head, signals, rankKey: this.policy.rankKey(head, signals) };
+    this.#ranked.push(ready);
+    if (this.policy.agingHorizonMs !== null) this.#byArrival.push(ready);
+  }
+
+  withdraw(workloadId: string): void {
+    this.#ranked.remove(workloadId);
+    this.#byArrival.remove(workloadId);
+  }
+
+  peekReady(workloadId: string): ReadyHead | undefined {
+    return this.#ranked.get(workloadId);
+  }
+
+  readyHeads(): IterableIterator<ReadyHead> {
+    return this.#ranked.values();
+  }
+
+  /** The current score of a workload's head, or null if it has none here. */
+  scoreOf(workloadId: string, now: number): number | null {
+    const ready = this.#ranked.get(workloadId);
+    return ready ? this.policy.score(ready.head, ready.signals, now) : null;
+  }
+
+  /**
+   * Takes the best head and a free slot, or returns null when either is missing. The head leaves the
+   * ready set and the slot is reserved before this returns, so a host that awaits afterwards cannot
+   * hand the same slot out twice.
+   */
+  next(now: number): Grant | null {
+    if (this.#ranked.size === 0) return null;
+    const backend = this.#pool.pick();
+    if (backend === null) return null;
+    const oldest = this.#byArrival.peek();
+    const best = oldest && isOverdue(this.policy, oldest.head, now) ? oldest : this.#ranked.peek();
+    if (!best) return null;
+    this.withdraw(best.workloadId);
+    this.#pool.acquire(backend);
+    const lease: Lease = {
+      leaseId: this.#newLeaseId(),
+      workloadId: best.workloadId,
+      requestId: best.head.requestId,
+      backend,
+      grantedAt: now,
+      expiresAt: now + this.#leaseTtlMs,
+    };
+    this.#leases.push(lease);
+    return { ...lease, score: this.policy.score(best.head, best.signals, now) };
+  }
+
+  /** Records which request a granted slot finally went to. */
+  assign(leaseId: string, requestId: string): void {
+    const lease = this.#leases.remove(leaseId);
+    if (lease) this.#leases.push({ ...lease, requestId });
+  }
+
+  /** Idempotent: the second release of a lease (or of an expired one) returns null and frees nothing. */
+  release(leaseId: string): Lease | null {
+    const lease = this.#leases.remove(leaseId);
+    if (!lease) return null;
+    this.#pool.release(lease.backend);
+    return lease;
+  }
+
+  /** Frees the slots of leases that were never released by their expiry time. */
+  expireLeases(now: number): Lease[] {
+    const expired: Lease[] = [];
+    for (let l = this.#leases.peek(); l && l.expiresAt <= now; l = this.#leases.peek()) {
+      this.release(l.leaseId);
+      expired.push(l);
+    }
+    return expired;
+  }
+
+  /** When the host should next call expireLeases (its alarm), or null. */
+  nextDeadline(): number | null {
+    return this.#leases.peek()?.expiresAt ?? null;
+  }
+
+  leases(): Lease[] {
+    return [...this.#leases.values()];
+  }
+
+  /** Re-installs leases persisted by a previous instance of the host, holding their slots. */
+  restoreLeases(leases: readonly Lease[]): void {
+    for (const lease of leases) {
+      if (this.#leases.has(lease.leaseId)) continue;
+      this.#leases.push(lease);
+      this.#pool.restore(lease.backend);
+    }
+  }
+
+  backends(): BackendStatus[] {
+    return this.#pool.status();
+  }
+
+  freeSlots(): number {
+    return this.#pool.freeSlots();
+  }
+}

@@ -1,0 +1,18 @@
+// Public surface of the pure scheduling core. Imports nothing from Workers, Hono or src/worker.
+
+export * from './defaults.ts';
+export * from './errors.ts';
+export * from './outcome.ts';
+export * from './workload-context.ts';
+export * from './rate-window.ts';
+export * from './indexed-heap.ts';
+export * from './registry-entry.ts';
+export * from './workload-queue.ts';
+export * from './workload-state.ts';
+export * from './backend-pool.ts';
+export * from './dispatcher.ts';
+export * from './local-scheduler.ts';
+export * from './policy/index.ts';
+export { createFcfsPolicy } from './policy/fcfs.ts';
+export { createSeedPolicy } from './policy/seed.ts';
+export { createWorkloadAwarePolicy, validateWorkloadAwareParams } from './policy/workload-aware.ts';

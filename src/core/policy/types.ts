@@ -1,0 +1,46 @@
+// The policy contract. A policy is a pure function of a workload's head request, that workload's signals
+// and `now`. Scores are compared at decision time; the dispatcher never stores a time-dependent score.
+
+export type PolicyName = 'fcfs' | 'seed' | 'workload-aware';
+export const POLICY_NAMES: readonly PolicyName[] = ['fcfs', 'seed', 'workload-aware'];
+
+/** The request a workload would send next. */
+export interface HeadView {
+  readonly requestId: string;
+  readonly criticality: number;
+  /** When the request entered the queue (ms). */
+  readonly enqueuedAt: number;
+}
+
+/** A workload's numbers as of its last update to the dispatcher. */
+export interface WorkloadSignals {
+  readonly requestRatePerSec: number;
+  /** EMA of queue wait; null until the workload's first dispatch. */
+  readonly averageWaitMs: number | null;
+  /** When the workload was last given a slot; null if never. */
+  readonly lastDispatchedAt: number | null;
+}
+
+export interface Policy {
+  readonly name: PolicyName;
+  /** How a workload orders its own queue: strictly by arrival, or by criticality then arrival. */
+  readonly queueOrder: 'fifo' | 'criticality';
+  /**
+   * When non-null: a head that has waited at least this long is "overdue". Overdue heads outrank every
+   * head that is not, and among themselves go oldest first. Queues honour it too, so a request buried
+   * behind higher-criticality requests of its own workload still surfaces.
+   */
+  readonly agingHorizonMs: number | null;
+  /** Higher goes first. Ties go to the earlier `enqueuedAt`. */
+  score(head: HeadView, signals: WorkloadSignals, now: number): number;
+  /**
+   * A time-invariant key with the same order as `score` among heads that are not overdue:
+   * for such heads a, b at any `now`, score(a) > score(b) ⇔ rankKey(a) > rankKey(b).
+   * This is what lets the dispatcher keep heads in a heap without stale keys.
+   */
+  rankKey(head: HeadView, signals: WorkloadSignals): number;
+}
+
+export function isOverdue(policy: Policy, head: HeadView, now: number): boolean {
+  return policy.agingHorizonMs !== null && now - head.enqueuedAt >= policy.agingHorizonMs;
+}

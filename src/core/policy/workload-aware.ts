@@ -1,0 +1,77 @@
+// Sluice's default policy. Score, in milliseconds of "waiting equivalent":
+//
+//   not overdue (w < H):  score = g + S·(c − 1) − P·min(r / R, 1)
+//   overdue     (w ≥ H):  score = w + 4·S
+//
+//   w  the head request's own wait: now − enqueuedAt
+//   g  the workload's service gap: now − max(enqueuedAt, lastDispatchedAt)  (g ≤ w)
+//   c  the head's criticality (1..5); S = criticalityStepMs
+//   r  the workload's recent request rate; P = ratePenaltyMs, R = rateCapPerSec
+//   H  agingHorizonMs
+//
+// Guarantee: since g < H and P ≥ 0, every non-overdue score is < H + 4·S ≤ every overdue score. So a
+// request that has waited H outranks every request that has not, whatever its criticality, and overdue
+// requests go strictly oldest first. Queues apply the same horizon inside a workload. The result: a
+// request's wait is at most H plus the time to serve the overdue requests that arrived before it (FCFS
+// from the horizon on), and never unbounded.
+//
+// Why g and not w below the horizon: a workload that was just served has a small gap, so a burst (many
+// requests with the same old arrival time) alternates with other workloads instead of holding every
+// slot until it drains, and a noisy tenant cannot crowd out a quiet one. Higher criticality goes first at
+// equal gap; among equal criticality, a heavy workload yields by up to P ms to a light one.
+
+import {
+  DEFAULT_AGING_HORIZON_MS,
+  DEFAULT_CRITICALITY_STEP_MS,
+  DEFAULT_RATE_CAP_PER_SEC,
+  DEFAULT_RATE_PENALTY_MS,
+} from '../defaults.ts';
+import type { HeadView, Policy, WorkloadSignals } from './types.ts';
+
+export interface WorkloadAwareParams {
+  readonly agingHorizonMs: number;
+  readonly criticalityStepMs: number;
+  readonly ratePenaltyMs: number;
+  readonly rateCapPerSec: number;
+}
+
+export const DEFAULT_WORKLOAD_AWARE_PARAMS: WorkloadAwareParams = Object.freeze({
+  agingHorizonMs: DEFAULT_AGING_HORIZON_MS,
+  criticalityStepMs: DEFAULT_CRITICALITY_STEP_MS,
+  ratePenaltyMs: DEFAULT_RATE_PENALTY_MS,
+  rateCapPerSec: DEFAULT_RATE_CAP_PER_SEC,
+});
+
+export function validateWorkloadAwareParams(p: WorkloadAwareParams): void {
+  const check = (name: keyof WorkloadAwareParams, ok: boolean, want: string): void => {
+    if (!ok) throw new TypeError(`workload-aware policy: ${name} must be ${want}, got ${String(p[name])}`);
+  };
+  check('agingHorizonMs', Number.isFinite(p.agingHorizonMs) && p.agingHorizonMs > 0, 'a positive number');
+  check('criticalityStepMs', Number.isFinite(p.criticalityStepMs) && p.criticalityStepMs >= 0, '≥ 0');
+  check('ratePenaltyMs', Number.isFinite(p.ratePenaltyMs) && p.ratePenaltyMs >= 0, '≥ 0');
+  check('rateCapPerSec', Number.isFinite(p.rateCapPerSec) && p.rateCapPerSec > 0, 'a positive number');
+}
+
+export function createWorkloadAwarePolicy(params: Partial<WorkloadAwareParams> = {}): Policy {
+  const p: WorkloadAwareParams = Object.freeze({ ...DEFAULT_WORKLOAD_AWARE_PARAMS, ...params });
+  validateWorkloadAwareParams(p);
+
+  const staticPart = (head: HeadView, signals: WorkloadSignals): number =>
+    p.criticalityStepMs * (head.criticality - 1) -
+    p.ratePenaltyMs * Math.min(signals.requestRatePerSec / p.rateCapPerSec, 1);
+  const gapStart = (head: HeadView, signals: WorkloadSignals): number =>
+    Math.max(head.enqueuedAt, signals.lastDispatchedAt ?? -Infinity);
+
+  return {
+    name: 'workload-aware',
+    queueOrder: 'criticality',
+    agingHorizonMs: p.agingHorizonMs,
+    score(head, signals, now) {
+      const wait = now - head.enqueuedAt;
+      if (wait >= p.agingHorizonMs) return wait + 4 * p.criticalityStepMs;
+      return now - gapStart(head, signals) + staticPart(head, signals);
+    },
+    // score − now, which does not depend on `now` below the horizon.
+    rankKey: (head, signals) => staticPart(head, signals) - gapStart(head, signals),
+  };
+}

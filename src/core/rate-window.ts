@@ -1,0 +1,87 @@
+// Request rate over a true sliding window, from fixed-width buckets in a ring.
+// Estimator: events in (now − window, now] divided by the window length. The oldest bucket straddles the
+// window edge and counts in proportion to its overlap (events assumed uniform inside one bucket), so the
+// rate decays smoothly: no reset cliff at a window boundary and no spike on a window's first request
+// (one request reads as 1/60 rps in a 60 s window, never 1/elapsed).
+
+export interface RateWindowSnapshot {
+  readonly windowMs: number;
+  readonly bucketMs: number;
+  /** [bucket number, count] pairs, oldest first; only non-empty buckets. */
+  readonly buckets: ReadonlyArray<readonly [number, number]>;
+}
+
+export class SlidingWindowRate {
+  readonly windowMs: number;
+  readonly bucketMs: number;
+  readonly #slots: number;
+  readonly #bucketNo: Float64Array;
+  readonly #count: Float64Array;
+  /** Latest time seen; an earlier `now` (clock skew) is treated as this, so counts never go back. */
+  #latestMs = -Infinity;
+
+  constructor(windowMs: number, bucketMs: number) {
+    if (!(bucketMs > 0) || !(windowMs >= bucketMs) || windowMs % bucketMs !== 0) {
+      throw new TypeError(
+        `SlidingWindowRate: windowMs must be a positive multiple of bucketMs, got ${windowMs}/${bucketMs}`,
+      );
+    }
+    this.windowMs = windowMs;
+    this.bucketMs = bucketMs;
+    // One bucket per full window slice plus the partial bucket at the leading edge.
+    this.#slots = windowMs / bucketMs + 1;
+    this.#bucketNo = new Float64Array(this.#slots).fill(-1);
+    this.#count = new Float64Array(this.#slots);
+  }
+
+  record(now: number, events = 1): void {
+    const t = this.#clamp(now);
+    const bucket = Math.floor(t / this.bucketMs);
+    const slot = bucket % this.#slots;
+    if (this.#bucketNo[slot] !== bucket) {
+      this.#bucketNo[slot] = bucket;
+      this.#count[slot] = 0;
+    }
+    this.#count[slot] = (this.#count[slot] ?? 0) + events;
+  }
+
+  /** Events per second over the window ending at `now`. */
+  ratePerSec(now: number): number {
+    const t = Math.max(now, this.#latestMs);
+    const bucket = Math.floor(t / this.bucketMs);
+    const fracOfCurrent = (t - bucket * this.bucketMs) / this.bucketMs;
+    const full = this.#slots - 1;
+    let events = 0;
+    for (let k = 0; k < full; k++) events += this.#countAt(bucket - k);
+    events += this.#countAt(bucket - full) * (1 - fracOfCurrent);
+    return events / (this.windowMs / 1000);
+  }
+
+  snapshot(): RateWindowSnapshot {
+    const buckets: Array<readonly [number, number]> = [];
+    for (let slot = 0; slot < this.#slots; slot++) {
+      const no = this.#bucketNo[slot] ?? -1;
+      const count = this.#count[slot] ?? 0;
+      if (no >= 0 && count > 0) buckets.push([no, count]);
+    }
+    buckets.sort((a, b) => a[0] - b[0]);
+    return { windowMs: this.windowMs, bucketMs: this.bucketMs, buckets };
+  }
+
+  static fromSnapshot(snap: RateWindowSnapshot): SlidingWindowRate {
+    const rate = new SlidingWindowRate(snap.windowMs, snap.bucketMs);
+    for (const [no, count] of snap.buckets) rate.record(no * snap.bucketMs, count);
+    return rate;
+  }
+
+  #countAt(bucket: number): number {
+    if (bucket < 0) return 0;
+    const slot = bucket % this.#slots;
+    return this.#bucketNo[slot] === bucket ? (this.#count[slot] ?? 0) : 0;
+  }
+
+  #clamp(now: number): number {
+    if (now > this.#latestMs) this.#latestMs = now;
+    return this.#latestMs;
+  }
+}

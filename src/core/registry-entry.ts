@@ -1,0 +1,190 @@
+// One workload's registry entry: counters, request rate, wait EMA, and the phase of every live request,
+// so that each request passes new → dispatched → completed and is completed exactly once. Single
+// writer by construction (one Durable Object per workload); never touches a clock.
+
+import {
+  DEFAULT_RATE_BUCKET_MS,
+  DEFAULT_RATE_WINDOW_MS,
+  WAIT_EMA_ALPHA,
+  WORKLOAD_IDLE_EVICT_MS,
+} from './defaults.ts';
+import { emptyOutcomeCounts, type Outcome, type OutcomeCounts } from './outcome.ts';
+import { SlidingWindowRate, type RateWindowSnapshot } from './rate-window.ts';
+
+export type RequestPhase = 'queued' | 'in_flight';
+
+export interface LiveRequest {
+  readonly phase: RequestPhase;
+  /** When the request reached its current phase (ms). */
+  readonly since: number;
+}
+
+/** The numbers the admin API shows and the policies read. */
+export interface WorkloadMetrics {
+  readonly totalRequests: number;
+  /** Queued plus in flight. */
+  readonly activeRequests: number;
+  readonly queuedRequests: number;
+  readonly inFlightRequests: number;
+  readonly dispatchedCount: number;
+  /** Requests that ended, whatever the outcome: totalRequests = activeRequests + completedCount. */
+  readonly completedCount: number;
+  readonly outcomes: OutcomeCounts;
+  readonly requestRate: number;
+  readonly averageWaitMs: number | null;
+  readonly lastRequestAt: number | null;
+  readonly lastDispatchedAt: number | null;
+}
+
+export interface RegistrySnapshot {
+  readonly totalRequests: number;
+  readonly dispatchedCount: number;
+  readonly completedCount: number;
+  readonly outcomes: OutcomeCounts;
+  readonly averageWaitMs: number | null;
+  readonly lastRequestAt: number | null;
+  readonly lastDispatchedAt: number | null;
+  readonly rate: RateWindowSnapshot;
+  readonly live: ReadonlyArray<readonly [string, LiveRequest]>;
+}
+
+export interface RegistryOptions {
+  readonly rateWindowMs: number;
+  readonly rateBucketMs: number;
+  readonly waitEmaAlpha: number;
+}
+
+const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
+  rateWindowMs: DEFAULT_RATE_WINDOW_MS,
+  rateBucketMs: DEFAULT_RATE_BUCKET_MS,
+  waitEmaAlpha: WAIT_EMA_ALPHA,
+};
+
+export class WorkloadRegistryEntry {
+  #totalRequests = 0;
+  #dispatchedCount = 0;
+  #completedCount = 0;
+  #outcomes: OutcomeCounts = emptyOutcomeCounts();
+  #averageWaitMs: number | null = null;
+  #lastRequestAt: number | null = null;
+  #lastDispatchedAt: number | null = null;
+  #queued = 0;
+  readonly #live = new Map<string, LiveRequest>();
+  readonly #rate: SlidingWindowRate;
+  readonly #alpha: number;
+
+  constructor(opts: Partial<RegistryOptions> = {}) {
+    const o = { ...DEFAULT_REGISTRY_OPTIONS, ...opts };
+    if (!(o.waitEmaAlpha > 0 && o.waitEmaAlpha <= 1)) {
+      throw new TypeError(`registry: waitEmaAlpha must be in (0, 1], got ${o.waitEmaAlpha}`);
+    }
+    this.#rate = new SlidingWindowRate(o.rateWindowMs, o.rateBucketMs);
+    this.#alpha = o.waitEmaAlpha;
+  }
+
+  /** Tracking point 1. A request ID must be new; reuse is a programming error. */
+  onNew(requestId: string, now: number): void {
+    if (this.#live.has(requestId)) throw new Error(`registry: request ${requestId} is already live`);
+    this.#live.set(requestId, { phase: 'queued', since: now });
+    this.#totalRequests++;
+    this.#queued++;
+    this.#lastRequestAt = now;
+    this.#rate.record(now);
+  }
+
+  /** Tracking point 2. Returns false if the request is not queued here (already dispatched or ended). */
+  onDispatched(requestId: string, waitMs: number, now: number): boolean {
+    const live = this.#live.get(requestId);
+    if (!live || live.phase !== 'queued') return false;
+    this.#live.set(requestId, { phase: 'in_flight', since: now });
+    this.#queued--;
+    this.#dispatchedCount++;
+    this.#lastDispatchedAt = now;
+    const sample = Math.max(0, waitMs);
+    this.#averageWaitMs =
+      this.#averageWaitMs === null ? sample : this.#alpha * sample + (1 - this.#alpha) * this.#averageWaitMs;
+    return true;
+  }
+
+  /**
+   * Tracking point 3, exactly once per request whatever the outcome. A second call for the same request
+   * (a retry, a race between abort and stream end) returns false and changes nothing.
+   */
+  onCompleted(requestId: string, outcome: Outcome, _now: number): boolean {
+    const live = this.#live.get(requestId);
+    if (!live) return false;
+    this.#live.delete(requestId);
+    if (live.phase === 'queued') this.#queued--;
+    this.#completedCount++;
+    this.#outcomes[outcome]++;
+    return true;
+  }
+
+  phaseOf(requestId: string): LiveRequest | undefined {
+    return this.#live.get(requestId);
+  }
+
+  liveRequests(): IterableIterator<[string, LiveRequest]> {
+    return this.#live.entries();
+  }
+
+  get activeRequests(): number {
+    return this.#live.size;
+  }
+
+  /** Evictable: nothing queued or in flight, and no request for `idleMs`. */
+  isEvictable(now: number, idleMs: number = WORKLOAD_IDLE_EVICT_MS): boolean {
+    return this.#live.size === 0 && (this.#lastRequestAt === null || now - this.#lastRequestAt >= idleMs);
+  }
+
+  metrics(now: number): WorkloadMetrics {
+    return {
+      totalRequests: this.#totalRequests,
+      activeRequests: this.#live.size,
+      queuedRequests: this.#queued,
+      inFlightRequests: this.#live.size - this.#queued,
+      dispatchedCount: this.#dispatchedCount,
+      completedCount: this.#completedCount,
+      outcomes: { ...this.#outcomes },
+      requestRate: this.#rate.ratePerSec(now),
+      averageWaitMs: this.#averageWaitMs,
+      lastRequestAt: this.#lastRequestAt,
+      lastDispatchedAt: this.#lastDispatchedAt,
+    };
+  }
+
+  snapshot(): RegistrySnapshot {
+    return {
+      totalRequests: this.#totalRequests,
+      dispatchedCount: this.#dispatchedCount,
+      completedCount: this.#completedCount,
+      outcomes: { ...this.#outcomes },
+      averageWaitMs: this.#averageWaitMs,
+      lastRequestAt: this.#lastRequestAt,
+      lastDispatchedAt: this.#lastDispatchedAt,
+      rate: this.#rate.snapshot(),
+      live: [...this.#live.entries()],
+    };
+  }
+
+  static fromSnapshot(snap: RegistrySnapshot, opts: Partial<RegistryOptions> = {}): WorkloadRegistryEntry {
+    const entry = new WorkloadRegistryEntry({
+      ...opts,
+      rateWindowMs: snap.rate.windowMs,
+      rateBucketMs: snap.rate.bucketMs,
+    });
+    entry.#totalRequests = snap.totalRequests;
+    entry.#dispatchedCount = snap.dispatchedCount;
+    entry.#completedCount = snap.completedCount;
+    entry.#outcomes = { ...emptyOutcomeCounts(), ...snap.outcomes };
+    entry.#averageWaitMs = snap.averageWaitMs;
+    entry.#lastRequestAt = snap.lastRequestAt;
+    entry.#lastDispatchedAt = snap.lastDispatchedAt;
+    for (const [no, count] of snap.rate.buckets) entry.#rate.record(no * snap.rate.bucketMs, count);
+    for (const [id, live] of snap.live) {
+      entry.#live.set(id, live);
+      if (live.phase === 'queued') entry.#queued++;
+    }
+    return entry;
+  }
+}

@@ -1,0 +1,122 @@
+// One workload's waiting requests. Order: criticality (desc) then arrival (asc), or pure arrival for FIFO
+// policies; with an aging horizon, the oldest request becomes the head once it is overdue. Bounded in
+// size, with a TTL per request. Holds no clock: every time-dependent call takes `now`.
+
+import { IndexedHeap } from './indexed-heap.ts';
+import type { Policy } from './policy/types.ts';
+
+export interface QueuedRequest {
+  readonly requestId: string;
+  readonly criticality: number;
+  readonly enqueuedAt: number;
+  readonly deadlineAt: number;
+  /** Arrival order within this queue: breaks ties between equal `enqueuedAt`. */
+  readonly seq: number;
+}
+
+export interface WorkloadQueueOptions {
+  readonly capacity: number;
+  readonly ttlMs: number;
+  readonly order: Policy['queueOrder'];
+  readonly agingHorizonMs: number | null;
+}
+
+export type PushResult =
+  | { readonly ok: true; readonly request: QueuedRequest }
+  | { readonly ok: false; readonly reason: 'rejected_capacity' };
+
+const byArrival = (a: QueuedRequest, b: QueuedRequest): number =>
+  a.enqueuedAt - b.enqueuedAt || a.seq - b.seq;
+const byCriticality = (a: QueuedRequest, b: QueuedRequest): number =>
+  b.criticality - a.criticality || byArrival(a, b);
+const keyOf = (r: QueuedRequest): string => r.requestId;
+
+export class WorkloadQueue {
+  readonly #opts: WorkloadQueueOptions;
+  // Arrival order doubles as deadline order, since every request gets the same TTL.
+  readonly #byArrival = new IndexedHeap<QueuedRequest>(keyOf, byArrival);
+  readonly #byPriority: IndexedHeap<QueuedRequest> | null;
+  #seq = 0;
+
+  constructor(opts: WorkloadQueueOptions) {
+    if (!Number.isInteger(opts.capacity) || opts.capacity < 1) {
+      throw new TypeError(`WorkloadQueue: capacity must be a positive integer, got ${opts.capacity}`);
+    }
+    if (!(opts.ttlMs > 0)) throw new TypeError(`WorkloadQueue: ttlMs must be > 0, got ${opts.ttlMs}`);
+    this.#opts = opts;
+    this.#byPriority = opts.order === 'criticality' ? new IndexedHeap(keyOf, byCriticality) : null;
+  }
+
+  get size(): number {
+    return this.#byArrival.size;
+  }
+
+  has(requestId: string): boolean {
+    return this.#byArrival.has(requestId);
+  }
+
+  push(input: { requestId: string; criticality: number }, now: number): PushResult {
+    if (this.#byArrival.size >= this.#opts.capacity) return { ok: false, reason: 'rejected_capacity' };
+    const request: QueuedRequest = {
+      requestId: input.requestId,
+      criticality: input.criticality,
+      enqueuedAt: now,
+      deadlineAt: now + this.#opts.ttlMs,
+      seq: this.#seq++,
+    };
+    this.#byArrival.push(request);
+    this.#byPriority?.push(request);
+    return { ok: true, request };
+  }
+
+  /** The request this workload would send next at `now`. */
+  peek(now: number): QueuedRequest | undefined {
+    const oldest = this.#byArrival.peek();
+    if (oldest === undefined || this.#byPriority === null) return oldest;
+    const horizon = this.#opts.agingHorizonMs;
+    if (horizon !== null && now - oldest.enqueuedAt >= horizon) return oldest;
+    return this.#byPriority.peek();
+  }
+
+  shift(now: number): QueuedRequest | undefined {
+    const head = this.peek(now);
+    if (head) this.remove(head.requestId);
+    return head;
+  }
+
+  remove(requestId: string): QueuedRequest | undefined {
+    const removed = this.#byArrival.remove(requestId);
+    if (removed) this.#byPriority?.remove(requestId);
+    return removed;
+  }
+
+  /** Removes and returns every request whose deadline is at or before `now`, oldest first. */
+  expire(now: number): QueuedRequest[] {
+    const expired: QueuedRequest[] = [];
+    for (let r = this.#byArrival.peek(); r && r.deadlineAt <= now; r = this.#byArrival.peek()) {
+      this.remove(r.requestId);
+      expired.push(r);
+    }
+    return expired;
+  }
+
+  /**
+   * The next time the queue changes on its own: the oldest request's TTL, or the moment it becomes
+   * overdue and takes over the head (which the dispatcher must then be told about).
+   */
+  nextDeadline(now: number): number | null {
+    const oldest = this.#byArrival.peek();
+    if (!oldest) return null;
+    let next = oldest.deadlineAt;
+    const horizon = this.#opts.agingHorizonMs;
+    if (horizon !== null && this.#byPriority !== null) {
+      const overdueAt = oldest.enqueuedAt + horizon;
+      if (overdueAt > now && this.#byPriority.peek() !== oldest) next = Math.min(next, overdueAt);
+    }
+    return next;
+  }
+
+  values(): IterableIterator<QueuedRequest> {
+    return this.#byArrival.values();
+  }
+}

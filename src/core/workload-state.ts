@@ -1,0 +1,185 @@
+// Everything one workload owns: its registry entry and its queue, kept consistent with each other.
+// This is the object a WorkloadDO hosts; the policy lab and the in-process scheduler host it too.
+// Every method takes `now`; none performs I/O.
+
+import {
+  DEFAULT_LEASE_TTL_MS,
+  DEFAULT_MAX_QUEUE_PER_WORKLOAD,
+  DEFAULT_QUEUE_TTL_MS,
+  WORKLOAD_IDLE_EVICT_MS,
+} from './defaults.ts';
+import type { Outcome } from './outcome.ts';
+import type { HeadView, Policy, WorkloadSignals } from './policy/types.ts';
+import {
+  WorkloadRegistryEntry,
+  type RegistryOptions,
+  type RegistrySnapshot,
+  type WorkloadMetrics,
+} from './registry-entry.ts';
+import { WorkloadQueue } from './workload-queue.ts';
+
+export interface WorkloadStateOptions {
+  readonly policy: Pick<Policy, 'queueOrder' | 'agingHorizonMs'>;
+  readonly maxQueue?: number;
+  readonly queueTtlMs?: number;
+  /** An in-flight request never completed within this time is presumed lost (matches the lease TTL). */
+  readonly inFlightTtlMs?: number;
+  readonly idleEvictMs?: number;
+  readonly registry?: Partial<RegistryOptions>;
+}
+
+export interface AdmitInput {
+  readonly requestId: string;
+  readonly criticality: number;
+}
+
+export type AdmitResult =
+  | { readonly kind: 'queued'; readonly position: number }
+  | { readonly kind: 'rejected'; readonly outcome: 'rejected_capacity' };
+
+export interface DispatchedRequest {
+  readonly requestId: string;
+  readonly waitMs: number;
+}
+
+export interface SweepResult {
+  /** Queued requests past their TTL, now completed as `evicted_ttl`. */
+  readonly evicted: readonly string[];
+  /** In-flight requests never completed, now completed as `lease_expired`. */
+  readonly lost: readonly string[];
+}
+
+export class WorkloadState {
+  readonly workloadId: string;
+  readonly #registry: WorkloadRegistryEntry;
+  readonly #queue: WorkloadQueue;
+  readonly #inFlightTtlMs: number;
+  readonly #idleEvictMs: number;
+
+  constructor(workloadId: string, opts: WorkloadStateOptions, snapshot?: RegistrySnapshot, now = 0) {
+    this.workloadId = workloadId;
+    this.#registry = snapshot
+      ? WorkloadRegistryEntry.fromSnapshot(snapshot, opts.registry)
+      : new WorkloadRegistryEntry(opts.registry);
+    this.#queue = new WorkloadQueue({
+      capacity: opts.maxQueue ?? DEFAULT_MAX_QUEUE_PER_WORKLOAD,
+      ttlMs: opts.queueTtlMs ?? DEFAULT_QUEUE_TTL_MS,
+      order: opts.policy.queueOrder,
+      agingHorizonMs: opts.policy.agingHorizonMs,
+    });
+    this.#inFlightTtlMs = opts.inFlightTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    this.#idleEvictMs = opts.idleEvictMs ?? WORKLOAD_IDLE_EVICT_MS;
+    if (snapshot) this.#dropOrphanedQueued(now);
+  }
+
+  /** Records *new*; enqueues, or completes at once as `rejected_capacity` when the queue is full. */
+  admit(input: AdmitInput, now: number): AdmitResult {
+    this.#registry.onNew(input.requestId, now);
+    const pushed = this.#queue.push(input, now);
+    if (!pushed.ok) {
+      this.#registry.onCompleted(input.requestId, 'rejected_capacity', now);
+      return { kind: 'rejected', outcome: 'rejected_capacity' };
+    }
+    return { kind: 'queued', position: this.#queue.size };
+  }
+
+  head(now: number): HeadView | null {
+    const head = this.#queue.peek(now);
+    return head ? { requestId: head.requestId, criticality: head.criticality, enqueuedAt: head.enqueuedAt } : null;
+  }
+
+  signals(now: number): WorkloadSignals {
+    const m = this.#registry.metrics(now);
+    return {
+      requestRatePerSec: m.requestRate,
+      averageWaitMs: m.averageWaitMs,
+      lastDispatchedAt: m.lastDispatchedAt,
+    };
+  }
+
+  /** Gives a granted slot to the current head and records *dispatched*; null when nothing is queued. */
+  dispatchHead(now: number): DispatchedRequest | null {
+    const head = this.#queue.shift(now);
+    if (!head) return null;
+    const waitMs = now - head.enqueuedAt;
+    this.#registry.onDispatched(head.requestId, waitMs, now);
+    return { requestId: head.requestId, waitMs };
+  }
+
+  /** Removes a queued request (client gone) and records `cancelled`. False if it is not queued. */
+  cancel(requestId: string, now: number): boolean {
+    if (!this.#queue.remove(requestId)) return false;
+    this.#registry.onCompleted(requestId, 'cancelled', now);
+    return true;
+  }
+
+  /**
+   * Records *completed* exactly once. A queued request is also taken out of the queue, so completing
+   * it by any path cannot leave a ghost behind. Returns false for a request already completed.
+   */
+  complete(requestId: string, outcome: Outcome, now: number): boolean {
+    this.#queue.remove(requestId);
+    return this.#registry.onCompleted(requestId, outcome, now);
+  }
+
+  isQueued(requestId: string): boolean {
+    return this.#queue.has(requestId);
+  }
+
+  isLive(requestId: string): boolean {
+    return this.#registry.phaseOf(requestId) !== undefined;
+  }
+
+  /** Evicts queued requests past their TTL and in-flight requests presumed lost. */
+  sweep(now: number): SweepResult {
+    const evicted = this.#queue.expire(now).map((r) => r.requestId);
+    for (const id of evicted) this.#registry.onCompleted(id, 'evicted_ttl', now);
+    const lost: string[] = [];
+    for (const [id, live] of this.#registry.liveRequests()) {
+      if (live.phase === 'in_flight' && now - live.since >= this.#inFlightTtlMs) lost.push(id);
+    }
+    for (const id of lost) this.#registry.onCompleted(id, 'lease_expired', now);
+    return { evicted, lost };
+  }
+
+  /** The next time this workload changes on its own (TTL, head change by aging, lost request, idle). */
+  nextDeadline(now: number): number | null {
+    let next = this.#queue.nextDeadline(now) ?? Infinity;
+    for (const [, live] of this.#registry.liveRequests()) {
+      if (live.phase === 'in_flight') next = Math.min(next, live.since + this.#inFlightTtlMs);
+    }
+    if (this.#registry.activeRequests === 0) {
+      const last = this.#registry.metrics(now).lastRequestAt ?? now;
+      next = Math.min(next, last + this.#idleEvictMs);
+    }
+    return Number.isFinite(next) ? next : null;
+  }
+
+  isEvictable(now: number): boolean {
+    return this.#registry.isEvictable(now, this.#idleEvictMs);
+  }
+
+  metrics(now: number): WorkloadMetrics {
+    return this.#registry.metrics(now);
+  }
+
+  get queueSize(): number {
+    return this.#queue.size;
+  }
+
+  snapshot(): RegistrySnapshot {
+    return this.#registry.snapshot();
+  }
+
+  /**
+   * After a restart the queue is empty (waiters lived in the old instance's memory and their clients
+   * got an error), so requests persisted as queued are completed as `cancelled`, not left active.
+   */
+  #dropOrphanedQueued(now: number): void {
+    const orphans: string[] = [];
+    for (const [id, live] of this.#registry.liveRequests()) {
+      if (live.phase === 'queued' && !this.#queue.has(id)) orphans.push(id);
+    }
+    for (const id of orphans) this.#registry.onCompleted(id, 'cancelled', now);
+  }
+}
