@@ -85,7 +85,9 @@ export class WorkloadState {
 
   head(now: number): HeadView | null {
     const head = this.#queue.peek(now);
-    return head ? { requestId: head.requestId, criticality: head.criticality, enqueuedAt: head.enqueuedAt } : null;
+    return head
+      ? { requestId: head.requestId, criticality: head.criticality, enqueuedAt: head.enqueuedAt }
+      : null;
   }
 
   signals(now: number): WorkloadSignals {

@@ -1,0 +1,99 @@
+// The Hono app: routes, the config gate, request IDs, and OpenAI-shaped errors for everything else.
+// Thin by design: scheduling decisions are made in src/core, hosted by the Durable Objects.
+
+import { Hono, type Context } from 'hono';
+import { loadConfig, type SluiceConfig } from './config.ts';
+import type { Env } from './env.ts';
+import { errorResponse } from './http-error.ts';
+import { requestIdFrom } from './request-id.ts';
+import { handleBackends, handleGetWorkload, handleListWorkloads } from './routes/admin.ts';
+import { handleInference } from './routes/inference.ts';
+import { handleModels } from './routes/models.ts';
+
+type AppEnv = { Bindings: Env; Variables: { config: SluiceConfig; requestId: string } };
+
+const INFERENCE_PATHS = ['/v1/chat/completions', '/v1/completions', '/v1/embeddings'] as const;
+const ROUTES: Record<string, string> = {
+  '/v1/chat/completions': 'POST',
+  '/v1/completions': 'POST',
+  '/v1/embeddings': 'POST',
+  '/v1/models': 'GET',
+  '/healthz': 'GET',
+  '/admin/workloads': 'GET',
+  '/admin/backends': 'GET',
+};
+
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    const requestId = requestIdFrom(c.req.raw.headers);
+    c.set('requestId', requestId);
+    const loaded = loadConfig(c.env);
+    if (!loaded.ok) {
+      return errorResponse(
+        { code: 'config_invalid', message: loaded.message },
+        { 'x-request-id': requestId },
+      );
+    }
+    c.set('config', loaded.config);
+    await next();
+    c.res.headers.set('x-request-id', requestId);
+  });
+
+  // Seam for the admin-token issue: enforced only when ADMIN_TOKEN is set.
+  app.use('/admin/*', async (c, next) => {
+    const token = c.get('config').adminToken;
+    if (token !== null && c.req.header('authorization') !== `Bearer ${token}`) {
+      return errorResponse({ code: 'invalid_request', message: 'Admin API needs a valid bearer token.' });
+    }
+    await next();
+  });
+
+  for (const path of INFERENCE_PATHS) {
+    app.post(path, (c) =>
+      handleInference({
+        request: c.req.raw,
+        env: c.env,
+        ctx: c.executionCtx,
+        config: c.get('config'),
+        requestId: c.get('requestId'),
+        path,
+      }),
+    );
+  }
+  app.get('/v1/models', (c) => handleModels(c.get('config')));
+  app.get('/healthz', (c) => {
+    const config = c.get('config');
+    return c.json({ status: 'ok', policy: config.policy, backends: config.backends.map((b) => b.name) });
+  });
+  app.get('/admin/workloads', (c) => handleListWorkloads(c.env, c.req.query('offset')));
+  app.get('/admin/workloads/:id', (c) => handleGetWorkload(c.env, c.req.param('id')));
+  app.get('/admin/backends', (c) => handleBackends(c.env));
+
+  app.all('*', (c) => notFoundOrWrongMethod(c));
+  app.onError((err, c) => {
+    console.error(
+      `[sluice] ${c.req.method} ${c.req.path} failed: ${err instanceof Error ? err.stack : String(err)}`,
+    );
+    return errorResponse(
+      { code: 'internal_error', message: 'Internal error in the router.' },
+      {
+        'x-request-id': c.get('requestId') ?? '',
+      },
+    );
+  });
+  return app;
+}
+
+function notFoundOrWrongMethod(c: Context<AppEnv>): Response {
+  const path = c.req.path;
+  const allowed = ROUTES[path] ?? (path.startsWith('/admin/workloads/') ? 'GET' : undefined);
+  if (allowed !== undefined) {
+    return errorResponse(
+      { code: 'method_not_allowed', message: `${c.req.method} is not allowed on ${path}; use ${allowed}.` },
+      { allow: allowed },
+    );
+  }
+  return errorResponse({ code: 'not_found', message: `No route for ${c.req.method} ${path}.` });
+}

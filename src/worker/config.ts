@@ -1,0 +1,160 @@
+// Wrangler vars → one frozen, typed config with named defaults. Parsed once per isolate (and once per
+// Durable Object); a bad value yields an error that names the field, never a half-valid config.
+
+import * as v from 'valibot';
+import {
+  DEFAULT_LEASE_TTL_MS,
+  DEFAULT_MAX_QUEUE_PER_WORKLOAD,
+  DEFAULT_QUEUE_TTL_MS,
+  DEFAULT_WORKLOAD_AWARE_PARAMS,
+  POLICY_NAMES,
+  type PolicyName,
+  type WorkloadAwareParams,
+} from '../core/index.ts';
+import type { Env } from './env.ts';
+
+/** Bodies larger than this are refused (413) before any scheduling work. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export interface BackendConfig {
+  readonly name: string;
+  readonly url: string;
+  readonly maxConcurrency: number;
+  /** Sent upstream as `Authorization: Bearer …` instead of the client's header. */
+  readonly apiKey?: string;
+}
+
+export interface SluiceConfig {
+  readonly backends: readonly BackendConfig[];
+  readonly policy: PolicyName;
+  readonly policyParams: WorkloadAwareParams;
+  readonly queueTtlMs: number;
+  readonly maxQueuePerWorkload: number;
+  readonly leaseTtlMs: number;
+  readonly maxBodyBytes: number;
+  readonly adminToken: string | null;
+}
+
+export type ConfigResult =
+  { readonly ok: true; readonly config: SluiceConfig } | { readonly ok: false; readonly message: string };
+
+const BackendSchema = v.strictObject({
+  name: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9._-]')),
+  url: v.pipe(
+    v.string(),
+    v.url('must be an absolute URL'),
+    v.regex(/^https?:\/\//, 'must be an http(s) URL'),
+  ),
+  maxConcurrency: v.pipe(v.number(), v.integer('must be an integer'), v.minValue(1), v.maxValue(100_000)),
+  apiKey: v.optional(v.string()),
+});
+
+function positiveInt(field: string, raw: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw new ConfigFieldError(field, `must be an integer from 1 to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+function nonNegative(field: string, raw: unknown, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  if (!Number.isFinite(n) || n < 0) {
+    throw new ConfigFieldError(field, `must be a number ≥ 0, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+class ConfigFieldError extends Error {
+  constructor(field: string, problem: string) {
+    super(`${field} ${problem}`);
+  }
+}
+
+function parseBackends(raw: unknown): BackendConfig[] {
+  let value = raw ?? [];
+  if (typeof value === 'string') {
+    if (value.trim() === '') return [];
+    try {
+      value = JSON.parse(value);
+    } catch {
+      throw new ConfigFieldError(
+        'BACKENDS',
+        'is not valid JSON (expected an array of {name,url,maxConcurrency})',
+      );
+    }
+  }
+  const parsed = v.safeParse(v.array(BackendSchema), value);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const path = issue?.path?.map((p) => String(p.key)).join('.') ?? '';
+    throw new ConfigFieldError(`BACKENDS${path ? '.' + path : ''}`, issue?.message ?? 'is invalid');
+  }
+  const names = new Set<string>();
+  for (const b of parsed.output) {
+    if (names.has(b.name)) throw new ConfigFieldError('BACKENDS', `lists the name "${b.name}" twice`);
+    names.add(b.name);
+  }
+  return parsed.output.map((b) => Object.freeze({ ...b, url: b.url.replace(/\/+$/, '') }));
+}
+
+function parsePolicy(raw: unknown): PolicyName {
+  const name = raw === undefined || raw === '' ? 'workload-aware' : String(raw).trim();
+  if (!(POLICY_NAMES as readonly string[]).includes(name)) {
+    throw new ConfigFieldError(
+      'POLICY',
+      `must be one of ${POLICY_NAMES.join(', ')}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return name as PolicyName;
+}
+
+export function parseConfig(env: Partial<Env>): ConfigResult {
+  try {
+    const d = DEFAULT_WORKLOAD_AWARE_PARAMS;
+    const config: SluiceConfig = {
+      backends: Object.freeze(parseBackends(env.BACKENDS)),
+      policy: parsePolicy(env.POLICY),
+      policyParams: Object.freeze({
+        agingHorizonMs: positiveInt('AGING_HORIZON_MS', env.AGING_HORIZON_MS, d.agingHorizonMs),
+        criticalityStepMs: nonNegative('CRITICALITY_STEP_MS', env.CRITICALITY_STEP_MS, d.criticalityStepMs),
+        ratePenaltyMs: nonNegative('RATE_PENALTY_MS', env.RATE_PENALTY_MS, d.ratePenaltyMs),
+        rateCapPerSec: positiveInt('RATE_CAP_PER_SEC', env.RATE_CAP_PER_SEC, d.rateCapPerSec),
+      }),
+      queueTtlMs: positiveInt('QUEUE_TTL_MS', env.QUEUE_TTL_MS, DEFAULT_QUEUE_TTL_MS),
+      maxQueuePerWorkload: positiveInt(
+        'MAX_QUEUE_PER_WORKLOAD',
+        env.MAX_QUEUE_PER_WORKLOAD,
+        DEFAULT_MAX_QUEUE_PER_WORKLOAD,
+        1_000_000,
+      ),
+      leaseTtlMs: positiveInt('LEASE_TTL_MS', env.LEASE_TTL_MS, DEFAULT_LEASE_TTL_MS),
+      maxBodyBytes: positiveInt('MAX_BODY_BYTES', env.MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
+      adminToken: typeof env.ADMIN_TOKEN === 'string' && env.ADMIN_TOKEN !== '' ? env.ADMIN_TOKEN : null,
+    };
+    return { ok: true, config: Object.freeze(config) };
+  } catch (err) {
+    if (err instanceof ConfigFieldError)
+      return { ok: false, message: `Invalid configuration: ${err.message}` };
+    throw err;
+  }
+}
+
+const cache = new WeakMap<object, ConfigResult>();
+let loggedError: string | null = null;
+
+/** Parses once per env object; logs an invalid config once per isolate. */
+export function loadConfig(env: Env): ConfigResult {
+  let result = cache.get(env);
+  if (!result) {
+    result = parseConfig(env);
+    cache.set(env, result);
+    if (!result.ok && loggedError !== result.message) {
+      loggedError = result.message;
+      console.error(`[sluice] ${result.message}`);
+    }
+  }
+  return result;
+}

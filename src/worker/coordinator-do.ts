@@ -1,0 +1,144 @@
+// CoordinatorDO: hosts the core Dispatcher for one backend pool. Receives workload heads, grants leases
+// while slots are free, takes releases, and expires lost leases with an alarm. Leases and the set of
+// known workloads are persisted, so a restart neither leaks nor double-books a slot.
+
+import { DurableObject } from 'cloudflare:workers';
+import { createPolicy, Dispatcher, type HeadView, type Lease, type WorkloadSignals } from '../core/index.ts';
+import { loadConfig } from './config.ts';
+import type { Env } from './env.ts';
+import type { GrantReply, OfferReply } from './rpc-types.ts';
+import { workloadStub } from './stubs.ts';
+
+const LEASE_KEY = 'lease:';
+const WORKLOAD_KEY = 'wl:';
+
+export interface CoordinatorStats {
+  readonly leases: number;
+  readonly ready: number;
+  readonly freeSlots: number;
+}
+
+export class CoordinatorDO extends DurableObject<Env> {
+  readonly #dispatcher: Dispatcher;
+  readonly #workloads = new Set<string>();
+  #alarmAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const loaded = loadConfig(env);
+    if (!loaded.ok) throw new Error(loaded.message);
+    const { config } = loaded;
+    this.#dispatcher = new Dispatcher({
+      backends: config.backends,
+      policy: createPolicy(config.policy, config.policyParams),
+      leaseTtlMs: config.leaseTtlMs,
+      newLeaseId: () => crypto.randomUUID(),
+    });
+    const kv = ctx.storage.kv;
+    this.#dispatcher.restoreLeases([...kv.list<Lease>({ prefix: LEASE_KEY })].map(([, lease]) => lease));
+    for (const [key] of kv.list({ prefix: WORKLOAD_KEY }))
+      this.#workloads.add(key.slice(WORKLOAD_KEY.length));
+  }
+
+  /** A workload's current head (or none). Grants for the caller come back inline. */
+  offer(workloadId: string, head: HeadView | null, signals: WorkloadSignals): OfferReply {
+    this.#remember(workloadId);
+    this.#dispatcher.offer(workloadId, head, signals);
+    return { grants: this.#drain(workloadId) };
+  }
+
+  /** Idempotent. Frees the slot and hands it on. */
+  release(leaseId: string): { released: boolean } {
+    const lease = this.#dispatcher.release(leaseId);
+    if (lease) this.ctx.storage.kv.delete(LEASE_KEY + leaseId);
+    this.#drain();
+    return { released: lease !== null };
+  }
+
+  /** The workload deleted itself (idle): stop listing it. */
+  forget(workloadId: string): void {
+    this.#dispatcher.withdraw(workloadId);
+    if (this.#workloads.delete(workloadId)) this.ctx.storage.kv.delete(WORKLOAD_KEY + workloadId);
+  }
+
+  listWorkloads(): string[] {
+    return [...this.#workloads].sort();
+  }
+
+  backends(): ReturnType<Dispatcher['backends']> {
+    return this.#dispatcher.backends();
+  }
+
+  scoreOf(workloadId: string): number | null {
+    return this.#dispatcher.scoreOf(workloadId, Date.now());
+  }
+
+  stats(): CoordinatorStats {
+    return {
+      leases: this.#dispatcher.leaseCount,
+      ready: this.#dispatcher.readyCount,
+      freeSlots: this.#dispatcher.freeSlots(),
+    };
+  }
+
+  leases(): Lease[] {
+    return this.#dispatcher.leases();
+  }
+
+  override async alarm(): Promise<void> {
+    this.#alarmAt = null;
+    for (const lease of this.#dispatcher.expireLeases(Date.now())) {
+      this.ctx.storage.kv.delete(LEASE_KEY + lease.leaseId);
+      console.warn(`[sluice] lease ${lease.leaseId} of workload ${lease.workloadId} expired unreleased`);
+    }
+    this.#drain();
+    await this.#armAlarm();
+  }
+
+  /**
+   * Grants every free slot it can, synchronously, so no other call can interleave between choosing a
+   * head and reserving its slot. Grants for `caller` are returned; the rest are delivered by RPC.
+   */
+  #drain(caller?: string): Lease[] {
+    const inline: Lease[] = [];
+    const now = Date.now();
+    for (let grant = this.#dispatcher.next(now); grant; grant = this.#dispatcher.next(now)) {
+      const { score: _score, ...lease } = grant;
+      this.ctx.storage.kv.put(LEASE_KEY + lease.leaseId, lease);
+      if (lease.workloadId === caller) inline.push(lease);
+      else void this.#deliver(lease);
+    }
+    if (this.#alarmAt === null && this.#dispatcher.leaseCount > 0) void this.#armAlarm();
+    return inline;
+  }
+
+  async #deliver(lease: Lease): Promise<void> {
+    let reply: GrantReply;
+    try {
+      reply = await workloadStub(this.env, lease.workloadId).grant(lease);
+    } catch (err) {
+      console.error(`[sluice] grant to workload ${lease.workloadId} failed: ${String(err)}`);
+      this.release(lease.leaseId);
+      return;
+    }
+    if (reply.taken === null) {
+      this.#dispatcher.release(lease.leaseId);
+      this.ctx.storage.kv.delete(LEASE_KEY + lease.leaseId);
+    }
+    this.#dispatcher.offer(lease.workloadId, reply.head, reply.signals);
+    this.#drain();
+  }
+
+  async #armAlarm(): Promise<void> {
+    const next = this.#dispatcher.nextDeadline();
+    if (next === null) return;
+    this.#alarmAt = next;
+    await this.ctx.storage.setAlarm(next);
+  }
+
+  #remember(workloadId: string): void {
+    if (this.#workloads.has(workloadId)) return;
+    this.#workloads.add(workloadId);
+    this.ctx.storage.kv.put(WORKLOAD_KEY + workloadId, 1);
+  }
+}

@@ -1,0 +1,22 @@
+// The Worker's bindings and vars, as wrangler.toml declares them. Vars arrive as strings (or JSON values
+// when written as TOML tables/arrays); src/worker/config.ts turns them into a typed config.
+
+import type { CoordinatorDO } from './coordinator-do.ts';
+import type { WorkloadDO } from './workload-do.ts';
+
+export interface Env {
+  readonly WORKLOAD: DurableObjectNamespace<WorkloadDO>;
+  readonly COORDINATOR: DurableObjectNamespace<CoordinatorDO>;
+  readonly BACKENDS?: unknown;
+  readonly POLICY?: unknown;
+  readonly QUEUE_TTL_MS?: unknown;
+  readonly MAX_QUEUE_PER_WORKLOAD?: unknown;
+  readonly LEASE_TTL_MS?: unknown;
+  readonly MAX_BODY_BYTES?: unknown;
+  readonly AGING_HORIZON_MS?: unknown;
+  readonly CRITICALITY_STEP_MS?: unknown;
+  readonly RATE_PENALTY_MS?: unknown;
+  readonly RATE_CAP_PER_SEC?: unknown;
+  /** Seam for the admin token issue: when set, /admin requires `Authorization: Bearer <token>`. */
+  readonly ADMIN_TOKEN?: unknown;
+}

@@ -1,0 +1,74 @@
+// Reads an inference request body under a size limit and pulls out what scheduling needs (the model
+// and whether the client wants a stream). The body is forwarded byte for byte; nothing is rewritten.
+
+import type { SluiceErrorBody } from '../core/index.ts';
+
+export interface InferenceBody {
+  readonly bytes: Uint8Array;
+  readonly model: string;
+  readonly stream: boolean;
+}
+
+export type BodyResult =
+  | { readonly ok: true; readonly body: InferenceBody }
+  | { readonly ok: false; readonly error: SluiceErrorBody };
+
+export async function readInferenceBody(request: Request, maxBytes: number): Promise<BodyResult> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) return tooLarge(maxBytes);
+  const bytes = await readLimited(request.body, maxBytes);
+  if (bytes === null) return tooLarge(maxBytes);
+
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return invalid('Request body is not valid JSON.');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return invalid('Request body must be a JSON object.');
+  }
+  const fields = json as Record<string, unknown>;
+  if (typeof fields['model'] !== 'string' || fields['model'].trim() === '') {
+    return invalid("'model' is required and must be a non-empty string.");
+  }
+  if (fields['stream'] !== undefined && typeof fields['stream'] !== 'boolean') {
+    return invalid("'stream' must be a boolean.");
+  }
+  return { ok: true, body: { bytes, model: fields['model'], stream: fields['stream'] === true } };
+}
+
+async function readLimited(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+): Promise<Uint8Array | null> {
+  if (!body) return new Uint8Array();
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+function invalid(message: string): BodyResult {
+  return { ok: false, error: { code: 'invalid_request', message } };
+}
+
+function tooLarge(maxBytes: number): BodyResult {
+  return { ok: false, error: { code: 'body_too_large', message: `Request body exceeds ${maxBytes} bytes.` } };
+}

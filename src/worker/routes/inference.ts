@@ -1,0 +1,131 @@
+// POST /v1/chat/completions, /v1/completions, /v1/embeddings: parse the workload context, wait for a
+// slot from the workload's Durable Object, forward, and record completion at the true end.
+
+import { parseWorkloadContext, type Outcome, type WorkloadContext } from '../../core/index.ts';
+import type { SluiceConfig } from '../config.ts';
+import type { Env } from '../env.ts';
+import { errorResponse } from '../http-error.ts';
+import { forward } from '../proxy.ts';
+import { readInferenceBody } from '../request-body.ts';
+import type { AdmitReply } from '../rpc-types.ts';
+import { workloadStub } from '../stubs.ts';
+
+export interface InferenceCall {
+  readonly request: Request;
+  readonly env: Env;
+  readonly ctx: { waitUntil(promise: Promise<unknown>): void };
+  readonly config: SluiceConfig;
+  readonly requestId: string;
+  readonly path: string;
+}
+
+export async function handleInference(call: InferenceCall): Promise<Response> {
+  const { request, env, ctx, config, requestId } = call;
+  const idHeaders = { 'x-request-id': requestId };
+
+  const parsed = parseWorkloadContext(request.headers.get('x-workload-context'));
+  if (!parsed.ok) return errorResponse(parsed.error, idHeaders);
+  const workload: WorkloadContext = parsed.context;
+  const contextHeaders: Record<string, string> = { ...idHeaders, 'x-sluice-workload': workload.workloadId };
+  if (parsed.defaulted.length > 0) contextHeaders['x-sluice-context-defaulted'] = parsed.defaulted.join(',');
+
+  const body = await readInferenceBody(request, config.maxBodyBytes);
+  if (!body.ok) return errorResponse(body.error, contextHeaders);
+  if (config.backends.length === 0) {
+    return errorResponse(
+      { code: 'no_backend', message: 'No backend is configured (set BACKENDS).', retryAfterSec: 30 },
+      contextHeaders,
+    );
+  }
+
+  const trackId = crypto.randomUUID();
+  const stub = workloadStub(env, workload.workloadId);
+  const complete = (outcome: Outcome): void =>
+    ctx.waitUntil(stub.complete(trackId, outcome).then(() => undefined));
+
+  // A client that disconnects while queued is taken out of the queue at once.
+  const onAbort = (): void => complete('cancelled');
+  request.signal.addEventListener('abort', onAbort);
+  let admitted: AdmitReply;
+  try {
+    admitted = await stub.admit({
+      requestId: trackId,
+      workloadId: workload.workloadId,
+      criticality: workload.criticality,
+    });
+  } catch (err) {
+    complete('cancelled');
+    throw err;
+  } finally {
+    request.signal.removeEventListener('abort', onAbort);
+  }
+
+  switch (admitted.kind) {
+    case 'rejected':
+      return errorResponse(
+        {
+          code: 'queue_full',
+          message: `Queue for workload '${workload.workloadId}' is full (${config.maxQueuePerWorkload} waiting).`,
+          retryAfterSec: admitted.retryAfterSec,
+        },
+        contextHeaders,
+      );
+    case 'evicted':
+      return errorResponse(
+        {
+          code: 'queue_timeout',
+          message: `Request waited ${config.queueTtlMs} ms in the queue without a free backend slot.`,
+          retryAfterSec: admitted.retryAfterSec,
+        },
+        contextHeaders,
+      );
+    case 'cancelled':
+      return errorResponse(
+        { code: 'client_closed', message: 'Request was cancelled while queued.' },
+        contextHeaders,
+      );
+    case 'granted':
+      break;
+  }
+
+  const backend = config.backends.find((b) => b.name === admitted.backend);
+  if (!backend) {
+    complete('upstream_error');
+    return errorResponse(
+      {
+        code: 'no_backend',
+        message: `Backend '${admitted.backend}' is no longer configured.`,
+        retryAfterSec: 1,
+      },
+      contextHeaders,
+    );
+  }
+  if (request.signal.aborted) {
+    complete('cancelled');
+    return errorResponse({ code: 'client_closed', message: 'Client disconnected.' }, contextHeaders);
+  }
+
+  const result = await forward({
+    backend,
+    path: call.path,
+    clientRequest: request,
+    body: body.body.bytes,
+    requestId,
+  });
+  if (!result.ok) {
+    complete(result.outcome);
+    return errorResponse(
+      { code: 'upstream_unreachable', message: result.message, retryAfterSec: 1 },
+      {
+        ...contextHeaders,
+        'x-sluice-backend': backend.name,
+      },
+    );
+  }
+  ctx.waitUntil(result.done.then((outcome) => stub.complete(trackId, outcome)).then(() => undefined));
+  const headers = new Headers(result.response.headers);
+  for (const [k, v] of Object.entries(contextHeaders)) headers.set(k, v);
+  headers.set('x-sluice-queue-ms', String(Math.round(admitted.waitMs)));
+  headers.set('x-sluice-backend', backend.name);
+  return new Response(result.response.body, { status: result.response.status, headers });
+}

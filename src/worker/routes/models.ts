@@ -1,0 +1,52 @@
+// GET /v1/models: the union of every backend's model list, deduplicated by id.
+
+import type { SluiceConfig } from '../config.ts';
+import { errorResponse } from '../http-error.ts';
+
+/** A backend slow to list its models is skipped rather than holding the whole answer. */
+const MODELS_TIMEOUT_MS = 5_000;
+
+interface ModelEntry {
+  readonly id: string;
+  readonly [key: string]: unknown;
+}
+
+export async function handleModels(config: SluiceConfig): Promise<Response> {
+  if (config.backends.length === 0) {
+    return errorResponse({
+      code: 'no_backend',
+      message: 'No backend is configured (set BACKENDS).',
+      retryAfterSec: 30,
+    });
+  }
+  const lists = await Promise.all(
+    config.backends.map(async (backend) => {
+      try {
+        const res = await fetch(`${backend.url}/v1/models`, {
+          headers: backend.apiKey !== undefined ? { authorization: `Bearer ${backend.apiKey}` } : {},
+          signal: AbortSignal.timeout(MODELS_TIMEOUT_MS),
+        });
+        if (!res.ok) return null;
+        const json = (await res.json()) as { data?: unknown };
+        return Array.isArray(json.data) ? json.data.filter(isModelEntry) : null;
+      } catch {
+        return null;
+      }
+    }),
+  );
+  if (lists.every((l) => l === null)) {
+    return errorResponse({
+      code: 'upstream_unreachable',
+      message: 'No backend answered /v1/models.',
+      retryAfterSec: 1,
+    });
+  }
+  const byId = new Map<string, ModelEntry>();
+  for (const list of lists)
+    for (const model of list ?? []) if (!byId.has(model.id)) byId.set(model.id, model);
+  return Response.json({ object: 'list', data: [...byId.values()] });
+}
+
+function isModelEntry(value: unknown): value is ModelEntry {
+  return typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string';
+}

@@ -1,0 +1,258 @@
+// WorkloadDO: one per workload ID. Hosts the core WorkloadState (registry entry + queue), holds the
+// waiters of queued requests, and talks to the coordinator. Persists the registry after every change;
+// an alarm sweeps TTL expiries, re-offers the head, and deletes the workload once idle.
+
+import { DurableObject } from 'cloudflare:workers';
+import {
+  createPolicy,
+  WorkloadState,
+  type Lease,
+  type Outcome,
+  type RegistrySnapshot,
+} from '../core/index.ts';
+import { loadConfig, type SluiceConfig } from './config.ts';
+import type { Env } from './env.ts';
+import type {
+  AdmitReply,
+  AdmitRequest,
+  CompleteReply,
+  GrantReply,
+  WorkloadDescription,
+} from './rpc-types.ts';
+import { coordinatorStub } from './stubs.ts';
+
+/**
+ * While requests wait, the head is re-offered this often. It heals a coordinator restart (its ready set
+ * lives in memory) and a lost offer, at the cost of one small RPC per waiting workload per interval.
+ */
+const REOFFER_INTERVAL_MS = 5_000;
+const STATE_KEY = 'state';
+
+interface PersistedState {
+  readonly workloadId: string;
+  readonly registry: RegistrySnapshot;
+  /** requestId → leaseId for requests in flight, so completion after a restart still frees the slot. */
+  readonly leases: ReadonlyArray<readonly [string, string]>;
+}
+
+export class WorkloadDO extends DurableObject<Env> {
+  readonly #config: SluiceConfig;
+  #state: WorkloadState | null = null;
+  readonly #leases = new Map<string, string>();
+  readonly #waiters = new Map<string, (reply: AdmitReply) => void>();
+  #offering: Promise<void> | null = null;
+  #offerDirty = false;
+  #alarmAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const loaded = loadConfig(env);
+    if (!loaded.ok) throw new Error(loaded.message);
+    this.#config = loaded.config;
+    const saved = ctx.storage.kv.get<PersistedState>(STATE_KEY);
+    if (saved) {
+      this.#state = this.#newState(saved.workloadId, saved.registry);
+      for (const [requestId, leaseId] of saved.leases) this.#leases.set(requestId, leaseId);
+      this.#persist();
+    }
+  }
+
+  /** Records *new*, enqueues, and resolves once a slot is granted (or the request ends otherwise). */
+  async admit(req: AdmitRequest): Promise<AdmitReply> {
+    const state = this.#ensure(req.workloadId);
+    const now = Date.now();
+    const admitted = state.admit({ requestId: req.requestId, criticality: req.criticality }, now);
+    this.#persist();
+    if (admitted.kind === 'rejected') {
+      return { kind: 'rejected', outcome: 'rejected_capacity', retryAfterSec: this.#retryAfterSec(now) };
+    }
+    const reply = new Promise<AdmitReply>((resolve) => this.#waiters.set(req.requestId, resolve));
+    await this.#offerHead();
+    await this.#armAlarm();
+    return reply;
+  }
+
+  /** From the coordinator: one slot for this workload, given to the current head. */
+  grant(lease: Lease): GrantReply {
+    const taken = this.#applyGrant(lease);
+    const now = Date.now();
+    const state = this.#state;
+    return {
+      taken,
+      head: state?.head(now) ?? null,
+      signals: state?.signals(now) ?? { requestRatePerSec: 0, averageWaitMs: null, lastDispatchedAt: null },
+    };
+  }
+
+  /** Client gone. Same as completing with `cancelled`: removes it if queued, frees its slot if not. */
+  async cancel(requestId: string): Promise<CompleteReply> {
+    return this.complete(requestId, 'cancelled');
+  }
+
+  /** Records *completed* exactly once and hands the lease back. */
+  async complete(requestId: string, outcome: Outcome): Promise<CompleteReply> {
+    const state = this.#state;
+    if (!state) return { recorded: false };
+    const now = Date.now();
+    const wasQueued = state.isQueued(requestId);
+    const recorded = state.complete(requestId, outcome, now);
+    this.#resolveWaiter(requestId, { kind: 'cancelled', outcome: 'cancelled' });
+    const leaseId = this.#leases.get(requestId);
+    this.#leases.delete(requestId);
+    this.#persist();
+    if (leaseId !== undefined) await coordinatorStub(this.env).release(leaseId);
+    if (wasQueued) await this.#offerHead();
+    await this.#armAlarm();
+    return { recorded };
+  }
+
+  describe(): WorkloadDescription | null {
+    const state = this.#state;
+    if (!state) return null;
+    const now = Date.now();
+    return { workloadId: state.workloadId, metrics: state.metrics(now), head: state.head(now) };
+  }
+
+  override async alarm(): Promise<void> {
+    this.#alarmAt = null;
+    const state = this.#state;
+    if (!state) return;
+    const now = Date.now();
+    const { evicted, lost } = state.sweep(now);
+    for (const id of evicted) {
+      this.#resolveWaiter(id, {
+        kind: 'evicted',
+        outcome: 'evicted_ttl',
+        retryAfterSec: this.#retryAfterSec(now),
+      });
+    }
+    const lostLeases = lost.flatMap((id) => {
+      const leaseId = this.#leases.get(id);
+      this.#leases.delete(id);
+      return leaseId === undefined ? [] : [leaseId];
+    });
+    this.#persist();
+    const coordinator = coordinatorStub(this.env);
+    for (const leaseId of lostLeases) await coordinator.release(leaseId);
+
+    if (state.isEvictable(now)) {
+      this.#state = null;
+      await this.ctx.storage.deleteAll();
+      await coordinator.forget(state.workloadId);
+      return;
+    }
+    if (state.queueSize > 0 || evicted.length > 0) await this.#offerHead();
+    await this.#armAlarm();
+  }
+
+  #ensure(workloadId: string): WorkloadState {
+    if (!this.#state) this.#state = this.#newState(workloadId);
+    return this.#state;
+  }
+
+  #newState(workloadId: string, snapshot?: RegistrySnapshot): WorkloadState {
+    const c = this.#config;
+    return new WorkloadState(
+      workloadId,
+      {
+        policy: createPolicy(c.policy, c.policyParams),
+        maxQueue: c.maxQueuePerWorkload,
+        queueTtlMs: c.queueTtlMs,
+        inFlightTtlMs: c.leaseTtlMs,
+      },
+      snapshot,
+      Date.now(),
+    );
+  }
+
+  /** Takes the current head for a granted slot; null (slot to be returned) when nothing is queued. */
+  #applyGrant(lease: Lease): { requestId: string; waitMs: number } | null {
+    const state = this.#state;
+    if (!state) return null;
+    const taken = state.dispatchHead(Date.now());
+    if (!taken) return null;
+    this.#leases.set(taken.requestId, lease.leaseId);
+    this.#persist();
+    this.#resolveWaiter(taken.requestId, {
+      kind: 'granted',
+      leaseId: lease.leaseId,
+      backend: lease.backend,
+      waitMs: taken.waitMs,
+    });
+    return taken;
+  }
+
+  /**
+   * Offers the current head to the coordinator. Calls made while an offer is in flight coalesce into one
+   * more round with the then-current head, so the coordinator's last word is always the latest head.
+   */
+  #offerHead(): Promise<void> {
+    this.#offerDirty = true;
+    if (this.#offering) return this.#offering;
+    this.#offering = this.#offerLoop().finally(() => {
+      this.#offering = null;
+    });
+    return this.#offering;
+  }
+
+  async #offerLoop(): Promise<void> {
+    const coordinator = coordinatorStub(this.env);
+    while (this.#offerDirty && this.#state) {
+      this.#offerDirty = false;
+      const now = Date.now();
+      let grants: readonly Lease[];
+      try {
+        ({ grants } = await coordinator.offer(
+          this.#state.workloadId,
+          this.#state.head(now),
+          this.#state.signals(now),
+        ));
+      } catch (err) {
+        // The alarm re-offers within REOFFER_INTERVAL_MS; waiters stay queued until then.
+        console.error(`[sluice] offer to coordinator failed: ${String(err)}`);
+        return;
+      }
+      for (const lease of grants) {
+        if (this.#applyGrant(lease)) this.#offerDirty = true;
+        else await coordinator.release(lease.leaseId);
+      }
+    }
+  }
+
+  #resolveWaiter(requestId: string, reply: AdmitReply): void {
+    const resolve = this.#waiters.get(requestId);
+    if (!resolve) return;
+    this.#waiters.delete(requestId);
+    resolve(reply);
+  }
+
+  /** A client told to retry should come back about when the queue has moved: the recent average wait. */
+  #retryAfterSec(now: number): number {
+    const avg = this.#state?.metrics(now).averageWaitMs ?? null;
+    return Math.min(60, Math.max(1, Math.ceil((avg ?? 1000) / 1000)));
+  }
+
+  async #armAlarm(): Promise<void> {
+    const state = this.#state;
+    if (!state) return;
+    const now = Date.now();
+    let next = state.nextDeadline(now);
+    if (state.queueSize > 0) next = Math.min(next ?? Infinity, now + REOFFER_INTERVAL_MS);
+    if (next === null) return;
+    // Only move the alarm earlier; a late-firing alarm just re-arms, so extra writes are not worth it.
+    if (this.#alarmAt !== null && this.#alarmAt <= next && this.#alarmAt > now) return;
+    this.#alarmAt = next;
+    await this.ctx.storage.setAlarm(next);
+  }
+
+  #persist(): void {
+    const state = this.#state;
+    if (!state) return;
+    const value: PersistedState = {
+      workloadId: state.workloadId,
+      registry: state.snapshot(),
+      leases: [...this.#leases.entries()],
+    };
+    this.ctx.storage.kv.put(STATE_KEY, value);
+  }
+}
