@@ -2,6 +2,25 @@
 // the Workers runtime (Miniflare) for the shell; Node again for end-to-end runs against real servers.
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { fakeUpstream } from './test/worker/support/fake-upstream.ts';
+
+/** Two fake backends behind Miniflare's outbound service; see test/worker/support/fake-upstream.ts. */
+const TEST_BACKENDS = JSON.stringify([
+  { name: 'alpha', url: 'http://alpha.test', maxConcurrency: 2 },
+  { name: 'beta', url: 'http://beta.test', maxConcurrency: 1 },
+]);
+
+function workerProject(name: string, include: string[], vars: Record<string, string>) {
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: { bindings: { BACKENDS: TEST_BACKENDS, ...vars }, outboundService: fakeUpstream },
+      }),
+    ],
+    test: { name, include },
+  };
+}
 
 export default defineConfig({
   test: {
@@ -13,18 +32,8 @@ export default defineConfig({
           include: ['test/core/**/*.test.ts', 'test/sim/**/*.test.ts', 'test/lab/**/*.test.ts'],
         },
       },
-      {
-        plugins: [
-          cloudflareTest({
-            wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: { BACKENDS: '[]' } },
-          }),
-        ],
-        test: {
-          name: 'worker',
-          include: ['test/worker/**/*.test.ts'],
-        },
-      },
+      workerProject('worker', ['test/worker/**/*.test.ts'], { MAX_QUEUE_PER_WORKLOAD: '3' }),
+      workerProject('worker-ttl', ['test/worker-ttl/**/*.test.ts'], { QUEUE_TTL_MS: '300' }),
       {
         test: {
           name: 'e2e',

@@ -1,0 +1,92 @@
+// A fake OpenAI-compatible upstream for the Workers-runtime tests. It runs in the vitest (Node) process as
+// Miniflare's outbound service, so every fetch the Worker makes lands here. Behaviour is chosen by the
+// request's `model`, and tests steer held requests through http://control.test/.
+//   model "ok"     → JSON completion (stream: SSE chunks, then [DONE])
+//   model "error"  → 500 in OpenAI's error shape
+//   model "hold"   → held until the test calls /release (then answers like "ok")
+//   model "drip"   → SSE that sends one chunk, then holds until /release
+//   host  "down.test" → connection refused (fetch throws)
+
+interface Held {
+  readonly release: () => void;
+}
+
+const held: Held[] = [];
+let served = 0;
+
+function sse(chunks: string[]): string {
+  return chunks.map((c) => `data: ${c}\n\n`).join('') + 'data: [DONE]\n\n';
+}
+
+function completion(model: string, stream: boolean, backend: string): Response {
+  const headers = { 'x-fake-backend': backend, connection: 'keep-alive', 'keep-alive': 'timeout=5' };
+  if (stream) {
+    const chunk = (content: string, finish: string | null): string =>
+      JSON.stringify({
+        id: 'c1',
+        object: 'chat.completion.chunk',
+        model,
+        choices: [{ index: 0, delta: { content }, finish_reason: finish }],
+      });
+    return new Response(sse([chunk('hello', null), chunk(' world', 'stop')]), {
+      headers: { ...headers, 'content-type': 'text/event-stream' },
+    });
+  }
+  return Response.json(
+    {
+      id: 'c1',
+      object: 'chat.completion',
+      model,
+      choices: [{ index: 0, message: { role: 'assistant', content: 'hello world' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
+    },
+    { headers },
+  );
+}
+
+export async function fakeUpstream(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  if (url.hostname === 'control.test') return control(url);
+  if (url.hostname === 'down.test') throw new Error('connect ECONNREFUSED (fake)');
+  const backend = url.hostname.split('.')[0] ?? 'unknown';
+  if (url.pathname === '/v1/models') {
+    return Response.json({ object: 'list', data: [{ id: `model-${backend}`, object: 'model' }, { id: 'shared', object: 'model' }] });
+  }
+  const body = (await request.json()) as { model?: string; stream?: boolean };
+  served++;
+  const model = body.model ?? '';
+  if (model === 'error') {
+    return Response.json({ error: { message: 'boom', type: 'server_error', code: 'fake' } }, { status: 500 });
+  }
+  if (model === 'hold') {
+    await new Promise<void>((resolve) => held.push({ release: resolve }));
+    return completion(model, body.stream === true, backend);
+  }
+  if (model === 'drip') {
+    const encoder = new TextEncoder();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    held.push({ release });
+    const stream = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(encoder.encode('data: {"first":true}\n\n'));
+        await gate;
+        controller.enqueue(encoder.encode('data: [DONE]\n\n'));
+        controller.close();
+      },
+    });
+    return new Response(stream, { headers: { 'content-type': 'text/event-stream' } });
+  }
+  return completion(model, body.stream === true, backend);
+}
+
+function control(url: URL): Response {
+  if (url.pathname === '/release') {
+    const n = Number(url.searchParams.get('n') ?? held.length);
+    const released = held.splice(0, n);
+    for (const h of released) h.release();
+    return Response.json({ released: released.length });
+  }
+  if (url.pathname === '/held') return Response.json({ held: held.length, served });
+  return new Response('unknown control path', { status: 404 });
+}
