@@ -12,7 +12,11 @@ async function errorOf(res: Response): Promise<{ message: string; type: string; 
 
 describe('routes', () => {
   it('proxies a chat completion and labels it with workload, backend and queue time', async () => {
-    const res = await chat({ model: 'ok' }, { workload_id: 'routes-basic', criticality: 4 }, { 'x-request-id': 'req-123' });
+    const res = await chat(
+      { model: 'ok' },
+      { workload_id: 'routes-basic', criticality: 4 },
+      { 'x-request-id': 'req-123' },
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('x-sluice-workload')).toBe('routes-basic');
     expect(['alpha', 'beta']).toContain(res.headers.get('x-sluice-backend'));
@@ -61,7 +65,11 @@ describe('routes', () => {
   it('answers /healthz', async () => {
     const res = await call('/healthz');
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ok', policy: 'workload-aware', backends: ['alpha', 'beta'] });
+    expect(await res.json()).toMatchObject({
+      status: 'ok',
+      policy: 'workload-aware',
+      backends: ['alpha', 'beta'],
+    });
   });
 
   it('rejects invalid JSON with 400 and leaves no accounting behind', async () => {
@@ -117,7 +125,10 @@ describe('routes', () => {
     const res = await chat({ model: 'error' }, { workload_id: 'routes-5xx' });
     expect(res.status).toBe(500);
     expect((await errorOf(res)).message).toBe('boom');
-    const w = await until(() => workload('routes-5xx'), (x) => x.activeRequests === 0);
+    const w = await until(
+      () => workload('routes-5xx'),
+      (x) => x.activeRequests === 0,
+    );
     expect(w).toMatchObject({ activeRequests: 0, completedCount: 1 });
     expect((w['outcomes'] as Record<string, number>)['upstream_error']).toBe(1);
   });

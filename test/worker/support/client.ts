@@ -52,5 +52,6 @@ export async function workload(id: string): Promise<Record<string, unknown> & { 
 
 export async function backends(): Promise<Array<{ name: string; inFlight: number; maxConcurrency: number }>> {
   const res = await call('/admin/backends');
-  return ((await res.json()) as { data: Array<{ name: string; inFlight: number; maxConcurrency: number }> }).data;
+  return ((await res.json()) as { data: Array<{ name: string; inFlight: number; maxConcurrency: number }> })
+    .data;
 }

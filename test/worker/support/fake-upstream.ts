@@ -47,10 +47,16 @@ function completion(model: string, stream: boolean, backend: string): Response {
 export async function fakeUpstream(request: Request): Promise<Response> {
   const url = new URL(request.url);
   if (url.hostname === 'control.test') return control(url);
-  if (url.hostname === 'down.test') throw new Error('connect ECONNREFUSED (fake)');
+  if (url.hostname === 'down.test') return Response.error();
   const backend = url.hostname.split('.')[0] ?? 'unknown';
   if (url.pathname === '/v1/models') {
-    return Response.json({ object: 'list', data: [{ id: `model-${backend}`, object: 'model' }, { id: 'shared', object: 'model' }] });
+    return Response.json({
+      object: 'list',
+      data: [
+        { id: `model-${backend}`, object: 'model' },
+        { id: 'shared', object: 'model' },
+      ],
+    });
   }
   const body = (await request.json()) as { model?: string; stream?: boolean };
   served++;

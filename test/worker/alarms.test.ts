@@ -1,0 +1,83 @@
+// Durable Object state and alarms: the registry survives an eviction from memory, and the WorkloadDO
+// alarm deletes a workload that has been idle for 5 minutes (and the coordinator stops listing it).
+
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import type { WorkloadDO } from '../../src/worker/workload-do.ts';
+import { coordinatorStub, workloadStub } from '../../src/worker/stubs.ts';
+import { call, chat, until, workload } from './support/client.ts';
+
+interface StoredState {
+  workloadId: string;
+  registry: { lastRequestAt: number | null; totalRequests: number };
+  leases: unknown[];
+}
+
+describe('WorkloadDO state and alarms', () => {
+  it('persists the registry entry so its numbers survive eviction from memory', async () => {
+    const id = 'alarm-persist';
+    for (let i = 0; i < 3; i++) await (await chat({ model: 'ok' }, { workload_id: id })).arrayBuffer();
+    await until(
+      () => workload(id),
+      (w) => w.activeRequests === 0 && w['completedCount'] === 3,
+    );
+    const stub = workloadStub(env, id);
+    const stored = await runInDurableObject(stub, async (_i: WorkloadDO, state) =>
+      state.storage.kv.get<StoredState>('state'),
+    );
+    expect(stored?.registry.totalRequests).toBe(3);
+
+    await evictDurableObject(stub);
+    const after = await workload(id);
+    expect(after).toMatchObject({
+      totalRequests: 3,
+      completedCount: 3,
+      dispatchedCount: 3,
+      activeRequests: 0,
+    });
+  });
+
+  it('deletes a workload idle for 5 minutes when its alarm fires', async () => {
+    const id = 'alarm-idle';
+    await (await chat({ model: 'ok' }, { workload_id: id })).arrayBuffer();
+    await until(
+      () => workload(id),
+      (w) => w.activeRequests === 0,
+    );
+    expect(await coordinatorStub(env).listWorkloads()).toContain(id);
+
+    const stub = workloadStub(env, id);
+    // Age the persisted entry by six minutes, reload it, and fire the alarm now.
+    await runInDurableObject(stub, async (_i: WorkloadDO, state) => {
+      const saved = state.storage.kv.get<StoredState>('state')!;
+      const aged = { ...saved, registry: { ...saved.registry, lastRequestAt: Date.now() - 6 * 60_000 } };
+      state.storage.kv.put('state', aged);
+      await state.storage.setAlarm(Date.now());
+    });
+    await evictDurableObject(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+
+    const remaining = await runInDurableObject(
+      stub,
+      async (_i: WorkloadDO, state) => [...state.storage.kv.list()].length,
+    );
+    expect(remaining).toBe(0);
+    expect(await coordinatorStub(env).listWorkloads()).not.toContain(id);
+    expect((await call(`/admin/workloads/${id}`)).status).toBe(404);
+  });
+
+  it('keeps a workload that is idle for less than 5 minutes', async () => {
+    const id = 'alarm-recent';
+    await (await chat({ model: 'ok' }, { workload_id: id })).arrayBuffer();
+    await until(
+      () => workload(id),
+      (w) => w.activeRequests === 0,
+    );
+    const stub = workloadStub(env, id);
+    await runInDurableObject(stub, async (_i: WorkloadDO, state) => {
+      await state.storage.setAlarm(Date.now());
+    });
+    await runDurableObjectAlarm(stub);
+    expect((await call(`/admin/workloads/${id}`)).status).toBe(200);
+  });
+});
