@@ -1,0 +1,107 @@
+// `npm start`: the router plus, unless BACKENDS is configured, two simulated vLLM-like backends wired to
+// it. Prints the URL and a curl example; Ctrl-C stops everything.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startSimServer } from '../sim/server.ts';
+import { isPortFree } from './free-port.ts';
+import { REPO_ROOT, startRouterProcess } from './router-process.ts';
+
+const DEFAULT_ROUTER_PORT = 8787;
+
+/** Simulated backends used when none are configured: a larger and a smaller GPU server. */
+const SIM_BACKENDS = [
+  { name: 'sim-a', maxNumSeqs: 4, ttftMs: 200, itlMs: 20 },
+  { name: 'sim-b', maxNumSeqs: 2, ttftMs: 300, itlMs: 30 },
+] as const;
+
+function configuredBackends(): string | null {
+  if (process.env['BACKENDS']) return process.env['BACKENDS'];
+  const devVars = join(REPO_ROOT, '.dev.vars');
+  if (existsSync(devVars) && /^\s*BACKENDS\s*=/m.test(readFileSync(devVars, 'utf8'))) return '(from .dev.vars)';
+  return null;
+}
+
+async function main(): Promise<void> {
+  const port = Number(process.env['PORT'] ?? DEFAULT_ROUTER_PORT);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`PORT must be a TCP port number, got ${process.env['PORT']}`);
+  }
+  if (!(await isPortFree(port))) {
+    throw new Error(`port ${port} is in use; set PORT to another one (PORT=8788 npm start)`);
+  }
+
+  const configured = configuredBackends();
+  const sims = configured
+    ? []
+    : await Promise.all(
+        SIM_BACKENDS.map((b) =>
+          startSimServer({ name: b.name, port: 0, maxNumSeqs: b.maxNumSeqs, ttftMs: b.ttftMs, itlMs: b.itlMs }),
+        ),
+      );
+  const vars: Record<string, string> = {};
+  if (process.env['BACKENDS']) vars['BACKENDS'] = process.env['BACKENDS'];
+  if (!configured) {
+    vars['BACKENDS'] = JSON.stringify(
+      sims.map((s, i) => ({ name: SIM_BACKENDS[i]!.name, url: s.url, maxConcurrency: SIM_BACKENDS[i]!.maxNumSeqs })),
+    );
+  }
+  for (const key of ['POLICY', 'QUEUE_TTL_MS', 'MAX_QUEUE_PER_WORKLOAD'] as const) {
+    const value = process.env[key];
+    if (value) vars[key] = value;
+  }
+
+  console.log('Starting Sluice (wrangler dev)…');
+  const router = await startRouterProcess({
+    port,
+    vars,
+    persistTo: join(REPO_ROOT, '.wrangler', 'state'),
+    onOutput: (line) => {
+      if (/error|\[sluice\]/i.test(line) && !/Request\.cf|workers\.cloudflare\.com|getaddrinfo/.test(line)) {
+        console.log(`  router: ${line}`);
+      }
+    },
+  });
+
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    stopping = true;
+    console.log('\nStopping…');
+    await router.close();
+    await Promise.all(sims.map((s) => s.close()));
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  router.child.once('exit', (code) => {
+    if (stopping) return;
+    console.error(`router exited (code ${code}); stopping`);
+    void Promise.all(sims.map((s) => s.close())).then(() => process.exit(1));
+  });
+
+  const backendLines = configured
+    ? [`  backends: ${configured}`]
+    : sims.map((s, i) => `  backend ${SIM_BACKENDS[i]!.name}: ${s.url} (simulated, ${SIM_BACKENDS[i]!.maxNumSeqs} slots)`);
+  console.log(
+    [
+      '',
+      `Sluice is listening on ${router.url}`,
+      ...backendLines,
+      '',
+      'Try it:',
+      `  curl ${router.url}/v1/chat/completions \\`,
+      `    -H 'content-type: application/json' \\`,
+      `    -H 'X-Workload-Context: {"workload_id":"fraud","criticality":5}' \\`,
+      `    -d '{"model":"sim-model","messages":[{"role":"user","content":"hello"}],"max_tokens":8}'`,
+      '',
+      `  curl ${router.url}/admin/workloads`,
+      '',
+      'Ctrl-C stops the router and the simulated backends.',
+    ].join('\n'),
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
