@@ -1,5 +1,9 @@
 // Backends and their slots. Picks the backend with the most free capacity relative to its maximum;
-// ties go to the one listed first, so the choice is deterministic.
+// ties go to the one listed first, so the choice is deterministic. A backend that could not be reached is
+// skipped for a cooldown that doubles with each consecutive failure, so one dead server does not turn a
+// share of all traffic into 502s; the first success resets it.
+
+import { BACKEND_COOLDOWN_BASE_MS, BACKEND_COOLDOWN_MAX_MS } from './defaults.ts';
 
 export interface BackendSpec {
   readonly name: string;
@@ -10,18 +14,42 @@ export interface BackendStatus {
   readonly name: string;
   readonly maxConcurrency: number;
   readonly inFlight: number;
+  /** False while the backend cools down after being unreachable. */
+  readonly healthy: boolean;
+  readonly consecutiveFailures: number;
+  /** When the cooldown ends (ms), or null when healthy. */
+  readonly downUntil: number | null;
 }
 
 interface BackendSlotState {
   readonly spec: BackendSpec;
   inFlight: number;
+  consecutiveFailures: number;
+  downUntil: number;
 }
+
+export interface BackendCooldown {
+  readonly baseMs: number;
+  readonly maxMs: number;
+}
+
+export const DEFAULT_BACKEND_COOLDOWN: BackendCooldown = Object.freeze({
+  baseMs: BACKEND_COOLDOWN_BASE_MS,
+  maxMs: BACKEND_COOLDOWN_MAX_MS,
+});
 
 export class BackendPool {
   readonly #backends: BackendSlotState[];
   readonly #byName = new Map<string, BackendSlotState>();
+  readonly #cooldown: BackendCooldown;
 
-  constructor(specs: readonly BackendSpec[]) {
+  constructor(specs: readonly BackendSpec[], cooldown: BackendCooldown = DEFAULT_BACKEND_COOLDOWN) {
+    if (!(cooldown.baseMs >= 0 && cooldown.maxMs >= cooldown.baseMs)) {
+      throw new TypeError(
+        `backend cooldown: need 0 ≤ baseMs ≤ maxMs, got ${cooldown.baseMs}/${cooldown.maxMs}`,
+      );
+    }
+    this.#cooldown = cooldown;
     this.#backends = specs.map((spec) => {
       if (!Number.isInteger(spec.maxConcurrency) || spec.maxConcurrency < 1) {
         throw new TypeError(
@@ -29,7 +57,7 @@ export class BackendPool {
         );
       }
       if (this.#byName.has(spec.name)) throw new TypeError(`backend name ${spec.name} is listed twice`);
-      const state = { spec, inFlight: 0 };
+      const state = { spec, inFlight: 0, consecutiveFailures: 0, downUntil: -Infinity };
       this.#byName.set(spec.name, state);
       return state;
     });
@@ -39,19 +67,21 @@ export class BackendPool {
     return this.#backends.length;
   }
 
-  freeSlots(): number {
+  /** Free slots on backends that are not cooling down at `now`. */
+  freeSlots(now: number): number {
     let free = 0;
-    for (const b of this.#backends) free += Math.max(0, b.spec.maxConcurrency - b.inFlight);
+    for (const b of this.#backends)
+      if (b.downUntil <= now) free += Math.max(0, b.spec.maxConcurrency - b.inFlight);
     return free;
   }
 
-  /** The backend to use next, or null when every slot is taken. */
-  pick(): string | null {
+  /** The backend to use next at `now`, or null when every usable slot is taken. */
+  pick(now: number): string | null {
     let best: BackendSlotState | null = null;
     let bestRatio = 0;
     for (const b of this.#backends) {
       const free = b.spec.maxConcurrency - b.inFlight;
-      if (free <= 0) continue;
+      if (free <= 0 || b.downUntil > now) continue;
       const ratio = free / b.spec.maxConcurrency;
       if (best === null || ratio > bestRatio) {
         best = b;
@@ -79,11 +109,41 @@ export class BackendPool {
     if (b) b.inFlight++;
   }
 
-  status(): BackendStatus[] {
+  /** The backend could not be reached: skip it until the returned time. */
+  reportUnreachable(name: string, now: number): number | null {
+    const b = this.#byName.get(name);
+    if (!b) return null;
+    b.consecutiveFailures++;
+    const cooldown = Math.min(
+      BACKEND_COOLDOWN_MAX_MS,
+      BACKEND_COOLDOWN_BASE_MS * 2 ** (b.consecutiveFailures - 1),
+    );
+    b.downUntil = now + cooldown;
+    return b.downUntil;
+  }
+
+  reportReachable(name: string): void {
+    const b = this.#byName.get(name);
+    if (!b) return;
+    b.consecutiveFailures = 0;
+    b.downUntil = -Infinity;
+  }
+
+  /** The earliest end of a cooldown after `now`, or null. */
+  nextRecovery(now: number): number | null {
+    let next = Infinity;
+    for (const b of this.#backends) if (b.downUntil > now) next = Math.min(next, b.downUntil);
+    return Number.isFinite(next) ? next : null;
+  }
+
+  status(now: number): BackendStatus[] {
     return this.#backends.map((b) => ({
       name: b.spec.name,
       maxConcurrency: b.spec.maxConcurrency,
       inFlight: b.inFlight,
+      healthy: b.downUntil <= now,
+      consecutiveFailures: b.consecutiveFailures,
+      downUntil: b.downUntil > now ? b.downUntil : null,
     }));
   }
 

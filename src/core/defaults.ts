@@ -38,3 +38,8 @@ export const DEFAULT_CRITICALITY_STEP_MS = 5_000;
 export const DEFAULT_RATE_PENALTY_MS = 2_000;
 /** workload-aware: request rate at which the penalty saturates. */
 export const DEFAULT_RATE_CAP_PER_SEC = 50;
+
+/** First cooldown of an unreachable backend; doubles per consecutive failure. Short: most blips are. */
+export const BACKEND_COOLDOWN_BASE_MS = 1_000;
+/** Longest cooldown, so a recovered backend is retried within half a minute. */
+export const BACKEND_COOLDOWN_MAX_MS = 30_000;

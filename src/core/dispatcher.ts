@@ -3,7 +3,7 @@
 // number of ready workloads: heads sit in heaps under time-invariant keys (Policy.rankKey), and the
 // overdue tier is read off an arrival-ordered heap. Leases expire, so a lost release cannot leak a slot.
 
-import { BackendPool, type BackendSpec, type BackendStatus } from './backend-pool.ts';
+import { BackendPool, type BackendCooldown, type BackendSpec, type BackendStatus } from './backend-pool.ts';
 import { DEFAULT_LEASE_TTL_MS } from './defaults.ts';
 import { IndexedHeap } from './indexed-heap.ts';
 import { isOverdue, type HeadView, type Policy, type WorkloadSignals } from './policy/types.ts';
@@ -33,6 +33,7 @@ export interface DispatcherOptions {
   readonly backends: readonly BackendSpec[];
   readonly policy: Policy;
   readonly leaseTtlMs?: number;
+  readonly backendCooldown?: BackendCooldown;
   /** Lease IDs must be unique across restarts in a real host; the default counter suits tests. */
   readonly newLeaseId?: () => string;
 }
@@ -58,7 +59,7 @@ export class Dispatcher {
 
   constructor(opts: DispatcherOptions) {
     this.policy = opts.policy;
-    this.#pool = new BackendPool(opts.backends);
+    this.#pool = new BackendPool(opts.backends, opts.backendCooldown);
     this.#leaseTtlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
     if (!(this.#leaseTtlMs > 0)) throw new TypeError(`leaseTtlMs must be > 0, got ${this.#leaseTtlMs}`);
     let counter = 0;
@@ -112,7 +113,7 @@ export class Dispatcher {
    */
   next(now: number): Grant | null {
     if (this.#ranked.size === 0) return null;
-    const backend = this.#pool.pick();
+    const backend = this.#pool.pick(now);
     if (backend === null) return null;
     const oldest = this.#byArrival.peek();
     const best = oldest && isOverdue(this.policy, oldest.head, now) ? oldest : this.#ranked.peek();
@@ -145,6 +146,15 @@ export class Dispatcher {
     return lease;
   }
 
+  /** A lease's backend could not be reached: it is skipped for a cooldown (see BackendPool). */
+  reportUnreachable(backend: string, now: number): void {
+    this.#pool.reportUnreachable(backend, now);
+  }
+
+  reportReachable(backend: string): void {
+    this.#pool.reportReachable(backend);
+  }
+
   /** Frees the slots of leases that were never released by their expiry time. */
   expireLeases(now: number): Lease[] {
     const expired: Lease[] = [];
@@ -155,9 +165,12 @@ export class Dispatcher {
     return expired;
   }
 
-  /** When the host should next call expireLeases (its alarm), or null. */
-  nextDeadline(): number | null {
-    return this.#leases.peek()?.expiresAt ?? null;
+  /** When the host should wake next (its alarm): a lease expiry or a backend's cooldown end, or null. */
+  nextDeadline(now: number): number | null {
+    const lease = this.#leases.peek()?.expiresAt ?? Infinity;
+    const recovery = this.#pool.nextRecovery(now) ?? Infinity;
+    const next = Math.min(lease, recovery);
+    return Number.isFinite(next) ? next : null;
   }
 
   leases(): Lease[] {
@@ -173,11 +186,11 @@ export class Dispatcher {
     }
   }
 
-  backends(): BackendStatus[] {
-    return this.#pool.status();
+  backends(now: number): BackendStatus[] {
+    return this.#pool.status(now);
   }
 
-  freeSlots(): number {
-    return this.#pool.freeSlots();
+  freeSlots(now: number): number {
+    return this.#pool.freeSlots(now);
   }
 }

@@ -113,7 +113,7 @@ export class LocalScheduler {
 
   /** The earliest time any host would wake up on its own. */
   nextDeadline(now: number): number | null {
-    let next = this.dispatcher.nextDeadline() ?? Infinity;
+    let next = this.dispatcher.nextDeadline(now) ?? Infinity;
     for (const ws of this.#workloads.values()) next = Math.min(next, ws.nextDeadline(now) ?? Infinity);
     return Number.isFinite(next) ? next : null;
   }

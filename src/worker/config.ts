@@ -3,6 +3,9 @@
 
 import * as v from 'valibot';
 import {
+  BACKEND_COOLDOWN_BASE_MS,
+  BACKEND_COOLDOWN_MAX_MS,
+  type BackendCooldown,
   DEFAULT_LEASE_TTL_MS,
   DEFAULT_MAX_QUEUE_PER_WORKLOAD,
   DEFAULT_QUEUE_TTL_MS,
@@ -31,6 +34,7 @@ export interface SluiceConfig {
   readonly queueTtlMs: number;
   readonly maxQueuePerWorkload: number;
   readonly leaseTtlMs: number;
+  readonly backendCooldown: BackendCooldown;
   readonly maxBodyBytes: number;
   readonly adminToken: string | null;
 }
@@ -131,9 +135,20 @@ export function parseConfig(env: Partial<Env>): ConfigResult {
         1_000_000,
       ),
       leaseTtlMs: positiveInt('LEASE_TTL_MS', env.LEASE_TTL_MS, DEFAULT_LEASE_TTL_MS),
+      backendCooldown: Object.freeze({
+        baseMs: nonNegative(
+          'BACKEND_COOLDOWN_BASE_MS',
+          env.BACKEND_COOLDOWN_BASE_MS,
+          BACKEND_COOLDOWN_BASE_MS,
+        ),
+        maxMs: nonNegative('BACKEND_COOLDOWN_MAX_MS', env.BACKEND_COOLDOWN_MAX_MS, BACKEND_COOLDOWN_MAX_MS),
+      }),
       maxBodyBytes: positiveInt('MAX_BODY_BYTES', env.MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
       adminToken: typeof env.ADMIN_TOKEN === 'string' && env.ADMIN_TOKEN !== '' ? env.ADMIN_TOKEN : null,
     };
+    if (config.backendCooldown.maxMs < config.backendCooldown.baseMs) {
+      throw new ConfigFieldError('BACKEND_COOLDOWN_MAX_MS', 'must be ≥ BACKEND_COOLDOWN_BASE_MS');
+    }
     return { ok: true, config: Object.freeze(config) };
   } catch (err) {
     if (err instanceof ConfigFieldError)

@@ -6,7 +6,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { createPolicy, Dispatcher, type HeadView, type Lease, type WorkloadSignals } from '../core/index.ts';
 import { loadConfig } from './config.ts';
 import type { Env } from './env.ts';
-import type { GrantReply, OfferReply } from './rpc-types.ts';
+import type { BackendHealth, GrantReply, OfferReply } from './rpc-types.ts';
 import { workloadStub } from './stubs.ts';
 
 const LEASE_KEY = 'lease:';
@@ -32,6 +32,7 @@ export class CoordinatorDO extends DurableObject<Env> {
       backends: config.backends,
       policy: createPolicy(config.policy, config.policyParams),
       leaseTtlMs: config.leaseTtlMs,
+      backendCooldown: config.backendCooldown,
       newLeaseId: () => crypto.randomUUID(),
     });
     const kv = ctx.storage.kv;
@@ -47,11 +48,19 @@ export class CoordinatorDO extends DurableObject<Env> {
     return { grants: this.#drain(workloadId) };
   }
 
-  /** Idempotent. Frees the slot and hands it on. */
-  release(leaseId: string): { released: boolean } {
+  /**
+   * Idempotent. Frees the slot and hands it on. `backendHealth` says whether the request reached its
+   * backend: 'unreachable' starts that backend's cooldown, 'reachable' ends it.
+   */
+  release(leaseId: string, backendHealth?: BackendHealth): { released: boolean } {
     const lease = this.#dispatcher.release(leaseId);
-    if (lease) this.ctx.storage.kv.delete(LEASE_KEY + leaseId);
+    if (lease) {
+      this.ctx.storage.kv.delete(LEASE_KEY + leaseId);
+      if (backendHealth === 'unreachable') this.#dispatcher.reportUnreachable(lease.backend, Date.now());
+      if (backendHealth === 'reachable') this.#dispatcher.reportReachable(lease.backend);
+    }
     this.#drain();
+    if (backendHealth === 'unreachable') void this.#armAlarm();
     return { released: lease !== null };
   }
 
@@ -66,7 +75,7 @@ export class CoordinatorDO extends DurableObject<Env> {
   }
 
   backends(): ReturnType<Dispatcher['backends']> {
-    return this.#dispatcher.backends();
+    return this.#dispatcher.backends(Date.now());
   }
 
   scoreOf(workloadId: string): number | null {
@@ -77,7 +86,7 @@ export class CoordinatorDO extends DurableObject<Env> {
     return {
       leases: this.#dispatcher.leaseCount,
       ready: this.#dispatcher.readyCount,
-      freeSlots: this.#dispatcher.freeSlots(),
+      freeSlots: this.#dispatcher.freeSlots(Date.now()),
     };
   }
 
@@ -130,8 +139,9 @@ export class CoordinatorDO extends DurableObject<Env> {
   }
 
   async #armAlarm(): Promise<void> {
-    const next = this.#dispatcher.nextDeadline();
+    const next = this.#dispatcher.nextDeadline(Date.now());
     if (next === null) return;
+    if (this.#alarmAt !== null && this.#alarmAt <= next && this.#alarmAt > Date.now()) return;
     this.#alarmAt = next;
     await this.ctx.storage.setAlarm(next);
   }

@@ -13,6 +13,8 @@ export interface Env {
   readonly MAX_QUEUE_PER_WORKLOAD?: unknown;
   readonly LEASE_TTL_MS?: unknown;
   readonly MAX_BODY_BYTES?: unknown;
+  readonly BACKEND_COOLDOWN_BASE_MS?: unknown;
+  readonly BACKEND_COOLDOWN_MAX_MS?: unknown;
   readonly AGING_HORIZON_MS?: unknown;
   readonly CRITICALITY_STEP_MS?: unknown;
   readonly RATE_PENALTY_MS?: unknown;

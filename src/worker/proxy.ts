@@ -32,7 +32,13 @@ export interface ForwardInput {
 
 export type ForwardResult =
   | { readonly ok: true; readonly response: Response; readonly done: Promise<Outcome> }
-  | { readonly ok: false; readonly outcome: Outcome; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly outcome: Outcome;
+      readonly message: string;
+      /** True when the backend could not be reached at all (not when the client left first). */
+      readonly unreachable: boolean;
+    };
 
 export function upstreamRequestHeaders(client: Headers, backend: BackendConfig, requestId: string): Headers {
   const headers = new Headers();
@@ -71,11 +77,14 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
     });
   } catch (err) {
     cleanup();
-    if (clientSignal.aborted) return { ok: false, outcome: 'cancelled', message: 'client disconnected' };
+    if (clientSignal.aborted) {
+      return { ok: false, outcome: 'cancelled', message: 'client disconnected', unreachable: false };
+    }
     return {
       ok: false,
       outcome: 'upstream_error',
       message: `Backend '${input.backend.name}' is unreachable: ${err instanceof Error ? err.message : String(err)}`,
+      unreachable: true,
     };
   }
 

@@ -28,6 +28,9 @@ export interface OfferReply {
   readonly grants: readonly Lease[];
 }
 
+/** What the proxy learned about the backend, reported with a completion. */
+export type BackendHealth = 'reachable' | 'unreachable';
+
 export interface CompleteReply {
   /** False when the request had already been completed (the call changed nothing). */
   readonly recorded: boolean;

@@ -13,6 +13,7 @@ import {
 import { loadConfig, type SluiceConfig } from './config.ts';
 import type { Env } from './env.ts';
 import type {
+  BackendHealth,
   AdmitReply,
   AdmitRequest,
   CompleteReply,
@@ -89,8 +90,8 @@ export class WorkloadDO extends DurableObject<Env> {
     return this.complete(requestId, 'cancelled');
   }
 
-  /** Records *completed* exactly once and hands the lease back. */
-  async complete(requestId: string, outcome: Outcome): Promise<CompleteReply> {
+  /** Records *completed* exactly once and hands the lease back (with what was learned of the backend). */
+  async complete(requestId: string, outcome: Outcome, backendHealth?: BackendHealth): Promise<CompleteReply> {
     const state = this.#state;
     if (!state) return { recorded: false };
     const now = Date.now();
@@ -100,7 +101,7 @@ export class WorkloadDO extends DurableObject<Env> {
     const leaseId = this.#leases.get(requestId);
     this.#leases.delete(requestId);
     this.#persist();
-    if (leaseId !== undefined) await coordinatorStub(this.env).release(leaseId);
+    if (leaseId !== undefined) await coordinatorStub(this.env).release(leaseId, backendHealth);
     if (wasQueued) await this.#offerHead();
     await this.#armAlarm();
     return { recorded };

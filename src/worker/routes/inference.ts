@@ -7,7 +7,7 @@ import type { Env } from '../env.ts';
 import { errorResponse } from '../http-error.ts';
 import { forward } from '../proxy.ts';
 import { readInferenceBody } from '../request-body.ts';
-import type { AdmitReply } from '../rpc-types.ts';
+import type { AdmitReply, BackendHealth } from '../rpc-types.ts';
 import { workloadStub } from '../stubs.ts';
 
 export interface InferenceCall {
@@ -40,8 +40,8 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
 
   const trackId = crypto.randomUUID();
   const stub = workloadStub(env, workload.workloadId);
-  const complete = (outcome: Outcome): void =>
-    ctx.waitUntil(stub.complete(trackId, outcome).then(() => undefined));
+  const complete = (outcome: Outcome, health?: BackendHealth): void =>
+    ctx.waitUntil(stub.complete(trackId, outcome, health).then(() => undefined));
 
   // A client that disconnects while queued is taken out of the queue at once.
   const onAbort = (): void => complete('cancelled');
@@ -113,7 +113,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
     requestId,
   });
   if (!result.ok) {
-    complete(result.outcome);
+    complete(result.outcome, result.unreachable ? 'unreachable' : undefined);
     return errorResponse(
       { code: 'upstream_unreachable', message: result.message, retryAfterSec: 1 },
       {
@@ -122,7 +122,9 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
       },
     );
   }
-  ctx.waitUntil(result.done.then((outcome) => stub.complete(trackId, outcome)).then(() => undefined));
+  ctx.waitUntil(
+    result.done.then((outcome) => stub.complete(trackId, outcome, 'reachable')).then(() => undefined),
+  );
   const headers = new Headers(result.response.headers);
   for (const [k, v] of Object.entries(contextHeaders)) headers.set(k, v);
   headers.set('x-sluice-queue-ms', String(Math.round(admitted.waitMs)));

@@ -1,0 +1,121 @@
+// End to end: the official `openai` client against the router under wrangler dev and two simulated
+// backends, streaming and not; the admin API counts the requests and returns to activeRequests 0.
+
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminWorkload, startStack, waitFor, type Stack } from './support/stack.ts';
+
+let stack: Stack;
+
+beforeAll(async () => {
+  // gpu-dead is listed first, so with every slot free it is the first pick (ties go to the first listed).
+  stack = await startStack(
+    [
+      { name: 'gpu-dead', maxConcurrency: 2, url: 'http://127.0.0.1:9' },
+      { name: 'gpu-a', maxConcurrency: 2, sim: { ttftMs: 20, itlMs: 2 } },
+      { name: 'gpu-b', maxConcurrency: 2, sim: { ttftMs: 20, itlMs: 2 } },
+    ],
+    { BACKEND_COOLDOWN_BASE_MS: '120000', BACKEND_COOLDOWN_MAX_MS: '120000' },
+  );
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+function client(workloadId: string, criticality: number): OpenAI {
+  return new OpenAI({
+    baseURL: `${stack.url}/v1`,
+    apiKey: 'not-needed-for-sim',
+    maxRetries: 0,
+    defaultHeaders: { 'X-Workload-Context': JSON.stringify({ workload_id: workloadId, criticality }) },
+  });
+}
+
+describe('openai client through Sluice', () => {
+  it('answers 502 in OpenAI error shape when the backend is unreachable, then routes around it', async () => {
+    const c = client('e2e-502', 5);
+    const ask = () =>
+      c.chat.completions
+        .create({ model: 'sim-model', messages: [{ role: 'user', content: 'x' }], max_tokens: 2 })
+        .withResponse();
+    const err = await ask().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    const apiErr = err as InstanceType<typeof OpenAI.APIError>;
+    expect(apiErr.status).toBe(502);
+    expect(apiErr.code).toBe('upstream_unreachable');
+    expect(apiErr.message).toContain('gpu-dead');
+    expect(apiErr.message).not.toContain('127.0.0.1');
+
+    // The dead backend now cools down: the next requests go to live ones.
+    for (let i = 0; i < 4; i++) {
+      const { response } = await ask();
+      expect(response.headers.get('x-sluice-backend')).not.toBe('gpu-dead');
+    }
+    const backends = (await (await fetch(`${stack.url}/admin/backends`)).json()) as {
+      data: Array<{ name: string; healthy: boolean; consecutiveFailures: number }>;
+    };
+    expect(backends.data.find((b) => b.name === 'gpu-dead')).toMatchObject({
+      healthy: false,
+      consecutiveFailures: 1,
+    });
+    const w = await waitFor(
+      () => adminWorkload(stack.url, 'e2e-502'),
+      (x) => x['activeRequests'] === 0,
+    );
+    expect(w['outcomes']).toMatchObject({ upstream_error: 1, success: 4 });
+  });
+
+  it('gets a chat completion, with exactly max_tokens tokens', async () => {
+    const { data, response } = await client('e2e-chat', 4)
+      .chat.completions.create({
+        model: 'sim-model',
+        messages: [{ role: 'user', content: 'hello' }],
+        max_tokens: 5,
+      })
+      .withResponse();
+    expect(data.choices[0]?.message.content?.split(' ')).toHaveLength(5);
+    expect(data.usage?.completion_tokens).toBe(5);
+    expect(response.headers.get('x-sluice-workload')).toBe('e2e-chat');
+    expect(['gpu-a', 'gpu-b']).toContain(response.headers.get('x-sluice-backend'));
+  });
+
+  it('streams a chat completion chunk by chunk', async () => {
+    const stream = await client('e2e-stream', 2).chat.completions.create({
+      model: 'sim-model',
+      messages: [{ role: 'user', content: 'hello' }],
+      max_tokens: 6,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const pieces: string[] = [];
+    let usage: number | undefined;
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta.content;
+      if (delta) pieces.push(delta);
+      if (chunk.usage) usage = chunk.usage.completion_tokens;
+    }
+    expect(pieces).toHaveLength(6);
+    expect(usage).toBe(6);
+  });
+
+  it('counts every request in the admin API and returns to activeRequests 0', async () => {
+    const c = client('e2e-count', 3);
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        c.completions.create({ model: 'sim-model', prompt: `p${i}`, max_tokens: 3 }).catch((e: unknown) => e),
+      ),
+    );
+    const w = await waitFor(
+      () => adminWorkload(stack.url, 'e2e-count'),
+      (x) => x['activeRequests'] === 0,
+    );
+    expect(w['totalRequests']).toBe(8);
+    expect(w['completedCount']).toBe(8);
+    expect(w['outcomes']).toMatchObject({ success: 8 });
+    const backends = (await (await fetch(`${stack.url}/admin/backends`)).json()) as {
+      data: Array<{ inFlight: number }>;
+    };
+    expect(backends.data.every((b) => b.inFlight === 0)).toBe(true);
+  });
+});

@@ -1,0 +1,80 @@
+// A real local stack for end-to-end tests: simulated backends (sim/) and the router under wrangler dev.
+
+import { startSimServer, type SimServer } from '../../../sim/server.ts';
+import type { SimOptions } from '../../../sim/options.ts';
+import { freePort } from '../../../scripts/free-port.ts';
+import { startRouterProcess, type RouterProcess } from '../../../scripts/router-process.ts';
+
+export interface Stack {
+  readonly url: string;
+  readonly sims: readonly SimServer[];
+  readonly router: RouterProcess;
+  close(): Promise<void>;
+}
+
+export interface StackBackend {
+  readonly name: string;
+  readonly sim?: Partial<SimOptions>;
+  /** Point the router at this URL instead of a simulator (e.g. a closed port). */
+  readonly url?: string;
+  readonly maxConcurrency: number;
+}
+
+export async function startStack(
+  backends: readonly StackBackend[],
+  vars: Record<string, string> = {},
+): Promise<Stack> {
+  const sims: SimServer[] = [];
+  const entries = [];
+  for (const b of backends) {
+    let url = b.url;
+    if (url === undefined) {
+      const sim = await startSimServer({ name: b.name, port: 0, maxNumSeqs: b.maxConcurrency, ...b.sim });
+      sims.push(sim);
+      url = sim.url;
+    }
+    entries.push({ name: b.name, url, maxConcurrency: b.maxConcurrency });
+  }
+  const output: string[] = [];
+  let router: RouterProcess;
+  try {
+    router = await startRouterProcess({
+      port: await freePort(),
+      vars: { BACKENDS: JSON.stringify(entries), ...vars },
+      onOutput: (line) => output.push(line),
+    });
+  } catch (err) {
+    await Promise.all(sims.map((s) => s.close()));
+    throw new Error(`${String(err)}\n${output.slice(-20).join('\n')}`);
+  }
+  return {
+    url: router.url,
+    sims,
+    router,
+    async close() {
+      await router.close();
+      await Promise.all(sims.map((s) => s.close()));
+    },
+  };
+}
+
+export async function adminWorkload(url: string, id: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${url}/admin/workloads/${encodeURIComponent(id)}`);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+export async function waitFor<T>(
+  probe: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await probe();
+  while (!ok(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    value = await probe();
+  }
+  if (!ok(value))
+    throw new Error(`condition not met in ${timeoutMs} ms; last value ${JSON.stringify(value)}`);
+  return value;
+}
