@@ -21,6 +21,8 @@ export interface RouterProcessOptions {
   readonly vars: Record<string, string>;
   /** Fresh Durable Object storage per run unless a directory is given. */
   readonly persistTo?: string;
+  /** Wrangler config to run; default: the router's wrangler.toml. */
+  readonly configPath?: string;
   /** Where wrangler's own output goes; default: discarded except errors. */
   readonly onOutput?: (line: string) => void;
   readonly readyTimeoutMs?: number;
@@ -35,6 +37,8 @@ export async function startRouterProcess(opts: RouterProcessOptions): Promise<Ro
   const args = [
     wranglerBin,
     'dev',
+    '--config',
+    opts.configPath ?? join(REPO_ROOT, 'wrangler.toml'),
     '--ip',
     '127.0.0.1',
     '--port',
@@ -99,7 +103,8 @@ export async function startRouterProcess(opts: RouterProcessOptions): Promise<Ro
     try {
       const res = await fetch(`${url}/healthz`);
       await res.arrayBuffer();
-      if (res.status === 200 || res.status === 500) return { url, child, close };
+      // Any HTTP answer means the server is up; the router answers /healthz with 200 (500 on bad config).
+      if (res.status > 0) return { url, child, close };
     } catch {
       // not listening yet
     }

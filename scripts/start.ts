@@ -18,7 +18,8 @@ const SIM_BACKENDS = [
 function configuredBackends(): string | null {
   if (process.env['BACKENDS']) return process.env['BACKENDS'];
   const devVars = join(REPO_ROOT, '.dev.vars');
-  if (existsSync(devVars) && /^\s*BACKENDS\s*=/m.test(readFileSync(devVars, 'utf8'))) return '(from .dev.vars)';
+  if (existsSync(devVars) && /^\s*BACKENDS\s*=/m.test(readFileSync(devVars, 'utf8')))
+    return '(from .dev.vars)';
   return null;
 }
 
@@ -36,14 +37,24 @@ async function main(): Promise<void> {
     ? []
     : await Promise.all(
         SIM_BACKENDS.map((b) =>
-          startSimServer({ name: b.name, port: 0, maxNumSeqs: b.maxNumSeqs, ttftMs: b.ttftMs, itlMs: b.itlMs }),
+          startSimServer({
+            name: b.name,
+            port: 0,
+            maxNumSeqs: b.maxNumSeqs,
+            ttftMs: b.ttftMs,
+            itlMs: b.itlMs,
+          }),
         ),
       );
   const vars: Record<string, string> = {};
   if (process.env['BACKENDS']) vars['BACKENDS'] = process.env['BACKENDS'];
   if (!configured) {
     vars['BACKENDS'] = JSON.stringify(
-      sims.map((s, i) => ({ name: SIM_BACKENDS[i]!.name, url: s.url, maxConcurrency: SIM_BACKENDS[i]!.maxNumSeqs })),
+      sims.map((s, i) => ({
+        name: SIM_BACKENDS[i]!.name,
+        url: s.url,
+        maxConcurrency: SIM_BACKENDS[i]!.maxNumSeqs,
+      })),
     );
   }
   for (const key of ['POLICY', 'QUEUE_TTL_MS', 'MAX_QUEUE_PER_WORKLOAD'] as const) {
@@ -81,7 +92,10 @@ async function main(): Promise<void> {
 
   const backendLines = configured
     ? [`  backends: ${configured}`]
-    : sims.map((s, i) => `  backend ${SIM_BACKENDS[i]!.name}: ${s.url} (simulated, ${SIM_BACKENDS[i]!.maxNumSeqs} slots)`);
+    : sims.map(
+        (s, i) =>
+          `  backend ${SIM_BACKENDS[i]!.name}: ${s.url} (simulated, ${SIM_BACKENDS[i]!.maxNumSeqs} slots)`,
+      );
   console.log(
     [
       '',

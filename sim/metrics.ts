@@ -12,6 +12,8 @@ export interface MetricsSnapshot {
   readonly waiting: number;
   readonly maxNumSeqs: number;
   readonly outcomes: Readonly<Record<SimOutcome, number>>;
+  readonly promptTokens: number;
+  readonly generationTokens: number;
 }
 
 function escapeLabel(value: string): string {
@@ -34,11 +36,20 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
       family('vllm:kv_cache_usage_perc', 'gauge', 'KV-cache usage. 1 means 100 percent usage.', [
         `vllm:kv_cache_usage_perc{${model}} ${snapshot.running / snapshot.maxNumSeqs}`,
       ]),
+      family('vllm:prompt_tokens_total', 'counter', 'Number of prefill tokens processed.', [
+        `vllm:prompt_tokens_total{${model}} ${snapshot.promptTokens}`,
+      ]),
+      family('vllm:generation_tokens_total', 'counter', 'Number of generation tokens processed.', [
+        `vllm:generation_tokens_total{${model}} ${snapshot.generationTokens}`,
+      ]),
       family(
         'sluice_sim_requests_total',
         'counter',
         'Inference requests finished by the simulator, by outcome.',
-        SIM_OUTCOMES.map((outcome) => `sluice_sim_requests_total{${model},outcome="${outcome}"} ${snapshot.outcomes[outcome]}`),
+        SIM_OUTCOMES.map(
+          (outcome) =>
+            `sluice_sim_requests_total{${model},outcome="${outcome}"} ${snapshot.outcomes[outcome]}`,
+        ),
       ),
     ].join('\n') + '\n'
   );

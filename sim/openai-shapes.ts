@@ -45,7 +45,12 @@ export function buildCompletion(request: GenerationRequest, meta: ResponseMeta):
   const text = completionText(request.maxTokens);
   const choice =
     request.endpoint === 'chat'
-      ? { index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: request.finishReason }
+      ? {
+          index: 0,
+          message: { role: 'assistant', content: text },
+          logprobs: null,
+          finish_reason: request.finishReason,
+        }
       : { index: 0, text, logprobs: null, finish_reason: request.finishReason };
   return {
     id: meta.id,
@@ -65,10 +70,20 @@ export function buildChunk(request: GenerationRequest, meta: ResponseMeta, index
   const finishReason = index === null ? request.finishReason : null;
   let choice: object;
   if (request.endpoint === 'chat') {
-    const delta = index === null ? {} : index === 0 ? { role: 'assistant', content: tokenText(0) } : { content: tokenText(index) };
+    const delta =
+      index === null
+        ? {}
+        : index === 0
+          ? { role: 'assistant', content: tokenText(0) }
+          : { content: tokenText(index) };
     choice = { index: 0, delta, logprobs: null, finish_reason: finishReason };
   } else {
-    choice = { index: 0, text: index === null ? '' : tokenText(index), logprobs: null, finish_reason: finishReason };
+    choice = {
+      index: 0,
+      text: index === null ? '' : tokenText(index),
+      logprobs: null,
+      finish_reason: finishReason,
+    };
   }
   return {
     id: meta.id,
@@ -102,7 +117,11 @@ export function embeddingVector(text: string): number[] {
 export function buildEmbeddings(request: EmbeddingRequest): object {
   return {
     object: 'list',
-    data: request.inputs.map((text, index) => ({ object: 'embedding', index, embedding: embeddingVector(text) })),
+    data: request.inputs.map((text, index) => ({
+      object: 'embedding',
+      index,
+      embedding: embeddingVector(text),
+    })),
     model: request.model,
     usage: { prompt_tokens: request.promptTokens, total_tokens: request.promptTokens },
   };
@@ -117,6 +136,11 @@ export function buildModelList(models: readonly string[], created: number): obje
 
 export type ErrorType = 'invalid_request_error' | 'server_error';
 
-export function buildError(message: string, type: ErrorType, code: string, param: string | null = null): object {
+export function buildError(
+  message: string,
+  type: ErrorType,
+  code: string,
+  param: string | null = null,
+): object {
   return { error: { message, type, param, code } };
 }

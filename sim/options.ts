@@ -129,7 +129,10 @@ export function mergeFaults(current: SimFaults, partial: Partial<SimFaults>): Si
 }
 
 /** Merges `partial` over the defaults, validates every field, and freezes the result. */
-export function resolveSimOptions(partial: Partial<SimOptions>, label: 'flag' | 'field' = 'field'): SimOptions {
+export function resolveSimOptions(
+  partial: Partial<SimOptions>,
+  label: 'flag' | 'field' = 'field',
+): SimOptions {
   const merged: { -readonly [K in keyof SimOptions]: SimOptions[K] } = { ...DEFAULT_SIM_OPTIONS };
   for (const [key, value] of Object.entries(partial)) {
     if (value !== undefined) Object.assign(merged, { [key]: value });
@@ -141,7 +144,9 @@ export function resolveSimOptions(partial: Partial<SimOptions>, label: 'flag' | 
     merged[key] = checkNumber(nameOf(key, spec.flag), spec, merged[key]);
   }
   if (typeof merged.host !== 'string' || merged.host === '') {
-    throw new TypeError(`${nameOf('host', '--host')} must be a non-empty string, got ${JSON.stringify(merged.host)}`);
+    throw new TypeError(
+      `${nameOf('host', '--host')} must be a non-empty string, got ${JSON.stringify(merged.host)}`,
+    );
   }
   if (typeof merged.name !== 'string' || !NAME_PATTERN.test(merged.name)) {
     throw new TypeError(
@@ -159,7 +164,9 @@ export function resolveSimOptions(partial: Partial<SimOptions>, label: 'flag' | 
     );
   }
   if (typeof merged.refuse !== 'boolean') {
-    throw new TypeError(`${nameOf('refuse', '--refuse')} must be a boolean, got ${JSON.stringify(merged.refuse)}`);
+    throw new TypeError(
+      `${nameOf('refuse', '--refuse')} must be a boolean, got ${JSON.stringify(merged.refuse)}`,
+    );
   }
   merged.models = Object.freeze([...(models as string[])]);
   return Object.freeze(merged);

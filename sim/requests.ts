@@ -56,12 +56,14 @@ function readTextInputs(value: unknown): { texts: string[]; tokens: number } | n
   if (typeof value === 'string') return { texts: [value], tokens: estimateTokens(value.length) };
   if (!Array.isArray(value) || value.length === 0) return null;
   if (value.every((v) => typeof v === 'string')) {
-    const chars = value.reduce((sum, text) => sum + text.length, 0);
-    return { texts: value, tokens: estimateTokens(chars) };
+    return { texts: value, tokens: value.reduce((sum, text) => sum + estimateTokens(text.length), 0) };
   }
   if (isTokenIds(value)) return { texts: [JSON.stringify(value)], tokens: value.length };
   if (value.every(isTokenIds)) {
-    return { texts: value.map((ids) => JSON.stringify(ids)), tokens: value.reduce((n, ids) => n + ids.length, 0) };
+    return {
+      texts: value.map((ids) => JSON.stringify(ids)),
+      tokens: value.reduce((n, ids) => n + ids.length, 0),
+    };
   }
   return null;
 }
@@ -132,7 +134,11 @@ export function parseInferenceRequest(
     }
     const read = readTextInputs(prompt);
     if (read === null) {
-      return invalid('invalid_type', 'prompt', "'prompt' must be a string, strings, or token ids (non-empty).");
+      return invalid(
+        'invalid_type',
+        'prompt',
+        "'prompt' must be a string, strings, or token ids (non-empty).",
+      );
     }
     promptTokens = read.tokens;
   }

@@ -8,6 +8,7 @@ import { loadConfig } from './config.ts';
 import type { Env } from './env.ts';
 import type { BackendHealth, GrantReply, OfferReply } from './rpc-types.ts';
 import { workloadStub } from './stubs.ts';
+import { WriteBehind } from './write-behind.ts';
 
 const LEASE_KEY = 'lease:';
 const WORKLOAD_KEY = 'wl:';
@@ -22,6 +23,9 @@ export class CoordinatorDO extends DurableObject<Env> {
   readonly #dispatcher: Dispatcher;
   readonly #workloads = new Set<string>();
   #alarmAt: number | null = null;
+  /** Lease changes not yet written: leaseId → lease to store, or null to delete. */
+  readonly #pendingLeases = new Map<string, Lease | null>();
+  readonly #writer = new WriteBehind(() => this.#writeLeases());
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -55,7 +59,7 @@ export class CoordinatorDO extends DurableObject<Env> {
   release(leaseId: string, backendHealth?: BackendHealth): { released: boolean } {
     const lease = this.#dispatcher.release(leaseId);
     if (lease) {
-      this.ctx.storage.kv.delete(LEASE_KEY + leaseId);
+      this.#storeLease(leaseId, null);
       if (backendHealth === 'unreachable') this.#dispatcher.reportUnreachable(lease.backend, Date.now());
       if (backendHealth === 'reachable') this.#dispatcher.reportReachable(lease.backend);
     }
@@ -97,7 +101,7 @@ export class CoordinatorDO extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
     for (const lease of this.#dispatcher.expireLeases(Date.now())) {
-      this.ctx.storage.kv.delete(LEASE_KEY + lease.leaseId);
+      this.#storeLease(lease.leaseId, null);
       console.warn(`[sluice] lease ${lease.leaseId} of workload ${lease.workloadId} expired unreleased`);
     }
     this.#drain();
@@ -113,7 +117,7 @@ export class CoordinatorDO extends DurableObject<Env> {
     const now = Date.now();
     for (let grant = this.#dispatcher.next(now); grant; grant = this.#dispatcher.next(now)) {
       const { score: _score, ...lease } = grant;
-      this.ctx.storage.kv.put(LEASE_KEY + lease.leaseId, lease);
+      this.#storeLease(lease.leaseId, lease);
       if (lease.workloadId === caller) inline.push(lease);
       else void this.#deliver(lease);
     }
@@ -132,7 +136,7 @@ export class CoordinatorDO extends DurableObject<Env> {
     }
     if (reply.taken === null) {
       this.#dispatcher.release(lease.leaseId);
-      this.ctx.storage.kv.delete(LEASE_KEY + lease.leaseId);
+      this.#storeLease(lease.leaseId, null);
     }
     this.#dispatcher.offer(lease.workloadId, reply.head, reply.signals);
     this.#drain();
@@ -144,6 +148,20 @@ export class CoordinatorDO extends DurableObject<Env> {
     if (this.#alarmAt !== null && this.#alarmAt <= next && this.#alarmAt > Date.now()) return;
     this.#alarmAt = next;
     await this.ctx.storage.setAlarm(next);
+  }
+
+  #storeLease(leaseId: string, lease: Lease | null): void {
+    this.#pendingLeases.set(leaseId, lease);
+    this.#writer.mark();
+  }
+
+  #writeLeases(): void {
+    const kv = this.ctx.storage.kv;
+    for (const [leaseId, lease] of this.#pendingLeases) {
+      if (lease === null) kv.delete(LEASE_KEY + leaseId);
+      else kv.put(LEASE_KEY + leaseId, lease);
+    }
+    this.#pendingLeases.clear();
   }
 
   #remember(workloadId: string): void {

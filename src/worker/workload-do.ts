@@ -21,6 +21,7 @@ import type {
   WorkloadDescription,
 } from './rpc-types.ts';
 import { coordinatorStub } from './stubs.ts';
+import { WriteBehind } from './write-behind.ts';
 
 /**
  * While requests wait, the head is re-offered this often. It heals a coordinator restart (its ready set
@@ -44,6 +45,7 @@ export class WorkloadDO extends DurableObject<Env> {
   #offering: Promise<void> | null = null;
   #offerDirty = false;
   #alarmAt: number | null = null;
+  readonly #writer = new WriteBehind(() => this.#write());
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -54,7 +56,7 @@ export class WorkloadDO extends DurableObject<Env> {
     if (saved) {
       this.#state = this.#newState(saved.workloadId, saved.registry);
       for (const [requestId, leaseId] of saved.leases) this.#leases.set(requestId, leaseId);
-      this.#persist();
+      this.#write();
     }
   }
 
@@ -138,6 +140,7 @@ export class WorkloadDO extends DurableObject<Env> {
 
     if (state.isEvictable(now)) {
       this.#state = null;
+      this.#writer.cancel();
       await this.ctx.storage.deleteAll();
       await coordinator.forget(state.workloadId);
       return;
@@ -247,6 +250,10 @@ export class WorkloadDO extends DurableObject<Env> {
   }
 
   #persist(): void {
+    this.#writer.mark();
+  }
+
+  #write(): void {
     const state = this.#state;
     if (!state) return;
     const value: PersistedState = {

@@ -1,0 +1,6 @@
+// Entry point of `npm run sim`; see cli.ts.
+
+import { dirname } from 'node:path';
+import { main, nodeIo } from './cli.ts';
+
+process.exitCode = main(process.argv.slice(2), nodeIo(dirname(import.meta.dirname)));

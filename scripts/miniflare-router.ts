@@ -1,0 +1,72 @@
+// Runs a Worker under Miniflare's API directly (no wrangler dev in between): the bundle comes from
+// `wrangler deploy --dry-run`, so it is byte for byte what would be deployed. Used by the benchmark.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
+import { REPO_ROOT } from './router-process.ts';
+
+export interface MiniflareWorker {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface MiniflareWorkerOptions {
+  readonly configPath: string;
+  readonly bindings: Record<string, string>;
+  readonly durableObjects?: Record<string, { className: string; useSQLite: boolean }>;
+}
+
+/** Bundles a wrangler project to a temporary directory and returns the entry module's path. */
+export function bundleWorker(configPath: string): { dir: string; entry: string } {
+  const require = createRequire(import.meta.url);
+  const wranglerBin = join(dirname(require.resolve('wrangler/package.json')), 'bin', 'wrangler.js');
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bundle-'));
+  execFileSync(
+    process.execPath,
+    [wranglerBin, 'deploy', '--dry-run', '--config', configPath, '--outdir', dir],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' },
+      stdio: 'ignore',
+    },
+  );
+  // The bundle is named after the config's `main` (index.js, passthrough-worker.js, …).
+  const entry = readdirSync(dir).find((f) => f.endsWith('.js'));
+  if (entry === undefined) throw new Error(`wrangler produced no bundle for ${configPath}`);
+  return { dir, entry: join(dir, entry) };
+}
+
+export async function startMiniflareWorker(opts: MiniflareWorkerOptions): Promise<MiniflareWorker> {
+  const bundle = bundleWorker(opts.configPath);
+  // Miniflare 5 takes a new options shape; the converter accepts the long-standing (v4) one.
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: '127.0.0.1',
+      port: 0,
+      workers: [
+        {
+          name: 'worker',
+          modules: true,
+          // Inline source: this Miniflare beta fails to start a module Worker given by scriptPath.
+          script: readFileSync(bundle.entry, 'utf8'),
+          compatibilityDate: '2026-11-01',
+          compatibilityFlags: ['enable_request_signal'],
+          bindings: opts.bindings,
+          ...(opts.durableObjects ? { durableObjects: opts.durableObjects } : {}),
+        },
+      ],
+    }),
+  );
+  const url = (await mf.ready).toString().replace(/\/$/, '');
+  return {
+    url,
+    async close() {
+      await mf.dispose();
+      rmSync(bundle.dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,34 @@
+// reference-criticality exists to show the drain order by criticality.
+
+import { describe, expect, it } from 'vitest';
+import { groupOf, runOf, runScenario } from './lab-runs.ts';
+
+const runs = runScenario('reference-criticality');
+const position = (policy: 'fcfs' | 'seed' | 'workload-aware', workload: string): number =>
+  groupOf(runOf(runs, policy), workload).meanCompletionPosition ?? Infinity;
+
+describe('reference-criticality', () => {
+  it('completes every request under every policy (the 10 min TTL evicts nothing)', () => {
+    for (const run of runs.values()) expect(run.summary.completed).toBe(100);
+  });
+
+  it('workload-aware finishes criticality 5 before criticality 3 and 1', () => {
+    expect(position('workload-aware', 'crit5')).toBeLessThan(position('workload-aware', 'crit3'));
+    expect(position('workload-aware', 'crit5')).toBeLessThan(position('workload-aware', 'crit1'));
+  });
+
+  it('seed drains strictly by criticality, fcfs by arrival', () => {
+    expect(position('seed', 'crit5')).toBeLessThan(position('seed', 'crit3'));
+    expect(position('seed', 'crit3')).toBeLessThan(position('seed', 'crit1'));
+    expect(position('fcfs', 'crit1')).toBeLessThan(position('fcfs', 'crit3'));
+    expect(position('fcfs', 'crit3')).toBeLessThan(position('fcfs', 'crit5'));
+  });
+
+  // Known gap, reported on the lab issue: the drain (≈ 90 s) outlasts the 30 s aging horizon, after which
+  // overdue requests go oldest first whatever their criticality, so criticality 1 (which arrived first)
+  // overtakes criticality 3 (mean positions 58.4 vs 61.6). This flips to a failure when the core changes;
+  // then drop `.fails`.
+  it.fails('workload-aware finishes criticality 3 before criticality 1', () => {
+    expect(position('workload-aware', 'crit3')).toBeLessThan(position('workload-aware', 'crit1'));
+  });
+});
