@@ -2,7 +2,7 @@
 // the Workers runtime (Miniflare) for the shell; Node again for end-to-end runs against real servers.
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
-import { fakeUpstream } from './test/worker/support/fake-upstream.ts';
+import { createFakeUpstream } from './test/worker/support/fake-upstream.ts';
 
 /** Two fake backends behind Miniflare's outbound service; see test/worker/support/fake-upstream.ts. */
 const TEST_BACKENDS = JSON.stringify([
@@ -15,7 +15,7 @@ function workerProject(name: string, include: string[], vars: Record<string, str
     plugins: [
       cloudflareTest({
         wrangler: { configPath: './wrangler.toml' },
-        miniflare: { bindings: { BACKENDS: TEST_BACKENDS, ...vars }, outboundService: fakeUpstream },
+        miniflare: { bindings: { BACKENDS: TEST_BACKENDS, ...vars }, outboundService: createFakeUpstream() },
       }),
     ],
     test: { name, include },

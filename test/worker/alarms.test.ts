@@ -22,8 +22,10 @@ describe('WorkloadDO state and alarms', () => {
       (w) => w.activeRequests === 0 && w['completedCount'] === 3,
     );
     const stub = workloadStub(env, id);
-    const stored = await runInDurableObject(stub, async (_i: WorkloadDO, state) =>
-      state.storage.kv.get<StoredState>('state'),
+    const stored = await until(
+      () =>
+        runInDurableObject(stub, async (_i: WorkloadDO, state) => state.storage.kv.get<StoredState>('state')),
+      (s) => s?.registry.totalRequests === 3,
     );
     expect(stored?.registry.totalRequests).toBe(3);
 
@@ -47,6 +49,11 @@ describe('WorkloadDO state and alarms', () => {
     expect(await coordinatorStub(env).listWorkloads()).toContain(id);
 
     const stub = workloadStub(env, id);
+    await until(
+      () =>
+        runInDurableObject(stub, async (_i: WorkloadDO, state) => state.storage.kv.get<StoredState>('state')),
+      (s) => s?.registry.totalRequests === 1 && s.leases.length === 0,
+    );
     // Age the persisted entry by six minutes, reload it, and fire the alarm now.
     await runInDurableObject(stub, async (_i: WorkloadDO, state) => {
       const saved = state.storage.kv.get<StoredState>('state')!;

@@ -34,10 +34,18 @@ export async function heldCount(): Promise<number> {
   return ((await res.json()) as { held: number }).held;
 }
 
-/** Polls a condition through real I/O (each round trip lets the runtime's clock and queues move). */
-export async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, rounds = 200): Promise<T> {
+/**
+ * Polls a condition through real I/O (each round trip lets the runtime's clock and queues move). The
+ * budget is generous because CI runs the test projects side by side on two cores.
+ */
+export async function until<T>(
+  probe: () => Promise<T>,
+  ok: (value: T) => boolean,
+  budgetMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + budgetMs;
   let value = await probe();
-  for (let i = 0; i < rounds && !ok(value); i++) {
+  while (!ok(value) && Date.now() < deadline) {
     await scheduler.wait(10);
     value = await probe();
   }

@@ -11,9 +11,6 @@ interface Held {
   readonly release: () => void;
 }
 
-const held: Held[] = [];
-let served = 0;
-
 function sse(chunks: string[]): string {
   return chunks.map((c) => `data: ${c}\n\n`).join('') + 'data: [DONE]\n\n';
 }
@@ -44,9 +41,16 @@ function completion(model: string, stream: boolean, backend: string): Response {
   );
 }
 
-export async function fakeUpstream(request: Request): Promise<Response> {
+/** One fake per test project: projects run side by side and must not release each other's requests. */
+export function createFakeUpstream(): (request: Request) => Promise<Response> {
+  const held: Held[] = [];
+  const counters = { served: 0 };
+  return (request) => fakeUpstream(request, held, counters);
+}
+
+async function fakeUpstream(request: Request, held: Held[], counters: { served: number }): Promise<Response> {
   const url = new URL(request.url);
-  if (url.hostname === 'control.test') return control(url);
+  if (url.hostname === 'control.test') return control(url, held, counters.served);
   if (url.hostname === 'down.test') return Response.error();
   const backend = url.hostname.split('.')[0] ?? 'unknown';
   if (url.pathname === '/v1/models') {
@@ -59,7 +63,7 @@ export async function fakeUpstream(request: Request): Promise<Response> {
     });
   }
   const body = (await request.json()) as { model?: string; stream?: boolean };
-  served++;
+  counters.served++;
   const model = body.model ?? '';
   if (model === 'error') {
     return Response.json({ error: { message: 'boom', type: 'server_error', code: 'fake' } }, { status: 500 });
@@ -86,7 +90,7 @@ export async function fakeUpstream(request: Request): Promise<Response> {
   return completion(model, body.stream === true, backend);
 }
 
-function control(url: URL): Response {
+function control(url: URL, held: Held[], served: number): Response {
   if (url.pathname === '/release') {
     const n = Number(url.searchParams.get('n') ?? held.length);
     const released = held.splice(0, n);
