@@ -1,7 +1,8 @@
 // The coordinator's core: a ready set of workload heads, the backend slots, and leases. `next(now)`
-// returns the best head by policy and a backend while a slot is free. Decisions cost O(log n) in the
-// number of ready workloads: heads sit in heaps under time-invariant keys (Policy.rankKey), and the
-// overdue tier is read off an arrival-ordered heap. Leases expire, so a lost release cannot leak a slot.
+// returns the best head by policy and a backend while a slot is free. Decisions cost O(log n) amortized
+// in the number of ready workloads: heads sit in heaps under time-invariant keys (Policy.rankKey and
+// Policy.overdueKey); an arrival-ordered heap tells when a head crosses the aging horizon, and it then
+// moves (once) to the overdue heap. Leases expire, so a lost release cannot leak a slot.
 
 import { BackendPool, type BackendCooldown, type BackendSpec, type BackendStatus } from './backend-pool.ts';
 import { DEFAULT_LEASE_TTL_MS } from './defaults.ts';
@@ -27,6 +28,7 @@ export interface ReadyHead {
   readonly head: HeadView;
   readonly signals: WorkloadSignals;
   readonly rankKey: number;
+  readonly overdueKey: number;
 }
 
 export interface DispatcherOptions {
@@ -43,13 +45,18 @@ const byWorkload = (a: ReadyHead, b: ReadyHead): number =>
 const byArrival = (a: ReadyHead, b: ReadyHead): number =>
   a.head.enqueuedAt - b.head.enqueuedAt || byWorkload(a, b);
 const byRank = (a: ReadyHead, b: ReadyHead): number => b.rankKey - a.rankKey || byArrival(a, b);
+const byOverdueKey = (a: ReadyHead, b: ReadyHead): number => b.overdueKey - a.overdueKey || byArrival(a, b);
 const workloadKey = (h: ReadyHead): string => h.workloadId;
 
 export class Dispatcher {
   readonly policy: Policy;
   readonly #pool: BackendPool;
+  /** Every ready head, by rankKey (overdue ones too, until they are promoted out). */
   readonly #ranked = new IndexedHeap<ReadyHead>(workloadKey, byRank);
+  /** Heads not yet overdue, by arrival: the top is the next to cross the horizon. */
   readonly #byArrival = new IndexedHeap<ReadyHead>(workloadKey, byArrival);
+  /** Heads past the horizon, by overdueKey. */
+  readonly #overdue = new IndexedHeap<ReadyHead>(workloadKey, byOverdueKey);
   readonly #leases = new IndexedHeap<Lease>(
     (l) => l.leaseId,
     (a, b) => a.expiresAt - b.expiresAt || (a.leaseId < b.leaseId ? -1 : 1),
@@ -67,7 +74,7 @@ export class Dispatcher {
   }
 
   get readyCount(): number {
-    return this.#ranked.size;
+    return this.#ranked.size + this.#overdue.size;
   }
 
   get leaseCount(): number {
@@ -82,7 +89,13 @@ export class Dispatcher {
   offer(workloadId: string, head: HeadView | null, signals: WorkloadSignals): void {
     this.withdraw(workloadId);
     if (head === null) return;
-    const ready: ReadyHead = { workloadId, head, signals, rankKey: this.policy.rankKey(head, signals) };
+    const ready: ReadyHead = {
+      workloadId,
+      head,
+      signals,
+      rankKey: this.policy.rankKey(head, signals),
+      overdueKey: this.policy.overdueKey(head, signals),
+    };
     this.#ranked.push(ready);
     if (this.policy.agingHorizonMs !== null) this.#byArrival.push(ready);
   }
@@ -90,19 +103,20 @@ export class Dispatcher {
   withdraw(workloadId: string): void {
     this.#ranked.remove(workloadId);
     this.#byArrival.remove(workloadId);
+    this.#overdue.remove(workloadId);
   }
 
   peekReady(workloadId: string): ReadyHead | undefined {
-    return this.#ranked.get(workloadId);
+    return this.#ranked.get(workloadId) ?? this.#overdue.get(workloadId);
   }
 
-  readyHeads(): IterableIterator<ReadyHead> {
-    return this.#ranked.values();
+  readyHeads(): ReadyHead[] {
+    return [...this.#ranked.values(), ...this.#overdue.values()];
   }
 
   /** The current score of a workload's head, or null if it has none here. */
   scoreOf(workloadId: string, now: number): number | null {
-    const ready = this.#ranked.get(workloadId);
+    const ready = this.peekReady(workloadId);
     return ready ? this.policy.score(ready.head, ready.signals, now) : null;
   }
 
@@ -112,11 +126,11 @@ export class Dispatcher {
    * hand the same slot out twice.
    */
   next(now: number): Grant | null {
-    if (this.#ranked.size === 0) return null;
+    if (this.readyCount === 0) return null;
     const backend = this.#pool.pick(now);
     if (backend === null) return null;
-    const oldest = this.#byArrival.peek();
-    const best = oldest && isOverdue(this.policy, oldest.head, now) ? oldest : this.#ranked.peek();
+    this.#promoteOverdue(now);
+    const best = this.#overdue.peek() ?? this.#ranked.peek();
     if (!best) return null;
     this.withdraw(best.workloadId);
     this.#pool.acquire(backend);
@@ -130,6 +144,19 @@ export class Dispatcher {
     };
     this.#leases.push(lease);
     return { ...lease, score: this.policy.score(best.head, best.signals, now) };
+  }
+
+  /** Moves heads that crossed the aging horizon by `now` into the overdue tier (each moves once). */
+  #promoteOverdue(now: number): void {
+    for (
+      let h = this.#byArrival.peek();
+      h && isOverdue(this.policy, h.head, now);
+      h = this.#byArrival.peek()
+    ) {
+      this.#byArrival.remove(h.workloadId);
+      this.#ranked.remove(h.workloadId);
+      this.#overdue.push(h);
+    }
   }
 
   /** Records which request a granted slot finally went to. */

@@ -1,6 +1,7 @@
 // The whole scheduling core in one process: per-workload states plus the dispatcher, wired with the same
 // messages the Durable Objects exchange (offer head → grant → dispatch head → re-offer → release). Used
-// by the policy lab and the property tests, so they exercise exactly the code the router runs.
+// by the policy lab and the property tests, so they exercise exactly the code the router runs. Unlike a
+// WorkloadDO it never deletes idle workloads, so their numbers stay readable after a run.
 
 import type { BackendSpec } from './backend-pool.ts';
 import { Dispatcher, type Grant } from './dispatcher.ts';
@@ -97,6 +98,9 @@ export class LocalScheduler {
     const lost: string[] = [];
     for (const lease of this.dispatcher.expireLeases(now)) this.#leaseOf.delete(lease.requestId);
     for (const ws of this.#workloads.values()) {
+      // Like each WorkloadDO's alarm: only a workload whose own deadline has come does anything.
+      const due = ws.nextDeadline(now, false);
+      if (due === null || due > now) continue;
       const r = ws.sweep(now);
       evicted.push(...r.evicted);
       lost.push(...r.lost);
@@ -105,7 +109,7 @@ export class LocalScheduler {
         if (lease) this.dispatcher.release(lease.leaseId);
         this.#leaseOf.delete(id);
       }
-      // A sweep can also change the head by aging alone, so always re-offer.
+      // A due deadline may also be a head change by aging alone, so re-offer.
       this.#offer(ws, now);
     }
     return { evicted, lost };
@@ -114,7 +118,7 @@ export class LocalScheduler {
   /** The earliest time any host would wake up on its own. */
   nextDeadline(now: number): number | null {
     let next = this.dispatcher.nextDeadline(now) ?? Infinity;
-    for (const ws of this.#workloads.values()) next = Math.min(next, ws.nextDeadline(now) ?? Infinity);
+    for (const ws of this.#workloads.values()) next = Math.min(next, ws.nextDeadline(now, false) ?? Infinity);
     return Number.isFinite(next) ? next : null;
   }
 

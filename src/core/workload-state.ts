@@ -144,13 +144,16 @@ export class WorkloadState {
     return { evicted, lost };
   }
 
-  /** The next time this workload changes on its own (TTL, head change by aging, lost request, idle). */
-  nextDeadline(now: number): number | null {
+  /**
+   * The next time this workload changes on its own (TTL, head change by aging, lost request, and, when
+   * the host deletes idle workloads, idle eviction).
+   */
+  nextDeadline(now: number, includeIdleEviction = true): number | null {
     let next = this.#queue.nextDeadline(now) ?? Infinity;
     for (const [, live] of this.#registry.liveRequests()) {
       if (live.phase === 'in_flight') next = Math.min(next, live.since + this.#inFlightTtlMs);
     }
-    if (this.#registry.activeRequests === 0) {
+    if (includeIdleEviction && this.#registry.activeRequests === 0) {
       const last = this.#registry.metrics(now).lastRequestAt ?? now;
       next = Math.min(next, last + this.#idleEvictMs);
     }

@@ -37,7 +37,7 @@ describe('npm run sim is deterministic', () => {
   });
 
   it('quotes the default policy’s guarantee from its source', () => {
-    expect(first.out.join('')).toContain('> Guarantee: since g < H and P ≥ 0');
+    expect(first.out.join('')).toContain('> Guarantee: every non-overdue score is < H + 4·S');
   });
 
   it('lays the report out as Prettier would, so `npm run lint` passes on the generated file', async () => {

@@ -9,5 +9,6 @@ export function createFcfsPolicy(): Policy {
     agingHorizonMs: null,
     score: (head: HeadView, _signals, now: number) => now - head.enqueuedAt,
     rankKey: (head: HeadView) => -head.enqueuedAt,
+    overdueKey: (head: HeadView) => -head.enqueuedAt,
   };
 }

@@ -23,5 +23,6 @@ export function createSeedPolicy(): Policy {
     agingHorizonMs: null,
     score: (head, signals) => seedScore(head, signals),
     rankKey: (head, signals) => seedScore(head, signals),
+    overdueKey: (head, signals) => seedScore(head, signals),
   };
 }

@@ -27,8 +27,8 @@ export interface Policy {
   readonly queueOrder: 'fifo' | 'criticality';
   /**
    * When non-null: a head that has waited at least this long is "overdue". Overdue heads outrank every
-   * head that is not, and among themselves go oldest first. Queues honour it too, so a request buried
-   * behind higher-criticality requests of its own workload still surfaces.
+   * head that is not, and among themselves follow `overdueKey`. Queues honour it too (oldest first), so a
+   * request buried behind higher-criticality requests of its own workload still surfaces.
    */
   readonly agingHorizonMs: number | null;
   /** Higher goes first. Ties go to the earlier `enqueuedAt`. */
@@ -39,6 +39,8 @@ export interface Policy {
    * This is what lets the dispatcher keep heads in a heap without stale keys.
    */
   rankKey(head: HeadView, signals: WorkloadSignals): number;
+  /** Like rankKey, for overdue heads: same order as `score` among overdue heads, at any `now`. */
+  overdueKey(head: HeadView, signals: WorkloadSignals): number;
 }
 
 export function isOverdue(policy: Policy, head: HeadView, now: number): boolean {

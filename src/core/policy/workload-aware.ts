@@ -1,19 +1,23 @@
 // Sluice's default policy. Score, in milliseconds of "waiting equivalent":
 //
 //   not overdue (w < H):  score = g + S·(c − 1) − P·min(r / R, 1)
-//   overdue     (w ≥ H):  score = w + 4·S
+//   overdue     (w ≥ H):  score = H + 4·S + g
 //
 //   w  the head request's own wait: now − enqueuedAt
-//   g  the workload's service gap: now − max(enqueuedAt, lastDispatchedAt)  (g ≤ w)
+//   g  the workload's service gap: now − max(enqueuedAt, lastDispatchedAt)  (0 ≤ g ≤ w)
 //   c  the head's criticality (1..5); S = criticalityStepMs
 //   r  the workload's recent request rate; P = ratePenaltyMs, R = rateCapPerSec
 //   H  agingHorizonMs
 //
-// Guarantee: since g < H and P ≥ 0, every non-overdue score is < H + 4·S ≤ every overdue score. So a
-// request that has waited H outranks every request that has not, whatever its criticality, and overdue
-// requests go strictly oldest first. Queues apply the same horizon inside a workload. The result: a
-// request's wait is at most H plus the time to serve the overdue requests that arrived before it (FCFS
-// from the horizon on), and never unbounded.
+// Guarantee: every non-overdue score is < H + 4·S (g ≤ w < H, P ≥ 0) and every overdue score is
+// ≥ H + 4·S, so a request that has waited H outranks every request that has not, whatever its
+// criticality. Among overdue heads the workload that has gone longest without a slot goes first, and a
+// dispatch resets a workload’s gap to 0, so overdue workloads take turns: once a request is overdue and
+// at the head of its workload, at most (number of other overdue workloads) slots go elsewhere before
+// it is served. Its wait is bounded by H plus that many service turns, however deep the other queues
+// are. (Plain oldest-first among overdue requests would let one workload's backlog of old requests
+// delay everybody else's for as long as the backlog lasts.) Within a workload, overdue requests leave
+// oldest first.
 //
 // Why g and not w below the horizon: a workload that was just served has a small gap, so a burst (many
 // requests with the same old arrival time) alternates with other workloads instead of holding every
@@ -67,11 +71,12 @@ export function createWorkloadAwarePolicy(params: Partial<WorkloadAwareParams> =
     queueOrder: 'criticality',
     agingHorizonMs: p.agingHorizonMs,
     score(head, signals, now) {
-      const wait = now - head.enqueuedAt;
-      if (wait >= p.agingHorizonMs) return wait + 4 * p.criticalityStepMs;
-      return now - gapStart(head, signals) + staticPart(head, signals);
+      const gap = now - gapStart(head, signals);
+      if (now - head.enqueuedAt >= p.agingHorizonMs) return p.agingHorizonMs + 4 * p.criticalityStepMs + gap;
+      return gap + staticPart(head, signals);
     },
-    // score − now, which does not depend on `now` below the horizon.
+    // Each is score − now in its tier, which does not depend on `now`.
     rankKey: (head, signals) => staticPart(head, signals) - gapStart(head, signals),
+    overdueKey: (head, signals) => -gapStart(head, signals),
   };
 }
