@@ -114,10 +114,7 @@ export class BackendPool {
     const b = this.#byName.get(name);
     if (!b) return null;
     b.consecutiveFailures++;
-    const cooldown = Math.min(
-      BACKEND_COOLDOWN_MAX_MS,
-      BACKEND_COOLDOWN_BASE_MS * 2 ** (b.consecutiveFailures - 1),
-    );
+    const cooldown = Math.min(this.#cooldown.maxMs, this.#cooldown.baseMs * 2 ** (b.consecutiveFailures - 1));
     b.downUntil = now + cooldown;
     return b.downUntil;
   }

@@ -132,10 +132,13 @@ export class Dispatcher {
     this.#promoteOverdue(now);
     const best = this.#overdue.peek() ?? this.#ranked.peek();
     if (!best) return null;
+    // Mint the ID before changing anything: a colliding ID (e.g. a restored lease) must not cost a slot.
+    let leaseId = this.#newLeaseId();
+    while (this.#leases.has(leaseId)) leaseId = this.#newLeaseId();
     this.withdraw(best.workloadId);
     this.#pool.acquire(backend);
     const lease: Lease = {
-      leaseId: this.#newLeaseId(),
+      leaseId,
       workloadId: best.workloadId,
       requestId: best.head.requestId,
       backend,

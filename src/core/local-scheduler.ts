@@ -30,6 +30,12 @@ export class LocalScheduler {
   readonly #workloads = new Map<string, WorkloadState>();
   readonly #opts: LocalSchedulerOptions;
   readonly #leaseOf = new Map<string, { leaseId: string; workloadId: string }>();
+  /**
+   * Each workload's own next deadline as computed at its last change: the in-process stand-in for a
+   * WorkloadDO's alarm. Kept rather than recomputed at sweep time, because a deadline that has just
+   * passed (a head change by aging) is no longer reported by the queue once it is in the past.
+   */
+  readonly #dueAt = new Map<string, number>();
 
   constructor(opts: LocalSchedulerOptions) {
     this.#opts = opts;
@@ -99,8 +105,7 @@ export class LocalScheduler {
     for (const lease of this.dispatcher.expireLeases(now)) this.#leaseOf.delete(lease.requestId);
     for (const ws of this.#workloads.values()) {
       // Like each WorkloadDO's alarm: only a workload whose own deadline has come does anything.
-      const due = ws.nextDeadline(now, false);
-      if (due === null || due > now) continue;
+      if ((this.#dueAt.get(ws.workloadId) ?? Infinity) > now) continue;
       const r = ws.sweep(now);
       evicted.push(...r.evicted);
       lost.push(...r.lost);
@@ -118,7 +123,7 @@ export class LocalScheduler {
   /** The earliest time any host would wake up on its own. */
   nextDeadline(now: number): number | null {
     let next = this.dispatcher.nextDeadline(now) ?? Infinity;
-    for (const ws of this.#workloads.values()) next = Math.min(next, ws.nextDeadline(now, false) ?? Infinity);
+    for (const due of this.#dueAt.values()) next = Math.min(next, due);
     return Number.isFinite(next) ? next : null;
   }
 
@@ -144,5 +149,8 @@ export class LocalScheduler {
 
   #offer(ws: WorkloadState, now: number): void {
     this.dispatcher.offer(ws.workloadId, ws.head(now), ws.signals(now));
+    const due = ws.nextDeadline(now, false);
+    if (due === null) this.#dueAt.delete(ws.workloadId);
+    else this.#dueAt.set(ws.workloadId, due);
   }
 }

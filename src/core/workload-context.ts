@@ -55,7 +55,8 @@ export function parseWorkloadContext(
   const raw = readHeaderObject(header, defaulted);
 
   let workloadId: string;
-  const idResult = readWorkloadId(raw);
+  // With a principal the header's ID is ignored, so it cannot make the request fail either.
+  const idResult = principal ? principal.workloadId : readWorkloadId(raw);
   if (idResult !== null && typeof idResult === 'object') return { ok: false, error: idResult };
   if (idResult === null) {
     if (raw !== null) defaulted.push('workload_id_missing');
@@ -101,22 +102,22 @@ function readHeaderObject(
   return parsed as Record<string, unknown>;
 }
 
-/** The trimmed ID, null when absent or blank, or an error body when present but unusable. */
+/** The ID without surrounding spaces, null when absent or blank, or an error body when unusable. */
 function readWorkloadId(raw: Record<string, unknown> | null): string | null | SluiceErrorBody {
   const value = raw?.['workload_id'];
-  if (typeof value !== 'string') return null;
+  if (typeof value !== 'string' || value.trim() === '') return null;
+  // Control characters are rejected before trimming, so "abc\t" is an error, not a silent "abc".
+  if (CONTROL_CHARS.test(value)) {
+    return {
+      code: 'invalid_workload_context',
+      message: 'X-Workload-Context: workload_id contains control characters',
+    };
+  }
   const id = value.trim();
-  if (id === '') return null;
   if ([...id].length > MAX_WORKLOAD_ID_CHARS) {
     return {
       code: 'invalid_workload_context',
       message: `X-Workload-Context: workload_id is longer than ${MAX_WORKLOAD_ID_CHARS} characters`,
-    };
-  }
-  if (CONTROL_CHARS.test(id)) {
-    return {
-      code: 'invalid_workload_context',
-      message: 'X-Workload-Context: workload_id contains control characters',
     };
   }
   return id;

@@ -1,0 +1,255 @@
+// X-Workload-Context parsing: every fallback yields `default`/3 with the reason recorded; an ID that is
+// present but unusable is an `invalid_workload_context` error; the principal seam overrides the header.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  MAX_WORKLOAD_HEADER_BYTES,
+  parseWorkloadContext,
+  type ContextResult,
+  type DefaultReason,
+} from '../../src/core/index.ts';
+
+function expectContext(
+  result: ContextResult,
+  workloadId: string,
+  criticality: number,
+  defaulted: DefaultReason[],
+): void {
+  expect(result).toEqual({ ok: true, context: { workloadId, criticality }, defaulted });
+}
+
+function expectInvalid(result: ContextResult, messagePart: string): void {
+  expect(result.ok).toBe(false);
+  if (result.ok) return;
+  expect(result.error.code).toBe('invalid_workload_context');
+  expect(result.error.message).toContain(messagePart);
+}
+
+const header = (value: unknown): string => JSON.stringify(value);
+
+describe('parseWorkloadContext: header fallbacks', () => {
+  it.each([
+    ['missing (undefined)', undefined],
+    ['missing (null)', null],
+    ['empty', ''],
+    ['whitespace only', ' \t  '],
+  ])('%s header → default/3, header_missing', (_label, value) => {
+    expectContext(parseWorkloadContext(value), 'default', 3, ['header_missing']);
+  });
+
+  it('a header over 4 KiB (in UTF-8 bytes) → default/3, header_too_large, even if it is valid JSON', () => {
+    const base = header({ workload_id: 'team-a', criticality: 5, pad: '' });
+    const fill = (bytes: number): string =>
+      header({ workload_id: 'team-a', criticality: 5, pad: 'x'.repeat(bytes) });
+    const exact = fill(MAX_WORKLOAD_HEADER_BYTES - base.length);
+    expect(exact.length).toBe(MAX_WORKLOAD_HEADER_BYTES);
+    expectContext(parseWorkloadContext(exact), 'team-a', 5, []);
+
+    const over = fill(MAX_WORKLOAD_HEADER_BYTES - base.length + 1);
+    expectContext(parseWorkloadContext(over), 'default', 3, ['header_too_large']);
+  });
+
+  it('counts bytes, not UTF-16 units: 2-byte characters push a short string over the limit', () => {
+    const value = header({ workload_id: 'team-a', pad: 'é'.repeat(2100) });
+    expect(value.length).toBeLessThan(MAX_WORKLOAD_HEADER_BYTES);
+    expectContext(parseWorkloadContext(value), 'default', 3, ['header_too_large']);
+  });
+
+  it.each([['{workload_id: "a"}'], ['{"workload_id": "a"'], ['team-a'], ["{'workload_id':'a'}"]])(
+    'not JSON %s → default/3, header_not_json',
+    (value) => {
+      expectContext(parseWorkloadContext(value), 'default', 3, ['header_not_json']);
+    },
+  );
+
+  it.each([['[]'], ['[{"workload_id":"a"}]'], ['5'], ['null'], ['"team-a"'], ['true']])(
+    'JSON that is not an object %s → default/3, header_not_object',
+    (value) => {
+      expectContext(parseWorkloadContext(value), 'default', 3, ['header_not_object']);
+    },
+  );
+});
+
+describe('parseWorkloadContext: workload_id', () => {
+  it.each([
+    ['missing', { criticality: 4 }],
+    ['null', { workload_id: null, criticality: 4 }],
+    ['a number', { workload_id: 42, criticality: 4 }],
+    ['an object', { workload_id: { id: 'a' }, criticality: 4 }],
+    ['empty', { workload_id: '', criticality: 4 }],
+    ['whitespace', { workload_id: '  \t ', criticality: 4 }],
+  ])('%s → default, workload_id_missing, criticality still read', (_label, value) => {
+    expectContext(parseWorkloadContext(header(value)), 'default', 4, ['workload_id_missing']);
+  });
+
+  it('a valid ID is trimmed and kept, with no defaulted reasons', () => {
+    expectContext(
+      parseWorkloadContext(header({ workload_id: '  team-a ', criticality: 2 })),
+      'team-a',
+      2,
+      [],
+    );
+  });
+
+  it('128 characters is accepted; 129 is an invalid_workload_context error', () => {
+    expectContext(
+      parseWorkloadContext(header({ workload_id: 'a'.repeat(128), criticality: 3 })),
+      'a'.repeat(128),
+      3,
+      [],
+    );
+    expectInvalid(parseWorkloadContext(header({ workload_id: 'a'.repeat(129) })), '128');
+  });
+
+  it('Unicode IDs are accepted and their length is counted in code points', () => {
+    expectContext(
+      parseWorkloadContext(header({ workload_id: '研究チーム', criticality: 5 })),
+      '研究チーム',
+      5,
+      [],
+    );
+    const emoji = '🚀'.repeat(128); // 256 UTF-16 units, 128 code points
+    expect(emoji.length).toBe(256);
+    expectContext(parseWorkloadContext(header({ workload_id: emoji })), emoji, 3, ['criticality_missing']);
+    expectInvalid(parseWorkloadContext(header({ workload_id: emoji + '🚀' })), '128');
+    const cjk = '流'.repeat(128);
+    expectContext(parseWorkloadContext(header({ workload_id: cjk, criticality: 1 })), cjk, 1, []);
+    expectInvalid(parseWorkloadContext(header({ workload_id: cjk + '流' })), '128');
+  });
+
+  it.each([
+    ['C0 (U+0001)', 'team\u0001a'],
+    ['newline', 'team\na'],
+    ['tab inside', 'team\ta'],
+    ['DEL', 'team\u007fa'],
+    ['C1 (U+0085)', 'team\u0085a'],
+    ['C1 at the end (not trimmed)', 'team-a\u009f'],
+  ])('a control character (%s) → invalid_workload_context', (_label, id) => {
+    expectInvalid(parseWorkloadContext(header({ workload_id: id, criticality: 3 })), 'control');
+  });
+});
+
+describe('parseWorkloadContext: criticality', () => {
+  it.each([1, 2, 3, 4, 5])('%i is kept as is', (c) => {
+    expectContext(parseWorkloadContext(header({ workload_id: 'w', criticality: c })), 'w', c, []);
+  });
+
+  it.each([
+    ['missing', undefined, 'criticality_missing'],
+    ['null', null, 'criticality_missing'],
+    ['the string "5"', '5', 'criticality_not_integer'],
+    ['4.5', 4.5, 'criticality_not_integer'],
+    ['true', true, 'criticality_not_integer'],
+    ['an array', [5], 'criticality_not_integer'],
+  ] as const)('%s → 3 with reason %s', (_label, criticality, reason) => {
+    expectContext(parseWorkloadContext(header({ workload_id: 'w', criticality })), 'w', 3, [reason]);
+  });
+
+  it.each([
+    [0, 1],
+    [-7, 1],
+    [9, 5],
+    [1e6, 5],
+  ])('out-of-range integer %d is clamped to %d with criticality_clamped', (given, want) => {
+    expectContext(parseWorkloadContext(header({ workload_id: 'w', criticality: given })), 'w', want, [
+      'criticality_clamped',
+    ]);
+  });
+
+  it('records every reason that applied, in order', () => {
+    expectContext(parseWorkloadContext(header({ workload_id: ' ', criticality: 12 })), 'default', 5, [
+      'workload_id_missing',
+      'criticality_clamped',
+    ]);
+  });
+});
+
+describe('parseWorkloadContext: principal seam (authenticated mode)', () => {
+  const principal = { workloadId: 'tenant-from-key', maxCriticality: 2 } as const;
+
+  it('the principal decides the workload, whatever the header claims', () => {
+    expectContext(
+      parseWorkloadContext(header({ workload_id: 'someone-else', criticality: 1 }), principal),
+      'tenant-from-key',
+      1,
+      [],
+    );
+  });
+
+  it('caps the criticality the client claims, recording criticality_capped', () => {
+    expectContext(
+      parseWorkloadContext(header({ workload_id: 'x', criticality: 5 }), principal),
+      'tenant-from-key',
+      2,
+      ['criticality_capped'],
+    );
+  });
+
+  it('applies to a missing header too: the default criticality is capped', () => {
+    expectContext(parseWorkloadContext(undefined, principal), 'tenant-from-key', 2, [
+      'header_missing',
+      'criticality_capped',
+    ]);
+  });
+
+  it('leaves a criticality at or below the cap untouched', () => {
+    expectContext(
+      parseWorkloadContext(header({ criticality: 2 }), { workloadId: 'k', maxCriticality: 4 }),
+      'k',
+      2,
+      // The principal decides the workload, so a header without workload_id is not a fallback.
+      [],
+    );
+  });
+
+  it('ignores an unusable header workload_id when a principal decides the workload', () => {
+    expectContext(
+      parseWorkloadContext(header({ workload_id: 'x'.repeat(500), criticality: 2 }), {
+        workloadId: 'k',
+        maxCriticality: 4,
+      }),
+      'k',
+      2,
+      [],
+    );
+  });
+
+  it('rejects a control character at either end of the ID instead of trimming it away', () => {
+    const result = parseWorkloadContext(header({ workload_id: 'abc\t', criticality: 2 }));
+    expect(result.ok).toBe(false);
+  });
+});
+
+describe('parseWorkloadContext: totality', () => {
+  it('never throws; always yields a usable context or an invalid_workload_context error', () => {
+    const anyHeader = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 200 }),
+      fc.json(),
+      fc
+        .record({
+          workload_id: fc.oneof(fc.string({ unit: 'binary' }), fc.anything()),
+          criticality: fc.anything(),
+        })
+        .map((v) => JSON.stringify(v) ?? ''),
+    );
+    fc.assert(
+      fc.property(fc.option(anyHeader, { nil: undefined }), (value) => {
+        const result = parseWorkloadContext(value);
+        if (!result.ok) {
+          expect(result.error.code).toBe('invalid_workload_context');
+          return;
+        }
+        const { workloadId, criticality } = result.context;
+        expect([1, 2, 3, 4, 5]).toContain(criticality);
+        expect(workloadId.trim()).toBe(workloadId);
+        expect(workloadId.length).toBeGreaterThan(0);
+        expect([...workloadId].length).toBeLessThanOrEqual(128);
+        expect(/[\u0000-\u001f\u007f-\u009f]/.test(workloadId)).toBe(false);
+        if (workloadId === 'default') return;
+        expect(result.defaulted).not.toContain('header_missing');
+      }),
+      { seed: 20261122, numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,100 @@
+// One workload's state (what a WorkloadDO hosts): queue and registry kept consistent through admit,
+// dispatch, cancel, complete and sweep; its deadlines; and the restart path that drops orphaned waiters.
+
+import { describe, expect, it } from 'vitest';
+import { WorkloadState, createPolicy, type RegistrySnapshot } from '../../src/core/index.ts';
+
+const policy = createPolicy('workload-aware');
+const newState = (opts: Partial<ConstructorParameters<typeof WorkloadState>[1]> = {}): WorkloadState =>
+  new WorkloadState('w', { policy, ...opts });
+
+describe('WorkloadState', () => {
+  it('admit, dispatchHead and complete move one request through queued → in flight → done', () => {
+    const ws = newState();
+    expect(ws.admit({ requestId: 'r1', criticality: 2 }, 1_000)).toEqual({ kind: 'queued', position: 1 });
+    expect(ws.head(1_000)).toEqual({ requestId: 'r1', criticality: 2, enqueuedAt: 1_000 });
+    expect(ws.dispatchHead(1_400)).toEqual({ requestId: 'r1', waitMs: 400 });
+    expect(ws.isQueued('r1')).toBe(false);
+    expect(ws.isLive('r1')).toBe(true);
+    expect(ws.signals(1_400)).toEqual({
+      requestRatePerSec: 1 / 60,
+      averageWaitMs: 400,
+      lastDispatchedAt: 1_400,
+    });
+    expect(ws.complete('r1', 'success', 2_000)).toBe(true);
+    expect(ws.complete('r1', 'upstream_error', 2_001)).toBe(false);
+    expect(ws.isLive('r1')).toBe(false);
+    expect(ws.dispatchHead(2_000)).toBeNull();
+    expect(ws.metrics(2_000)).toMatchObject({ totalRequests: 1, activeRequests: 0, completedCount: 1 });
+  });
+
+  it('completing a queued request also removes it from the queue (no ghost head)', () => {
+    const ws = newState();
+    ws.admit({ requestId: 'a', criticality: 5 }, 0);
+    ws.admit({ requestId: 'b', criticality: 1 }, 0);
+    expect(ws.complete('a', 'cancelled', 10)).toBe(true);
+    expect(ws.queueSize).toBe(1);
+    expect(ws.head(10)?.requestId).toBe('b');
+    expect(ws.cancel('a', 11)).toBe(false);
+    expect(ws.cancel('b', 11)).toBe(true);
+    expect(ws.metrics(11).outcomes.cancelled).toBe(2);
+  });
+
+  it('sweep evicts queued requests at their TTL and in-flight ones presumed lost', () => {
+    const ws = newState({ queueTtlMs: 1_000, inFlightTtlMs: 5_000 });
+    ws.admit({ requestId: 'flying', criticality: 3 }, 0);
+    ws.dispatchHead(0);
+    ws.admit({ requestId: 'waiting', criticality: 3 }, 100);
+    expect(ws.nextDeadline(100)).toBe(1_100);
+    expect(ws.sweep(1_099)).toEqual({ evicted: [], lost: [] });
+    expect(ws.sweep(1_100)).toEqual({ evicted: ['waiting'], lost: [] });
+    expect(ws.nextDeadline(1_100)).toBe(5_000);
+    expect(ws.sweep(5_000)).toEqual({ evicted: [], lost: ['flying'] });
+    expect(ws.metrics(5_000).outcomes).toMatchObject({ evicted_ttl: 1, lease_expired: 1 });
+  });
+
+  it('an idle workload reports its eviction time only when asked to (hosts that delete idle workloads)', () => {
+    const ws = newState({ idleEvictMs: 60_000 });
+    ws.admit({ requestId: 'r', criticality: 3 }, 1_000);
+    ws.dispatchHead(1_000);
+    ws.complete('r', 'success', 2_000);
+    expect(ws.nextDeadline(2_000)).toBe(61_000);
+    expect(ws.nextDeadline(2_000, false)).toBeNull();
+    expect(ws.isEvictable(60_999)).toBe(false);
+    expect(ws.isEvictable(61_000)).toBe(true);
+  });
+
+  it('a full queue completes the request as rejected_capacity at once', () => {
+    const ws = newState({ maxQueue: 1 });
+    ws.admit({ requestId: 'a', criticality: 3 }, 0);
+    expect(ws.admit({ requestId: 'b', criticality: 3 }, 0)).toEqual({
+      kind: 'rejected',
+      outcome: 'rejected_capacity',
+    });
+    expect(ws.isLive('b')).toBe(false);
+    expect(ws.metrics(0)).toMatchObject({ totalRequests: 2, activeRequests: 1, completedCount: 1 });
+  });
+
+  it('restoring from a snapshot cancels requests persisted as queued and keeps in-flight ones', () => {
+    const before = newState();
+    before.admit({ requestId: 'flying', criticality: 3 }, 0);
+    before.dispatchHead(50);
+    before.admit({ requestId: 'orphan', criticality: 3 }, 60);
+    const snap = JSON.parse(JSON.stringify(before.snapshot())) as RegistrySnapshot;
+
+    const after = new WorkloadState('w', { policy }, snap, 1_000);
+    expect(after.queueSize).toBe(0);
+    expect(after.isLive('orphan')).toBe(false);
+    expect(after.isLive('flying')).toBe(true);
+    expect(after.metrics(1_000)).toMatchObject({
+      totalRequests: 2,
+      activeRequests: 1,
+      queuedRequests: 0,
+      inFlightRequests: 1,
+      completedCount: 1,
+      averageWaitMs: 50,
+    });
+    expect(after.metrics(1_000).outcomes.cancelled).toBe(1);
+    expect(after.complete('flying', 'success', 2_000)).toBe(true);
+  });
+});
