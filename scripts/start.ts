@@ -66,7 +66,8 @@ async function main(): Promise<void> {
   const router = await startRouterProcess({
     port,
     vars,
-    persistTo: join(REPO_ROOT, '.wrangler', 'state'),
+    // Fresh Durable Object state per run: leases persisted by a run stopped mid-request would otherwise
+    // hold slots of the next run's backends until LEASE_TTL_MS.
     onOutput: (line) => {
       if (/error|\[sluice\]/i.test(line) && !/Request\.cf|workers\.cloudflare\.com|getaddrinfo/.test(line)) {
         console.log(`  router: ${line}`);
