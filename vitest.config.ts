@@ -18,7 +18,8 @@ function workerProject(name: string, include: string[], vars: Record<string, str
         miniflare: { bindings: { BACKENDS: TEST_BACKENDS, ...vars }, outboundService: createFakeUpstream() },
       }),
     ],
-    test: { name, include },
+    // Polling helpers (test/worker/support/client.ts) give up after 15 s with a diagnostic; let them.
+    test: { name, include, testTimeout: 30_000 },
   };
 }
 
@@ -34,6 +35,9 @@ export default defineConfig({
       },
       workerProject('worker', ['test/worker/**/*.test.ts'], { MAX_QUEUE_PER_WORKLOAD: '3' }),
       workerProject('worker-ttl', ['test/worker-ttl/**/*.test.ts'], { QUEUE_TTL_MS: '300' }),
+      workerProject('worker-timeout', ['test/worker-timeout/**/*.test.ts'], {
+        UPSTREAM_HEADERS_TIMEOUT_MS: '300',
+      }),
       {
         test: {
           name: 'e2e',

@@ -26,6 +26,7 @@ interface BackendSlotState {
   inFlight: number;
   consecutiveFailures: number;
   downUntil: number;
+  lastFailureAt: number;
 }
 
 export interface BackendCooldown {
@@ -57,7 +58,13 @@ export class BackendPool {
         );
       }
       if (this.#byName.has(spec.name)) throw new TypeError(`backend name ${spec.name} is listed twice`);
-      const state = { spec, inFlight: 0, consecutiveFailures: 0, downUntil: -Infinity };
+      const state = {
+        spec,
+        inFlight: 0,
+        consecutiveFailures: 0,
+        downUntil: -Infinity,
+        lastFailureAt: -Infinity,
+      };
       this.#byName.set(spec.name, state);
       return state;
     });
@@ -114,14 +121,19 @@ export class BackendPool {
     const b = this.#byName.get(name);
     if (!b) return null;
     b.consecutiveFailures++;
+    b.lastFailureAt = Math.max(b.lastFailureAt, now);
     const cooldown = Math.min(this.#cooldown.maxMs, this.#cooldown.baseMs * 2 ** (b.consecutiveFailures - 1));
     b.downUntil = now + cooldown;
     return b.downUntil;
   }
 
-  reportReachable(name: string): void {
+  /**
+   * The backend answered at `observedAt`. Ignored when a failure was seen later: completions arrive
+   * when a request ends, so a long stream's success can be older than the failure that began a cooldown.
+   */
+  reportReachable(name: string, observedAt: number): void {
     const b = this.#byName.get(name);
-    if (!b) return;
+    if (!b || observedAt < b.lastFailureAt) return;
     b.consecutiveFailures = 0;
     b.downUntil = -Infinity;
   }

@@ -181,8 +181,8 @@ export class Dispatcher {
     this.#pool.reportUnreachable(backend, now);
   }
 
-  reportReachable(backend: string): void {
-    this.#pool.reportReachable(backend);
+  reportReachable(backend: string, observedAt: number): void {
+    this.#pool.reportReachable(backend, observedAt);
   }
 
   /** Frees the slots of leases that were never released by their expiry time. */

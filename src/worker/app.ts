@@ -44,8 +44,11 @@ export function createApp(): Hono<AppEnv> {
   // Seam for the admin-token issue: enforced only when ADMIN_TOKEN is set.
   app.use('/admin/*', async (c, next) => {
     const token = c.get('config').adminToken;
-    if (token !== null && c.req.header('authorization') !== `Bearer ${token}`) {
-      return errorResponse({ code: 'invalid_request', message: 'Admin API needs a valid bearer token.' });
+    if (token !== null && !bearerMatches(c.req.header('authorization'), token)) {
+      return errorResponse(
+        { code: 'unauthorized', message: 'The admin API needs Authorization: Bearer <ADMIN_TOKEN>.' },
+        { 'www-authenticate': 'Bearer realm="sluice-admin"' },
+      );
     }
     await next();
   });
@@ -62,7 +65,7 @@ export function createApp(): Hono<AppEnv> {
       }),
     );
   }
-  app.get('/v1/models', (c) => handleModels(c.get('config')));
+  app.get('/v1/models', (c) => handleModels(c.get('config'), c.req.header('authorization')));
   app.get('/healthz', (c) => {
     const config = c.get('config');
     return c.json({ status: 'ok', policy: config.policy, backends: config.backends.map((b) => b.name) });
@@ -96,4 +99,13 @@ function notFoundOrWrongMethod(c: Context<AppEnv>): Response {
     );
   }
   return errorResponse({ code: 'not_found', message: `No route for ${c.req.method} ${path}.` });
+}
+
+/** Constant-time comparison, so response timing does not reveal how much of a guess was right. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = new TextEncoder().encode(header ?? '');
+  const expected = new TextEncoder().encode(`Bearer ${token}`);
+  let diff = given.length ^ expected.length;
+  for (let i = 0; i < expected.length; i++) diff |= (given[i] ?? 0) ^ (expected[i] ?? 0);
+  return diff === 0;
 }

@@ -18,6 +18,11 @@ import type { Env } from './env.ts';
 
 /** Bodies larger than this are refused (413) before any scheduling work. */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+/**
+ * Longest wait for a backend's response headers. A non-streaming completion sends its headers only when
+ * it is done, so this must exceed the longest generation; it stops a hung backend holding a slot forever.
+ */
+export const DEFAULT_UPSTREAM_HEADERS_TIMEOUT_MS = 10 * 60_000;
 
 export interface BackendConfig {
   readonly name: string;
@@ -36,6 +41,7 @@ export interface SluiceConfig {
   readonly leaseTtlMs: number;
   readonly backendCooldown: BackendCooldown;
   readonly maxBodyBytes: number;
+  readonly upstreamHeadersTimeoutMs: number;
   readonly adminToken: string | null;
 }
 
@@ -48,6 +54,9 @@ const BackendSchema = v.strictObject({
     v.string(),
     v.url('must be an absolute URL'),
     v.regex(/^https?:\/\//, 'must be an http(s) URL'),
+    v.regex(/^[^?#]*$/, 'must not have a query or fragment'),
+    // Sluice appends the request path (/v1/chat/completions, …) itself.
+    v.check((url) => !/\/v1\/?$/.test(url), 'must be the server base URL, without /v1'),
   ),
   maxConcurrency: v.pipe(v.number(), v.integer('must be an integer'), v.minValue(1), v.maxValue(100_000)),
   apiKey: v.optional(v.string()),
@@ -104,6 +113,15 @@ function parseBackends(raw: unknown): BackendConfig[] {
   return parsed.output.map((b) => Object.freeze({ ...b, url: b.url.replace(/\/+$/, '') }));
 }
 
+/** A token that is set but unusable must not silently leave /admin open. */
+function parseAdminToken(raw: unknown): string | null {
+  if (raw === undefined || raw === '') return null;
+  if (typeof raw !== 'string') {
+    throw new ConfigFieldError('ADMIN_TOKEN', 'must be a string (quote it in wrangler.toml)');
+  }
+  return raw;
+}
+
 function parsePolicy(raw: unknown): PolicyName {
   const name = raw === undefined || raw === '' ? 'workload-aware' : String(raw).trim();
   if (!(POLICY_NAMES as readonly string[]).includes(name)) {
@@ -144,7 +162,12 @@ export function parseConfig(env: Partial<Env>): ConfigResult {
         maxMs: nonNegative('BACKEND_COOLDOWN_MAX_MS', env.BACKEND_COOLDOWN_MAX_MS, BACKEND_COOLDOWN_MAX_MS),
       }),
       maxBodyBytes: positiveInt('MAX_BODY_BYTES', env.MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
-      adminToken: typeof env.ADMIN_TOKEN === 'string' && env.ADMIN_TOKEN !== '' ? env.ADMIN_TOKEN : null,
+      upstreamHeadersTimeoutMs: positiveInt(
+        'UPSTREAM_HEADERS_TIMEOUT_MS',
+        env.UPSTREAM_HEADERS_TIMEOUT_MS,
+        DEFAULT_UPSTREAM_HEADERS_TIMEOUT_MS,
+      ),
+      adminToken: parseAdminToken(env.ADMIN_TOKEN),
     };
     if (config.backendCooldown.maxMs < config.backendCooldown.baseMs) {
       throw new ConfigFieldError('BACKEND_COOLDOWN_MAX_MS', 'must be ≥ BACKEND_COOLDOWN_BASE_MS');

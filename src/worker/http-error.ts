@@ -12,6 +12,9 @@ const STATUS: Record<ErrorCode, number> = {
   queue_timeout: 503,
   no_backend: 503,
   upstream_unreachable: 502,
+  upstream_timeout: 504,
+  unavailable: 503,
+  unauthorized: 401,
   // nginx's convention for "client closed the request"; the client never sees it, logs do.
   client_closed: 499,
   config_invalid: 500,

@@ -28,6 +28,8 @@ export interface ForwardInput {
   readonly clientRequest: Request;
   readonly body: Uint8Array;
   readonly requestId: string;
+  /** Longest wait for the backend's response headers. */
+  readonly headersTimeoutMs: number;
 }
 
 export type ForwardResult =
@@ -38,6 +40,8 @@ export type ForwardResult =
       readonly message: string;
       /** True when the backend could not be reached at all (not when the client left first). */
       readonly unreachable: boolean;
+      /** True when the backend accepted the request but sent no response headers in time. */
+      readonly timedOut: boolean;
     };
 
 export function upstreamRequestHeaders(client: Headers, backend: BackendConfig, requestId: string): Headers {
@@ -65,6 +69,11 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
   const upstreamAbort = new AbortController();
   const onClientAbort = (): void => upstreamAbort.abort();
   clientSignal.addEventListener('abort', onClientAbort);
+  let timedOut = false;
+  const headersTimer = setTimeout(() => {
+    timedOut = true;
+    upstreamAbort.abort();
+  }, input.headersTimeoutMs);
   const cleanup = (): void => clientSignal.removeEventListener('abort', onClientAbort);
 
   let upstream: Response;
@@ -77,16 +86,34 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
     });
   } catch (err) {
     cleanup();
+    clearTimeout(headersTimer);
     if (clientSignal.aborted) {
-      return { ok: false, outcome: 'cancelled', message: 'client disconnected', unreachable: false };
+      return {
+        ok: false,
+        outcome: 'cancelled',
+        message: 'client disconnected',
+        unreachable: false,
+        timedOut: false,
+      };
+    }
+    if (timedOut) {
+      return {
+        ok: false,
+        outcome: 'upstream_error',
+        message: `Backend '${input.backend.name}' sent no response within ${input.headersTimeoutMs} ms.`,
+        unreachable: false,
+        timedOut: true,
+      };
     }
     return {
       ok: false,
       outcome: 'upstream_error',
       message: `Backend '${input.backend.name}' is unreachable: ${err instanceof Error ? err.message : String(err)}`,
       unreachable: true,
+      timedOut: false,
     };
   }
+  clearTimeout(headersTimer);
 
   const statusOutcome: Outcome = upstream.status >= 500 ? 'upstream_error' : 'success';
   const headers = downstreamResponseHeaders(upstream.headers);

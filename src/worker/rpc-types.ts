@@ -28,8 +28,12 @@ export interface OfferReply {
   readonly grants: readonly Lease[];
 }
 
-/** What the proxy learned about the backend, reported with a completion. */
-export type BackendHealth = 'reachable' | 'unreachable';
+/** What the proxy learned about the backend, and when, reported with a completion. */
+export interface BackendHealth {
+  readonly reachable: boolean;
+  /** When it was observed (ms): connect failure, or response headers received. */
+  readonly observedAt: number;
+}
 
 export interface CompleteReply {
   /** False when the request had already been completed (the call changed nothing). */

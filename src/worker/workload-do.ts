@@ -26,6 +26,7 @@ import { WriteBehind } from './write-behind.ts';
 /**
  * While requests wait, the head is re-offered this often. It heals a coordinator restart (its ready set
  * lives in memory) and a lost offer, at the cost of one small RPC per waiting workload per interval.
+ * Releases that failed are retried on the same beat.
  */
 const REOFFER_INTERVAL_MS = 5_000;
 const STATE_KEY = 'state';
@@ -35,12 +36,15 @@ interface PersistedState {
   readonly registry: RegistrySnapshot;
   /** requestId → leaseId for requests in flight, so completion after a restart still frees the slot. */
   readonly leases: ReadonlyArray<readonly [string, string]>;
+  /** Releases the coordinator has not acknowledged yet (it was unreachable); retried by the alarm. */
+  readonly pendingReleases?: ReadonlyArray<readonly [string, BackendHealth | null]>;
 }
 
 export class WorkloadDO extends DurableObject<Env> {
   readonly #config: SluiceConfig;
   #state: WorkloadState | null = null;
   readonly #leases = new Map<string, string>();
+  readonly #pendingReleases = new Map<string, BackendHealth | null>();
   readonly #waiters = new Map<string, (reply: AdmitReply) => void>();
   #offering: Promise<void> | null = null;
   #offerDirty = false;
@@ -56,6 +60,7 @@ export class WorkloadDO extends DurableObject<Env> {
     if (saved) {
       this.#state = this.#newState(saved.workloadId, saved.registry);
       for (const [requestId, leaseId] of saved.leases) this.#leases.set(requestId, leaseId);
+      for (const [leaseId, health] of saved.pendingReleases ?? []) this.#pendingReleases.set(leaseId, health);
       this.#write();
     }
   }
@@ -92,18 +97,26 @@ export class WorkloadDO extends DurableObject<Env> {
     return this.complete(requestId, 'cancelled');
   }
 
-  /** Records *completed* exactly once and hands the lease back (with what was learned of the backend). */
-  async complete(requestId: string, outcome: Outcome, backendHealth?: BackendHealth): Promise<CompleteReply> {
+  /**
+   * Records *completed* exactly once and hands the lease back, with what was learned of the backend.
+   * `leaseId` comes from the caller too, so the slot is freed even when this object no longer knows the
+   * request (it restarted between the grant and its next write).
+   */
+  async complete(
+    requestId: string,
+    outcome: Outcome,
+    backendHealth?: BackendHealth,
+    leaseId?: string,
+  ): Promise<CompleteReply> {
     const state = this.#state;
-    if (!state) return { recorded: false };
     const now = Date.now();
-    const wasQueued = state.isQueued(requestId);
-    const recorded = state.complete(requestId, outcome, now);
+    const wasQueued = state?.isQueued(requestId) ?? false;
+    const recorded = state?.complete(requestId, outcome, now) ?? false;
     this.#resolveWaiter(requestId, { kind: 'cancelled', outcome: 'cancelled' });
-    const leaseId = this.#leases.get(requestId);
+    const lease = this.#leases.get(requestId) ?? leaseId;
     this.#leases.delete(requestId);
     this.#persist();
-    if (leaseId !== undefined) await coordinatorStub(this.env).release(leaseId, backendHealth);
+    if (lease !== undefined) await this.#release(lease, backendHealth ?? null);
     if (wasQueued) await this.#offerHead();
     await this.#armAlarm();
     return { recorded };
@@ -118,6 +131,15 @@ export class WorkloadDO extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
+    try {
+      await this.#onAlarm();
+    } finally {
+      // Whatever failed above, the next sweep (TTL, re-offer, retried releases) must still happen.
+      if (this.#state) await this.#armAlarm();
+    }
+  }
+
+  async #onAlarm(): Promise<void> {
     const state = this.#state;
     if (!state) return;
     const now = Date.now();
@@ -129,24 +151,34 @@ export class WorkloadDO extends DurableObject<Env> {
         retryAfterSec: this.#retryAfterSec(now),
       });
     }
-    const lostLeases = lost.flatMap((id) => {
+    for (const id of lost) {
       const leaseId = this.#leases.get(id);
       this.#leases.delete(id);
-      return leaseId === undefined ? [] : [leaseId];
-    });
+      if (leaseId !== undefined) this.#pendingReleases.set(leaseId, null);
+    }
     this.#persist();
-    const coordinator = coordinatorStub(this.env);
-    for (const leaseId of lostLeases) await coordinator.release(leaseId);
+    for (const [leaseId, health] of [...this.#pendingReleases]) await this.#release(leaseId, health);
 
-    if (state.isEvictable(now)) {
+    if (state.isEvictable(now) && this.#pendingReleases.size === 0) {
       this.#state = null;
       this.#writer.cancel();
       await this.ctx.storage.deleteAll();
-      await coordinator.forget(state.workloadId);
+      await coordinatorStub(this.env).forget(state.workloadId);
       return;
     }
     if (state.queueSize > 0 || evicted.length > 0) await this.#offerHead();
-    await this.#armAlarm();
+  }
+
+  /** Hands a lease back; if the coordinator cannot be reached, keeps it for the alarm to retry. */
+  async #release(leaseId: string, health: BackendHealth | null): Promise<void> {
+    try {
+      await coordinatorStub(this.env).release(leaseId, health ?? undefined);
+      if (this.#pendingReleases.delete(leaseId)) this.#persist();
+    } catch (err) {
+      console.error(`[sluice] release of lease ${leaseId} failed, will retry: ${String(err)}`);
+      this.#pendingReleases.set(leaseId, health);
+      this.#persist();
+    }
   }
 
   #ensure(workloadId: string): WorkloadState {
@@ -218,7 +250,7 @@ export class WorkloadDO extends DurableObject<Env> {
       }
       for (const lease of grants) {
         if (this.#applyGrant(lease)) this.#offerDirty = true;
-        else await coordinator.release(lease.leaseId);
+        else await this.#release(lease.leaseId, null);
       }
     }
   }
@@ -241,7 +273,9 @@ export class WorkloadDO extends DurableObject<Env> {
     if (!state) return;
     const now = Date.now();
     let next = state.nextDeadline(now);
-    if (state.queueSize > 0) next = Math.min(next ?? Infinity, now + REOFFER_INTERVAL_MS);
+    if (state.queueSize > 0 || this.#pendingReleases.size > 0) {
+      next = Math.min(next ?? Infinity, now + REOFFER_INTERVAL_MS);
+    }
     if (next === null) return;
     // Only move the alarm earlier; a late-firing alarm just re-arms, so extra writes are not worth it.
     if (this.#alarmAt !== null && this.#alarmAt <= next && this.#alarmAt > now) return;
@@ -260,6 +294,7 @@ export class WorkloadDO extends DurableObject<Env> {
       workloadId: state.workloadId,
       registry: state.snapshot(),
       leases: [...this.#leases.entries()],
+      pendingReleases: [...this.#pendingReleases.entries()],
     };
     this.ctx.storage.kv.put(STATE_KEY, value);
   }

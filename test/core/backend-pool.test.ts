@@ -169,7 +169,7 @@ describe('BackendPool cooldown', () => {
     for (let i = 0; i < 8; i++) cooldowns.push((pool.reportUnreachable('a', 0) ?? NaN) - 0);
     expect(cooldowns).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
     expect(Math.max(...cooldowns)).toBe(BACKEND_COOLDOWN_MAX_MS);
-    pool.reportReachable('a');
+    pool.reportReachable('a', 0);
     expect(pool.status(0)[0]).toMatchObject({ healthy: true, consecutiveFailures: 0, downUntil: null });
     expect(pool.reportUnreachable('a', 0)).toBe(BACKEND_COOLDOWN_BASE_MS);
   });
@@ -177,8 +177,17 @@ describe('BackendPool cooldown', () => {
   it('returns null (and changes nothing) for an unknown backend', () => {
     const pool = two();
     expect(pool.reportUnreachable('zzz', 0)).toBeNull();
-    pool.reportReachable('zzz');
+    pool.reportReachable('zzz', 0);
     expect(pool.freeSlots(0)).toBe(4);
+  });
+
+  it('ignores a success observed before the latest failure (a long stream ending after the backend died)', () => {
+    const pool = two();
+    pool.reportUnreachable('a', 5_000);
+    pool.reportReachable('a', 4_000);
+    expect(pool.status(5_500)[0]).toMatchObject({ healthy: false, consecutiveFailures: 1 });
+    pool.reportReachable('a', 5_000);
+    expect(pool.status(5_500)[0]).toMatchObject({ healthy: true, consecutiveFailures: 0 });
   });
 
   it('with every backend cooling down, nothing is picked', () => {
@@ -194,10 +203,6 @@ describe('BackendPool cooldown', () => {
     expect(() => new BackendPool([], { baseMs: -1, maxMs: 5 })).toThrow(/cooldown/);
   });
 
-  // BUG (src/core/backend-pool.ts, reportUnreachable): the constructor validates and stores the
-  // `cooldown` option (#cooldown), but reportUnreachable computes the cooldown from the global
-  // BACKEND_COOLDOWN_BASE_MS / BACKEND_COOLDOWN_MAX_MS, so a configured cooldown is silently ignored
-  // (Dispatcher's `backendCooldown` option has no effect). Expected 0 + 100 = 100; actual 1000.
   it('honours a configured cooldown', () => {
     const pool = new BackendPool([{ name: 'a', maxConcurrency: 1 }], { baseMs: 100, maxMs: 400 });
     expect(pool.reportUnreachable('a', 0)).toBe(100);

@@ -96,7 +96,7 @@ describe('Dispatcher.next', () => {
     expect(d.next(1_500)).toBeNull();
     expect(d.next(2_000)?.backend).toBe('a');
     d.reportUnreachable('b', 3_000);
-    d.reportReachable('b');
+    d.reportReachable('b', 3_000);
     expect(d.backends(3_000).map((b) => b.healthy)).toEqual([true, true]);
   });
 
@@ -224,11 +224,8 @@ describe('Dispatcher leases', () => {
     expect(d.freeSlots(0)).toBe(1);
   });
 
-  // BUG (src/core/dispatcher.ts, next + the default newLeaseId counter): a fresh Dispatcher numbers its
-  // leases lease-1, lease-2, … from scratch, so after restoreLeases() of leases minted by the previous
-  // instance with the same default, next() mints a duplicate ID. IndexedHeap.push then throws, but only
-  // after next() has withdrawn the head and acquired the slot: the head is lost from the ready set and
-  // the slot is held with no lease, so nothing (release or expiry) can ever free it.
+  // Regression: a fresh Dispatcher's default IDs restart at lease-1; after restoreLeases() a duplicate
+  // ID used to throw after the head was withdrawn and the slot taken, leaking the slot for good.
   it('after restoreLeases, next() neither reuses a restored lease ID nor leaks a slot', () => {
     const d = fcfsDispatcher(2);
     d.restoreLeases([restored('lease-1', 600_000)]);

@@ -308,14 +308,8 @@ describe('LocalScheduler basics', () => {
     expect(s.workload('a').head(31_000)?.requestId).toBe('old-low');
   });
 
-  // BUG (src/core/local-scheduler.ts, sweep: `const due = ws.nextDeadline(now, false); if (due === null ||
-  // due > now) continue;`): WorkloadQueue.nextDeadline reports an aging transition only while it is in
-  // the future (`overdueAt > now`), so at the very instant LocalScheduler.nextDeadline() asked for, the
-  // workload no longer counts as due and sweep skips it: its new head (old-low, now overdue) is never
-  // re-offered, and the transition also vanishes from nextDeadline (61 000, the TTL, is reported next).
-  // The dispatcher keeps ranking the stale non-overdue head (new-high) until something else touches the
-  // workload, which breaks "an overdue request at the head of its workload is served within a few turns".
-  // WorkloadDO.alarm is not affected (it re-offers whenever its queue is non-empty).
+  // Regression: sweep used to recompute each workload's deadline at sweep time, when a just-passed aging
+  // transition is no longer reported, so the promoted head (old-low) was never re-offered.
   it('the sweep at that deadline re-offers the promoted head', () => {
     const s = agingSetup();
     const at = s.nextDeadline(2_000) ?? NaN;

@@ -5,7 +5,7 @@ import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } fr
 import { describe, expect, it } from 'vitest';
 import type { WorkloadDO } from '../../src/worker/workload-do.ts';
 import { coordinatorStub, workloadStub } from '../../src/worker/stubs.ts';
-import { call, chat, until, workload } from './support/client.ts';
+import { call, chat, heldCount, releaseHeld, until, workload } from './support/client.ts';
 
 interface StoredState {
   workloadId: string;
@@ -86,5 +86,30 @@ describe('WorkloadDO state and alarms', () => {
     });
     await runDurableObjectAlarm(stub);
     expect((await call(`/admin/workloads/${id}`)).status).toBe(200);
+  });
+});
+
+describe('WorkloadDO restart between grant and completion', () => {
+  it('still frees the slot: the Worker sends the lease ID with the completion', async () => {
+    const id = 'restart-mid-flight';
+    const pending = chat({ model: 'hold' }, { workload_id: id });
+    await until(heldCount, (n) => n === 1);
+    const coordinator = coordinatorStub(env);
+    await until(
+      () => coordinator.stats(),
+      (s) => s.leases === 1,
+    );
+    // Wipe the workload's storage and evict it: the new instance knows nothing of the request.
+    const stub = workloadStub(env, id);
+    await runInDurableObject(stub, async (_i: WorkloadDO, state) => {
+      await state.storage.deleteAll();
+    });
+    await evictDurableObject(stub);
+    await releaseHeld();
+    expect((await pending).status).toBe(200);
+    await until(
+      () => coordinator.stats(),
+      (s) => s.leases === 0,
+    );
   });
 });

@@ -47,4 +47,59 @@ describe('config gate', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('no_backend');
     expect(res.headers.get('retry-after')).not.toBeNull();
   });
+
+  it('refuses a backend URL that ends in /v1 (Sluice appends the path itself)', async () => {
+    const bad = { ...env, BACKENDS: '[{"name":"a","url":"http://x.test/v1","maxConcurrency":1}]' } as Env;
+    const res = await createApp().fetch(request('/healthz'), bad, ctx);
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('without /v1');
+  });
+
+  it('refuses a non-string ADMIN_TOKEN instead of leaving /admin open', async () => {
+    const bad = { ...env, ADMIN_TOKEN: 12345 } as unknown as Env;
+    const res = await createApp().fetch(request('/admin/backends'), bad, ctx);
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('ADMIN_TOKEN');
+  });
+
+  it('guards /admin with ADMIN_TOKEN: 401 with WWW-Authenticate without it, 200 with it', async () => {
+    const guarded = { ...env, ADMIN_TOKEN: 's3cret' } as Env;
+    const denied = await createApp().fetch(request('/admin/backends'), guarded, ctx);
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get('www-authenticate')).toContain('Bearer');
+    expect(((await denied.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+    const wrong = await createApp().fetch(
+      request('/admin/backends', { headers: { authorization: 'Bearer s3creT' } }),
+      guarded,
+      ctx,
+    );
+    expect(wrong.status).toBe(401);
+    const ok = await createApp().fetch(
+      request('/admin/backends', { headers: { authorization: 'Bearer s3cret' } }),
+      guarded,
+      ctx,
+    );
+    expect(ok.status).toBe(200);
+    // Inference routes are not affected by the admin token.
+    const health = await createApp().fetch(request('/healthz'), guarded, ctx);
+    expect(health.status).toBe(200);
+  });
+
+  it('does not queue a request whose client is already gone', async () => {
+    const abort = new AbortController();
+    abort.abort();
+    const res = await createApp().fetch(
+      request('/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'x-workload-context': '{"workload_id":"gate-gone"}' },
+        body: JSON.stringify({ model: 'ok' }),
+        signal: abort.signal,
+      }),
+      env,
+      ctx,
+    );
+    expect(res.status).toBe(499);
+    const admin = await createApp().fetch(request('/admin/workloads/gate-gone'), env, ctx);
+    expect(admin.status).toBe(404);
+  });
 });

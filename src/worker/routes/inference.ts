@@ -38,13 +38,30 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
     );
   }
 
+  // The body upload may already have been abandoned; an aborted signal never fires again.
+  if (request.signal.aborted) {
+    return errorResponse({ code: 'client_closed', message: 'Client disconnected.' }, contextHeaders);
+  }
+
   const trackId = crypto.randomUUID();
   const stub = workloadStub(env, workload.workloadId);
-  const complete = (outcome: Outcome, health?: BackendHealth): void =>
-    ctx.waitUntil(stub.complete(trackId, outcome, health).then(() => undefined));
+  let leaseId: string | undefined;
+  // Completion is idempotent in the WorkloadDO, so one retry after a failed call is safe; the lease ID
+  // travels with it so the slot is released even if the object lost track of the request (a restart).
+  const complete = (outcome: Outcome, health?: BackendHealth): Promise<void> => {
+    const send = () => stub.complete(trackId, outcome, health, leaseId);
+    const done = send()
+      .catch(() => send())
+      .then(
+        () => undefined,
+        (err: unknown) => console.error(`[sluice] completion of ${trackId} failed twice: ${String(err)}`),
+      );
+    ctx.waitUntil(done);
+    return done;
+  };
 
   // A client that disconnects while queued is taken out of the queue at once.
-  const onAbort = (): void => complete('cancelled');
+  const onAbort = (): void => void complete('cancelled');
   request.signal.addEventListener('abort', onAbort);
   let admitted: AdmitReply;
   try {
@@ -54,11 +71,17 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
       criticality: workload.criticality,
     });
   } catch (err) {
-    complete('cancelled');
-    throw err;
+    // The workload's object failed or restarted under us (e.g. a deploy): retryable, not a server bug.
+    console.error(`[sluice] admit for workload ${workload.workloadId} failed: ${String(err)}`);
+    void complete('cancelled');
+    return errorResponse(
+      { code: 'unavailable', message: 'The workload queue is restarting; retry shortly.', retryAfterSec: 1 },
+      contextHeaders,
+    );
   } finally {
     request.signal.removeEventListener('abort', onAbort);
   }
+  if (admitted.kind === 'granted') leaseId = admitted.leaseId;
 
   switch (admitted.kind) {
     case 'rejected':
@@ -90,7 +113,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
 
   const backend = config.backends.find((b) => b.name === admitted.backend);
   if (!backend) {
-    complete('upstream_error');
+    void complete('upstream_error');
     return errorResponse(
       {
         code: 'no_backend',
@@ -101,7 +124,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
     );
   }
   if (request.signal.aborted) {
-    complete('cancelled');
+    void complete('cancelled');
     return errorResponse({ code: 'client_closed', message: 'Client disconnected.' }, contextHeaders);
   }
 
@@ -111,19 +134,25 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
     clientRequest: request,
     body: body.body.bytes,
     requestId,
+    headersTimeoutMs: config.upstreamHeadersTimeoutMs,
   });
   if (!result.ok) {
-    complete(result.outcome, result.unreachable ? 'unreachable' : undefined);
+    void complete(
+      result.outcome,
+      result.unreachable ? { reachable: false, observedAt: Date.now() } : undefined,
+    );
     return errorResponse(
-      { code: 'upstream_unreachable', message: result.message, retryAfterSec: 1 },
       {
-        ...contextHeaders,
-        'x-sluice-backend': backend.name,
+        code: result.timedOut ? 'upstream_timeout' : 'upstream_unreachable',
+        message: result.message,
+        retryAfterSec: 1,
       },
+      { ...contextHeaders, 'x-sluice-backend': backend.name },
     );
   }
+  const answeredAt = Date.now();
   ctx.waitUntil(
-    result.done.then((outcome) => stub.complete(trackId, outcome, 'reachable')).then(() => undefined),
+    result.done.then((outcome) => complete(outcome, { reachable: true, observedAt: answeredAt })),
   );
   const headers = new Headers(result.response.headers);
   for (const [k, v] of Object.entries(contextHeaders)) headers.set(k, v);

@@ -11,7 +11,8 @@ interface ModelEntry {
   readonly [key: string]: unknown;
 }
 
-export async function handleModels(config: SluiceConfig): Promise<Response> {
+/** `clientAuth`: the client's Authorization header, forwarded like inference requests forward it. */
+export async function handleModels(config: SluiceConfig, clientAuth: string | undefined): Promise<Response> {
   if (config.backends.length === 0) {
     return errorResponse({
       code: 'no_backend',
@@ -23,7 +24,12 @@ export async function handleModels(config: SluiceConfig): Promise<Response> {
     config.backends.map(async (backend) => {
       try {
         const res = await fetch(`${backend.url}/v1/models`, {
-          headers: backend.apiKey !== undefined ? { authorization: `Bearer ${backend.apiKey}` } : {},
+          headers:
+            backend.apiKey !== undefined
+              ? { authorization: `Bearer ${backend.apiKey}` }
+              : clientAuth !== undefined
+                ? { authorization: clientAuth }
+                : {},
           signal: AbortSignal.timeout(MODELS_TIMEOUT_MS),
         });
         if (!res.ok) return null;
