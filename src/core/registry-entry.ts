@@ -22,6 +22,12 @@ export interface LiveRequest {
 /** The numbers the admin API shows and the policies read. */
 export interface WorkloadMetrics {
   readonly totalRequests: number;
+  /**
+   * Sum of the admitted requests' token estimates (prompt bytes / 4 + requested completion tokens):
+   * the volume a workload asks for, which request counts hide (one long generation costs as much as
+   * hundreds of short ones).
+   */
+  readonly estimatedTokens: number;
   /** Queued plus in flight. */
   readonly activeRequests: number;
   readonly queuedRequests: number;
@@ -38,6 +44,7 @@ export interface WorkloadMetrics {
 
 export interface RegistrySnapshot {
   readonly totalRequests: number;
+  readonly estimatedTokens?: number;
   readonly dispatchedCount: number;
   readonly completedCount: number;
   readonly outcomes: OutcomeCounts;
@@ -62,6 +69,7 @@ const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
 
 export class WorkloadRegistryEntry {
   #totalRequests = 0;
+  #estimatedTokens = 0;
   #dispatchedCount = 0;
   #completedCount = 0;
   #outcomes: OutcomeCounts = emptyOutcomeCounts();
@@ -83,8 +91,12 @@ export class WorkloadRegistryEntry {
   }
 
   /** Tracking point 1. A request ID must be new; reuse is a programming error. */
-  onNew(requestId: string, now: number): void {
+  onNew(requestId: string, now: number, tokenEstimate = 0): void {
     if (this.#live.has(requestId)) throw new Error(`registry: request ${requestId} is already live`);
+    if (!(tokenEstimate >= 0 && Number.isFinite(tokenEstimate))) {
+      throw new TypeError(`registry: tokenEstimate must be a finite number ≥ 0, got ${tokenEstimate}`);
+    }
+    this.#estimatedTokens += tokenEstimate;
     this.#live.set(requestId, { phase: 'queued', since: now });
     this.#totalRequests++;
     this.#queued++;
@@ -140,6 +152,7 @@ export class WorkloadRegistryEntry {
   metrics(now: number): WorkloadMetrics {
     return {
       totalRequests: this.#totalRequests,
+      estimatedTokens: this.#estimatedTokens,
       activeRequests: this.#live.size,
       queuedRequests: this.#queued,
       inFlightRequests: this.#live.size - this.#queued,
@@ -156,6 +169,7 @@ export class WorkloadRegistryEntry {
   snapshot(): RegistrySnapshot {
     return {
       totalRequests: this.#totalRequests,
+      estimatedTokens: this.#estimatedTokens,
       dispatchedCount: this.#dispatchedCount,
       completedCount: this.#completedCount,
       outcomes: { ...this.#outcomes },
@@ -174,6 +188,7 @@ export class WorkloadRegistryEntry {
       rateBucketMs: snap.rate.bucketMs,
     });
     entry.#totalRequests = snap.totalRequests;
+    entry.#estimatedTokens = snap.estimatedTokens ?? 0;
     entry.#dispatchedCount = snap.dispatchedCount;
     entry.#completedCount = snap.completedCount;
     entry.#outcomes = { ...emptyOutcomeCounts(), ...snap.outcomes };

@@ -31,6 +31,8 @@ export interface WorkloadStateOptions {
 export interface AdmitInput {
   readonly requestId: string;
   readonly criticality: number;
+  /** Prompt plus requested completion tokens, estimated by the host; 0 when unknown. */
+  readonly tokenEstimate?: number;
 }
 
 export type AdmitResult =
@@ -74,7 +76,7 @@ export class WorkloadState {
 
   /** Records *new*; enqueues, or completes at once as `rejected_capacity` when the queue is full. */
   admit(input: AdmitInput, now: number): AdmitResult {
-    this.#registry.onNew(input.requestId, now);
+    this.#registry.onNew(input.requestId, now, input.tokenEstimate ?? 0);
     const pushed = this.#queue.push(input, now);
     if (!pushed.ok) {
       this.#registry.onCompleted(input.requestId, 'rejected_capacity', now);

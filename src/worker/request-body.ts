@@ -7,6 +7,11 @@ export interface InferenceBody {
   readonly bytes: Uint8Array;
   readonly model: string;
   readonly stream: boolean;
+  /**
+   * Prompt bytes / 4 (a common rule of thumb for English text; no tokenizer runs at the edge) plus the
+   * completion tokens asked for (`max_completion_tokens`, else `max_tokens`, else 0).
+   */
+  readonly tokenEstimate: number;
 }
 
 export type BodyResult =
@@ -35,7 +40,18 @@ export async function readInferenceBody(request: Request, maxBytes: number): Pro
   if (fields['stream'] !== undefined && typeof fields['stream'] !== 'boolean') {
     return invalid("'stream' must be a boolean.");
   }
-  return { ok: true, body: { bytes, model: fields['model'], stream: fields['stream'] === true } };
+  const maxOut = [fields['max_completion_tokens'], fields['max_tokens']].find(
+    (v): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0,
+  );
+  return {
+    ok: true,
+    body: {
+      bytes,
+      model: fields['model'],
+      stream: fields['stream'] === true,
+      tokenEstimate: Math.ceil(bytes.byteLength / 4) + (maxOut ?? 0),
+    },
+  };
 }
 
 async function readLimited(

@@ -8,6 +8,7 @@ export interface AdmitRequest {
   readonly requestId: string;
   readonly workloadId: string;
   readonly criticality: number;
+  readonly tokenEstimate: number;
 }
 
 export type AdmitReply =

@@ -69,7 +69,10 @@ export class WorkloadDO extends DurableObject<Env> {
   async admit(req: AdmitRequest): Promise<AdmitReply> {
     const state = this.#ensure(req.workloadId);
     const now = Date.now();
-    const admitted = state.admit({ requestId: req.requestId, criticality: req.criticality }, now);
+    const admitted = state.admit(
+      { requestId: req.requestId, criticality: req.criticality, tokenEstimate: req.tokenEstimate },
+      now,
+    );
     this.#persist();
     if (admitted.kind === 'rejected') {
       return { kind: 'rejected', outcome: 'rejected_capacity', retryAfterSec: this.#retryAfterSec(now) };

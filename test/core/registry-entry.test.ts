@@ -236,3 +236,22 @@ describe('WorkloadRegistryEntry snapshot', () => {
     expect(() => new WorkloadRegistryEntry({ waitEmaAlpha: 1 })).not.toThrow();
   });
 });
+
+describe('WorkloadRegistryEntry token estimates', () => {
+  it('sums the token estimates of admitted requests, rejected ones included, and keeps them across a snapshot', () => {
+    const r = new WorkloadRegistryEntry();
+    r.onNew('a', 0, 120);
+    r.onNew('b', 10, 30);
+    r.onNew('c', 20);
+    r.onCompleted('b', 'rejected_capacity', 20);
+    expect(r.metrics(20).estimatedTokens).toBe(150);
+    expect(WorkloadRegistryEntry.fromSnapshot(r.snapshot()).metrics(20).estimatedTokens).toBe(150);
+  });
+
+  it('rejects a negative or non-finite estimate with a TypeError naming the value, without counting the request', () => {
+    const r = new WorkloadRegistryEntry();
+    expect(() => r.onNew('a', 0, -1)).toThrow(/tokenEstimate.*-1/);
+    expect(() => r.onNew('a', 0, Number.NaN)).toThrow(TypeError);
+    expect(r.metrics(0)).toMatchObject({ totalRequests: 0, activeRequests: 0 });
+  });
+});

@@ -28,6 +28,18 @@ describe('routes', () => {
     expect(body.choices[0]?.message.content).toBe('hello world');
   });
 
+  it('counts an estimate of the tokens each workload asks for (prompt bytes / 4 + max_tokens)', async () => {
+    const body = { model: 'ok', messages: [{ role: 'user', content: 'x'.repeat(400) }], max_tokens: 50 };
+    const res = await chat(body, { workload_id: 'routes-tokens' });
+    await res.arrayBuffer();
+    const bytes = JSON.stringify(body).length;
+    const w = await until(
+      () => workload('routes-tokens'),
+      (x) => x.activeRequests === 0,
+    );
+    expect(w['estimatedTokens']).toBe(Math.ceil(bytes / 4) + 50);
+  });
+
   it('generates an x-request-id when the client sends none', async () => {
     const res = await chat({ model: 'ok' }, { workload_id: 'routes-rid' });
     await res.arrayBuffer();

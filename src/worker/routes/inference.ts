@@ -69,6 +69,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
       requestId: trackId,
       workloadId: workload.workloadId,
       criticality: workload.criticality,
+      tokenEstimate: body.body.tokenEstimate,
     });
   } catch (err) {
     // The workload's object failed or restarted under us (e.g. a deploy): retryable, not a server bug.
