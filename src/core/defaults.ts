@@ -43,3 +43,9 @@ export const DEFAULT_RATE_CAP_PER_SEC = 50;
 export const BACKEND_COOLDOWN_BASE_MS = 1_000;
 /** Longest cooldown, so a recovered backend is retried within half a minute. */
 export const BACKEND_COOLDOWN_MAX_MS = 30_000;
+
+/**
+ * workload-aware with token fairness: 1,000 served tokens cost a workload 1 s of waiting, so an
+ * 8,000-token generation lets equal-criticality peers go first for 8 s, a 50-token chat reply for 50 ms.
+ */
+export const DEFAULT_TOKEN_COST_MS_PER_1K = 1_000;

@@ -59,9 +59,15 @@ export class LocalScheduler {
     return this.#workloads.values();
   }
 
-  admit(workloadId: string, requestId: string, criticality: number, now: number): AdmitResult {
+  admit(
+    workloadId: string,
+    requestId: string,
+    criticality: number,
+    now: number,
+    tokenEstimate = 0,
+  ): AdmitResult {
     const ws = this.workload(workloadId);
-    const result = ws.admit({ requestId, criticality }, now);
+    const result = ws.admit({ requestId, criticality, tokenEstimate }, now);
     this.#offer(ws, now);
     return result;
   }

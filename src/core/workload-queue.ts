@@ -10,6 +10,8 @@ export interface QueuedRequest {
   readonly criticality: number;
   readonly enqueuedAt: number;
   readonly deadlineAt: number;
+  /** The host's token estimate (0 when unknown); token fairness charges it at dispatch. */
+  readonly tokenEstimate: number;
   /** Arrival order within this queue: breaks ties between equal `enqueuedAt`. */
   readonly seq: number;
 }
@@ -55,13 +57,14 @@ export class WorkloadQueue {
     return this.#byArrival.has(requestId);
   }
 
-  push(input: { requestId: string; criticality: number }, now: number): PushResult {
+  push(input: { requestId: string; criticality: number; tokenEstimate?: number }, now: number): PushResult {
     if (this.#byArrival.size >= this.#opts.capacity) return { ok: false, reason: 'rejected_capacity' };
     const request: QueuedRequest = {
       requestId: input.requestId,
       criticality: input.criticality,
       enqueuedAt: now,
       deadlineAt: now + this.#opts.ttlMs,
+      tokenEstimate: input.tokenEstimate ?? 0,
       seq: this.#seq++,
     };
     this.#byArrival.push(request);

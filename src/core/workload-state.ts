@@ -19,7 +19,7 @@ import {
 import { WorkloadQueue } from './workload-queue.ts';
 
 export interface WorkloadStateOptions {
-  readonly policy: Pick<Policy, 'queueOrder' | 'agingHorizonMs'>;
+  readonly policy: Pick<Policy, 'queueOrder' | 'agingHorizonMs'> & Partial<Pick<Policy, 'serviceMarkAfter'>>;
   readonly maxQueue?: number;
   readonly queueTtlMs?: number;
   /** An in-flight request never completed within this time is presumed lost (matches the lease TTL). */
@@ -57,6 +57,7 @@ export class WorkloadState {
   readonly #queue: WorkloadQueue;
   readonly #inFlightTtlMs: number;
   readonly #idleEvictMs: number;
+  readonly #serviceMarkAfter: Policy['serviceMarkAfter'];
 
   constructor(workloadId: string, opts: WorkloadStateOptions, snapshot?: RegistrySnapshot, now = 0) {
     this.workloadId = workloadId;
@@ -71,13 +72,17 @@ export class WorkloadState {
     });
     this.#inFlightTtlMs = opts.inFlightTtlMs ?? DEFAULT_LEASE_TTL_MS;
     this.#idleEvictMs = opts.idleEvictMs ?? WORKLOAD_IDLE_EVICT_MS;
+    this.#serviceMarkAfter = opts.policy.serviceMarkAfter ?? ((_prev, _enq, _tokens, now) => now);
     if (snapshot) this.#dropOrphanedQueued(now);
   }
 
   /** Records *new*; enqueues, or completes at once as `rejected_capacity` when the queue is full. */
   admit(input: AdmitInput, now: number): AdmitResult {
     this.#registry.onNew(input.requestId, now, input.tokenEstimate ?? 0);
-    const pushed = this.#queue.push(input, now);
+    const pushed = this.#queue.push(
+      { requestId: input.requestId, criticality: input.criticality, tokenEstimate: input.tokenEstimate ?? 0 },
+      now,
+    );
     if (!pushed.ok) {
       this.#registry.onCompleted(input.requestId, 'rejected_capacity', now);
       return { kind: 'rejected', outcome: 'rejected_capacity' };
@@ -98,6 +103,7 @@ export class WorkloadState {
       requestRatePerSec: m.requestRate,
       averageWaitMs: m.averageWaitMs,
       lastDispatchedAt: m.lastDispatchedAt,
+      serviceMarkAt: m.serviceMarkAt,
     };
   }
 
@@ -106,7 +112,9 @@ export class WorkloadState {
     const head = this.#queue.shift(now);
     if (!head) return null;
     const waitMs = now - head.enqueuedAt;
-    this.#registry.onDispatched(head.requestId, waitMs, now);
+    const prevMark = this.#registry.serviceMarkAt;
+    const mark = this.#serviceMarkAfter(prevMark, head.enqueuedAt, head.tokenEstimate, now);
+    this.#registry.onDispatched(head.requestId, waitMs, now, mark);
     return { requestId: head.requestId, waitMs };
   }
 

@@ -10,6 +10,8 @@ import {
   DEFAULT_MAX_QUEUE_PER_WORKLOAD,
   DEFAULT_QUEUE_TTL_MS,
   DEFAULT_WORKLOAD_AWARE_PARAMS,
+  FAIRNESS_MODES,
+  type Fairness,
   POLICY_NAMES,
   type PolicyName,
   type WorkloadAwareParams,
@@ -122,6 +124,17 @@ function parseAdminToken(raw: unknown): string | null {
   return raw;
 }
 
+function parseFairness(raw: unknown): Fairness {
+  const mode = raw === undefined || raw === '' ? 'requests' : String(raw).trim();
+  if (!(FAIRNESS_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigFieldError(
+      'FAIRNESS',
+      `must be one of ${FAIRNESS_MODES.join(', ')}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return mode as Fairness;
+}
+
 function parsePolicy(raw: unknown): PolicyName {
   const name = raw === undefined || raw === '' ? 'workload-aware' : String(raw).trim();
   if (!(POLICY_NAMES as readonly string[]).includes(name)) {
@@ -144,6 +157,8 @@ export function parseConfig(env: Partial<Env>): ConfigResult {
         criticalityStepMs: nonNegative('CRITICALITY_STEP_MS', env.CRITICALITY_STEP_MS, d.criticalityStepMs),
         ratePenaltyMs: nonNegative('RATE_PENALTY_MS', env.RATE_PENALTY_MS, d.ratePenaltyMs),
         rateCapPerSec: positiveInt('RATE_CAP_PER_SEC', env.RATE_CAP_PER_SEC, d.rateCapPerSec),
+        fairness: parseFairness(env.FAIRNESS),
+        tokenCostMsPer1k: nonNegative('TOKEN_COST_MS_PER_1K', env.TOKEN_COST_MS_PER_1K, d.tokenCostMsPer1k),
       }),
       queueTtlMs: positiveInt('QUEUE_TTL_MS', env.QUEUE_TTL_MS, DEFAULT_QUEUE_TTL_MS),
       maxQueuePerWorkload: positiveInt(

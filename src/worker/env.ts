@@ -20,6 +20,8 @@ export interface Env {
   readonly CRITICALITY_STEP_MS?: unknown;
   readonly RATE_PENALTY_MS?: unknown;
   readonly RATE_CAP_PER_SEC?: unknown;
+  readonly FAIRNESS?: unknown;
+  readonly TOKEN_COST_MS_PER_1K?: unknown;
   /** Seam for the admin token issue: when set, /admin requires `Authorization: Bearer <token>`. */
   readonly ADMIN_TOKEN?: unknown;
 }

@@ -91,7 +91,12 @@ export class WorkloadDO extends DurableObject<Env> {
     return {
       taken,
       head: state?.head(now) ?? null,
-      signals: state?.signals(now) ?? { requestRatePerSec: 0, averageWaitMs: null, lastDispatchedAt: null },
+      signals: state?.signals(now) ?? {
+        requestRatePerSec: 0,
+        averageWaitMs: null,
+        lastDispatchedAt: null,
+        serviceMarkAt: null,
+      },
     };
   }
 

@@ -93,6 +93,8 @@ describe('workload-aware', () => {
       criticalityStepMs: 5_000,
       ratePenaltyMs: 2_000,
       rateCapPerSec: 50,
+      fairness: 'requests',
+      tokenCostMsPer1k: 1_000,
     });
     expect(wa.agingHorizonMs).toBe(30_000);
     expect(wa.queueOrder).toBe('criticality');

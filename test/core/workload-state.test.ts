@@ -20,6 +20,7 @@ describe('WorkloadState', () => {
       requestRatePerSec: 1 / 60,
       averageWaitMs: 400,
       lastDispatchedAt: 1_400,
+      serviceMarkAt: 1_400,
     });
     expect(ws.complete('r1', 'success', 2_000)).toBe(true);
     expect(ws.complete('r1', 'upstream_error', 2_001)).toBe(false);

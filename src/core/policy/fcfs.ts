@@ -9,6 +9,7 @@ export function createFcfsPolicy(): Policy {
     agingHorizonMs: null,
     score: (head: HeadView, _signals, now: number) => now - head.enqueuedAt,
     rankKey: (head: HeadView) => -head.enqueuedAt,
+    serviceMarkAfter: (_prev, _enq, _tokens, now) => now,
     overdueKey: (head: HeadView) => -head.enqueuedAt,
   };
 }

@@ -18,4 +18,9 @@ export function createPolicy(name: PolicyName, params: Partial<WorkloadAwarePara
 
 export { isOverdue, POLICY_NAMES } from './types.ts';
 export type { HeadView, Policy, PolicyName, WorkloadSignals } from './types.ts';
-export { DEFAULT_WORKLOAD_AWARE_PARAMS, type WorkloadAwareParams } from './workload-aware.ts';
+export {
+  DEFAULT_WORKLOAD_AWARE_PARAMS,
+  FAIRNESS_MODES,
+  type Fairness,
+  type WorkloadAwareParams,
+} from './workload-aware.ts';

@@ -23,6 +23,7 @@ export function createSeedPolicy(): Policy {
     agingHorizonMs: null,
     score: (head, signals) => seedScore(head, signals),
     rankKey: (head, signals) => seedScore(head, signals),
+    serviceMarkAfter: (_prev, _enq, _tokens, now) => now,
     overdueKey: (head, signals) => seedScore(head, signals),
   };
 }

@@ -19,6 +19,11 @@ export interface WorkloadSignals {
   readonly averageWaitMs: number | null;
   /** When the workload was last given a slot; null if never. */
   readonly lastDispatchedAt: number | null;
+  /**
+   * Under token fairness: the workload's virtual service time (a start tag, as in start-time fair
+   * queuing), set by Policy.serviceMarkAfter at each dispatch. Null before the first dispatch.
+   */
+  readonly serviceMarkAt?: number | null;
 }
 
 export interface Policy {
@@ -41,6 +46,8 @@ export interface Policy {
   rankKey(head: HeadView, signals: WorkloadSignals): number;
   /** Like rankKey, for overdue heads: same order as `score` among overdue heads, at any `now`. */
   overdueKey(head: HeadView, signals: WorkloadSignals): number;
+  /** The workload's service mark after it is given a slot for a request (see serviceMarkAt). */
+  serviceMarkAfter(prevMark: number | null, enqueuedAt: number, tokenEstimate: number, now: number): number;
 }
 
 export function isOverdue(policy: Policy, head: HeadView, now: number): boolean {

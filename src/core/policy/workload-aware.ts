@@ -19,6 +19,16 @@
 // delay everybody else's for as long as the backlog lasts.) Within a workload, overdue requests leave
 // oldest first.
 //
+// Token fairness (fairness = 'tokens'): below the horizon, g is measured from the workload's service mark
+// instead of its last dispatch. The mark is a start tag as in start-time fair queuing: each dispatch sets
+// it to max(mark, enqueuedAt) + T·C, where T is the request's token estimate and C = tokenCostMsPer1k /
+// 1000. A backlogged workload's mark advances by what it was served, not by the clock, so tenants of
+// equal criticality share slots by tokens rather than requests (in the spirit of the Virtual Token
+// Counter, Sheng et al., OSDI 2024); an idle workload's mark catches up with its next arrival, so saving
+// up is impossible. The mark never runs more than S (one criticality step) ahead of the dispatch time, so
+// token debt reorders tenants within a criticality and never demotes one by more than a level. The
+// overdue tier keeps the plain gap, so the guarantee above holds unchanged.
+//
 // Why g and not w below the horizon: a workload that was just served has a small gap, so a burst (many
 // requests with the same old arrival time) alternates with other workloads instead of holding every
 // slot until it drains, and a noisy tenant cannot crowd out a quiet one. Higher criticality goes first at
@@ -29,14 +39,21 @@ import {
   DEFAULT_CRITICALITY_STEP_MS,
   DEFAULT_RATE_CAP_PER_SEC,
   DEFAULT_RATE_PENALTY_MS,
+  DEFAULT_TOKEN_COST_MS_PER_1K,
 } from '../defaults.ts';
 import type { HeadView, Policy, WorkloadSignals } from './types.ts';
+
+export type Fairness = 'requests' | 'tokens';
+export const FAIRNESS_MODES: readonly Fairness[] = ['requests', 'tokens'];
 
 export interface WorkloadAwareParams {
   readonly agingHorizonMs: number;
   readonly criticalityStepMs: number;
   readonly ratePenaltyMs: number;
   readonly rateCapPerSec: number;
+  readonly fairness: Fairness;
+  /** Under token fairness: ms of waiting that 1,000 served tokens cost a workload. */
+  readonly tokenCostMsPer1k: number;
 }
 
 export const DEFAULT_WORKLOAD_AWARE_PARAMS: WorkloadAwareParams = Object.freeze({
@@ -44,6 +61,8 @@ export const DEFAULT_WORKLOAD_AWARE_PARAMS: WorkloadAwareParams = Object.freeze(
   criticalityStepMs: DEFAULT_CRITICALITY_STEP_MS,
   ratePenaltyMs: DEFAULT_RATE_PENALTY_MS,
   rateCapPerSec: DEFAULT_RATE_CAP_PER_SEC,
+  fairness: 'requests',
+  tokenCostMsPer1k: DEFAULT_TOKEN_COST_MS_PER_1K,
 });
 
 export function validateWorkloadAwareParams(p: WorkloadAwareParams): void {
@@ -54,6 +73,8 @@ export function validateWorkloadAwareParams(p: WorkloadAwareParams): void {
   check('criticalityStepMs', Number.isFinite(p.criticalityStepMs) && p.criticalityStepMs >= 0, '≥ 0');
   check('ratePenaltyMs', Number.isFinite(p.ratePenaltyMs) && p.ratePenaltyMs >= 0, '≥ 0');
   check('rateCapPerSec', Number.isFinite(p.rateCapPerSec) && p.rateCapPerSec > 0, 'a positive number');
+  check('fairness', FAIRNESS_MODES.includes(p.fairness), `one of ${FAIRNESS_MODES.join(', ')}`);
+  check('tokenCostMsPer1k', Number.isFinite(p.tokenCostMsPer1k) && p.tokenCostMsPer1k >= 0, '≥ 0');
 }
 
 export function createWorkloadAwarePolicy(params: Partial<WorkloadAwareParams> = {}): Policy {
@@ -63,20 +84,33 @@ export function createWorkloadAwarePolicy(params: Partial<WorkloadAwareParams> =
   const staticPart = (head: HeadView, signals: WorkloadSignals): number =>
     p.criticalityStepMs * (head.criticality - 1) -
     p.ratePenaltyMs * Math.min(signals.requestRatePerSec / p.rateCapPerSec, 1);
+  // The plain gap (overdue tier) and the fairness gap (below the horizon; equal unless fairness = tokens).
   const gapStart = (head: HeadView, signals: WorkloadSignals): number =>
     Math.max(head.enqueuedAt, signals.lastDispatchedAt ?? -Infinity);
+  const fairGapStart = (head: HeadView, signals: WorkloadSignals): number =>
+    p.fairness === 'tokens'
+      ? Math.max(head.enqueuedAt, signals.serviceMarkAt ?? signals.lastDispatchedAt ?? -Infinity)
+      : gapStart(head, signals);
+  const costPerToken = p.fairness === 'tokens' ? p.tokenCostMsPer1k / 1000 : 0;
 
   return {
     name: 'workload-aware',
     queueOrder: 'criticality',
     agingHorizonMs: p.agingHorizonMs,
     score(head, signals, now) {
-      const gap = now - gapStart(head, signals);
-      if (now - head.enqueuedAt >= p.agingHorizonMs) return p.agingHorizonMs + 4 * p.criticalityStepMs + gap;
-      return gap + staticPart(head, signals);
+      if (now - head.enqueuedAt >= p.agingHorizonMs) {
+        // The gap is ≥ 0 unless the clocks of two hosts disagree; clamp so the tier bound stays exact.
+        return p.agingHorizonMs + 4 * p.criticalityStepMs + Math.max(0, now - gapStart(head, signals));
+      }
+      return now - fairGapStart(head, signals) + staticPart(head, signals);
     },
     // Each is score − now in its tier, which does not depend on `now`.
-    rankKey: (head, signals) => staticPart(head, signals) - gapStart(head, signals),
+    rankKey: (head, signals) => staticPart(head, signals) - fairGapStart(head, signals),
     overdueKey: (head, signals) => -gapStart(head, signals),
+    serviceMarkAfter(prevMark, enqueuedAt, tokenEstimate, now) {
+      if (p.fairness !== 'tokens') return now;
+      const start = Math.max(prevMark ?? enqueuedAt, enqueuedAt);
+      return Math.min(start + Math.max(0, tokenEstimate) * costPerToken, now + p.criticalityStepMs);
+    },
   };
 }
