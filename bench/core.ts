@@ -1,6 +1,7 @@
 // Core benchmark: the cost of one dispatch decision with 10, 1,000 and 10,000 ready workloads, per policy,
 // and the request throughput of the whole core (LocalScheduler). Prints numbers; never asserts on time.
 
+import { createPrng } from '../sim/prng.ts';
 import {
   Dispatcher,
   LocalScheduler,
@@ -22,18 +23,6 @@ const CHUNK = 250;
 const MAX_AGE_MS = 45_000;
 const SCHEDULER_SLOTS = 64;
 const BACKLOG_PER_WORKLOAD = 2;
-
-/** mulberry32: deterministic inputs, so runs compare like for like. */
-function createRng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
-}
 
 /** Runs `chunk` in a loop for `ms` of wall time; returns total iterations and elapsed ms. */
 function runFor(ms: number, chunk: () => number): { iterations: number; elapsedMs: number } {
@@ -73,7 +62,7 @@ interface DecisionRow {
 }
 
 function benchDecisions(policyName: PolicyName, ready: number, overheadMs: number): DecisionRow {
-  const rng = createRng(0x51_1ce + ready);
+  const rng = createPrng(0x51_1ce + ready);
   const policy = createPolicy(policyName);
   const dispatcher = new Dispatcher({
     backends: [{ name: 'gpu', maxConcurrency: 1_000_000 }],
@@ -147,7 +136,7 @@ interface ThroughputRow {
 }
 
 function benchScheduler(policyName: PolicyName, workloads: number, overheadMs: number): ThroughputRow {
-  const rng = createRng(0xbe_4c + workloads);
+  const rng = createPrng(0xbe_4c + workloads);
   const scheduler = new LocalScheduler({
     policy: createPolicy(policyName),
     backends: [{ name: 'gpu', maxConcurrency: SCHEDULER_SLOTS }],
