@@ -4,8 +4,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { PolicyName } from '../src/core/policy/index.ts';
-import { isLabPolicy, LAB_POLICIES } from './policies.ts';
+import { isLabPolicy, LAB_POLICIES, type LabPolicyName } from './policies.ts';
 import { quotePolicySource, renderReport, type ScenarioRuns } from './report.ts';
 import { generateRequests } from './requests.ts';
 import type { Scenario } from './scenario.ts';
@@ -77,7 +76,7 @@ export function main(argv: readonly string[], io: CliIo): number {
     io.stderr(`unknown policy "${values.policy}"; valid: ${LAB_POLICIES.join(', ')}\n`);
     return 2;
   }
-  const policies: readonly PolicyName[] = values.policy === undefined ? LAB_POLICIES : [values.policy];
+  const policies: readonly LabPolicyName[] = values.policy === undefined ? LAB_POLICIES : [values.policy];
   const full = values.scenario === undefined && values.policy === undefined;
 
   const results: ScenarioRuns[] = [];
@@ -118,7 +117,7 @@ function renderDecisionCost(runs: readonly SimResult[]): string {
     const perCallUs =
       r.decisionCost.dispatchCalls === 0 ? 0 : (r.decisionCost.wallMs * 1000) / r.decisionCost.dispatchCalls;
     lines.push(
-      `  ${`${r.scenario}/${r.policy}`.padEnd(38)} up to ${String(r.peakReadyWorkloads).padStart(4)} ready workloads  ` +
+      `  ${`${r.scenario}/${r.policy}`.padEnd(44)} up to ${String(r.peakReadyWorkloads).padStart(4)} ready workloads  ` +
         `${String(r.decisionCost.grants).padStart(6)} grants  ${perGrantUs.toFixed(2).padStart(7)} µs/grant  ` +
         `${perCallUs.toFixed(2).padStart(7)} µs/dispatch() call`,
     );

@@ -2,12 +2,25 @@
 // run for the summary table. Claims that could flip with the numbers are conditional, so the prose
 // cannot contradict the tables it sits above.
 
-import { DEFAULT_AGING_HORIZON_MS, DEFAULT_CRITICALITY_STEP_MS } from '../src/core/defaults.ts';
+import {
+  DEFAULT_AGING_HORIZON_MS,
+  DEFAULT_CRITICALITY_STEP_MS,
+  DEFAULT_TOKEN_COST_MS_PER_1K,
+} from '../src/core/defaults.ts';
+import type { ArrivalPattern } from './arrivals.ts';
 import { serviceTimeMs } from './backend-model.ts';
+import type { LabPolicyName } from './policies.ts';
 import type { Scenario } from './scenario.ts';
 import type { GroupSummary, RunSummary } from './summarize.ts';
 
 const H_SEC = DEFAULT_AGING_HORIZON_MS / 1000;
+const STEP_SEC = DEFAULT_CRITICALITY_STEP_MS / 1000;
+/** Token fairness at its default cost: how far one token of a dispatched request moves the service mark. */
+const MARK_MS_PER_TOKEN = DEFAULT_TOKEN_COST_MS_PER_1K / 1000;
+/** Two p95 waits this close are "the same" for the prose. */
+const NEAR_MS = 1000;
+const WA: LabPolicyName = 'workload-aware';
+const WA_TOKENS: LabPolicyName = 'workload-aware+tokens';
 
 type Runs = ReadonlyMap<string, RunSummary>;
 
@@ -73,19 +86,26 @@ function referenceFindings(runs: Runs): string[] {
         : 'seed does not drain strictly by criticality.',
     );
   }
-  const wa = runs.get('workload-aware');
-  if (wa) {
-    const [p5, p3, p1] = positions(wa) as [number, number, number];
+  const inOrder: string[] = [];
+  for (const name of [WA, WA_TOKENS]) {
+    const run = runs.get(name);
+    if (!run) continue;
+    const [p5, p3, p1] = positions(run) as [number, number, number];
     if (ordered([p5, p3, p1])) {
-      out.push('workload-aware finishes criticality 5 first, then 3, then 1.');
+      inOrder.push(name);
     } else {
       out.push(
-        `workload-aware finishes criticality 5 first (${num(p5, 1)}) but does not finish criticality 3 ahead of ` +
-          `criticality 1 (${num(p3, 1)} vs ${num(p1, 1)}). The drain takes ${sec(wa.endMs)}, and from t ≈ ${H_SEC} s every ` +
+        `${name} finishes criticality 5 first (${num(p5, 1)}) but does not finish criticality 3 ahead of ` +
+          `criticality 1 (${num(p3, 1)} vs ${num(p1, 1)}). The drain takes ${sec(run.endMs)}, and from t ≈ ${H_SEC} s every ` +
           `request left is older than the ${H_SEC} s aging horizon; overdue requests go oldest first whatever their ` +
           'criticality, and criticality 1 arrived first. Ordering by criticality holds only within the horizon.',
       );
     }
+  }
+  if (inOrder.length > 0) {
+    out.push(
+      `${inOrder.join(' and ')} finish${inOrder.length === 1 ? 'es' : ''} criticality 5 first, then 3, then 1.`,
+    );
   }
   return out;
 }
@@ -138,6 +158,28 @@ function starvationFindings(scenario: Scenario, runs: Runs): string[] {
         gapNote,
     );
   }
+  const tokens = runs.get(WA_TOKENS);
+  if (tokens && fixed !== null && backend) {
+    const t = group(tokens, 'trickle');
+    const boundMs = DEFAULT_AGING_HORIZON_MS + serviceTimeMs(backend, fixed);
+    const bounded = t.evictedTtl === 0 && (t.waitMaxMs ?? Infinity) <= boundMs;
+    out.push(
+      `${WA_TOKENS} evicts ${t.evictedTtl} trickle requests; median wait ${sec(t.waitP50Ms)}, maximum ${sec(t.waitMaxMs)}, ` +
+        (bounded
+          ? `within the same horizon plus one service time (${sec(boundMs)}): token fairness reorders tenants below ` +
+            'the horizon only, and the overdue tier that rescues the trickle is unchanged.'
+          : `beyond the horizon plus one service time (${sec(boundMs)}).`),
+    );
+    if (wa && tokens.jain !== null && wa.jain !== null && tokens.jain < wa.jain - 0.01) {
+      const fcfs = runs.get('fcfs');
+      const trail = trailingMarks(scenario, tokens, ['batch-a', 'batch-b']);
+      out.push(
+        `It shares the slots between the two criticality-5 tenants less evenly than workload-aware (Jain ` +
+          `${num(tokens.jain, 3)} vs ${num(wa.jain, 3)}${fcfs ? `; fcfs ${num(fcfs.jain, 3)}` : ''})` +
+          (trail ? `: ${trail}. The two are then served close to oldest first.` : '.'),
+      );
+    }
+  }
   return out;
 }
 
@@ -152,17 +194,32 @@ function burstFindings(runs: Runs): string[] {
         '; ',
       )}. The burst’s own p95: ${[...runs.values()].map((run) => `${run.policy} ${sec(group(run, 'burst').waitP95Ms)}`).join('; ')}.`,
   ];
-  const wa = runs.get('workload-aware');
-  if (wa) {
-    const steady = group(wa, 'steady').waitP95Ms ?? Infinity;
-    const burst = group(wa, 'burst').waitP95Ms ?? 0;
-    out.push(
-      steady * 4 < burst
-        ? `Under workload-aware the steady tenant keeps its service (p95 ${num(steady / burst, 2)}× the burst’s): the ` +
-            'burst has just been served, so its service gap is short, and requests of the two tenants alternate instead ' +
-            'of the steady one queueing behind all 40.'
-        : `Under workload-aware the steady tenant’s p95 is ${num(steady / burst, 2)}× the burst’s: not clearly separated.`,
-    );
+  const fcfs = runs.get('fcfs');
+  for (const name of [WA, WA_TOKENS]) {
+    const run = runs.get(name);
+    if (!run) continue;
+    const steady = group(run, 'steady').waitP95Ms ?? Infinity;
+    const burst = group(run, 'burst').waitP95Ms ?? 0;
+    if (steady * 4 < burst) {
+      out.push(
+        `Under ${name} the steady tenant keeps its service (p95 ${num(steady / burst, 2)}× the burst’s)` +
+          (name === WA
+            ? ': the burst has just been served, so its service gap is short, and requests of the two tenants ' +
+              'alternate instead of the steady one queueing behind all 40.'
+            : '.'),
+      );
+      continue;
+    }
+    let line = `Under ${name} the steady tenant’s p95 is ${num(steady / burst, 2)}× the burst’s: not clearly separated.`;
+    const fcfsSteady = fcfs ? group(fcfs, 'steady').waitP95Ms : null;
+    if (name === WA_TOKENS && near(steady, fcfsSteady)) {
+      line +=
+        ` The steady tenant waits as under fcfs (p95 ${sec(steady)} vs ${sec(fcfsSteady)}): the 40 requests arrived ` +
+        `together, and each dispatch moves the burst’s service mark forward by its tokens × ${MARK_MS_PER_TOKEN} ms ` +
+        `(${Math.round(group(run, 'burst').meanTokens * MARK_MS_PER_TOKEN)} ms) instead of to the present, so the ` +
+        'burst keeps the gap it built up while queued and goes close to oldest first.';
+    }
+    out.push(line);
   }
   return out;
 }
@@ -199,10 +256,41 @@ function manyTenantsFindings(runs: Runs): string[] {
   if (wa && seed && seed.lowestCriticalityEvicted > 0 && wa.lowestCriticalityEvicted === 0) {
     const bounded = (wa.lowestCriticalityMaxWaitMs ?? Infinity) <= DEFAULT_AGING_HORIZON_MS + 1000;
     out.push(
-      'Both criticality-aware policies protect the higher criticalities during the overload; seed does it by ' +
+      'seed and workload-aware both protect the higher criticalities during the overload; seed does it by ' +
         'evicting criticality-1 requests, workload-aware by making them wait' +
         (bounded ? ` up to the ${H_SEC} s horizon and no longer.` : ' (and none is evicted).'),
     );
+  }
+  const tokens = runs.get(WA_TOKENS);
+  if (wa && tokens) {
+    const light3 = 'c3 rank 101-1000';
+    const heavy1 = 'c1 top 10';
+    const heavyWaitMs = (run: RunSummary): number => group(run, heavy1).waitP50Ms ?? 0;
+    out.push(
+      `${WA_TOKENS} vs workload-aware: Jain ${num(tokens.jain, 3)} vs ${num(wa.jain, 3)}; p95 wait of the light ` +
+        `criticality-3 tenants ${sec(group(tokens, light3).waitP95Ms)} vs ${sec(group(wa, light3).waitP95Ms)}; median ` +
+        `wait of the top-10 criticality-1 tenants ${sec(group(tokens, heavy1).waitP50Ms)} vs ` +
+        `${sec(group(wa, heavy1).waitP50Ms)}; ${tokens.lowestCriticalityEvicted} vs ${wa.lowestCriticalityEvicted} ` +
+        'criticality-1 requests evicted.',
+    );
+    const levels = [4, 3, 2, 1];
+    const longest = levels.map((c) =>
+      Math.max(0, ...tokens.groups.filter((g) => g.criticality === c).map((g) => g.waitMaxMs ?? 0)),
+    );
+    if (longest.every((ms, i) => ms < (5 - (levels[i] as number)) * DEFAULT_CRITICALITY_STEP_MS)) {
+      out.push(
+        `Under ${WA_TOKENS} the longest wait of each criticality c stays under (5 − c) × ${STEP_SEC} s ` +
+          `(c4 / c3 / c2 / c1: ${longest.map((ms) => sec(ms)).join(' / ')}), the pattern of a score of about ` +
+          `wait + S·(c − 1) (see [Policies](#policies)): a criticality level is worth ${STEP_SEC} s of waiting, and ` +
+          'a dispatch does not send a tenant to the back of its level.' +
+          (heavyWaitMs(wa) >= DEFAULT_AGING_HORIZON_MS - NEAR_MS &&
+          heavyWaitMs(tokens) < heavyWaitMs(wa) &&
+          (group(tokens, light3).waitP95Ms ?? 0) > (group(wa, light3).waitP95Ms ?? 0)
+            ? ' So busy low-criticality tenants are no longer held back to the aging horizon, and light ' +
+              'higher-criticality tenants pay for it.'
+            : ''),
+      );
+    }
   }
   out.push('Decision cost is wall-clock, so it is printed on stderr by `npm run sim`, not here.');
   return out;
@@ -212,16 +300,16 @@ function heavyTailFindings(scenario: Scenario, runs: Runs): string[] {
   const any = [...runs.values()][0];
   const backend = scenario.backends[0];
   if (!any || !backend) return [];
+  const chats = ['chat-a', 'chat-b'];
   const writers = ['writer-a', 'writer-b'];
   const reqShare = requestShare(any, writers);
   const tokShare = tokenShare(any, writers);
   const costRatio = tokShare / reqShare / ((1 - tokShare) / (1 - reqShare));
   const longest = Math.max(...writers.map((w) => group(any, w).maxTokens));
   const out = [
-    `The writers send ${pct(reqShare)} of the completed requests but generate ${pct(tokShare)} of the tokens, under ` +
-      `every policy: all three count requests, so a writer request costs the backend ${num(costRatio, 1)}× a chat ` +
-      `request while being charged the same. The longest writer generation (${longest} tokens) holds a slot for ` +
-      `${sec(serviceTimeMs(backend, longest))}.`,
+    `The writers send ${pct(reqShare)} of the completed requests but generate ${pct(tokShare)} of the tokens ` +
+      `(under ${any.policy}), so a writer request costs the backend ${num(costRatio, 1)}× a chat request. The longest ` +
+      `writer generation (${longest} tokens) holds a slot for ${sec(serviceTimeMs(backend, longest))}.`,
     `Chat p95 wait (chat-a / chat-b): ${[...runs.values()]
       .map(
         (run) =>
@@ -234,13 +322,40 @@ function heavyTailFindings(scenario: Scenario, runs: Runs): string[] {
       )
       .join('; ')}.`,
   ];
-  if (costRatio > 1.5) {
+  const wa = runs.get(WA);
+  const tokens = runs.get(WA_TOKENS);
+  if (wa && tokens) {
+    const p95 = (run: RunSummary, g: string): number => group(run, g).waitP95Ms ?? Infinity;
+    const lower = chats.every((c) => p95(tokens, c) < p95(wa, c));
+    const higher = chats.every((c) => p95(tokens, c) > p95(wa, c));
+    const verdict = lower
+      ? 'lowers both chat tenants’ p95 waits'
+      : higher
+        ? 'raises both chat tenants’ p95 waits'
+        : 'moves the chat tenants’ p95 waits in opposite directions';
     out.push(
-      'So token fairness would matter: under request counting the chat tenants wait about as long as the tenants ' +
-        'whose generations fill the slots. A policy charging tokens would put chat requests ahead until the writers’ ' +
-        'token use evened out. The core has no token policy yet, so that is not measured here; the lab runs one as ' +
-        'soon as the core lists it (lab/policies.ts).',
+      `Charging tokens (${WA_TOKENS} vs workload-aware) ${verdict} ` +
+        `(${chats.map((c) => `${c} ${sec(p95(tokens, c))} vs ${sec(p95(wa, c))}`).join(', ')})` +
+        `${lower ? '' : ', so it does not put them first'}; Jain ` +
+        `${num(tokens.jain, 3)} vs ${num(wa.jain, 3)}. The writers’ token share is ${pct(tokenShare(tokens, writers))} ` +
+        `vs ${pct(tokenShare(wa, writers))}` +
+        (tokens.completed === tokens.requests && wa.completed === wa.requests
+          ? ': every request completes under both, so the shares are the offered mix, and a policy can only ' +
+            'change who waits, not how many tokens each tenant is served in the end.'
+          : '.'),
     );
+    const trail = lower ? null : trailingMarks(scenario, tokens, [...chats, ...writers]);
+    if (trail) {
+      const fcfs = runs.get('fcfs');
+      const likeFcfs =
+        fcfs !== undefined && tokens.groups.every((g) => near(g.waitP95Ms, group(fcfs, g.group).waitP95Ms));
+      out.push(
+        `Why: ${trail}. The tenants are then ranked by how long their heads have waited, i.e. oldest first` +
+          (likeFcfs ? `, and every tenant’s p95 is within ${sec(NEAR_MS)} of its fcfs p95.` : '.') +
+          ' Token debt only builds up when a tenant’s requests arrive closer together than their token cost (see ' +
+          '[Policies](#policies)).',
+      );
+    }
   }
   const seed = runs.get('seed');
   if (seed && seed.evictedTtl > 0) {
@@ -250,6 +365,52 @@ function heavyTailFindings(scenario: Scenario, runs: Runs): string[] {
     );
   }
   return out;
+}
+
+/**
+ * Token fairness moves a workload's service mark by (tokens × cost) per dispatch, from the later of the old
+ * mark and the request's arrival. If that step is shorter than the time to the workload's next arrival, the
+ * mark stays behind every new head and the fairness gap is the head's own wait. Returns that explanation
+ * when it holds on average with room to spare (mean step < a quarter of the mean arrival gap) for every
+ * listed workload, else null.
+ */
+function trailingMarks(scenario: Scenario, run: RunSummary, ids: readonly string[]): string | null {
+  const steps = ids.map((id) => group(run, id).meanTokens * MARK_MS_PER_TOKEN);
+  const gaps = ids.map((id) => {
+    const w = scenario.workloads.find((x) => x.id === id);
+    if (!w) throw new Error(`findings: ${scenario.name} has no workload ${id}`);
+    return meanArrivalGapMs(w.arrivals);
+  });
+  if (steps.some((step, i) => step * 4 > (gaps[i] as number))) return null;
+  const range = (values: readonly number[], unit: string): string => {
+    const [lo, hi] = [Math.min(...values), Math.max(...values)];
+    return lo === hi ? `${lo} ${unit}` : `${lo}–${hi} ${unit}`;
+  };
+  const stepsMs = range(steps.map(Math.round), 'ms');
+  const gapsSec = range(
+    gaps.map((g) => Number((g / 1000).toFixed(1))),
+    's',
+  );
+  return (
+    `a dispatch moves a tenant’s service mark forward by ${stepsMs} on average (its request’s tokens × ` +
+    `${MARK_MS_PER_TOKEN} ms), far less than the ${gapsSec} between the tenant’s arrivals, so the marks trail the ` +
+    'arrivals and the fairness gap is each head’s own wait'
+  );
+}
+
+function meanArrivalGapMs(arrivals: ArrivalPattern): number {
+  switch (arrivals.kind) {
+    case 'periodic':
+      return arrivals.intervalMs;
+    case 'burst':
+      return 0;
+    case 'poisson':
+      return 1000 / arrivals.ratePerSec;
+  }
+}
+
+function near(a: number | null, b: number | null): boolean {
+  return a !== null && b !== null && Math.abs(a - b) <= NEAR_MS;
 }
 
 function group(run: RunSummary, name: string): GroupSummary {

@@ -1,7 +1,7 @@
 // The lab's markdown: the same text goes to stdout and to docs/policy-lab.md. Everything in it is
 // derived from the runs and the scenario definitions; no wall-clock figure may appear here.
 
-import { DEFAULT_AGING_HORIZON_MS } from '../src/core/defaults.ts';
+import { DEFAULT_AGING_HORIZON_MS, DEFAULT_TOKEN_COST_MS_PER_1K } from '../src/core/defaults.ts';
 import { describeArrivals } from './arrivals.ts';
 import { describeBackends } from './backend-model.ts';
 import { FAIRNESS_WINDOW_MS } from './fairness.ts';
@@ -22,6 +22,7 @@ export interface PolicyQuote {
   readonly sourcePath: string;
   readonly formula: readonly string[];
   readonly guarantee: string;
+  readonly tokenFairness: string;
 }
 
 export interface ReportInput {
@@ -33,7 +34,7 @@ export interface ReportInput {
   readonly command: string;
 }
 
-/** Splits the leading comment of workload-aware.ts into the formula block and the Guarantee paragraph. */
+/** Splits the leading comment of workload-aware.ts into the formula block and the paragraphs the report quotes. */
 export function quotePolicySource(sourcePath: string, source: string): PolicyQuote {
   const lines: string[] = [];
   for (const line of source.split('\n')) {
@@ -49,12 +50,18 @@ export function quotePolicySource(sourcePath: string, source: string): PolicyQuo
     .filter((p) => p.length > 0 && p.every((l) => l.startsWith('  ')))
     .flatMap((p) => [...p, '']);
   const guarantee = paragraphs.find((p) => p[0]?.startsWith('Guarantee:'));
-  if (formula.length === 0 || !guarantee) {
+  const tokenFairness = paragraphs.find((p) => p[0]?.startsWith('Token fairness'));
+  if (formula.length === 0 || !guarantee || !tokenFairness) {
     throw new Error(
-      `${sourcePath}: expected an indented formula and a "Guarantee:" paragraph in the header comment`,
+      `${sourcePath}: expected an indented formula, a "Guarantee:" and a "Token fairness" paragraph in the header comment`,
     );
   }
-  return { sourcePath, formula: formula.slice(0, -1), guarantee: guarantee.join(' ') };
+  return {
+    sourcePath,
+    formula: formula.slice(0, -1),
+    guarantee: guarantee.join(' '),
+    tokenFairness: tokenFairness.join(' '),
+  };
 }
 
 export function renderReport(input: ReportInput): string {
@@ -85,8 +92,9 @@ export function renderReport(input: ReportInput): string {
     [
       '- `fcfs`: the oldest waiting request first; the baseline.',
       '- `seed`: the reference design’s formula, `0.4·min(avgWaitSec/60, 1) + 0.4·criticality/5 − 0.2·min(ratePerSec/100, 1)`, ties FCFS.',
-      '- `workload-aware`: Sluice’s default (below). All three run with the defaults they ship with.',
-      '- Token fairness: the core has no token-fair policy yet. The lab runs whatever `POLICY_NAMES` in the core lists, so it will appear here when it exists; the heavy-tail scenario shows what it would change.',
+      '- `workload-aware`: Sluice’s default (below), counting requests (`FAIRNESS=requests`).',
+      `- \`workload-aware+tokens\`: the same policy with token fairness, as \`POLICY=workload-aware\` and \`FAIRNESS=tokens\` configure it (quoted below; token cost ${DEFAULT_TOKEN_COST_MS_PER_1K.toLocaleString('en-US')} ms per 1,000 tokens). A dispatch moves the tenant’s service mark to max(mark, the request’s arrival) + its token estimate × that cost, not to the present. So as long as each of a tenant’s requests arrives more than the previous one’s tokens × cost after it (${(50 * DEFAULT_TOKEN_COST_MS_PER_1K) / 1000} ms after a 50-token request), its mark stays behind each new head and its gap g is the head’s own wait w: the score is w + S·(c − 1) − P·min(r / R, 1), oldest first within a criticality.`,
+      '- All four run with the defaults they ship with.',
     ].join('\n'),
   );
 
@@ -94,6 +102,8 @@ export function renderReport(input: ReportInput): string {
   out.push(`Quoted from \`${quote.sourcePath}\`:`);
   out.push(['```text', ...quote.formula, '```'].join('\n'));
   out.push(`> ${quote.guarantee}`);
+  out.push('Token fairness (`workload-aware+tokens`), from the same comment:');
+  out.push(`> ${quote.tokenFairness}`);
 
   out.push('## Summary');
   out.push(
@@ -146,6 +156,7 @@ export function renderReport(input: ReportInput): string {
       '- **Throughput**: successful completions per second from the first arrival to the last event. **Peak ready workloads**: the most workloads holding a head in the dispatcher at one decision, i.e. the size its heaps reached.',
       `- **Jain**: service fairness among workloads of equal criticality. In each ${FAIRNESS_WINDOW_MS / 1000} s window and criticality level, a workload’s demand is the number of its requests queued at some point in the window, and what it received is how many were dispatched in it. The slots the level got are split max-min fairly over the demands; Jain’s index (Σx)²/(n·Σx²) is taken over received / fair share. Reported: the mean over windows with at least two competing workloads, weighted by dispatches (1 = every tenant got its fair share; n/a = no two workloads of one criticality ever competed). A tenant waiting only on its own backlog is not counted as treated unfairly.`,
       '- **Request share / token share**: a group’s part of all successful completions, counted in requests and in generated tokens.',
+      '- **Token estimate**: `admit()` receives each request’s token estimate, which `workload-aware+tokens` charges at dispatch and the other policies ignore. The router estimates prompt bytes / 4 + `max_tokens`; the lab has no prompts and models `max_tokens` as the request’s actual completion length, an optimistic estimate (a real client’s `max_tokens` is only an upper bound, often far above what it generates).',
       '- **Backends**: a request holds one slot for time-to-first-token + (tokens − 1) × per-token time. Slots are the dispatcher’s `maxConcurrency`.',
       `- **Simulation loop**: arrivals and completions in time order (a completion before an arrival at the same instant); after each, \`dispatch(now)\`; at the core’s next deadline (TTL, aging head change, lease expiry), \`sweep(now)\` then \`dispatch(now)\`. The aging horizon is the default ${DEFAULT_AGING_HORIZON_MS / 1000} s.`,
     ].join('\n'),

@@ -151,7 +151,8 @@ const heavyTail: Scenario = {
   purpose:
     'Four tenants of equal criticality send the same request rate; two ask for short chat answers, two for ' +
     'long, heavy-tailed generations. Request-counting policies give them equal request shares; the token ' +
-    'shares show how much of the backend each really gets, i.e. whether token fairness would matter.',
+    'shares show how much of the backend each really gets. Does charging tokens (workload-aware+tokens) put ' +
+    'the chat tenants first?',
   seed: 5,
   backends: [
     { name: 'gpu0', slots: 4, ttftMs: 150, perTokenMs: 25 },

@@ -3,11 +3,10 @@
 // complete when a modelled backend finishes. Schedules nothing itself; it only records what happened.
 
 import type { Outcome } from '../src/core/outcome.ts';
-import type { PolicyName } from '../src/core/policy/index.ts';
 import { LocalScheduler } from '../src/core/local-scheduler.ts';
 import { serviceTimeMs, toBackendSpecs, type BackendModel } from './backend-model.ts';
 import { EventQueue, type TimedEvent } from './event-queue.ts';
-import { createLabPolicy } from './policies.ts';
+import { createLabPolicy, type LabPolicyName } from './policies.ts';
 import { generateRequests, type SimRequest } from './requests.ts';
 import { validateScenario, type Scenario } from './scenario.ts';
 
@@ -32,7 +31,7 @@ export interface DecisionCost {
 
 export interface SimResult {
   readonly scenario: string;
-  readonly policy: PolicyName;
+  readonly policy: LabPolicyName;
   readonly records: readonly RequestRecord[];
   /** Virtual time of the last event. */
   readonly endMs: number;
@@ -67,7 +66,7 @@ interface MutableRecord {
 
 export function simulate(
   scenario: Scenario,
-  policyName: PolicyName,
+  policyName: LabPolicyName,
   requests?: readonly SimRequest[],
 ): SimResult {
   validateScenario(scenario);
@@ -140,7 +139,15 @@ export function simulate(
       now = event.atMs;
       const { request } = event;
       if (event.kind === 'arrival') {
-        const admitted = scheduler.admit(request.workloadId, request.id, request.criticality, now);
+        // The router estimates prompt bytes / 4 + max_tokens. The lab has no prompts and models max_tokens
+        // as the request's actual length: an exact, optimistic estimate.
+        const admitted = scheduler.admit(
+          request.workloadId,
+          request.id,
+          request.criticality,
+          now,
+          request.tokens,
+        );
         if (admitted.kind === 'rejected') end(request.id, admitted.outcome, now);
         else waiting.add(request.workloadId);
       } else if (scheduler.complete(request.workloadId, request.id, 'success', now)) {

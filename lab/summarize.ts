@@ -23,7 +23,8 @@ export interface GroupSummary {
   /** Share of all successful completions (requests), and of all tokens they generated. */
   readonly requestShare: number;
   readonly tokenShare: number;
-  /** Longest completion (tokens) among the group's requests, served or not. */
+  /** Mean and longest completion (tokens) among the group's requests, served or not. */
+  readonly meanTokens: number;
   readonly maxTokens: number;
 }
 
@@ -94,6 +95,7 @@ export function summarize(result: SimResult): RunSummary {
       meanCompletionPosition: mean(positions),
       requestShare: successes.length === 0 ? 0 : done.length / successes.length,
       tokenShare: totalTokens === 0 ? 0 : done.reduce((sum, r) => sum + r.request.tokens, 0) / totalTokens,
+      meanTokens: mean(records.map((r) => r.request.tokens)) ?? 0,
       maxTokens: records.reduce((max, r) => Math.max(max, r.request.tokens), 0),
     };
   });

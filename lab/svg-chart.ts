@@ -92,8 +92,10 @@ export function renderPanelChart(chart: PanelChart): string {
       out.push(
         `<line x1="${ox}" x2="${ox + PLOT_W}" y1="${sy(g.y)}" y2="${sy(g.y)}" stroke="#888888" stroke-dasharray="4 3"/>`,
       );
+      // A label above a line at the top edge would run into the panel title: put it below the line.
+      const dy = g.y === yMax ? '1.1em' : '-0.35em';
       out.push(
-        `<text x="${ox + PLOT_W - 4}" y="${sy(g.y)}" dy="-0.35em" text-anchor="end" fill="#666666" font-size="10">${escapeXml(g.label)}</text>`,
+        `<text x="${ox + PLOT_W - 4}" y="${sy(g.y)}" dy="${dy}" text-anchor="end" fill="#666666" font-size="10">${escapeXml(g.label)}</text>`,
       );
     }
     panel.series.forEach((s) => {

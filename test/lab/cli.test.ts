@@ -28,7 +28,17 @@ describe('npm run sim (lab/cli.ts)', () => {
     expect(main(['--scenario', 'starvation', '--policy', 'lottery'], io)).toBe(2);
     const err = io.err.join('');
     expect(err).toContain('unknown policy "lottery"');
-    expect(err).toContain('fcfs, seed, workload-aware');
+    expect(err).toContain('valid: fcfs, seed, workload-aware, workload-aware+tokens');
+    expect(io.files.size).toBe(0);
+  });
+
+  it('runs workload-aware with token fairness by its lab name', () => {
+    const io = memoryIo();
+    expect(main(['--scenario', 'heavy-tail', '--policy', 'workload-aware+tokens'], io)).toBe(0);
+    const report = io.out.join('');
+    expect(report).toContain('npm run sim -- --scenario heavy-tail --policy workload-aware+tokens');
+    expect(report).toMatch(/\| workload-aware\+tokens +\| chat-a /);
+    expect(report).not.toMatch(/\| workload-aware +\|/);
     expect(io.files.size).toBe(0);
   });
 

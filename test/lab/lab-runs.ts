@@ -1,7 +1,6 @@
 // Shared by the lab tests: runs one named scenario under every policy, once per test file.
 
-import type { PolicyName } from '../../src/core/policy/index.ts';
-import { LAB_POLICIES } from '../../lab/policies.ts';
+import { LAB_POLICIES, type LabPolicyName } from '../../lab/policies.ts';
 import { generateRequests } from '../../lab/requests.ts';
 import type { Scenario } from '../../lab/scenario.ts';
 import { findScenario } from '../../lab/scenarios.ts';
@@ -19,7 +18,7 @@ export function scenarioNamed(name: string): Scenario {
   return scenario;
 }
 
-export function runScenario(name: string): ReadonlyMap<PolicyName, LabRun> {
+export function runScenario(name: string): ReadonlyMap<LabPolicyName, LabRun> {
   const scenario = scenarioNamed(name);
   const requests = generateRequests(scenario);
   return new Map(
@@ -30,7 +29,7 @@ export function runScenario(name: string): ReadonlyMap<PolicyName, LabRun> {
   );
 }
 
-export function runOf(runs: ReadonlyMap<PolicyName, LabRun>, policy: PolicyName): LabRun {
+export function runOf(runs: ReadonlyMap<LabPolicyName, LabRun>, policy: LabPolicyName): LabRun {
   const run = runs.get(policy);
   if (!run) throw new Error(`no run for ${policy}`);
   return run;

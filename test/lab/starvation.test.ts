@@ -1,8 +1,10 @@
-// starvation exists to show that seed starves a low-criticality trickle and workload-aware does not.
+// starvation exists to show that seed starves a low-criticality trickle and workload-aware does not, with
+// either fairness mode: token fairness reorders tenants below the horizon and leaves the aging tier alone.
 
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_AGING_HORIZON_MS, DEFAULT_QUEUE_TTL_MS } from '../../src/core/defaults.ts';
 import { serviceTimeMs } from '../../lab/backend-model.ts';
+import type { LabPolicyName } from '../../lab/policies.ts';
 import { groupOf, recordsOf, runOf, runScenario, scenarioNamed } from './lab-runs.ts';
 
 const runs = runScenario('starvation');
@@ -21,9 +23,13 @@ describe('starvation', () => {
     expect(trickle.evictedTtl).toBeGreaterThan(trickle.requests / 2);
     expect(trickle.waitMaxMs).toBeGreaterThanOrEqual(DEFAULT_QUEUE_TTL_MS);
   });
+});
 
-  it('workload-aware serves every trickle request, none evicted', () => {
-    const trickle = groupOf(runOf(runs, 'workload-aware'), 'trickle');
+const BOUNDED: readonly LabPolicyName[] = ['workload-aware', 'workload-aware+tokens'];
+
+describe.each(BOUNDED)('starvation: %s bounds the trickle', (policy) => {
+  it('serves every trickle request, none evicted', () => {
+    const trickle = groupOf(runOf(runs, policy), 'trickle');
     expect(trickle.evictedTtl).toBe(0);
     expect(trickle.completed).toBe(trickle.requests);
     expect(trickle.waitMaxMs).toBeLessThan(DEFAULT_QUEUE_TTL_MS);
@@ -31,8 +37,8 @@ describe('starvation', () => {
 
   // The policy's stated guarantee: wait ≤ H + time to serve the overdue requests that arrived earlier.
   // Checked directly: once a trickle request is overdue, no request that arrived after it is dispatched first.
-  it('workload-aware: past the horizon, nothing that arrived later overtakes a trickle request', () => {
-    const run = runOf(runs, 'workload-aware');
+  it('past the horizon, nothing that arrived later overtakes a trickle request', () => {
+    const run = runOf(runs, policy);
     const dispatched = run.result.records.filter((r) => r.dispatchedAtMs !== null);
     for (const t of recordsOf(run, 'trickle')) {
       const overdueAt = t.request.arriveAtMs + H;
@@ -52,8 +58,8 @@ describe('starvation', () => {
 
   // While the criticality-5 requests it competes with are not themselves overdue, the trickle waits at most
   // the horizon plus the time for one slot to free.
-  it('workload-aware: while no competing request is overdue, trickle wait ≤ horizon + one service time', () => {
-    const run = runOf(runs, 'workload-aware');
+  it('while no competing request is overdue, trickle wait ≤ horizon + one service time', () => {
+    const run = runOf(runs, policy);
     const dispatched = run.result.records.filter((r) => r.dispatchedAtMs !== null);
     let checked = 0;
     for (const t of recordsOf(run, 'trickle')) {
@@ -74,7 +80,7 @@ describe('starvation', () => {
 
   // Overdue workloads take turns (the overdue tier orders by service gap, not arrival), so even while the
   // criticality-5 overload is itself past the horizon the trickle is served within one turn.
-  it('workload-aware: trickle max wait ≤ horizon + one service time throughout', () => {
-    expect(groupOf(runOf(runs, 'workload-aware'), 'trickle').waitMaxMs).toBeLessThanOrEqual(H + SERVICE_MS);
+  it('trickle max wait ≤ horizon + one service time throughout', () => {
+    expect(groupOf(runOf(runs, policy), 'trickle').waitMaxMs).toBeLessThanOrEqual(H + SERVICE_MS);
   });
 });
