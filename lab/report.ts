@@ -93,7 +93,7 @@ export function renderReport(input: ReportInput): string {
       '- `fcfs`: the oldest waiting request first; the baseline.',
       '- `seed`: the reference design’s formula, `0.4·min(avgWaitSec/60, 1) + 0.4·criticality/5 − 0.2·min(ratePerSec/100, 1)`, ties FCFS.',
       '- `workload-aware`: Sluice’s default (below), counting requests (`FAIRNESS=requests`).',
-      `- \`workload-aware+tokens\`: the same policy with token fairness, as \`POLICY=workload-aware\` and \`FAIRNESS=tokens\` configure it (quoted below; token cost ${DEFAULT_TOKEN_COST_MS_PER_1K.toLocaleString('en-US')} ms per 1,000 tokens). A dispatch moves the tenant’s service mark to max(mark, the request’s arrival) + its token estimate × that cost, not to the present. So as long as each of a tenant’s requests arrives more than the previous one’s tokens × cost after it (${(50 * DEFAULT_TOKEN_COST_MS_PER_1K) / 1000} ms after a 50-token request), its mark stays behind each new head and its gap g is the head’s own wait w: the score is w + S·(c − 1) − P·min(r / R, 1), oldest first within a criticality.`,
+      `- \`workload-aware+tokens\`: the same policy with token fairness, as \`POLICY=workload-aware\` and \`FAIRNESS=tokens\` configure it (quoted below). Below the horizon the service gap is replaced by a start tag in tokens kept by the dispatcher (start-time fair queuing): among equal criticality the tenant served the fewest tokens goes first, weighted ${DEFAULT_TOKEN_COST_MS_PER_1K.toLocaleString('en-US')} ms of criticality step per 1,000 tokens. The overdue tier, and so the guarantee, is unchanged.`,
       '- All four run with the defaults they ship with.',
     ].join('\n'),
   );

@@ -45,7 +45,7 @@ export const BACKEND_COOLDOWN_BASE_MS = 1_000;
 export const BACKEND_COOLDOWN_MAX_MS = 30_000;
 
 /**
- * workload-aware with token fairness: 1,000 served tokens cost a workload 1 s of waiting, so an
- * 8,000-token generation lets equal-criticality peers go first for 8 s, a 50-token chat reply for 50 ms.
+ * workload-aware with token fairness: 1,000 tokens of start tag weigh as much as 1 s of the criticality
+ * step (5 s), so token debt reorders tenants within a level and needs 5,000 tokens to cross one.
  */
 export const DEFAULT_TOKEN_COST_MS_PER_1K = 1_000;

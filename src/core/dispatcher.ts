@@ -2,7 +2,9 @@
 // returns the best head by policy and a backend while a slot is free. Decisions cost O(log n) amortized
 // in the number of ready workloads: heads sit in heaps under time-invariant keys (Policy.rankKey and
 // Policy.overdueKey); an arrival-ordered heap tells when a head crosses the aging horizon, and it then
-// moves (once) to the overdue heap. Leases expire, so a lost release cannot leak a slot.
+// moves (once) to the overdue heap. Leases expire, so a lost release cannot leak a slot. Under token
+// fairness it also keeps start-time-fair-queuing tags in tokens (see policy/workload-aware.ts); they live
+// only here, so a restart simply starts everyone level again.
 
 import { BackendPool, type BackendCooldown, type BackendSpec, type BackendStatus } from './backend-pool.ts';
 import { DEFAULT_LEASE_TTL_MS } from './defaults.ts';
@@ -63,6 +65,10 @@ export class Dispatcher {
   );
   readonly #leaseTtlMs: number;
   readonly #newLeaseId: () => string;
+  /** Token fairness: the tag of the last granted head. */
+  #virtualTokens = 0;
+  /** Token fairness: each workload's finish tag (its last granted tag + that request's tokens). */
+  readonly #finishTag = new Map<string, number>();
 
   constructor(opts: DispatcherOptions) {
     this.policy = opts.policy;
@@ -86,9 +92,10 @@ export class Dispatcher {
   }
 
   /** Sets (or, with a null head, clears) a workload's head. Replaces whatever was there. */
-  offer(workloadId: string, head: HeadView | null, signals: WorkloadSignals): void {
+  offer(workloadId: string, head: HeadView | null, offered: WorkloadSignals): void {
     this.withdraw(workloadId);
     if (head === null) return;
+    const signals = this.policy.fairness === 'tokens' ? this.#withServiceTag(workloadId, offered) : offered;
     const ready: ReadyHead = {
       workloadId,
       head,
@@ -137,6 +144,11 @@ export class Dispatcher {
     while (this.#leases.has(leaseId)) leaseId = this.#newLeaseId();
     this.withdraw(best.workloadId);
     this.#pool.acquire(backend);
+    if (this.policy.fairness === 'tokens') {
+      const tag = best.signals.serviceTag ?? this.#virtualTokens;
+      this.#virtualTokens = Math.max(this.#virtualTokens, tag);
+      this.#finishTag.set(best.workloadId, tag + Math.max(0, best.head.tokenEstimate ?? 0));
+    }
     const lease: Lease = {
       leaseId,
       workloadId: best.workloadId,
@@ -147,6 +159,16 @@ export class Dispatcher {
     };
     this.#leases.push(lease);
     return { ...lease, score: this.policy.score(best.head, best.signals, now) };
+  }
+
+  /**
+   * A head's start tag: where its workload's service left off, but never behind the virtual time, so a
+   * workload returning from idle joins level with the others instead of cashing in its absence.
+   */
+  #withServiceTag(workloadId: string, signals: WorkloadSignals): WorkloadSignals {
+    const finish = this.#finishTag.get(workloadId);
+    if (finish !== undefined && finish <= this.#virtualTokens) this.#finishTag.delete(workloadId);
+    return { ...signals, serviceTag: Math.max(finish ?? 0, this.#virtualTokens) };
   }
 
   /** Moves heads that crossed the aging horizon by `now` into the overdue tier (each moves once). */

@@ -40,8 +40,6 @@ export interface WorkloadMetrics {
   readonly averageWaitMs: number | null;
   readonly lastRequestAt: number | null;
   readonly lastDispatchedAt: number | null;
-  /** Token fairness's service mark (see WorkloadSignals.serviceMarkAt); null before the first dispatch. */
-  readonly serviceMarkAt: number | null;
 }
 
 export interface RegistrySnapshot {
@@ -53,7 +51,6 @@ export interface RegistrySnapshot {
   readonly averageWaitMs: number | null;
   readonly lastRequestAt: number | null;
   readonly lastDispatchedAt: number | null;
-  readonly serviceMarkAt?: number | null;
   readonly rate: RateWindowSnapshot;
   readonly live: ReadonlyArray<readonly [string, LiveRequest]>;
 }
@@ -79,7 +76,6 @@ export class WorkloadRegistryEntry {
   #averageWaitMs: number | null = null;
   #lastRequestAt: number | null = null;
   #lastDispatchedAt: number | null = null;
-  #serviceMarkAt: number | null = null;
   #queued = 0;
   readonly #live = new Map<string, LiveRequest>();
   readonly #rate: SlidingWindowRate;
@@ -108,18 +104,14 @@ export class WorkloadRegistryEntry {
     this.#rate.record(now);
   }
 
-  /**
-   * Tracking point 2. Returns false if the request is not queued here (already dispatched or ended).
-   * `serviceMarkAt` is the policy's new service mark (Policy.serviceMarkAfter); default `now`.
-   */
-  onDispatched(requestId: string, waitMs: number, now: number, serviceMarkAt: number = now): boolean {
+  /** Tracking point 2. Returns false if the request is not queued here (already dispatched or ended). */
+  onDispatched(requestId: string, waitMs: number, now: number): boolean {
     const live = this.#live.get(requestId);
     if (!live || live.phase !== 'queued') return false;
     this.#live.set(requestId, { phase: 'in_flight', since: now });
     this.#queued--;
     this.#dispatchedCount++;
     this.#lastDispatchedAt = now;
-    this.#serviceMarkAt = serviceMarkAt;
     const sample = Math.max(0, waitMs);
     this.#averageWaitMs =
       this.#averageWaitMs === null ? sample : this.#alpha * sample + (1 - this.#alpha) * this.#averageWaitMs;
@@ -148,10 +140,6 @@ export class WorkloadRegistryEntry {
     return this.#live.entries();
   }
 
-  get serviceMarkAt(): number | null {
-    return this.#serviceMarkAt;
-  }
-
   get activeRequests(): number {
     return this.#live.size;
   }
@@ -175,7 +163,6 @@ export class WorkloadRegistryEntry {
       averageWaitMs: this.#averageWaitMs,
       lastRequestAt: this.#lastRequestAt,
       lastDispatchedAt: this.#lastDispatchedAt,
-      serviceMarkAt: this.#serviceMarkAt,
     };
   }
 
@@ -189,7 +176,6 @@ export class WorkloadRegistryEntry {
       averageWaitMs: this.#averageWaitMs,
       lastRequestAt: this.#lastRequestAt,
       lastDispatchedAt: this.#lastDispatchedAt,
-      serviceMarkAt: this.#serviceMarkAt,
       rate: this.#rate.snapshot(),
       live: [...this.#live.entries()],
     };
@@ -209,7 +195,6 @@ export class WorkloadRegistryEntry {
     entry.#averageWaitMs = snap.averageWaitMs;
     entry.#lastRequestAt = snap.lastRequestAt;
     entry.#lastDispatchedAt = snap.lastDispatchedAt;
-    entry.#serviceMarkAt = snap.serviceMarkAt ?? snap.lastDispatchedAt;
     for (const [no, count] of snap.rate.buckets) entry.#rate.record(no * snap.rate.bucketMs, count);
     for (const [id, live] of snap.live) {
       entry.#live.set(id, live);

@@ -19,7 +19,7 @@ import {
 import { WorkloadQueue } from './workload-queue.ts';
 
 export interface WorkloadStateOptions {
-  readonly policy: Pick<Policy, 'queueOrder' | 'agingHorizonMs'> & Partial<Pick<Policy, 'serviceMarkAfter'>>;
+  readonly policy: Pick<Policy, 'queueOrder' | 'agingHorizonMs'>;
   readonly maxQueue?: number;
   readonly queueTtlMs?: number;
   /** An in-flight request never completed within this time is presumed lost (matches the lease TTL). */
@@ -57,7 +57,6 @@ export class WorkloadState {
   readonly #queue: WorkloadQueue;
   readonly #inFlightTtlMs: number;
   readonly #idleEvictMs: number;
-  readonly #serviceMarkAfter: Policy['serviceMarkAfter'];
 
   constructor(workloadId: string, opts: WorkloadStateOptions, snapshot?: RegistrySnapshot, now = 0) {
     this.workloadId = workloadId;
@@ -72,7 +71,6 @@ export class WorkloadState {
     });
     this.#inFlightTtlMs = opts.inFlightTtlMs ?? DEFAULT_LEASE_TTL_MS;
     this.#idleEvictMs = opts.idleEvictMs ?? WORKLOAD_IDLE_EVICT_MS;
-    this.#serviceMarkAfter = opts.policy.serviceMarkAfter ?? ((_prev, _enq, _tokens, now) => now);
     if (snapshot) this.#dropOrphanedQueued(now);
   }
 
@@ -93,7 +91,12 @@ export class WorkloadState {
   head(now: number): HeadView | null {
     const head = this.#queue.peek(now);
     return head
-      ? { requestId: head.requestId, criticality: head.criticality, enqueuedAt: head.enqueuedAt }
+      ? {
+          requestId: head.requestId,
+          criticality: head.criticality,
+          enqueuedAt: head.enqueuedAt,
+          tokenEstimate: head.tokenEstimate,
+        }
       : null;
   }
 
@@ -103,7 +106,6 @@ export class WorkloadState {
       requestRatePerSec: m.requestRate,
       averageWaitMs: m.averageWaitMs,
       lastDispatchedAt: m.lastDispatchedAt,
-      serviceMarkAt: m.serviceMarkAt,
     };
   }
 
@@ -112,9 +114,7 @@ export class WorkloadState {
     const head = this.#queue.shift(now);
     if (!head) return null;
     const waitMs = now - head.enqueuedAt;
-    const prevMark = this.#registry.serviceMarkAt;
-    const mark = this.#serviceMarkAfter(prevMark, head.enqueuedAt, head.tokenEstimate, now);
-    this.#registry.onDispatched(head.requestId, waitMs, now, mark);
+    this.#registry.onDispatched(head.requestId, waitMs, now);
     return { requestId: head.requestId, waitMs };
   }
 

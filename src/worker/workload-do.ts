@@ -95,7 +95,6 @@ export class WorkloadDO extends DurableObject<Env> {
         requestRatePerSec: 0,
         averageWaitMs: null,
         lastDispatchedAt: null,
-        serviceMarkAt: null,
       },
     };
   }

@@ -1,99 +1,80 @@
-// workload-aware with fairness = 'tokens': service is charged by token estimate below the horizon, while
-// the aging guarantee (overdue outranks everything else) and the rankKey contract still hold.
+// workload-aware with fairness = 'tokens': start-time fair queuing over token estimates below the horizon
+// (tags kept by the dispatcher), while the aging guarantee and the rankKey contract still hold.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   createWorkloadAwarePolicy,
+  Dispatcher,
   isOverdue,
   LocalScheduler,
-  WorkloadRegistryEntry,
   type HeadView,
   type WorkloadSignals,
 } from '../../src/core/index.ts';
 
-const H = 30_000;
-const tokens = createWorkloadAwarePolicy({ fairness: 'tokens', tokenCostMsPer1k: 1_000 });
+const tokens = createWorkloadAwarePolicy({ fairness: 'tokens' });
 const requests = createWorkloadAwarePolicy();
 
-const head = (criticality: number, enqueuedAt: number): HeadView => ({
-  requestId: 'r',
+const head = (criticality: number, enqueuedAt: number, tokenEstimate = 0, requestId = 'r'): HeadView => ({
+  requestId,
   criticality,
   enqueuedAt,
+  tokenEstimate,
 });
 const signals = (s: Partial<WorkloadSignals> = {}): WorkloadSignals => ({
   requestRatePerSec: 0,
   averageWaitMs: null,
   lastDispatchedAt: null,
-  serviceMarkAt: null,
   ...s,
 });
 
 describe('token fairness in the policy', () => {
-  it('charges a workload for the tokens it was just served', () => {
-    // A got an 8,000-token generation at t=0; B's head arrived at t=1 s. At t=2 s, equal criticality:
-    const a = { head: head(3, 0), signals: signals({ lastDispatchedAt: 0, serviceMarkAt: 8_000 }) };
-    const b = { head: head(3, 1_000), signals: signals() };
-    // counting requests, A has waited longer since its last slot and goes first…
-    expect(requests.score(a.head, a.signals, 2_000)).toBeGreaterThan(
-      requests.score(b.head, b.signals, 2_000),
+  it('prefers the smaller start tag at equal criticality, whatever the waits', () => {
+    const served = { head: head(3, 0), signals: signals({ serviceTag: 8_000 }) };
+    const fresh = { head: head(3, 1_000), signals: signals({ serviceTag: 100 }) };
+    expect(tokens.score(fresh.head, fresh.signals, 2_000)).toBeGreaterThan(
+      tokens.score(served.head, served.signals, 2_000),
     );
-    // …counting tokens, A is still paying for its 8 s of service and B goes first.
-    expect(tokens.score(b.head, b.signals, 2_000)).toBeGreaterThan(tokens.score(a.head, a.signals, 2_000));
   });
 
-  it('moves the service mark like a start tag: by the cost served, from max(mark, arrival), capped', () => {
-    // Counting requests the mark is just the dispatch time.
-    expect(requests.serviceMarkAfter(1_000, 0, 8_000, 2_000)).toBe(2_000);
-    // First dispatch: from the arrival, 1 ms per token.
-    expect(tokens.serviceMarkAfter(null, 0, 2_000, 100)).toBe(2_000);
-    // Backlogged: advances from the previous mark, not from the clock.
-    expect(tokens.serviceMarkAfter(2_000, 0, 2_000, 300)).toBe(4_000);
-    // Idle in between: catches up with the new arrival, so nobody saves up credit.
-    expect(tokens.serviceMarkAfter(1_000, 50_000, 100, 50_010)).toBe(50_100);
-    // Never more than one criticality step (5 s) ahead of the dispatch time.
-    expect(tokens.serviceMarkAfter(null, 0, 8_000, 100)).toBe(5_100);
-    expect(
-      createWorkloadAwarePolicy({ fairness: 'tokens', tokenCostMsPer1k: 250 }).serviceMarkAfter(
-        null,
-        0,
-        8_000,
-        0,
-      ),
-    ).toBe(2_000);
+  it('lets criticality outweigh token debt up to 5,000 tokens per level at the defaults', () => {
+    const critical = { head: head(5, 0), signals: signals({ serviceTag: 9_000 }) };
+    const normal = { head: head(4, 0), signals: signals({ serviceTag: 5_000 }) };
+    expect(tokens.score(critical.head, critical.signals, 1)).toBeGreaterThan(
+      tokens.score(normal.head, normal.signals, 1),
+    );
+    const deeper = { head: head(5, 0), signals: signals({ serviceTag: 11_000 }) };
+    expect(tokens.score(normal.head, normal.signals, 1)).toBeGreaterThan(
+      tokens.score(deeper.head, deeper.signals, 1),
+    );
   });
 
   it('rejects an unknown fairness mode or a negative token cost, naming the field', () => {
     expect(() => createWorkloadAwarePolicy({ fairness: 'bytes' as never })).toThrow(/fairness/);
     expect(() => createWorkloadAwarePolicy({ tokenCostMsPer1k: -1 })).toThrow(/tokenCostMsPer1k/);
+    expect(requests.fairness).toBe('requests');
+    expect(tokens.fairness).toBe('tokens');
   });
 
   const arbHead = fc.record({
     c: fc.integer({ min: 1, max: 5 }),
     enq: fc.integer({ min: 0, max: 100_000 }),
     last: fc.option(fc.integer({ min: 0, max: 100_000 }), { nil: null }),
-    debt: fc.integer({ min: 0, max: 60_000 }),
+    tag: fc.integer({ min: 0, max: 10_000_000 }),
     rate: fc.double({ min: 0, max: 200, noNaN: true }),
   });
-  const build = (x: { c: number; enq: number; last: number | null; debt: number; rate: number }) => ({
+  const build = (x: { c: number; enq: number; last: number | null; tag: number; rate: number }) => ({
     head: head(x.c, x.enq),
-    signals: signals({
-      requestRatePerSec: x.rate,
-      lastDispatchedAt: x.last,
-      serviceMarkAt: x.last === null ? null : x.last + x.debt,
-    }),
+    signals: signals({ requestRatePerSec: x.rate, lastDispatchedAt: x.last, serviceTag: x.tag }),
   });
 
-  it('keeps the guarantee: an overdue head outranks every head that is not, whatever its token debt', () => {
+  it('keeps the guarantee: an overdue head outranks every head that is not, whatever the tags', () => {
     fc.assert(
       fc.property(arbHead, arbHead, fc.integer({ min: 0, max: 200_000 }), (x, y, now) => {
         const a = build(x);
         const b = build(y);
-        if (a.head.enqueuedAt > now || b.head.enqueuedAt > now) return;
-        if ((x.last ?? 0) > now || (y.last ?? 0) > now) return;
-        const aOver = isOverdue(tokens, a.head, now);
-        const bOver = isOverdue(tokens, b.head, now);
-        if (aOver && !bOver) {
+        if (x.enq > now || y.enq > now || (x.last ?? 0) > now || (y.last ?? 0) > now) return;
+        if (isOverdue(tokens, a.head, now) && !isOverdue(tokens, b.head, now)) {
           expect(tokens.score(a.head, a.signals, now)).toBeGreaterThan(tokens.score(b.head, b.signals, now));
         }
       }),
@@ -105,7 +86,7 @@ describe('token fairness in the policy', () => {
       fc.property(arbHead, arbHead, fc.integer({ min: 0, max: 200_000 }), (x, y, now) => {
         const a = build(x);
         const b = build(y);
-        if (a.head.enqueuedAt > now || b.head.enqueuedAt > now) return;
+        if (x.enq > now || y.enq > now) return;
         if (isOverdue(tokens, a.head, now) || isOverdue(tokens, b.head, now)) return;
         const byScore = tokens.score(a.head, a.signals, now) - tokens.score(b.head, b.signals, now);
         const byKey = tokens.rankKey(a.head, a.signals) - tokens.rankKey(b.head, b.signals);
@@ -115,16 +96,33 @@ describe('token fairness in the policy', () => {
   });
 });
 
-describe('token fairness through the registry and the scheduler', () => {
-  it('records the service mark the policy computed, and keeps it across a snapshot', () => {
-    const r = new WorkloadRegistryEntry();
-    r.onNew('a', 0);
-    r.onNew('b', 0);
-    r.onDispatched('a', 0, 1_000);
-    expect(r.metrics(1_000).serviceMarkAt).toBe(1_000);
-    r.onDispatched('b', 2_000, 2_000, 6_100);
-    expect(r.metrics(2_000).serviceMarkAt).toBe(6_100);
-    expect(WorkloadRegistryEntry.fromSnapshot(r.snapshot()).metrics(2_000).serviceMarkAt).toBe(6_100);
+describe('token fairness in the dispatcher', () => {
+  const dispatcher = () => new Dispatcher({ backends: [{ name: 'gpu', maxConcurrency: 1 }], policy: tokens });
+
+  it('charges each grant by its token estimate, so the lighter workload goes next', () => {
+    const d = dispatcher();
+    d.offer('heavy', head(3, 0, 4_000, 'h1'), signals());
+    d.offer('light', head(3, 10, 50, 'l1'), signals());
+    // Both start level (tag 0); the earlier arrival breaks the tie.
+    expect(d.next(100)?.workloadId).toBe('heavy');
+    d.release(d.leases()[0]!.leaseId);
+    d.offer('heavy', head(3, 0, 4_000, 'h2'), signals());
+    // heavy's tag is now 4,000, light's still 0.
+    expect(d.next(200)?.workloadId).toBe('light');
+  });
+
+  it('lets a workload returning from idle join at the virtual time instead of cashing in its absence', () => {
+    const d = dispatcher();
+    for (let i = 0; i < 5; i++) {
+      d.offer('busy', head(3, i, 1_000, `b${i}`), signals());
+      d.next(i);
+      d.release(d.leases()[0]!.leaseId);
+    }
+    // busy has been served 5,000 tokens; the virtual time is 4,000 (its last start tag).
+    d.offer('busy', head(3, 10, 1_000, 'b5'), signals());
+    d.offer('returning', head(3, 11, 1_000, 'r0'), signals());
+    expect(d.peekReady('returning')?.signals.serviceTag).toBe(4_000);
+    expect(d.peekReady('busy')?.signals.serviceTag).toBe(5_000);
   });
 
   /**
@@ -160,5 +158,26 @@ describe('token fairness through the registry and the scheduler', () => {
     expect(byRequests).toBeGreaterThanOrEqual(0.4);
     expect(byRequests).toBeLessThanOrEqual(0.6);
     expect(byTokens).toBeGreaterThan(0.9);
+  });
+
+  it('does not let a burst hold every slot: a steady tenant alternates with it', () => {
+    const s = new LocalScheduler({
+      policy: tokens,
+      backends: [{ name: 'gpu', maxConcurrency: 1 }],
+      workload: { queueTtlMs: 1e9, maxQueue: 10_000 },
+    });
+    for (let i = 0; i < 40; i++) s.admit('burst', `b${i}`, 3, 0, 100);
+    let now = 0;
+    const steadyWaits: number[] = [];
+    for (let slot = 0; slot < 30; slot++) {
+      if (slot % 2 === 0) s.admit('steady', `s${slot}`, 3, now, 100);
+      const [d] = s.dispatch(now);
+      if (!d) throw new Error('nothing dispatched');
+      if (d.workloadId === 'steady') steadyWaits.push(d.waitMs);
+      now += 500;
+      s.complete(d.workloadId, d.requestId, 'success', now);
+    }
+    expect(steadyWaits.length).toBeGreaterThanOrEqual(14);
+    expect(Math.max(...steadyWaits)).toBeLessThanOrEqual(1_000);
   });
 });

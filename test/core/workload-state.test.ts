@@ -12,7 +12,7 @@ describe('WorkloadState', () => {
   it('admit, dispatchHead and complete move one request through queued → in flight → done', () => {
     const ws = newState();
     expect(ws.admit({ requestId: 'r1', criticality: 2 }, 1_000)).toEqual({ kind: 'queued', position: 1 });
-    expect(ws.head(1_000)).toEqual({ requestId: 'r1', criticality: 2, enqueuedAt: 1_000 });
+    expect(ws.head(1_000)).toEqual({ requestId: 'r1', criticality: 2, enqueuedAt: 1_000, tokenEstimate: 0 });
     expect(ws.dispatchHead(1_400)).toEqual({ requestId: 'r1', waitMs: 400 });
     expect(ws.isQueued('r1')).toBe(false);
     expect(ws.isLive('r1')).toBe(true);
@@ -20,7 +20,6 @@ describe('WorkloadState', () => {
       requestRatePerSec: 1 / 60,
       averageWaitMs: 400,
       lastDispatchedAt: 1_400,
-      serviceMarkAt: 1_400,
     });
     expect(ws.complete('r1', 'success', 2_000)).toBe(true);
     expect(ws.complete('r1', 'upstream_error', 2_001)).toBe(false);

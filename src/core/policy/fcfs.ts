@@ -7,9 +7,9 @@ export function createFcfsPolicy(): Policy {
     name: 'fcfs',
     queueOrder: 'fifo',
     agingHorizonMs: null,
+    fairness: 'requests',
     score: (head: HeadView, _signals, now: number) => now - head.enqueuedAt,
     rankKey: (head: HeadView) => -head.enqueuedAt,
-    serviceMarkAfter: (_prev, _enq, _tokens, now) => now,
     overdueKey: (head: HeadView) => -head.enqueuedAt,
   };
 }

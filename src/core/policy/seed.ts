@@ -21,9 +21,9 @@ export function createSeedPolicy(): Policy {
     name: 'seed',
     queueOrder: 'criticality',
     agingHorizonMs: null,
+    fairness: 'requests',
     score: (head, signals) => seedScore(head, signals),
     rankKey: (head, signals) => seedScore(head, signals),
-    serviceMarkAfter: (_prev, _enq, _tokens, now) => now,
     overdueKey: (head, signals) => seedScore(head, signals),
   };
 }

@@ -10,6 +10,8 @@ export interface HeadView {
   readonly criticality: number;
   /** When the request entered the queue (ms). */
   readonly enqueuedAt: number;
+  /** The host's token estimate (prompt + requested completion); 0 or absent when unknown. */
+  readonly tokenEstimate?: number;
 }
 
 /** A workload's numbers as of its last update to the dispatcher. */
@@ -20,10 +22,11 @@ export interface WorkloadSignals {
   /** When the workload was last given a slot; null if never. */
   readonly lastDispatchedAt: number | null;
   /**
-   * Under token fairness: the workload's virtual service time (a start tag, as in start-time fair
-   * queuing), set by Policy.serviceMarkAfter at each dispatch. Null before the first dispatch.
+   * Token fairness only: the head's start tag in tokens, as in start-time fair queuing. Set by the
+   * dispatcher when the head is offered (workloads do not know it): max(the workload's finish tag,
+   * the dispatcher's virtual time).
    */
-  readonly serviceMarkAt?: number | null;
+  readonly serviceTag?: number;
 }
 
 export interface Policy {
@@ -46,8 +49,8 @@ export interface Policy {
   rankKey(head: HeadView, signals: WorkloadSignals): number;
   /** Like rankKey, for overdue heads: same order as `score` among overdue heads, at any `now`. */
   overdueKey(head: HeadView, signals: WorkloadSignals): number;
-  /** The workload's service mark after it is given a slot for a request (see serviceMarkAt). */
-  serviceMarkAfter(prevMark: number | null, enqueuedAt: number, tokenEstimate: number, now: number): number;
+  /** 'tokens': the dispatcher keeps start tags (serviceTag) and rankKey uses them. */
+  readonly fairness: 'requests' | 'tokens';
 }
 
 export function isOverdue(policy: Policy, head: HeadView, now: number): boolean {

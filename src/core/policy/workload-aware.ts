@@ -19,15 +19,16 @@
 // delay everybody else's for as long as the backlog lasts.) Within a workload, overdue requests leave
 // oldest first.
 //
-// Token fairness (fairness = 'tokens'): below the horizon, g is measured from the workload's service mark
-// instead of its last dispatch. The mark is a start tag as in start-time fair queuing: each dispatch sets
-// it to max(mark, enqueuedAt) + T·C, where T is the request's token estimate and C = tokenCostMsPer1k /
-// 1000. A backlogged workload's mark advances by what it was served, not by the clock, so tenants of
-// equal criticality share slots by tokens rather than requests (in the spirit of the Virtual Token
-// Counter, Sheng et al., OSDI 2024); an idle workload's mark catches up with its next arrival, so saving
-// up is impossible. The mark never runs more than S (one criticality step) ahead of the dispatch time, so
-// token debt reorders tenants within a criticality and never demotes one by more than a level. The
-// overdue tier keeps the plain gap, so the guarantee above holds unchanged.
+// Token fairness (fairness = 'tokens'): below the horizon the service-gap term is replaced by a start tag,
+// as in start-time fair queuing over tokens (in the spirit of the Virtual Token Counter, Sheng et al.,
+// OSDI 2024): a non-overdue score is S·(c − 1) − P·min(r / R, 1) − C·tag, where tag = max(the workload's
+// finish tag, the dispatcher's virtual time) when the head is offered, a dispatch sets the virtual time to
+// the granted head's tag and the workload's finish tag to tag + T (T the request's token estimate), and
+// C = tokenCostMsPer1k / 1000. Among equal criticality the workload served the fewest tokens goes first;
+// a workload that was idle joins at the current virtual time, so it cannot save up credit; a burst
+// advances its own tag with each request, so it alternates with steady tenants. Tags of backlogged
+// workloads stay within about one request's tokens of each other, so C·T_max bounds how far token debt
+// can reorder criticalities. C·tag ≥ 0, so the overdue tier and the guarantee above are unchanged.
 //
 // Why g and not w below the horizon: a workload that was just served has a small gap, so a burst (many
 // requests with the same old arrival time) alternates with other workloads instead of holding every
@@ -52,7 +53,10 @@ export interface WorkloadAwareParams {
   readonly ratePenaltyMs: number;
   readonly rateCapPerSec: number;
   readonly fairness: Fairness;
-  /** Under token fairness: ms of waiting that 1,000 served tokens cost a workload. */
+  /**
+   * Under token fairness: the weight of 1,000 tokens of start tag, in the units of criticalityStepMs. At
+   * the defaults, being 5,000 tokens ahead of a peer costs as much as one criticality level.
+   */
   readonly tokenCostMsPer1k: number;
 }
 
@@ -84,33 +88,31 @@ export function createWorkloadAwarePolicy(params: Partial<WorkloadAwareParams> =
   const staticPart = (head: HeadView, signals: WorkloadSignals): number =>
     p.criticalityStepMs * (head.criticality - 1) -
     p.ratePenaltyMs * Math.min(signals.requestRatePerSec / p.rateCapPerSec, 1);
-  // The plain gap (overdue tier) and the fairness gap (below the horizon; equal unless fairness = tokens).
   const gapStart = (head: HeadView, signals: WorkloadSignals): number =>
     Math.max(head.enqueuedAt, signals.lastDispatchedAt ?? -Infinity);
-  const fairGapStart = (head: HeadView, signals: WorkloadSignals): number =>
+  const costPerToken = p.tokenCostMsPer1k / 1000;
+  // The time-invariant part of the score below the horizon: all of it under token fairness, score − now
+  // otherwise.
+  const belowHorizonKey =
     p.fairness === 'tokens'
-      ? Math.max(head.enqueuedAt, signals.serviceMarkAt ?? signals.lastDispatchedAt ?? -Infinity)
-      : gapStart(head, signals);
-  const costPerToken = p.fairness === 'tokens' ? p.tokenCostMsPer1k / 1000 : 0;
+      ? (head: HeadView, signals: WorkloadSignals): number =>
+          staticPart(head, signals) - costPerToken * (signals.serviceTag ?? 0)
+      : (head: HeadView, signals: WorkloadSignals): number =>
+          staticPart(head, signals) - gapStart(head, signals);
 
   return {
     name: 'workload-aware',
     queueOrder: 'criticality',
     agingHorizonMs: p.agingHorizonMs,
+    fairness: p.fairness,
     score(head, signals, now) {
       if (now - head.enqueuedAt >= p.agingHorizonMs) {
         // The gap is ≥ 0 unless the clocks of two hosts disagree; clamp so the tier bound stays exact.
         return p.agingHorizonMs + 4 * p.criticalityStepMs + Math.max(0, now - gapStart(head, signals));
       }
-      return now - fairGapStart(head, signals) + staticPart(head, signals);
+      return p.fairness === 'tokens' ? belowHorizonKey(head, signals) : now + belowHorizonKey(head, signals);
     },
-    // Each is score − now in its tier, which does not depend on `now`.
-    rankKey: (head, signals) => staticPart(head, signals) - fairGapStart(head, signals),
+    rankKey: belowHorizonKey,
     overdueKey: (head, signals) => -gapStart(head, signals),
-    serviceMarkAfter(prevMark, enqueuedAt, tokenEstimate, now) {
-      if (p.fairness !== 'tokens') return now;
-      const start = Math.max(prevMark ?? enqueuedAt, enqueuedAt);
-      return Math.min(start + Math.max(0, tokenEstimate) * costPerToken, now + p.criticalityStepMs);
-    },
   };
 }
