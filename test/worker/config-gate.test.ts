@@ -27,6 +27,13 @@ describe('config gate', () => {
     }
   });
 
+  it('names FAIRNESS when it is neither requests nor tokens', async () => {
+    const bad = { ...env, FAIRNESS: 'bytes' } as Env;
+    const res = await createApp().fetch(request('/healthz'), bad, ctx);
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('FAIRNESS');
+  });
+
   it('names the nested field of a bad backend entry', async () => {
     const bad = { ...env, BACKENDS: '[{"name":"a","url":"http://x","maxConcurrency":0}]' } as Env;
     const res = await createApp().fetch(request('/healthz'), bad, ctx);
