@@ -2,30 +2,16 @@
 // a label, so the same scenario yields the same requests under every policy and on every run.
 // Never Math.random().
 
+import { createPrng, hashString } from '../sim/prng.ts';
+
 export type Rng = () => number;
 
-/** mulberry32: a tiny 32-bit generator with floats in [0, 1); ample for load generation. */
-export function createRng(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
-}
+/** The simulator's mulberry32 generator: floats in [0, 1), ample for load generation. */
+export const createRng: (seed: number) => Rng = createPrng;
 
 /** An independent stream per (seed, label): adding a workload does not shift another workload's draws. */
 export function deriveRng(seed: number, label: string): Rng {
-  // FNV-1a over the UTF-16 code units of "seed:label".
-  const text = `${seed}:${label}`;
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return createRng(hash >>> 0);
+  return createRng(hashString(`${seed}:${label}`));
 }
 
 /** A uniform draw in (0, 1]: safe to take the logarithm of. */
