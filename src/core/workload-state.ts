@@ -170,6 +170,15 @@ export class WorkloadState {
     return Number.isFinite(next) ? next : null;
   }
 
+  /**
+   * Seconds a client turned away (queue full, TTL) should wait before retrying: about when the queue has
+   * moved, i.e. the recent average wait, between 1 and 60 s (1 s before any dispatch).
+   */
+  retryAfterSec(now: number): number {
+    const avgMs = this.#registry.metrics(now).averageWaitMs ?? 1000;
+    return Math.min(60, Math.max(1, Math.ceil(avgMs / 1000)));
+  }
+
   isEvictable(now: number): boolean {
     return this.#registry.isEvictable(now, this.#idleEvictMs);
   }

@@ -75,7 +75,11 @@ export class WorkloadDO extends DurableObject<Env> {
     );
     this.#persist();
     if (admitted.kind === 'rejected') {
-      return { kind: 'rejected', outcome: 'rejected_capacity', retryAfterSec: this.#retryAfterSec(now) };
+      return {
+        kind: 'rejected',
+        outcome: 'rejected_capacity',
+        retryAfterSec: this.#state?.retryAfterSec(now) ?? 1,
+      };
     }
     const reply = new Promise<AdmitReply>((resolve) => this.#waiters.set(req.requestId, resolve));
     await this.#offerHead();
@@ -155,7 +159,7 @@ export class WorkloadDO extends DurableObject<Env> {
       this.#resolveWaiter(id, {
         kind: 'evicted',
         outcome: 'evicted_ttl',
-        retryAfterSec: this.#retryAfterSec(now),
+        retryAfterSec: this.#state?.retryAfterSec(now) ?? 1,
       });
     }
     for (const id of lost) {
@@ -267,12 +271,6 @@ export class WorkloadDO extends DurableObject<Env> {
     if (!resolve) return;
     this.#waiters.delete(requestId);
     resolve(reply);
-  }
-
-  /** A client told to retry should come back about when the queue has moved: the recent average wait. */
-  #retryAfterSec(now: number): number {
-    const avg = this.#state?.metrics(now).averageWaitMs ?? null;
-    return Math.min(60, Math.max(1, Math.ceil((avg ?? 1000) / 1000)));
   }
 
   async #armAlarm(): Promise<void> {

@@ -98,3 +98,16 @@ describe('WorkloadState', () => {
     expect(after.complete('flying', 'success', 2_000)).toBe(true);
   });
 });
+
+describe('WorkloadState.retryAfterSec', () => {
+  it('follows the recent average wait, clamped to 1–60 s', () => {
+    const ws = new WorkloadState('w', { policy: { queueOrder: 'criticality', agingHorizonMs: null } });
+    expect(ws.retryAfterSec(0)).toBe(1);
+    ws.admit({ requestId: 'a', criticality: 3 }, 0);
+    ws.dispatchHead(4_200);
+    expect(ws.retryAfterSec(5_000)).toBe(5);
+    ws.admit({ requestId: 'b', criticality: 3 }, 5_000);
+    ws.dispatchHead(500_000);
+    expect(ws.retryAfterSec(500_000)).toBe(60);
+  });
+});
