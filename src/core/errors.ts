@@ -27,13 +27,3 @@ export interface SluiceErrorBody {
   /** Seconds a client should wait before retrying, when retrying can help. */
   readonly retryAfterSec?: number;
 }
-
-/** Thrown only for bad configuration and programming errors; expected outcomes are values. */
-export class SluiceError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
-    super(message);
-    this.name = 'SluiceError';
-    this.code = code;
-  }
-}

@@ -24,7 +24,3 @@ export function emptyOutcomeCounts(): OutcomeCounts {
     lease_expired: 0,
   };
 }
-
-export function isOutcome(value: unknown): value is Outcome {
-  return typeof value === 'string' && (OUTCOMES as readonly string[]).includes(value);
-}

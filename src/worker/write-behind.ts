@@ -23,14 +23,6 @@ export class WriteBehind {
     }, PERSIST_DELAY_MS);
   }
 
-  /** Writes now if anything is pending (e.g. before deleting state, or on an alarm). */
-  flushNow(): void {
-    if (this.#timer === null) return;
-    clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#flush();
-  }
-
   /** Drops a pending write (the state it would write was deleted). */
   cancel(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
