@@ -1,16 +1,21 @@
 // `npm run bench`: prints benchmark results as markdown. Benchmarks never fail on time.
-// `npm run bench -- core` or `-- router` runs one part.
+// `npm run bench -- core`, `-- router` or `-- soak` runs one part (the soak runs only when asked).
 
 import { runCoreBench } from './core.ts';
 import { runRouterBench } from './router.ts';
+import { runSoak } from './soak.ts';
 
 const only = process.argv[2];
-if (only !== undefined && only !== 'core' && only !== 'router') {
-  console.error(`unknown benchmark ${JSON.stringify(only)}; use core or router`);
+if (only !== undefined && only !== 'core' && only !== 'router' && only !== 'soak') {
+  console.error(`unknown benchmark ${JSON.stringify(only)}; use core, router or soak`);
   process.exit(2);
 }
-if (only !== 'router') console.log(runCoreBench());
-if (only !== 'core') {
-  console.log('');
-  console.log(await runRouterBench());
+if (only === 'soak') {
+  console.log(await runSoak());
+} else {
+  if (only !== 'router') console.log(runCoreBench());
+  if (only !== 'core') {
+    console.log('');
+    console.log(await runRouterBench());
+  }
 }
