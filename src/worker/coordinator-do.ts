@@ -88,8 +88,10 @@ export class CoordinatorDO extends DurableObject<Env> {
     return this.#dispatcher.backends(Date.now());
   }
 
-  scoreOf(workloadId: string): number | null {
-    return this.#dispatcher.scoreOf(workloadId, Date.now());
+  /** Current policy scores of the workloads' heads (null for a workload with no head here). */
+  scoresOf(workloadIds: readonly string[]): Array<number | null> {
+    const now = Date.now();
+    return workloadIds.map((id) => this.#dispatcher.scoreOf(id, now));
   }
 
   stats(): CoordinatorStats {

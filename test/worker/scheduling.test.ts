@@ -3,10 +3,10 @@
 // beta (1 slot); MAX_QUEUE_PER_WORKLOAD is 3 in this project (vitest.config.ts).
 
 import { env, runInDurableObject } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { CoordinatorDO } from '../../src/worker/coordinator-do.ts';
 import { coordinatorStub } from '../../src/worker/stubs.ts';
-import { backends, chat, heldCount, releaseHeld, until, workload } from './support/client.ts';
+import { backends, call, chat, heldCount, releaseHeld, until, workload } from './support/client.ts';
 
 const TOTAL_SLOTS = 3;
 
@@ -26,15 +26,29 @@ async function settled(ids: string[]): Promise<void> {
 }
 
 describe('scheduling in the Workers runtime', () => {
+  // A failed test must not leave requests held at the fake upstream for the next one.
+  afterEach(async () => {
+    await releaseHeld();
+  });
+
   it('answers 429 with Retry-After once a workload queue is full, and recovers', async () => {
     const id = 'sched-full';
     const holders = Array.from({ length: TOTAL_SLOTS }, () => chat({ model: 'hold' }, { workload_id: id }));
     await until(heldCount, (n) => n === TOTAL_SLOTS);
     const queued = Array.from({ length: 3 }, () => chat({ model: 'ok' }, { workload_id: id }));
-    await until(
+    // The head reaches the coordinator a moment after the registry counts it, so wait for both.
+    const waiting = await until(
       () => workload(id),
-      (w) => w['queuedRequests'] === 3,
+      (w) => w['queuedRequests'] === 3 && typeof w['headScore'] === 'number',
     );
+    // The admin API shows the waiting head and its current policy score (workload-aware: criticality 3
+    // is worth 2 steps of 5 s, so the score is at least 10,000 minus the small rate penalty).
+    expect(waiting['head']).toMatchObject({ criticality: 3 });
+    expect(waiting['headScore']).toBeGreaterThan(9_000);
+    const listed = (await (await call('/admin/workloads')).json()) as {
+      data: Array<Record<string, unknown>>;
+    };
+    expect(listed.data.find((w) => w['workloadId'] === id)?.['headScore']).toBeGreaterThan(9_000);
 
     const rejected = await chat({ model: 'ok' }, { workload_id: id });
     expect(rejected.status).toBe(429);

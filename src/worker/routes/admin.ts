@@ -8,16 +8,13 @@ import { coordinatorStub, workloadStub } from '../stubs.ts';
 /** Bounds the fan-out of one listing; larger deployments page with ?offset=. */
 const MAX_WORKLOADS_PER_PAGE = 200;
 
-export async function describeWorkload(
-  env: Env,
-  workloadId: string,
-): Promise<Record<string, unknown> | null> {
-  const [description, score] = await Promise.all([
-    workloadStub(env, workloadId).describe() as Promise<WorkloadDescription | null>,
-    coordinatorStub(env).scoreOf(workloadId),
-  ]);
-  if (!description) return null;
-  return { workloadId, ...description.metrics, head: description.head, headScore: score };
+function present(description: WorkloadDescription, score: number | null): Record<string, unknown> {
+  return {
+    workloadId: description.workloadId,
+    ...description.metrics,
+    head: description.head,
+    headScore: score,
+  };
 }
 
 export async function handleListWorkloads(env: Env, offsetParam: string | undefined): Promise<Response> {
@@ -25,17 +22,25 @@ export async function handleListWorkloads(env: Env, offsetParam: string | undefi
   if (!Number.isInteger(offset) || offset < 0) {
     return errorResponse({ code: 'invalid_request', message: 'offset must be a non-negative integer.' });
   }
-  const ids = await coordinatorStub(env).listWorkloads();
+  const coordinator = coordinatorStub(env);
+  const ids = await coordinator.listWorkloads();
   const page = ids.slice(offset, offset + MAX_WORKLOADS_PER_PAGE);
-  const workloads = (await Promise.all(page.map((id) => describeWorkload(env, id)))).filter(
-    (w) => w !== null,
-  );
+  // One coordinator call for every score on the page, then one call per workload object.
+  const [scores, descriptions] = await Promise.all([
+    coordinator.scoresOf(page),
+    Promise.all(page.map((id) => workloadStub(env, id).describe() as Promise<WorkloadDescription | null>)),
+  ]);
+  const workloads = descriptions.flatMap((d, i) => (d ? [present(d, scores[i] ?? null)] : []));
   const next = offset + page.length < ids.length ? offset + page.length : null;
   return Response.json({ object: 'list', total: ids.length, next_offset: next, data: workloads });
 }
 
 export async function handleGetWorkload(env: Env, workloadId: string): Promise<Response> {
-  const described = await describeWorkload(env, workloadId);
+  const [description, [score]] = await Promise.all([
+    workloadStub(env, workloadId).describe() as Promise<WorkloadDescription | null>,
+    coordinatorStub(env).scoresOf([workloadId]),
+  ]);
+  const described = description ? present(description, score ?? null) : null;
   if (!described)
     return errorResponse({ code: 'not_found', message: `Workload '${workloadId}' is not known.` });
   return Response.json(described);
