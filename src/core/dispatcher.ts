@@ -113,6 +113,12 @@ export class Dispatcher {
     this.#overdue.remove(workloadId);
   }
 
+  /** The workload is gone (deleted when idle): drop its head and its token-fairness tag. */
+  forget(workloadId: string): void {
+    this.withdraw(workloadId);
+    this.#finishTag.delete(workloadId);
+  }
+
   peekReady(workloadId: string): ReadyHead | undefined {
     return this.#ranked.get(workloadId) ?? this.#overdue.get(workloadId);
   }

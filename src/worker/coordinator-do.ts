@@ -76,6 +76,7 @@ export class CoordinatorDO extends DurableObject<Env> {
   /** The workload deleted itself (idle): stop listing it, unless it has offered a head since. */
   forget(workloadId: string): void {
     if (this.#dispatcher.peekReady(workloadId)) return;
+    this.#dispatcher.forget(workloadId);
     this.#offerCount.delete(workloadId);
     if (this.#workloads.delete(workloadId)) this.ctx.storage.kv.delete(WORKLOAD_KEY + workloadId);
   }

@@ -181,3 +181,20 @@ describe('token fairness in the dispatcher', () => {
     expect(Math.max(...steadyWaits)).toBeLessThanOrEqual(1_000);
   });
 });
+
+describe('Dispatcher.forget', () => {
+  it('drops a deleted workload’s head and its finish tag, so a later one of the same name starts level', () => {
+    const d = new Dispatcher({ backends: [{ name: 'gpu', maxConcurrency: 1 }], policy: tokens });
+    d.offer('gone', head(3, 0, 10_000, 'g1'), signals());
+    d.next(0);
+    d.release(d.leases()[0]!.leaseId);
+    d.offer('other', head(3, 1, 10, 'o1'), signals());
+    d.next(1);
+    d.release(d.leases()[0]!.leaseId);
+    d.forget('gone');
+    d.offer('gone', head(3, 2, 10, 'g2'), signals());
+    // Its old finish tag (10,000) is forgotten: it joins at the virtual time (the last granted tag, 0).
+    expect(d.peekReady('gone')?.signals.serviceTag).toBe(0);
+    expect(d.readyCount).toBe(1);
+  });
+});
