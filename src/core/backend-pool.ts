@@ -27,6 +27,7 @@ interface BackendSlotState {
   consecutiveFailures: number;
   downUntil: number;
   lastFailureAt: number;
+  lastSuccessAt: number;
 }
 
 export interface BackendCooldown {
@@ -64,6 +65,7 @@ export class BackendPool {
         consecutiveFailures: 0,
         downUntil: -Infinity,
         lastFailureAt: -Infinity,
+        lastSuccessAt: -Infinity,
       };
       this.#byName.set(spec.name, state);
       return state;
@@ -116,10 +118,13 @@ export class BackendPool {
     if (b) b.inFlight++;
   }
 
-  /** The backend could not be reached: skip it until the returned time. */
+  /**
+   * The backend could not be reached at `now`: skip it until the returned time. A report older than the
+   * latest success (a delayed retry) is ignored and returns null.
+   */
   reportUnreachable(name: string, now: number): number | null {
     const b = this.#byName.get(name);
-    if (!b) return null;
+    if (!b || now < b.lastSuccessAt) return null;
     b.consecutiveFailures++;
     b.lastFailureAt = Math.max(b.lastFailureAt, now);
     const cooldown = Math.min(this.#cooldown.maxMs, this.#cooldown.baseMs * 2 ** (b.consecutiveFailures - 1));
@@ -134,6 +139,7 @@ export class BackendPool {
   reportReachable(name: string, observedAt: number): void {
     const b = this.#byName.get(name);
     if (!b || observedAt < b.lastFailureAt) return;
+    b.lastSuccessAt = Math.max(b.lastSuccessAt, observedAt);
     b.consecutiveFailures = 0;
     b.downUntil = -Infinity;
   }

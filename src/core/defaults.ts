@@ -49,3 +49,9 @@ export const BACKEND_COOLDOWN_MAX_MS = 30_000;
  * step (5 s), so token debt reorders tenants within a level and needs 5,000 tokens to cross one.
  */
 export const DEFAULT_TOKEN_COST_MS_PER_1K = 1_000;
+
+/**
+ * Largest token estimate one request is charged (and the router accepts from max_tokens): no model
+ * generates more, and an absurd client value must not swamp everyone else's start tags.
+ */
+export const MAX_TOKEN_ESTIMATE = 1_000_000;

@@ -7,7 +7,7 @@
 // only here, so a restart simply starts everyone level again.
 
 import { BackendPool, type BackendCooldown, type BackendSpec, type BackendStatus } from './backend-pool.ts';
-import { DEFAULT_LEASE_TTL_MS } from './defaults.ts';
+import { DEFAULT_LEASE_TTL_MS, MAX_TOKEN_ESTIMATE } from './defaults.ts';
 import { IndexedHeap } from './indexed-heap.ts';
 import { isOverdue, type HeadView, type Policy, type WorkloadSignals } from './policy/types.ts';
 
@@ -93,9 +93,17 @@ export class Dispatcher {
 
   /** Sets (or, with a null head, clears) a workload's head. Replaces whatever was there. */
   offer(workloadId: string, head: HeadView | null, offered: WorkloadSignals): void {
+    const previous = this.peekReady(workloadId);
     this.withdraw(workloadId);
     if (head === null) return;
-    const signals = this.policy.fairness === 'tokens' ? this.#withServiceTag(workloadId, offered) : offered;
+    let signals = offered;
+    if (this.policy.fairness === 'tokens') {
+      // Re-offering the same head (new arrivals behind it, the 5 s heartbeat) keeps its start tag: the
+      // lag it built up while waiting must not be reset by incidental re-offers.
+      const keep = previous?.head.requestId === head.requestId ? previous.signals.serviceTag : undefined;
+      signals =
+        keep !== undefined ? { ...offered, serviceTag: keep } : this.#withServiceTag(workloadId, offered);
+    }
     const ready: ReadyHead = {
       workloadId,
       head,
@@ -153,7 +161,8 @@ export class Dispatcher {
     if (this.policy.fairness === 'tokens') {
       const tag = best.signals.serviceTag ?? this.#virtualTokens;
       this.#virtualTokens = Math.max(this.#virtualTokens, tag);
-      this.#finishTag.set(best.workloadId, tag + Math.max(0, best.head.tokenEstimate ?? 0));
+      const tokens = Math.min(MAX_TOKEN_ESTIMATE, Math.max(0, best.head.tokenEstimate ?? 0));
+      this.#finishTag.set(best.workloadId, tag + tokens);
     }
     const lease: Lease = {
       leaseId,

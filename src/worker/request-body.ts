@@ -1,7 +1,7 @@
 // Reads an inference request body under a size limit and pulls out what scheduling needs (the model
 // and whether the client wants a stream). The body is forwarded byte for byte; nothing is rewritten.
 
-import type { SluiceErrorBody } from '../core/index.ts';
+import { MAX_TOKEN_ESTIMATE, type SluiceErrorBody } from '../core/index.ts';
 
 export interface InferenceBody {
   readonly bytes: Uint8Array;
@@ -41,7 +41,7 @@ export async function readInferenceBody(request: Request, maxBytes: number): Pro
     return invalid("'stream' must be a boolean.");
   }
   const maxOut = [fields['max_completion_tokens'], fields['max_tokens']].find(
-    (v): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0,
+    (v): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0,
   );
   return {
     ok: true,
@@ -49,7 +49,8 @@ export async function readInferenceBody(request: Request, maxBytes: number): Pro
       bytes,
       model: fields['model'],
       stream: fields['stream'] === true,
-      tokenEstimate: Math.ceil(bytes.byteLength / 4) + (maxOut ?? 0),
+      // Capped: the backend validates max_tokens; here an absurd value must only cost its own sender.
+      tokenEstimate: Math.min(MAX_TOKEN_ESTIMATE, Math.ceil(bytes.byteLength / 4) + (maxOut ?? 0)),
     },
   };
 }

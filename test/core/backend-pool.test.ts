@@ -190,6 +190,14 @@ describe('BackendPool cooldown', () => {
     expect(pool.status(5_500)[0]).toMatchObject({ healthy: true, consecutiveFailures: 0 });
   });
 
+  it('ignores a failure report older than the latest success (a delayed retry)', () => {
+    const pool = two();
+    pool.reportReachable('a', 5_000);
+    expect(pool.reportUnreachable('a', 4_000)).toBeNull();
+    expect(pool.status(5_000)[0]).toMatchObject({ healthy: true, consecutiveFailures: 0 });
+    expect(pool.reportUnreachable('a', 6_000)).toBe(7_000);
+  });
+
   it('with every backend cooling down, nothing is picked', () => {
     const pool = two();
     pool.reportUnreachable('a', 0);

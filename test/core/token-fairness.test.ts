@@ -198,3 +198,31 @@ describe('Dispatcher.forget', () => {
     expect(d.readyCount).toBe(1);
   });
 });
+
+describe('token fairness robustness', () => {
+  it('caps an absurd token estimate, so one tenant cannot swamp everyone else’s tags', () => {
+    const d = new Dispatcher({ backends: [{ name: 'gpu', maxConcurrency: 1 }], policy: tokens });
+    d.offer('greedy', head(3, 0, 1e300, 'g1'), signals());
+    d.next(0);
+    d.release(d.leases()[0]!.leaseId);
+    d.offer('greedy', head(3, 1, 10, 'g2'), signals());
+    expect(d.peekReady('greedy')?.signals.serviceTag).toBe(1_000_000);
+  });
+
+  it('keeps a waiting head’s start tag when the same head is re-offered (heartbeat, new arrivals behind it)', () => {
+    const d = new Dispatcher({ backends: [{ name: 'gpu', maxConcurrency: 1 }], policy: tokens });
+    d.offer('waiting', head(1, 0, 1_000, 'w1'), signals());
+    // Another workload is served meanwhile and moves the virtual time forward.
+    for (let i = 0; i < 3; i++) {
+      d.offer('busy', head(5, i, 1_000, `b${i}`), signals());
+      d.next(i);
+      d.release(d.leases()[0]!.leaseId);
+    }
+    expect(d.peekReady('waiting')?.signals.serviceTag).toBe(0);
+    d.offer('waiting', head(1, 0, 1_000, 'w1'), signals());
+    expect(d.peekReady('waiting')?.signals.serviceTag).toBe(0);
+    // A new head (the old one was served) does take a fresh tag.
+    d.offer('waiting', head(1, 5, 1_000, 'w2'), signals());
+    expect(d.peekReady('waiting')?.signals.serviceTag).toBe(2_000);
+  });
+});

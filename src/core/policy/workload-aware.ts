@@ -26,9 +26,9 @@
 // the granted head's tag and the workload's finish tag to tag + T (T the request's token estimate), and
 // C = tokenCostMsPer1k / 1000. Among equal criticality the workload served the fewest tokens goes first;
 // a workload that was idle joins at the current virtual time, so it cannot save up credit; a burst
-// advances its own tag with each request, so it alternates with steady tenants. Tags of backlogged
-// workloads stay within about one request's tokens of each other, so C·T_max bounds how far token debt
-// can reorder criticalities. C·tag ≥ 0, so the overdue tier and the guarantee above are unchanged.
+// advances its own tag with each request, so it alternates with steady tenants. One criticality level is
+// worth S / C tokens of tag (5,000 at the defaults): a workload that far behind a higher-criticality one
+// goes first. C·tag ≥ 0, so the overdue tier and the guarantee above are unchanged.
 //
 // Why g and not w below the horizon: a workload that was just served has a small gap, so a burst (many
 // requests with the same old arrival time) alternates with other workloads instead of holding every
