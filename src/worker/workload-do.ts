@@ -1,6 +1,7 @@
 // WorkloadDO: one per workload ID. Hosts the core WorkloadState (registry entry + queue), holds the
-// waiters of queued requests, and talks to the coordinator. Persists the registry after every change;
-// an alarm sweeps TTL expiries, re-offers the head, and deletes the workload once idle.
+// waiters of queued requests, and talks to the coordinator. Persists the registry (writes coalesced, see
+// write-behind.ts); an alarm sweeps TTL expiries, re-offers the head, retries failed releases, and
+// deletes the workload once idle.
 
 import { DurableObject } from 'cloudflare:workers';
 import {
