@@ -10,6 +10,8 @@ import { createLabPolicy, type LabPolicyName } from './policies.ts';
 import { generateRequests, type SimRequest } from './requests.ts';
 import { validateScenario, type Scenario } from './scenario.ts';
 
+const NEVER_EXPIRES_MS = 1e12;
+
 export interface RequestRecord {
   readonly request: SimRequest;
   /** Null only if the run ended with the request still live, which simulate() treats as a bug. */
@@ -70,10 +72,14 @@ export function simulate(
   requests?: readonly SimRequest[],
 ): SimResult {
   validateScenario(scenario);
+  // The router renews a running request's lease (heartbeat) and the lab models no crashes, so leases and
+  // in-flight requests never expire here, however long a generation runs.
   const scheduler = new LocalScheduler({
     policy: createLabPolicy(policyName),
     backends: toBackendSpecs(scenario.backends),
+    leaseTtlMs: NEVER_EXPIRES_MS,
     workload: {
+      inFlightTtlMs: NEVER_EXPIRES_MS,
       queueTtlMs: scenario.queueTtlMs,
       ...(scenario.maxQueuePerWorkload !== undefined ? { maxQueue: scenario.maxQueuePerWorkload } : {}),
     },

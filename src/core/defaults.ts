@@ -25,10 +25,11 @@ export const WAIT_EMA_ALPHA = 0.2;
 /** An idle workload (nothing active, no request for this long) may be deleted. */
 export const WORKLOAD_IDLE_EVICT_MS = 5 * 60_000;
 /**
- * A lease not released within this time is presumed lost (worker crash) and its slot is freed.
- * Must exceed the longest legitimate generation; 10 min covers long streamed completions.
+ * A lease neither released nor renewed within this time is presumed lost (worker crash) and its slot is
+ * freed. The Worker renews the lease of a running request every quarter of this, so generations of any
+ * length keep their slot, and a crash returns it within 2 minutes.
  */
-export const DEFAULT_LEASE_TTL_MS = 10 * 60_000;
+export const DEFAULT_LEASE_TTL_MS = 2 * 60_000;
 
 /** workload-aware: a head that has waited this long outranks every head that has not. */
 export const DEFAULT_AGING_HORIZON_MS = 30_000;

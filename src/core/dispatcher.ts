@@ -205,6 +205,15 @@ export class Dispatcher {
     if (lease) this.#leases.push({ ...lease, requestId });
   }
 
+  /** Extends a live lease to now + lease TTL (its request is still running); false if it is gone. */
+  renew(leaseId: string, now: number): Lease | null {
+    const lease = this.#leases.remove(leaseId);
+    if (!lease) return null;
+    const renewed = { ...lease, expiresAt: Math.max(lease.expiresAt, now + this.#leaseTtlMs) };
+    this.#leases.push(renewed);
+    return renewed;
+  }
+
   /** Idempotent: the second release of a lease (or of an expired one) returns null and frees nothing. */
   release(leaseId: string): Lease | null {
     const lease = this.#leases.remove(leaseId);

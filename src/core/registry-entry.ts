@@ -118,6 +118,14 @@ export class WorkloadRegistryEntry {
     return true;
   }
 
+  /** An in-flight request is still alive (its response is still streaming): restart its lost-request clock. */
+  onProgress(requestId: string, now: number): boolean {
+    const live = this.#live.get(requestId);
+    if (!live || live.phase !== 'in_flight') return false;
+    this.#live.set(requestId, { phase: 'in_flight', since: Math.max(live.since, now) });
+    return true;
+  }
+
   /**
    * Tracking point 3, exactly once per request whatever the outcome. A second call for the same request
    * (a retry, a race between abort and stream end) returns false and changes nothing.

@@ -134,6 +134,11 @@ export class WorkloadState {
     return this.#registry.onCompleted(requestId, outcome, now);
   }
 
+  /** The request is still in flight and alive; false if it is not in flight here. */
+  touch(requestId: string, now: number): boolean {
+    return this.#registry.onProgress(requestId, now);
+  }
+
   isQueued(requestId: string): boolean {
     return this.#queue.has(requestId);
   }

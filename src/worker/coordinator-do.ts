@@ -73,6 +73,13 @@ export class CoordinatorDO extends DurableObject<Env> {
     return { released: lease !== null };
   }
 
+  /** The request behind a lease is still running: push its expiry out. False if the lease is gone. */
+  renew(leaseId: string): { renewed: boolean } {
+    const lease = this.#dispatcher.renew(leaseId, Date.now());
+    if (lease) this.ctx.storage.kv.put(LEASE_KEY + leaseId, lease);
+    return { renewed: lease !== null };
+  }
+
   /** The workload deleted itself (idle): stop listing it, unless it has offered a head since. */
   forget(workloadId: string): void {
     if (this.#dispatcher.peekReady(workloadId)) return;

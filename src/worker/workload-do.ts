@@ -134,6 +134,18 @@ export class WorkloadDO extends DurableObject<Env> {
     return { recorded };
   }
 
+  /**
+   * The Worker's heartbeat for a running request: keeps the request from being swept as lost and its
+   * lease from expiring, however long the generation takes.
+   */
+  async renew(requestId: string, leaseId: string): Promise<{ renewed: boolean }> {
+    const now = Date.now();
+    const live = this.#state?.touch(requestId, now) ?? false;
+    if (live) this.#persist();
+    const { renewed } = await coordinatorStub(this.env).renew(this.#leases.get(requestId) ?? leaseId);
+    return { renewed: live && renewed };
+  }
+
   describe(): WorkloadDescription | null {
     const state = this.#state;
     if (!state) return null;

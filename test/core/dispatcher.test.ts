@@ -366,3 +366,26 @@ describe('Dispatcher decision property', () => {
     expect(() => checkDecisions(noTiers, 50)).toThrow();
   });
 });
+
+describe('Dispatcher.renew', () => {
+  it('pushes a live lease’s expiry to now + TTL, never earlier; unknown leases return null', () => {
+    const d = new Dispatcher({
+      backends: [{ name: 'gpu', maxConcurrency: 1 }],
+      policy: createPolicy('fcfs'),
+      leaseTtlMs: 1_000,
+    });
+    d.offer(
+      'w',
+      { requestId: 'r', criticality: 3, enqueuedAt: 0 },
+      { requestRatePerSec: 0, averageWaitMs: null, lastDispatchedAt: null },
+    );
+    const grant = d.next(0)!;
+    expect(d.nextDeadline(0)).toBe(1_000);
+    expect(d.renew(grant.leaseId, 800)?.expiresAt).toBe(1_800);
+    expect(d.expireLeases(1_500)).toEqual([]);
+    expect(d.renew(grant.leaseId, 100)?.expiresAt).toBe(1_800);
+    expect(d.renew('nope', 900)).toBeNull();
+    expect(d.expireLeases(1_800).map((l) => l.leaseId)).toEqual([grant.leaseId]);
+    expect(d.freeSlots(1_800)).toBe(1);
+  });
+});

@@ -111,3 +111,18 @@ describe('WorkloadState.retryAfterSec', () => {
     expect(ws.retryAfterSec(500_000)).toBe(60);
   });
 });
+
+describe('WorkloadState.touch', () => {
+  it('restarts the lost-request clock of an in-flight request, so a live long request is not swept', () => {
+    const ws = new WorkloadState('w', {
+      policy: { queueOrder: 'criticality', agingHorizonMs: null },
+      inFlightTtlMs: 1_000,
+    });
+    ws.admit({ requestId: 'a', criticality: 3 }, 0);
+    ws.dispatchHead(0);
+    expect(ws.touch('a', 900)).toBe(true);
+    expect(ws.sweep(1_500).lost).toEqual([]);
+    expect(ws.sweep(1_900).lost).toEqual(['a']);
+    expect(ws.touch('a', 2_000)).toBe(false);
+  });
+});

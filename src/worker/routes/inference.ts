@@ -129,15 +129,34 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
     return errorResponse({ code: 'client_closed', message: 'Client disconnected.' }, contextHeaders);
   }
 
-  const result = await forward({
-    backend,
-    path: call.path,
-    clientRequest: request,
-    body: body.body.bytes,
-    requestId,
-    headersTimeoutMs: config.upstreamHeadersTimeoutMs,
-  });
+  // Heartbeat from grant to the true end: long generations keep their slot, a crashed Worker does not.
+  const renewEveryMs = Math.max(250, Math.floor(config.leaseTtlMs / 4));
+  const heartbeat = setInterval(() => {
+    ctx.waitUntil(
+      stub.renew(trackId, admitted.leaseId).then(
+        () => undefined,
+        (err: unknown) => console.error(`[sluice] lease renewal for ${trackId} failed: ${String(err)}`),
+      ),
+    );
+  }, renewEveryMs);
+  const stopHeartbeat = (): void => clearInterval(heartbeat);
+
+  let result: Awaited<ReturnType<typeof forward>>;
+  try {
+    result = await forward({
+      backend,
+      path: call.path,
+      clientRequest: request,
+      body: body.body.bytes,
+      requestId,
+      headersTimeoutMs: config.upstreamHeadersTimeoutMs,
+    });
+  } catch (err) {
+    stopHeartbeat();
+    throw err;
+  }
   if (!result.ok) {
+    stopHeartbeat();
     void complete(
       result.outcome,
       result.unreachable ? { reachable: false, observedAt: Date.now() } : undefined,
