@@ -5,6 +5,9 @@ import { runCoreBench } from './core.ts';
 import { runRouterBench } from './router.ts';
 import { runSoak } from './soak.ts';
 
+// Exit through process.exit on Ctrl-C, so the launched routers' process groups are stopped too.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 const only = process.argv[2];
 if (only !== undefined && only !== 'core' && only !== 'router' && only !== 'soak') {
   console.error(`unknown benchmark ${JSON.stringify(only)}; use core, router or soak`);

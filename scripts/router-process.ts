@@ -66,7 +66,21 @@ export async function startRouterProcess(opts: RouterProcessOptions): Promise<Ro
   child.stderr?.on('data', forward);
 
   let exited = false;
-  child.on('exit', () => (exited = true));
+  // The child runs in its own process group (so one signal stops wrangler and workerd); make sure that
+  // group does not outlive this process when it exits without calling close().
+  const killGroup = (): void => {
+    if (exited || child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', killGroup);
+  child.on('exit', () => {
+    exited = true;
+    process.removeListener('exit', killGroup);
+  });
   const close = async (): Promise<void> => {
     if (!exited && child.pid !== undefined) {
       try {
