@@ -31,6 +31,14 @@ export const WORKLOAD_IDLE_EVICT_MS = 5 * 60_000;
  */
 export const DEFAULT_LEASE_TTL_MS = 2 * 60_000;
 
+/**
+ * How often a running request renews its lease: four chances per TTL, so one or two lost heartbeats do
+ * not cost the slot; never more often than every 250 ms, whatever the TTL.
+ */
+export function leaseRenewIntervalMs(leaseTtlMs: number): number {
+  return Math.max(250, Math.floor(leaseTtlMs / 4));
+}
+
 /** workload-aware: a head that has waited this long outranks every head that has not. */
 export const DEFAULT_AGING_HORIZON_MS = 30_000;
 /** workload-aware: one criticality level is worth this much waiting (5 s, so 1→5 is 20 s < horizon). */

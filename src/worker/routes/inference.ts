@@ -1,7 +1,12 @@
 // POST /v1/chat/completions, /v1/completions, /v1/embeddings: parse the workload context, wait for a
 // slot from the workload's Durable Object, forward, and record completion at the true end.
 
-import { parseWorkloadContext, type Outcome, type WorkloadContext } from '../../core/index.ts';
+import {
+  leaseRenewIntervalMs,
+  parseWorkloadContext,
+  type Outcome,
+  type WorkloadContext,
+} from '../../core/index.ts';
 import type { SluiceConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { errorResponse } from '../http-error.ts';
@@ -130,7 +135,6 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
   }
 
   // Heartbeat from grant to the true end: long generations keep their slot, a crashed Worker does not.
-  const renewEveryMs = Math.max(250, Math.floor(config.leaseTtlMs / 4));
   const heartbeat = setInterval(() => {
     ctx.waitUntil(
       stub.renew(trackId, admitted.leaseId).then(
@@ -138,7 +142,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
         (err: unknown) => console.error(`[sluice] lease renewal for ${trackId} failed: ${String(err)}`),
       ),
     );
-  }, renewEveryMs);
+  }, leaseRenewIntervalMs(config.leaseTtlMs));
   const stopHeartbeat = (): void => clearInterval(heartbeat);
 
   let result: Awaited<ReturnType<typeof forward>>;
