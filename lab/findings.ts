@@ -2,21 +2,15 @@
 // run for the summary table. Claims that could flip with the numbers are conditional, so the prose
 // cannot contradict the tables it sits above.
 
-import {
-  DEFAULT_AGING_HORIZON_MS,
-  DEFAULT_CRITICALITY_STEP_MS,
-  DEFAULT_TOKEN_COST_MS_PER_1K,
-} from '../src/core/defaults.ts';
+import { DEFAULT_AGING_HORIZON_MS, DEFAULT_CRITICALITY_STEP_MS } from '../src/core/defaults.ts';
 import type { ArrivalPattern } from './arrivals.ts';
-import { serviceTimeMs } from './backend-model.ts';
+import { serviceTimeMs, type BackendModel } from './backend-model.ts';
 import type { LabPolicyName } from './policies.ts';
 import type { Scenario } from './scenario.ts';
 import type { GroupSummary, RunSummary } from './summarize.ts';
 
 const H_SEC = DEFAULT_AGING_HORIZON_MS / 1000;
 const STEP_SEC = DEFAULT_CRITICALITY_STEP_MS / 1000;
-/** Token fairness at its default cost: how far one token of a dispatched request moves the service mark. */
-const MARK_MS_PER_TOKEN = DEFAULT_TOKEN_COST_MS_PER_1K / 1000;
 /** Two p95 waits this close are "the same" for the prose. */
 const NEAR_MS = 1000;
 const WA: LabPolicyName = 'workload-aware';
@@ -172,11 +166,11 @@ function starvationFindings(scenario: Scenario, runs: Runs): string[] {
     );
     if (wa && tokens.jain !== null && wa.jain !== null && tokens.jain < wa.jain - 0.01) {
       const fcfs = runs.get('fcfs');
-      const trail = trailingMarks(scenario, tokens, ['batch-a', 'batch-b']);
+      const light = lightTokenDemand(scenario, tokens, ['batch-a', 'batch-b']);
       out.push(
         `It shares the slots between the two criticality-5 tenants less evenly than workload-aware (Jain ` +
           `${num(tokens.jain, 3)} vs ${num(wa.jain, 3)}${fcfs ? `; fcfs ${num(fcfs.jain, 3)}` : ''})` +
-          (trail ? `: ${trail}. The two are then served close to oldest first.` : '.'),
+          (light ? `: ${light}.` : '.'),
       );
     }
   }
@@ -213,11 +207,16 @@ function burstFindings(runs: Runs): string[] {
     let line = `Under ${name} the steady tenant’s p95 is ${num(steady / burst, 2)}× the burst’s: not clearly separated.`;
     const fcfsSteady = fcfs ? group(fcfs, 'steady').waitP95Ms : null;
     if (name === WA_TOKENS && near(steady, fcfsSteady)) {
-      line +=
-        ` The steady tenant waits as under fcfs (p95 ${sec(steady)} vs ${sec(fcfsSteady)}): the 40 requests arrived ` +
-        `together, and each dispatch moves the burst’s service mark forward by its tokens × ${MARK_MS_PER_TOKEN} ms ` +
-        `(${Math.round(group(run, 'burst').meanTokens * MARK_MS_PER_TOKEN)} ms) instead of to the present, so the ` +
-        'burst keeps the gap it built up while queued and goes close to oldest first.';
+      line += ` The steady tenant waits as under fcfs (p95 ${sec(steady)} vs ${sec(fcfsSteady)}).`;
+      const burstTokens = group(run, 'burst').meanTokens;
+      const steadyTokens = group(run, 'steady').meanTokens;
+      if (steadyTokens >= 2 * burstTokens) {
+        line +=
+          ' Start tags advance by tokens, not requests: a dispatch moves a tenant’s finish tag forward by its ' +
+          `request’s tokens (burst ${Math.round(burstTokens)}, steady ${Math.round(steadyTokens)} on average) and ` +
+          `the lower start tag goes first, so while both wait the burst is granted about ` +
+          `${num(steadyTokens / burstTokens, 1)} requests per steady one.`;
+      }
     }
     out.push(line);
   }
@@ -344,16 +343,16 @@ function heavyTailFindings(scenario: Scenario, runs: Runs): string[] {
             'change who waits, not how many tokens each tenant is served in the end.'
           : '.'),
     );
-    const trail = lower ? null : trailingMarks(scenario, tokens, [...chats, ...writers]);
-    if (trail) {
+    const light = lower ? null : lightTokenDemand(scenario, tokens, [...chats, ...writers]);
+    if (light) {
       const fcfs = runs.get('fcfs');
       const likeFcfs =
         fcfs !== undefined && tokens.groups.every((g) => near(g.waitP95Ms, group(fcfs, g.group).waitP95Ms));
       out.push(
-        `Why: ${trail}. The tenants are then ranked by how long their heads have waited, i.e. oldest first` +
-          (likeFcfs ? `, and every tenant’s p95 is within ${sec(NEAR_MS)} of its fcfs p95.` : '.') +
-          ' Token debt only builds up when a tenant’s requests arrive closer together than their token cost (see ' +
-          '[Policies](#policies)).',
+        `Why: ${light}` +
+          (likeFcfs ? `; every tenant’s p95 is within ${sec(NEAR_MS)} of its fcfs p95.` : '.') +
+          ' Start tags only hold a tenant back while it keeps a head waiting and is granted more tokens than ' +
+          'the others (see [Policies](#policies)).',
       );
     }
   }
@@ -368,34 +367,37 @@ function heavyTailFindings(scenario: Scenario, runs: Runs): string[] {
 }
 
 /**
- * Token fairness moves a workload's service mark by (tokens × cost) per dispatch, from the later of the old
- * mark and the request's arrival. If that step is shorter than the time to the workload's next arrival, the
- * mark stays behind every new head and the fairness gap is the head's own wait. Returns that explanation
- * when it holds on average with room to spare (mean step < a quarter of the mean arrival gap) for every
- * listed workload, else null.
+ * Token fairness is start-time fair queuing over tokens (see src/core/dispatcher.ts): when a head is first
+ * offered, its start tag is the later of its workload's finish tag (its last granted tag + that request's
+ * tokens) and the virtual time (the largest tag granted so far); among equal criticality the lower tag
+ * goes first, ties oldest first.
+ * A workload that asks for well under an equal share of the backends' tokens is usually passed by the
+ * virtual time before its next head is offered, so that head starts at the virtual time, and heads that
+ * start there go in the order they were offered. Returns that explanation when every listed workload asks
+ * for less than half an equal share on average (mean tokens / mean arrival gap), else null.
  */
-function trailingMarks(scenario: Scenario, run: RunSummary, ids: readonly string[]): string | null {
-  const steps = ids.map((id) => group(run, id).meanTokens * MARK_MS_PER_TOKEN);
-  const gaps = ids.map((id) => {
+function lightTokenDemand(scenario: Scenario, run: RunSummary, ids: readonly string[]): string | null {
+  const demands = ids.map((id) => {
     const w = scenario.workloads.find((x) => x.id === id);
     if (!w) throw new Error(`findings: ${scenario.name} has no workload ${id}`);
-    return meanArrivalGapMs(w.arrivals);
+    const gapMs = meanArrivalGapMs(w.arrivals);
+    return gapMs === 0 ? Infinity : (group(run, id).meanTokens * 1000) / gapMs;
   });
-  if (steps.some((step, i) => step * 4 > (gaps[i] as number))) return null;
-  const range = (values: readonly number[], unit: string): string => {
-    const [lo, hi] = [Math.min(...values), Math.max(...values)];
-    return lo === hi ? `${lo} ${unit}` : `${lo}–${hi} ${unit}`;
-  };
-  const stepsMs = range(steps.map(Math.round), 'ms');
-  const gapsSec = range(
-    gaps.map((g) => Number((g / 1000).toFixed(1))),
-    's',
-  );
+  const shareTokensPerSec = tokenRatePerSec(scenario.backends) / ids.length;
+  if (demands.some((d) => d * 2 >= shareTokensPerSec)) return null;
+  const rounded = demands.map(Math.round);
+  const [lo, hi] = [Math.min(...rounded), Math.max(...rounded)];
   return (
-    `a dispatch moves a tenant’s service mark forward by ${stepsMs} on average (its request’s tokens × ` +
-    `${MARK_MS_PER_TOKEN} ms), far less than the ${gapsSec} between the tenant’s arrivals, so the marks trail the ` +
-    'arrivals and the fairness gap is each head’s own wait'
+    `each tenant asks for ${lo === hi ? lo : `${lo}–${hi}`} tokens/s on average, under half an equal share of ` +
+    `the backends’ ${Math.round(tokenRatePerSec(scenario.backends))} tokens/s, so the virtual time usually ` +
+    'passes a tenant’s finish tag before its next head is offered; that head then starts at the virtual time, ' +
+    'and heads that start there go in the order they were offered, close to oldest first'
   );
+}
+
+/** Tokens per second the backends generate with every slot busy, time to first token aside. */
+function tokenRatePerSec(backends: readonly BackendModel[]): number {
+  return backends.reduce((sum, b) => sum + (b.slots * 1000) / b.perTokenMs, 0);
 }
 
 function meanArrivalGapMs(arrivals: ArrivalPattern): number {
