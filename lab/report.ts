@@ -5,7 +5,7 @@ import { DEFAULT_AGING_HORIZON_MS, DEFAULT_TOKEN_COST_MS_PER_1K } from '../src/c
 import { describeArrivals } from './arrivals.ts';
 import { describeBackends } from './backend-model.ts';
 import { FAIRNESS_WINDOW_MS } from './fairness.ts';
-import { findings, keyMetric, num, pct } from './findings.ts';
+import { num, pct } from './findings.ts';
 import { renderTable, type Column } from './markdown-table.ts';
 import { groupOf, type Scenario } from './scenario.ts';
 import type { GroupSummary, RunSummary } from './summarize.ts';
@@ -131,7 +131,7 @@ export function renderReport(input: ReportInput): string {
           num(run.jain, 3),
           seconds(run.lowestCriticalityMaxWaitMs),
           String(run.evictedTtl),
-          keyMetric(scenario, run),
+          scenario.keyMetric(run),
         ]),
       ),
     ),
@@ -139,7 +139,7 @@ export function renderReport(input: ReportInput): string {
 
   out.push('## Findings');
   for (const { scenario, runs } of results) {
-    const lines = findings(scenario, new Map(runs.map((r) => [r.policy, r])));
+    const lines = scenario.findings(new Map(runs.map((r) => [r.policy, r])));
     if (lines.length === 0) continue;
     out.push(`**${scenario.name}**`);
     out.push(lines.map((l) => `- ${l}`).join('\n'));

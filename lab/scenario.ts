@@ -1,24 +1,34 @@
-// What a scenario is: backends, load and queue settings, plus the prose the report prints about it.
-// Definitions live in scenarios.ts; this file holds only the shape and its validation.
+// What a scenario is: backends, load and queue settings, and the prose the report prints about its runs.
+// Each scenario lives in lab/scenarios/ with its group IDs as a type, so findings that name a group the
+// scenario does not have fail to compile. This file holds only the shape and its validation.
 
 import type { ArrivalPattern } from './arrivals.ts';
 import type { BackendModel } from './backend-model.ts';
+import type { LabPolicyName } from './policies.ts';
+import type { RunSummary } from './summarize.ts';
 import type { TokenLengths } from './token-lengths.ts';
 
-export interface WorkloadSpec {
-  readonly id: string;
+interface WorkloadFields {
   /** 1..5, 5 most urgent; every request of the workload carries it. */
   readonly criticality: number;
   readonly arrivals: ArrivalPattern;
   /** Overrides the scenario's completion lengths for this workload. */
   readonly tokens?: TokenLengths;
-  /** Report row; defaults to the workload ID. Every workload in a group has the same criticality. */
-  readonly group?: string;
   /** Chart series; defaults to the group. */
   readonly series?: string;
 }
 
-export interface Scenario {
+/**
+ * A workload and its report row (group), one of the scenario's group IDs G: its own ID by default, or a
+ * named group. Every workload in a group has the same criticality.
+ */
+export type WorkloadSpec<G extends string = string> = WorkloadFields &
+  ({ readonly id: G; readonly group?: undefined } | { readonly id: string; readonly group: G });
+
+/** One run of a scenario per policy. */
+export type Runs<G extends string = string> = ReadonlyMap<LabPolicyName, RunSummary<G>>;
+
+export interface Scenario<G extends string = string> {
   readonly name: string;
   readonly title: string;
   /** The property the scenario exists to show, in a sentence or two. */
@@ -29,15 +39,23 @@ export interface Scenario {
   readonly tokens: TokenLengths;
   readonly queueTtlMs: number;
   readonly maxQueuePerWorkload?: number;
-  readonly workloads: readonly WorkloadSpec[];
+  readonly workloads: readonly WorkloadSpec<G>[];
   /** Replaces the generated per-workload load lines when there are too many workloads to list. */
   readonly loadSummary?: readonly string[];
   /** Why the parameters are what they are, for the report. */
   readonly notes: readonly string[];
+  /** The one figure per run the summary table shows. */
+  keyMetric(run: RunSummary<G>): string;
+  /**
+   * What the runs' numbers say, in sentences built from those numbers. Claims that could flip with the
+   * numbers are conditional, so the prose cannot contradict the tables it sits above.
+   */
+  findings(runs: Runs<G>): string[];
 }
 
-export function groupOf(w: WorkloadSpec): string {
-  return w.group ?? w.id;
+export function groupOf<G extends string>(w: WorkloadSpec<G>): G {
+  // A workload without a group is typed with an ID in G (see WorkloadSpec); TypeScript cannot narrow on it.
+  return w.group ?? (w.id as G);
 }
 
 export function seriesOf(w: WorkloadSpec): string {

@@ -3,11 +3,13 @@
 
 import { windowedJain } from './fairness.ts';
 import { mean, percentile } from './metrics.ts';
+import type { LabPolicyName } from './policies.ts';
 import type { RequestRecord, SimResult } from './simulate.ts';
 
-export interface GroupSummary {
+/** G: the scenario's group IDs (see WorkloadSpec); a summary built here knows them only as strings. */
+export interface GroupSummary<G extends string = string> {
   /** A workload ID, or a group of workloads of one criticality (many-tenants). */
-  readonly group: string;
+  readonly group: G;
   readonly criticality: number;
   readonly workloads: number;
   readonly requests: number;
@@ -28,10 +30,10 @@ export interface GroupSummary {
   readonly maxTokens: number;
 }
 
-export interface RunSummary {
+export interface RunSummary<G extends string = string> {
   readonly scenario: string;
-  readonly policy: string;
-  readonly groups: readonly GroupSummary[];
+  readonly policy: LabPolicyName;
+  readonly groups: readonly GroupSummary<G>[];
   readonly requests: number;
   readonly completed: number;
   readonly evictedTtl: number;
