@@ -1,10 +1,11 @@
 // burst-vs-steady exists to show that a steady tenant does not wait behind another tenant's burst.
 
 import { describe, expect, it } from 'vitest';
+import { burstVsSteady, type BurstVsSteadyGroup } from '../../lab/scenarios/burst-vs-steady.ts';
 import { groupOf, runOf, runScenario } from './lab-runs.ts';
 
-const runs = runScenario('burst-vs-steady');
-const p95 = (policy: 'fcfs' | 'workload-aware', workload: string): number =>
+const runs = runScenario(burstVsSteady);
+const p95 = (policy: 'fcfs' | 'workload-aware', workload: BurstVsSteadyGroup): number =>
   groupOf(runOf(runs, policy), workload).waitP95Ms ?? Infinity;
 
 describe('burst-vs-steady', () => {

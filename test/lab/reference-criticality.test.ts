@@ -1,10 +1,14 @@
 // reference-criticality exists to show the drain order by criticality.
 
 import { describe, expect, it } from 'vitest';
+import {
+  referenceCriticality,
+  type ReferenceCriticalityGroup,
+} from '../../lab/scenarios/reference-criticality.ts';
 import { groupOf, runOf, runScenario } from './lab-runs.ts';
 
-const runs = runScenario('reference-criticality');
-const position = (policy: 'fcfs' | 'seed' | 'workload-aware', workload: string): number =>
+const runs = runScenario(referenceCriticality);
+const position = (policy: 'fcfs' | 'seed' | 'workload-aware', workload: ReferenceCriticalityGroup): number =>
   groupOf(runOf(runs, policy), workload).meanCompletionPosition ?? Infinity;
 
 describe('reference-criticality', () => {

@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_AGING_HORIZON_MS, DEFAULT_QUEUE_TTL_MS } from '../../src/core/defaults.ts';
 import { serviceTimeMs } from '../../lab/backend-model.ts';
 import type { LabPolicyName } from '../../lab/policies.ts';
-import { groupOf, recordsOf, runOf, runScenario, scenarioNamed } from './lab-runs.ts';
+import { starvation as scenario } from '../../lab/scenarios/starvation.ts';
+import { groupOf, recordsOf, runOf, runScenario } from './lab-runs.ts';
 
-const runs = runScenario('starvation');
-const scenario = scenarioNamed('starvation');
+const runs = runScenario(scenario);
 const H = DEFAULT_AGING_HORIZON_MS;
 // Fixed 100-token completions on one backend model: 2,180 ms.
 const SERVICE_MS = serviceTimeMs(scenario.backends[0] as (typeof scenario.backends)[0], 100);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LocalScheduler } from '../../src/core/local-scheduler.ts';
 import { generateRequests } from '../../lab/requests.ts';
 import { simulate } from '../../lab/simulate.ts';
-import { scenarioNamed } from './lab-runs.ts';
+import { heavyTail } from '../../lab/scenarios/heavy-tail.ts';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -13,10 +13,9 @@ afterEach(() => {
 
 describe('token estimate', () => {
   it('admits every request with its completion length as the token estimate', () => {
-    const scenario = scenarioNamed('heavy-tail');
-    const requests = generateRequests(scenario);
+    const requests = generateRequests(heavyTail);
     const admit = vi.spyOn(LocalScheduler.prototype, 'admit');
-    simulate(scenario, 'workload-aware+tokens', requests);
+    simulate(heavyTail, 'workload-aware+tokens', requests);
     const tokensById = new Map(requests.map((r) => [r.id, r.tokens]));
     expect(admit).toHaveBeenCalledTimes(requests.length);
     for (const [, requestId, , , tokenEstimate] of admit.mock.calls) {
