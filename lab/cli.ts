@@ -24,7 +24,7 @@ export interface CliIo {
 export const REPORT_PATH = 'docs/policy-lab.md';
 export const CHARTS_DIR = 'docs/lab';
 const POLICY_SOURCE = 'src/core/policy/workload-aware.ts';
-const USAGE = 'usage: npm run sim [-- [--scenario NAME] [--policy NAME]]';
+const USAGE = 'usage: npm run lab [-- [--scenario NAME] [--policy NAME]]';
 
 export function nodeIo(repoRoot: string): CliIo {
   return {
@@ -90,8 +90,8 @@ export function main(argv: readonly string[], io: CliIo): number {
   }
 
   const command = full
-    ? 'npm run sim'
-    : `npm run sim -- ${[
+    ? 'npm run lab'
+    : `npm run lab -- ${[
         ...(values.scenario !== undefined ? ['--scenario', values.scenario] : []),
         ...(values.policy !== undefined ? ['--policy', values.policy] : []),
       ].join(' ')}`;

@@ -80,8 +80,8 @@ export function renderReport(input: ReportInput): string {
   out.push('## Reproduce');
   out.push(
     [
-      '- `npm run sim`: every scenario × policy; prints this page and writes it to `docs/policy-lab.md`, with one chart per scenario in `docs/lab/`.',
-      '- `npm run sim -- --scenario starvation --policy seed`: one run (either flag alone selects a row or a column); prints, writes nothing.',
+      '- `npm run lab`: every scenario × policy; prints this page and writes it to `docs/policy-lab.md`, with one chart per scenario in `docs/lab/`.',
+      '- `npm run lab -- --scenario starvation --policy seed`: one run (either flag alone selects a row or a column); prints, writes nothing.',
       '- `npx vitest run --project node test/lab`: the properties each scenario exists to show.',
       '- Deterministic: seeded randomness (mulberry32 streams per workload) and a virtual clock, so the same command prints the same bytes. The decision cost is wall-clock and goes to stderr only.',
     ].join('\n'),

@@ -1,4 +1,4 @@
-// Entry point of `npm run sim`; see cli.ts.
+// Entry point of `npm run lab`; see cli.ts.
 
 import { dirname } from 'node:path';
 import { main, nodeIo } from './cli.ts';

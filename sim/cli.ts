@@ -1,5 +1,5 @@
-// Command-line entry: `node sim/cli.ts --port 8001 --name a`. Parses flags, starts one simulated backend,
-// prints where it listens, and shuts down on SIGINT/SIGTERM. Exit 2 on bad flags.
+// Command-line entry of `npm run backend -- --port 8001 --name a`: parses flags, starts one simulated
+// backend, prints where it listens, and shuts down on SIGINT/SIGTERM. Exit 2 on bad flags.
 
 import { parseSimArgs, SIM_USAGE, type SimOptions } from './options.ts';
 import { startSimServer } from './server.ts';

@@ -226,7 +226,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
   return resolveSimOptions(partial, 'flag');
 }
 
-export const SIM_USAGE = `usage: node sim/cli.ts [flags]
+export const SIM_USAGE = `usage: npm run backend -- [flags]
   --port N                 listen port, 0 = ephemeral (default ${DEFAULT_SIM_PORT})
   --host H                 listen address (default ${DEFAULT_SIM_HOST})
   --name S                 backend name, sent as x-sim-backend (default ${DEFAULT_SIM_NAME})

@@ -155,7 +155,7 @@ export const manyTenants: Scenario<ManyTenantsGroup> = {
         );
       }
     }
-    out.push('Decision cost is wall-clock, so it is printed on stderr by `npm run sim`, not here.');
+    out.push('Decision cost is wall-clock, so it is printed on stderr by `npm run lab`, not here.');
     return out;
   },
 };

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../lab/cli.ts';
 import { memoryIo } from './memory-io.ts';
 
-describe('npm run sim (lab/cli.ts)', () => {
+describe('npm run lab (lab/cli.ts)', () => {
   it('rejects an unknown scenario with exit code 2 and lists the valid ones', () => {
     const io = memoryIo();
     expect(main(['--scenario', 'nope'], io)).toBe(2);
@@ -36,7 +36,7 @@ describe('npm run sim (lab/cli.ts)', () => {
     const io = memoryIo();
     expect(main(['--scenario', 'heavy-tail', '--policy', 'workload-aware+tokens'], io)).toBe(0);
     const report = io.out.join('');
-    expect(report).toContain('npm run sim -- --scenario heavy-tail --policy workload-aware+tokens');
+    expect(report).toContain('npm run lab -- --scenario heavy-tail --policy workload-aware+tokens');
     expect(report).toMatch(/\| workload-aware\+tokens +\| chat-a /);
     expect(report).not.toMatch(/\| workload-aware +\|/);
     expect(io.files.size).toBe(0);
@@ -51,7 +51,7 @@ describe('npm run sim (lab/cli.ts)', () => {
     const io = memoryIo();
     expect(main(['--scenario', 'burst-vs-steady', '--policy', 'workload-aware'], io)).toBe(0);
     const report = io.out.join('');
-    expect(report).toContain('npm run sim -- --scenario burst-vs-steady --policy workload-aware');
+    expect(report).toContain('npm run lab -- --scenario burst-vs-steady --policy workload-aware');
     expect(report).toContain('### burst-vs-steady');
     expect(report).not.toContain('### starvation');
     expect(report).not.toMatch(/\| fcfs /);

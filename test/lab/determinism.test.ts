@@ -12,7 +12,7 @@ const runFull = () => {
   return io;
 };
 
-describe('npm run sim is deterministic', () => {
+describe('npm run lab is deterministic', () => {
   const first = runFull();
   const second = runFull();
 
