@@ -7,6 +7,8 @@ import {
   LocalScheduler,
   POLICY_NAMES,
   createPolicy,
+  ENDED,
+  type Criticality,
   type HeadView,
   type PolicyName,
   type WorkloadSignals,
@@ -149,7 +151,7 @@ function benchScheduler(policyName: PolicyName, workloads: number, overheadMs: n
   let inFlightHead = 0;
   const admitOne = (): void => {
     const workloadId = `w${Math.floor(rng() * workloads)}`;
-    scheduler.admit(workloadId, `r${seq++}`, 1 + Math.floor(rng() * 5), now);
+    scheduler.admit(workloadId, `r${seq++}`, (1 + Math.floor(rng() * 5)) as Criticality, now);
   };
   const dispatchAll = (): void => {
     for (const d of scheduler.dispatch(now))
@@ -158,7 +160,7 @@ function benchScheduler(policyName: PolicyName, workloads: number, overheadMs: n
   const completeOldest = (): void => {
     const r = inFlight[inFlightHead++];
     if (!r) throw new Error('bench: nothing in flight');
-    scheduler.complete(r.workloadId, r.requestId, 'success', now);
+    scheduler.complete(r.workloadId, r.requestId, ENDED.completed, now);
     if (inFlightHead > 4096) {
       inFlight.splice(0, inFlightHead);
       inFlightHead = 0;

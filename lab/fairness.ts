@@ -36,7 +36,7 @@ export function windowedJain(
   };
 
   for (const r of records) {
-    const leftQueueAt = r.dispatchedAtMs ?? (r.outcome === 'rejected_capacity' ? null : r.endedAtMs);
+    const leftQueueAt = r.dispatchedAtMs ?? (r.outcome === 'rejected' ? null : r.endedAtMs);
     if (leftQueueAt === null) continue;
     const { workloadId, criticality, arriveAtMs } = r.request;
     const first = Math.floor(arriveAtMs / windowMs);

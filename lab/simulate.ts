@@ -2,7 +2,8 @@
 // the Durable Objects do: admit on arrival, dispatch after every event, sweep when a deadline is due,
 // complete when a modelled backend finishes. Schedules nothing itself; it only records what happened.
 
-import type { Outcome } from '../src/core/outcome.ts';
+import { ENDED, type Outcome } from '../src/core/outcome.ts';
+import type { Criticality } from '../src/core/workload-context.ts';
 import { LocalScheduler } from '../src/core/local-scheduler.ts';
 import { serviceTimeMs, toBackendSpecs, type BackendModel } from './backend-model.ts';
 import { EventQueue, type TimedEvent } from './event-queue.ts';
@@ -137,8 +138,8 @@ export function simulate(
       lastSweepMs = now;
       sweeps++;
       const swept = scheduler.sweep(now);
-      for (const id of swept.evicted) end(id, 'evicted_ttl', now);
-      for (const id of swept.lost) end(id, 'lease_expired', now);
+      for (const id of swept.evicted) end(id, 'evicted', now);
+      for (const id of swept.lost) end(id, 'lost', now);
       for (const id of [...waiting]) forgetIfDrained(id);
     } else {
       const event = agenda.pop() as Arrival | Completion;
@@ -150,13 +151,14 @@ export function simulate(
         const admitted = scheduler.admit(
           request.workloadId,
           request.id,
-          request.criticality,
+          // validateScenario checked it is an integer in 1..5.
+          request.criticality as Criticality,
           now,
           request.tokens,
         );
-        if (admitted.kind === 'rejected') end(request.id, admitted.outcome, now);
+        if (admitted.kind === 'rejected') end(request.id, admitted.end.outcome, now);
         else waiting.add(request.workloadId);
-      } else if (scheduler.complete(request.workloadId, request.id, 'success', now)) {
+      } else if (scheduler.complete(request.workloadId, request.id, ENDED.completed, now)) {
         end(request.id, 'success', now);
         recordOf(request.id).completionPosition = ++completions;
       }

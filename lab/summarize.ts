@@ -58,7 +58,7 @@ export interface RunSummary<G extends string = string> {
  */
 export function queueWaitMs(r: RequestRecord): number | null {
   if (r.dispatchedAtMs !== null) return r.dispatchedAtMs - r.request.arriveAtMs;
-  if (r.outcome === 'rejected_capacity' || r.endedAtMs === null) return null;
+  if (r.outcome === 'rejected' || r.endedAtMs === null) return null;
   return r.endedAtMs - r.request.arriveAtMs;
 }
 
@@ -88,8 +88,8 @@ export function summarize(result: SimResult): RunSummary {
       workloads: workloadsOf.get(group)?.size ?? 0,
       requests: records.length,
       completed: done.length,
-      evictedTtl: records.filter((r) => r.outcome === 'evicted_ttl').length,
-      rejected: records.filter((r) => r.outcome === 'rejected_capacity').length,
+      evictedTtl: records.filter((r) => r.outcome === 'evicted').length,
+      rejected: records.filter((r) => r.outcome === 'rejected').length,
       waitP50Ms: percentile(waits, 50),
       waitP95Ms: percentile(waits, 95),
       waitP99Ms: percentile(waits, 99),
@@ -112,8 +112,8 @@ export function summarize(result: SimResult): RunSummary {
     groups,
     requests: result.records.length,
     completed: successes.length,
-    evictedTtl: result.records.filter((r) => r.outcome === 'evicted_ttl').length,
-    rejected: result.records.filter((r) => r.outcome === 'rejected_capacity').length,
+    evictedTtl: result.records.filter((r) => r.outcome === 'evicted').length,
+    rejected: result.records.filter((r) => r.outcome === 'rejected').length,
     endMs: result.endMs,
     peakReadyWorkloads: result.peakReadyWorkloads,
     throughputReqPerSec: successes.length / spanSec,
@@ -121,7 +121,7 @@ export function summarize(result: SimResult): RunSummary {
     jain: windowedJain(result.records),
     lowestCriticality: lowest,
     lowestCriticalityMaxWaitMs: sortedWaits(lowestRecords).at(-1) ?? null,
-    lowestCriticalityEvicted: lowestRecords.filter((r) => r.outcome === 'evicted_ttl').length,
+    lowestCriticalityEvicted: lowestRecords.filter((r) => r.outcome === 'evicted').length,
   };
 }
 

@@ -28,7 +28,7 @@ export function renderWaitChart(scenario: Scenario, results: readonly SimResult[
       bySeries.get(r.request.series)?.push({
         x: r.request.arriveAtMs / 1000,
         y: wait / 1000,
-        marker: r.outcome === 'evicted_ttl' ? 'cross' : 'dot',
+        marker: r.outcome === 'evicted' ? 'cross' : 'dot',
       });
     }
     const series: ChartSeries[] = [...bySeries].map(([name, points]) => ({

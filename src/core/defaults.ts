@@ -25,19 +25,29 @@ export const WAIT_EMA_ALPHA = 0.2;
 /** An idle workload (nothing active, no request for this long) may be deleted. */
 export const WORKLOAD_IDLE_EVICT_MS = 5 * 60_000;
 /**
- * A lease neither released nor renewed within this time is presumed lost (worker crash) and its slot is
- * freed. The Worker renews the lease of a running request every quarter of this, so generations of any
- * length keep their slot, and a crash returns it within 2 minutes.
+ * A request neither completed nor renewed within this time is presumed lost (its Worker crashed): the
+ * workload completes it as lost/lease_expired and its slot is freed. Running requests are renewed every
+ * quarter of it (see leaseRenewIntervalMs), so generations of any length keep their slot, and the slots of
+ * a crashed Worker (or of a whole router killed mid-load) come back within about 30 s.
  */
-export const DEFAULT_LEASE_TTL_MS = 2 * 60_000;
+export const DEFAULT_LEASE_TTL_MS = 30_000;
 
 /**
  * How often a running request renews its lease: four chances per TTL, so one or two lost heartbeats do
- * not cost the slot; never more often than every 250 ms, whatever the TTL.
+ * not cost the slot; never more often than every 250 ms, whatever the TTL. The Worker heartbeats its
+ * workload at this interval, and each workload renews all its leases at the coordinator in one call per
+ * interval, so a heartbeat costs no storage write and no per-request coordinator call.
  */
 export function leaseRenewIntervalMs(leaseTtlMs: number): number {
   return Math.max(250, Math.floor(leaseTtlMs / 4));
 }
+
+/**
+ * While requests wait, a workload re-offers its head this often. It heals a coordinator restart (its
+ * ready set lives in memory) and a lost offer, at the cost of one small call per waiting workload per
+ * interval. Releases that failed are retried on the same beat.
+ */
+export const REOFFER_INTERVAL_MS = 5_000;
 
 /** workload-aware: a head that has waited this long outranks every head that has not. */
 export const DEFAULT_AGING_HORIZON_MS = 30_000;

@@ -1,29 +1,10 @@
-// The one error taxonomy, from core to HTTP. Core names the error; src/worker/http-error.ts maps a code to
-// a status. Codes are stable strings clients can switch on (OpenAI's `error.code`).
+// Errors in a request's own input, found by the core's parsers before anything is queued. They are not
+// outcomes (the request never entered the registry); src/worker/http-error.ts maps them to HTTP 400.
 
-export const ERROR_TYPES = {
-  invalid_request: 'invalid_request_error',
-  invalid_workload_context: 'invalid_request_error',
-  body_too_large: 'invalid_request_error',
-  not_found: 'invalid_request_error',
-  method_not_allowed: 'invalid_request_error',
-  queue_full: 'rate_limit_error',
-  queue_timeout: 'overloaded_error',
-  no_backend: 'overloaded_error',
-  upstream_unreachable: 'upstream_error',
-  upstream_timeout: 'upstream_error',
-  unavailable: 'overloaded_error',
-  unauthorized: 'authentication_error',
-  client_closed: 'invalid_request_error',
-  config_invalid: 'server_error',
-  internal_error: 'server_error',
-} as const;
+export const INPUT_ERROR_CODES = ['invalid_request', 'invalid_workload_context'] as const;
+export type InputErrorCode = (typeof INPUT_ERROR_CODES)[number];
 
-export type ErrorCode = keyof typeof ERROR_TYPES;
-
-export interface SluiceErrorBody {
-  readonly code: ErrorCode;
+export interface InputError {
+  readonly code: InputErrorCode;
   readonly message: string;
-  /** Seconds a client should wait before retrying, when retrying can help. */
-  readonly retryAfterSec?: number;
 }

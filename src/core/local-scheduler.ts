@@ -1,13 +1,18 @@
-// The whole scheduling core in one process: per-workload states plus the dispatcher, wired with the same
-// messages the Durable Objects exchange (offer head → grant → dispatch head → re-offer → release). Used
-// by the policy lab and the property tests, so they exercise exactly the code the router runs. Unlike a
-// WorkloadDO it never deletes idle workloads, so their numbers stay readable after a run.
+// The whole protocol in one process: a workload host per workload and one coordinator host, the same
+// objects the Durable Objects host, wired by calls that answer at once (the interleaving where every
+// message is delivered instantly). Used by the policy lab and the property tests. Unlike a WorkloadDO,
+// it never deletes idle workloads, so their numbers stay readable after a run.
 
 import type { BackendSpec } from './backend-pool.ts';
-import { Dispatcher, type Grant } from './dispatcher.ts';
-import type { Outcome } from './outcome.ts';
+import type { Dispatcher, Lease } from './dispatcher.ts';
+import type { Ended } from './outcome.ts';
 import type { Policy } from './policy/types.ts';
-import { WorkloadState, type AdmitResult, type WorkloadStateOptions } from './workload-state.ts';
+import { CoordinatorHost } from './protocol/coordinator-host.ts';
+import type { AdmitReply } from './protocol/messages.ts';
+import { WorkloadHost } from './protocol/workload-host.ts';
+import type { WorkloadState, WorkloadStateOptions } from './workload-state.ts';
+import { DEFAULT_LEASE_TTL_MS } from './defaults.ts';
+import type { Criticality } from './workload-context.ts';
 
 export interface LocalSchedulerOptions {
   readonly policy: Policy;
@@ -22,107 +27,117 @@ export interface Dispatched {
   readonly requestId: string;
   readonly backend: string;
   readonly waitMs: number;
-  readonly score: number;
 }
 
+export type LocalAdmitResult =
+  | { readonly kind: 'queued' }
+  | { readonly kind: 'rejected'; readonly end: Ended; readonly retryAfterSec: number };
+
 export class LocalScheduler {
-  readonly dispatcher: Dispatcher;
-  readonly #workloads = new Map<string, WorkloadState>();
+  readonly coordinator: CoordinatorHost;
+  readonly #hosts = new Map<string, WorkloadHost>();
   readonly #opts: LocalSchedulerOptions;
-  readonly #leaseOf = new Map<string, { leaseId: string; workloadId: string }>();
+  readonly #leaseTtlMs: number;
+  /** Time of the call being served: every message of that call is delivered at the same instant. */
+  #now = 0;
+  #dispatched: Dispatched[] = [];
+  /** The request being admitted, and its end if it ended at once (queue full). */
+  #admitting: string | null = null;
+  #ended: (AdmitReply & { kind: 'ended' }) | null = null;
   /**
-   * Each workload's own next deadline as computed at its last change: the in-process stand-in for a
-   * WorkloadDO's alarm. Kept rather than recomputed at sweep time, because a deadline that has just
-   * passed (a head change by aging) is no longer reported by the queue once it is in the past.
+   * Each workload's alarm as its host last set it: the in-process stand-in for a WorkloadDO's alarm,
+   * kept rather than recomputed at sweep time because a deadline that has just passed (a head change by
+   * aging) is no longer reported by the queue once it is in the past.
    */
   readonly #dueAt = new Map<string, number>();
 
   constructor(opts: LocalSchedulerOptions) {
     this.#opts = opts;
-    this.dispatcher = new Dispatcher({
-      backends: opts.backends,
-      policy: opts.policy,
-      ...(opts.leaseTtlMs !== undefined ? { leaseTtlMs: opts.leaseTtlMs } : {}),
-    });
+    this.#leaseTtlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    this.coordinator = new CoordinatorHost(
+      { backends: opts.backends, policy: opts.policy, leaseTtlMs: this.#leaseTtlMs },
+      {
+        grant: (lease) => this.#deliverGrant(lease),
+        putLease: () => undefined,
+        deleteLease: () => undefined,
+        addWorkload: () => undefined,
+        deleteWorkload: () => undefined,
+        setAlarm: () => undefined,
+        warn: () => undefined,
+      },
+    );
   }
 
+  get dispatcher(): Dispatcher {
+    return this.coordinator.dispatcher;
+  }
+
+  /** The workload's state (created empty on first use). */
   workload(workloadId: string): WorkloadState {
-    let ws = this.#workloads.get(workloadId);
-    if (!ws) {
-      ws = new WorkloadState(workloadId, { ...this.#opts.workload, policy: this.#opts.policy });
-      this.#workloads.set(workloadId, ws);
-    }
-    return ws;
+    return this.#host(workloadId).open(workloadId, this.#now);
   }
 
-  workloads(): IterableIterator<WorkloadState> {
-    return this.#workloads.values();
+  *workloads(): IterableIterator<WorkloadState> {
+    for (const host of this.#hosts.values()) if (host.state) yield host.state;
   }
 
   admit(
     workloadId: string,
     requestId: string,
-    criticality: number,
+    criticality: Criticality,
     now: number,
     tokenEstimate = 0,
-  ): AdmitResult {
-    const ws = this.workload(workloadId);
-    const result = ws.admit({ requestId, criticality, tokenEstimate }, now);
-    this.#offer(ws, now);
-    return result;
+  ): LocalAdmitResult {
+    this.#now = now;
+    this.#admitting = requestId;
+    this.#host(workloadId).admit({ requestId, workloadId, criticality, tokenEstimate }, now);
+    this.#admitting = null;
+    const end = this.#ended;
+    this.#ended = null;
+    if (!end) return { kind: 'queued' };
+    return { kind: 'rejected', end: end.end, retryAfterSec: end.retryAfterSec ?? 1 };
   }
 
-  /** Hands out every free slot to the best heads at `now`. */
+  /** What was dispatched since the last call (grants happen as soon as a slot and a head meet). */
   dispatch(now: number): Dispatched[] {
-    const out: Dispatched[] = [];
-    for (let grant = this.dispatcher.next(now); grant; grant = this.dispatcher.next(now)) {
-      const taken = this.#take(grant, now);
-      if (taken) out.push(taken);
-    }
+    this.#now = now;
+    const out = this.#dispatched;
+    this.#dispatched = [];
     return out;
   }
 
   /** Completion by request: releases its lease if it holds one. Exactly once; false on repeats. */
-  complete(workloadId: string, requestId: string, outcome: Outcome, now: number): boolean {
-    const ws = this.#workloads.get(workloadId);
-    if (!ws) return false;
-    const wasQueued = ws.isQueued(requestId);
-    const recorded = ws.complete(requestId, outcome, now);
-    const lease = this.#leaseOf.get(requestId);
-    if (lease) {
-      this.#leaseOf.delete(requestId);
-      this.dispatcher.release(lease.leaseId);
-    }
-    if (wasQueued) this.#offer(ws, now);
-    return recorded;
+  complete(workloadId: string, requestId: string, end: Ended, now: number): boolean {
+    this.#now = now;
+    const host = this.#hosts.get(workloadId);
+    if (!host) return false;
+    return host.complete(requestId, end, null, undefined, now).recorded;
   }
 
+  /** Client gone while queued. False if the request is not queued. */
   cancel(workloadId: string, requestId: string, now: number): boolean {
-    const ws = this.#workloads.get(workloadId);
-    if (!ws || !ws.cancel(requestId, now)) return false;
-    this.#offer(ws, now);
-    return true;
+    this.#now = now;
+    const host = this.#hosts.get(workloadId);
+    if (!host?.state?.isQueued(requestId)) return false;
+    return host.complete(requestId, { outcome: 'cancelled', reason: 'client_closed' }, null, undefined, now)
+      .recorded;
   }
 
   /** TTL evictions, lost in-flight requests and lease expiries, as the hosts' alarms would run them. */
   sweep(now: number): { evicted: string[]; lost: string[] } {
+    this.#now = now;
     const evicted: string[] = [];
     const lost: string[] = [];
-    for (const lease of this.dispatcher.expireLeases(now)) this.#leaseOf.delete(lease.requestId);
-    for (const ws of this.#workloads.values()) {
+    for (const [workloadId, host] of this.#hosts) {
       // Like each WorkloadDO's alarm: only a workload whose own deadline has come does anything.
-      if ((this.#dueAt.get(ws.workloadId) ?? Infinity) > now) continue;
-      const r = ws.sweep(now);
-      evicted.push(...r.evicted);
-      lost.push(...r.lost);
-      for (const id of r.lost) {
-        const lease = this.#leaseOf.get(id);
-        if (lease) this.dispatcher.release(lease.leaseId);
-        this.#leaseOf.delete(id);
-      }
-      // A due deadline may also be a head change by aging alone, so re-offer.
-      this.#offer(ws, now);
+      if ((this.#dueAt.get(workloadId) ?? Infinity) > now || !host.state) continue;
+      this.#dueAt.delete(workloadId);
+      const swept = host.alarm(now);
+      evicted.push(...swept.evicted);
+      lost.push(...swept.lost);
     }
+    // After the workloads: a caller that skipped beats must not lose leases their renewals would keep.
+    this.coordinator.alarm(now);
     return { evicted, lost };
   }
 
@@ -133,30 +148,61 @@ export class LocalScheduler {
     return Number.isFinite(next) ? next : null;
   }
 
-  #take(grant: Grant, now: number): Dispatched | null {
-    const ws = this.#workloads.get(grant.workloadId);
-    const taken = ws?.dispatchHead(now) ?? null;
-    if (!ws || !taken) {
-      this.dispatcher.release(grant.leaseId);
-      return null;
-    }
-    this.dispatcher.assign(grant.leaseId, taken.requestId);
-    this.#leaseOf.set(taken.requestId, { leaseId: grant.leaseId, workloadId: grant.workloadId });
-    this.#offer(ws, now);
-    return {
-      leaseId: grant.leaseId,
-      workloadId: grant.workloadId,
-      requestId: taken.requestId,
-      backend: grant.backend,
-      waitMs: taken.waitMs,
-      score: grant.score,
-    };
+  #host(workloadId: string): WorkloadHost {
+    let host = this.#hosts.get(workloadId);
+    if (host) return host;
+    const coordinator = this.coordinator;
+    const created: WorkloadHost = new WorkloadHost(
+      {
+        ...this.#opts.workload,
+        policy: this.#opts.policy,
+        leaseTtlMs: this.#leaseTtlMs,
+        // Calls here cannot be lost, so no re-offer heartbeat; idle workloads stay readable.
+        reofferIntervalMs: Infinity,
+        keepIdle: true,
+      },
+      {
+        coordinator: {
+          offer: (id, head, signals) =>
+            created.onOfferReply(coordinator.offer(id, head, signals, this.#now), this.#now),
+          release: (leaseId, health) => {
+            coordinator.release(leaseId, health, this.#now);
+            created.onReleased(leaseId);
+          },
+          renew: (leaseIds) => created.onRenewReply(coordinator.renew(leaseIds, this.#now)),
+          forget: (id) => coordinator.forget(id),
+        },
+        reply: (requestId, reply) => this.#onReply(workloadId, requestId, reply),
+        persist: () => undefined,
+        setAlarm: (at) => this.#dueAt.set(workloadId, at),
+        deleteState: () => undefined,
+      },
+    );
+    host = created;
+    this.#hosts.set(workloadId, host);
+    return host;
   }
 
-  #offer(ws: WorkloadState, now: number): void {
-    this.dispatcher.offer(ws.workloadId, ws.head(now), ws.signals(now));
-    const due = ws.nextDeadline(now, false);
-    if (due === null) this.#dueAt.delete(ws.workloadId);
-    else this.#dueAt.set(ws.workloadId, due);
+  #deliverGrant(lease: Lease): void {
+    const host = this.#hosts.get(lease.workloadId);
+    if (!host) {
+      this.coordinator.onGrantFailed(lease, this.#now, 'unknown workload');
+      return;
+    }
+    this.coordinator.onGrantReply(lease, host.grant(lease, this.#now), this.#now);
+  }
+
+  #onReply(workloadId: string, requestId: string, reply: AdmitReply): void {
+    if (reply.kind === 'granted') {
+      this.#dispatched.push({
+        leaseId: reply.leaseId,
+        workloadId,
+        requestId,
+        backend: reply.backend,
+        waitMs: reply.waitMs,
+      });
+    } else if (requestId === this.#admitting) {
+      this.#ended = reply;
+    }
   }
 }

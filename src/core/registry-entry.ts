@@ -8,7 +8,16 @@ import {
   WAIT_EMA_ALPHA,
   WORKLOAD_IDLE_EVICT_MS,
 } from './defaults.ts';
-import { emptyOutcomeCounts, type Outcome, type OutcomeCounts } from './outcome.ts';
+import {
+  emptyOutcomeCounts,
+  emptyReasonCounts,
+  LEGACY_OUTCOMES,
+  OUTCOMES,
+  REASONS,
+  type Ended,
+  type OutcomeCounts,
+  type ReasonCounts,
+} from './outcome.ts';
 import { SlidingWindowRate, type RateWindowSnapshot } from './rate-window.ts';
 
 export type RequestPhase = 'queued' | 'in_flight';
@@ -36,6 +45,8 @@ export interface WorkloadMetrics {
   /** Requests that ended, whatever the outcome: totalRequests = activeRequests + completedCount. */
   readonly completedCount: number;
   readonly outcomes: OutcomeCounts;
+  /** The same ends by reason (each reason belongs to one outcome, see outcome.ts). */
+  readonly reasons: ReasonCounts;
   readonly requestRate: number;
   readonly averageWaitMs: number | null;
   readonly lastRequestAt: number | null;
@@ -48,6 +59,8 @@ export interface RegistrySnapshot {
   readonly dispatchedCount: number;
   readonly completedCount: number;
   readonly outcomes: OutcomeCounts;
+  /** Absent in snapshots written before reasons were counted. */
+  readonly reasons?: ReasonCounts;
   readonly averageWaitMs: number | null;
   readonly lastRequestAt: number | null;
   readonly lastDispatchedAt: number | null;
@@ -73,6 +86,7 @@ export class WorkloadRegistryEntry {
   #dispatchedCount = 0;
   #completedCount = 0;
   #outcomes: OutcomeCounts = emptyOutcomeCounts();
+  #reasons: ReasonCounts = emptyReasonCounts();
   #averageWaitMs: number | null = null;
   #lastRequestAt: number | null = null;
   #lastDispatchedAt: number | null = null;
@@ -130,13 +144,14 @@ export class WorkloadRegistryEntry {
    * Tracking point 3, exactly once per request whatever the outcome. A second call for the same request
    * (a retry, a race between abort and stream end) returns false and changes nothing.
    */
-  onCompleted(requestId: string, outcome: Outcome, _now: number): boolean {
+  onCompleted(requestId: string, end: Ended, _now: number): boolean {
     const live = this.#live.get(requestId);
     if (!live) return false;
     this.#live.delete(requestId);
     if (live.phase === 'queued') this.#queued--;
     this.#completedCount++;
-    this.#outcomes[outcome]++;
+    this.#outcomes[end.outcome]++;
+    this.#reasons[end.reason]++;
     return true;
   }
 
@@ -167,6 +182,7 @@ export class WorkloadRegistryEntry {
       dispatchedCount: this.#dispatchedCount,
       completedCount: this.#completedCount,
       outcomes: { ...this.#outcomes },
+      reasons: { ...this.#reasons },
       requestRate: this.#rate.ratePerSec(now),
       averageWaitMs: this.#averageWaitMs,
       lastRequestAt: this.#lastRequestAt,
@@ -181,6 +197,7 @@ export class WorkloadRegistryEntry {
       dispatchedCount: this.#dispatchedCount,
       completedCount: this.#completedCount,
       outcomes: { ...this.#outcomes },
+      reasons: { ...this.#reasons },
       averageWaitMs: this.#averageWaitMs,
       lastRequestAt: this.#lastRequestAt,
       lastDispatchedAt: this.#lastDispatchedAt,
@@ -199,7 +216,7 @@ export class WorkloadRegistryEntry {
     entry.#estimatedTokens = snap.estimatedTokens ?? 0;
     entry.#dispatchedCount = snap.dispatchedCount;
     entry.#completedCount = snap.completedCount;
-    entry.#outcomes = { ...emptyOutcomeCounts(), ...snap.outcomes };
+    [entry.#outcomes, entry.#reasons] = restoreCounts(snap);
     entry.#averageWaitMs = snap.averageWaitMs;
     entry.#lastRequestAt = snap.lastRequestAt;
     entry.#lastDispatchedAt = snap.lastDispatchedAt;
@@ -210,4 +227,23 @@ export class WorkloadRegistryEntry {
     }
     return entry;
   }
+}
+
+/** Counts from a snapshot, translating outcome names written before the two-level taxonomy. */
+function restoreCounts(snap: RegistrySnapshot): [OutcomeCounts, ReasonCounts] {
+  const outcomes = emptyOutcomeCounts();
+  const reasons = emptyReasonCounts();
+  for (const [name, count] of Object.entries(snap.outcomes as Record<string, number>)) {
+    const legacy = LEGACY_OUTCOMES[name];
+    if (legacy) {
+      outcomes[legacy.outcome] += count;
+      if (!snap.reasons) reasons[legacy.reason] += count;
+    } else if ((OUTCOMES as readonly string[]).includes(name)) {
+      outcomes[name as keyof OutcomeCounts] += count;
+    }
+  }
+  for (const [name, count] of Object.entries(snap.reasons ?? {})) {
+    if ((REASONS as readonly string[]).includes(name)) reasons[name as keyof ReasonCounts] += count;
+  }
+  return [outcomes, reasons];
 }

@@ -11,7 +11,7 @@ import {
   MAX_WORKLOAD_ID_CHARS,
   MIN_CRITICALITY,
 } from './defaults.ts';
-import type { SluiceErrorBody } from './errors.ts';
+import type { InputError } from './errors.ts';
 
 export type Criticality = 1 | 2 | 3 | 4 | 5;
 
@@ -33,7 +33,7 @@ export type DefaultReason =
 
 export type ContextResult =
   | { readonly ok: true; readonly context: WorkloadContext; readonly defaulted: readonly DefaultReason[] }
-  | { readonly ok: false; readonly error: SluiceErrorBody };
+  | { readonly ok: false; readonly error: InputError };
 
 /**
  * Seam for an authenticated mode: when a principal is known (e.g. from an API key), it decides the
@@ -103,7 +103,7 @@ function readHeaderObject(
 }
 
 /** The ID without surrounding spaces, null when absent or blank, or an error body when unusable. */
-function readWorkloadId(raw: Record<string, unknown> | null): string | null | SluiceErrorBody {
+function readWorkloadId(raw: Record<string, unknown> | null): string | null | InputError {
   const value = raw?.['workload_id'];
   if (typeof value !== 'string' || value.trim() === '') return null;
   // Control characters are rejected before trimming, so "abc\t" is an error, not a silent "abc".

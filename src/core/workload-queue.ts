@@ -25,7 +25,7 @@ export interface WorkloadQueueOptions {
 
 export type PushResult =
   | { readonly ok: true; readonly request: QueuedRequest }
-  | { readonly ok: false; readonly reason: 'rejected_capacity' };
+  | { readonly ok: false; readonly reason: 'queue_full' };
 
 const byArrival = (a: QueuedRequest, b: QueuedRequest): number =>
   a.enqueuedAt - b.enqueuedAt || a.seq - b.seq;
@@ -57,8 +57,17 @@ export class WorkloadQueue {
     return this.#byArrival.has(requestId);
   }
 
-  push(input: { requestId: string; criticality: number; tokenEstimate?: number }, now: number): PushResult {
-    if (this.#byArrival.size >= this.#opts.capacity) return { ok: false, reason: 'rejected_capacity' };
+  /**
+   * `overCapacity`: accept even when full. The host uses it for a request whose fate depends on a grant
+   * already on its way (see WorkloadState.admit), and trims the excess once that settles.
+   */
+  push(
+    input: { requestId: string; criticality: number; tokenEstimate?: number },
+    now: number,
+    overCapacity = false,
+  ): PushResult {
+    if (this.#byArrival.size >= this.#opts.capacity && !overCapacity)
+      return { ok: false, reason: 'queue_full' };
     const request: QueuedRequest = {
       requestId: input.requestId,
       criticality: input.criticality,
@@ -117,6 +126,10 @@ export class WorkloadQueue {
       if (overdueAt > now && this.#byPriority.peek() !== oldest) next = Math.min(next, overdueAt);
     }
     return next;
+  }
+
+  get capacity(): number {
+    return this.#opts.capacity;
   }
 
   values(): IterableIterator<QueuedRequest> {

@@ -8,7 +8,7 @@ import {
   DEFAULT_QUEUE_TTL_MS,
   WORKLOAD_IDLE_EVICT_MS,
 } from './defaults.ts';
-import type { Outcome } from './outcome.ts';
+import { ENDED, type Ended } from './outcome.ts';
 import type { HeadView, Policy, WorkloadSignals } from './policy/types.ts';
 import {
   WorkloadRegistryEntry,
@@ -37,7 +37,9 @@ export interface AdmitInput {
 
 export type AdmitResult =
   | { readonly kind: 'queued'; readonly position: number }
-  | { readonly kind: 'rejected'; readonly outcome: 'rejected_capacity' };
+  /** Over capacity, but a grant already on its way may make room: judged by settleHeld. */
+  | { readonly kind: 'held' }
+  | { readonly kind: 'rejected'; readonly end: Ended };
 
 export interface DispatchedRequest {
   readonly requestId: string;
@@ -45,9 +47,9 @@ export interface DispatchedRequest {
 }
 
 export interface SweepResult {
-  /** Queued requests past their TTL, now completed as `evicted_ttl`. */
+  /** Queued requests past their TTL, now completed as evicted/ttl_expired. */
   readonly evicted: readonly string[];
-  /** In-flight requests never completed, now completed as `lease_expired`. */
+  /** In-flight requests never completed nor renewed, now completed as lost/lease_expired. */
   readonly lost: readonly string[];
 }
 
@@ -57,6 +59,8 @@ export class WorkloadState {
   readonly #queue: WorkloadQueue;
   readonly #inFlightTtlMs: number;
   readonly #idleEvictMs: number;
+  /** Requests admitted over capacity, in arrival order, until settleHeld judges them. */
+  readonly #held = new Set<string>();
 
   constructor(workloadId: string, opts: WorkloadStateOptions, snapshot?: RegistrySnapshot, now = 0) {
     this.workloadId = workloadId;
@@ -74,18 +78,49 @@ export class WorkloadState {
     if (snapshot) this.#dropOrphanedQueued(now);
   }
 
-  /** Records *new*; enqueues, or completes at once as `rejected_capacity` when the queue is full. */
-  admit(input: AdmitInput, now: number): AdmitResult {
+  /**
+   * Records *new*; enqueues, or completes at once as rejected/queue_full when the queue is full. With
+   * `hold` (the host has an offer in flight, whose grants may take queued requests away) a request that
+   * finds the queue full is queued anyway as held, and settleHeld decides once the grants are in: only
+   * requests that are really waiting count against the capacity.
+   */
+  admit(input: AdmitInput, now: number, hold = false): AdmitResult {
     this.#registry.onNew(input.requestId, now, input.tokenEstimate ?? 0);
-    const pushed = this.#queue.push(
-      { requestId: input.requestId, criticality: input.criticality, tokenEstimate: input.tokenEstimate ?? 0 },
-      now,
-    );
-    if (!pushed.ok) {
-      this.#registry.onCompleted(input.requestId, 'rejected_capacity', now);
-      return { kind: 'rejected', outcome: 'rejected_capacity' };
+    const request = {
+      requestId: input.requestId,
+      criticality: input.criticality,
+      tokenEstimate: input.tokenEstimate ?? 0,
+    };
+    if (this.#queue.push(request, now).ok) return { kind: 'queued', position: this.#queue.size };
+    if (hold) {
+      this.#queue.push(request, now, true);
+      this.#held.add(input.requestId);
+      return { kind: 'held' };
     }
-    return { kind: 'queued', position: this.#queue.size };
+    this.#registry.onCompleted(input.requestId, ENDED.queueFull, now);
+    return { kind: 'rejected', end: ENDED.queueFull };
+  }
+
+  /**
+   * Judges held requests: while the queue is over capacity, the newest held request still queued is
+   * rejected (queue_full); the rest become ordinary queued requests. Returns the rejected IDs.
+   */
+  settleHeld(now: number): string[] {
+    const rejected: string[] = [];
+    const held = [...this.#held].filter((id) => this.#queue.has(id));
+    this.#held.clear();
+    while (this.#queue.size > this.#queue.capacity) {
+      const id = held.pop();
+      if (id === undefined) break;
+      this.#queue.remove(id);
+      this.#registry.onCompleted(id, ENDED.queueFull, now);
+      rejected.push(id);
+    }
+    return rejected;
+  }
+
+  get heldCount(): number {
+    return this.#held.size;
   }
 
   head(now: number): HeadView | null {
@@ -118,10 +153,10 @@ export class WorkloadState {
     return { requestId: head.requestId, waitMs };
   }
 
-  /** Removes a queued request (client gone) and records `cancelled`. False if it is not queued. */
+  /** Removes a queued request (client gone) and records cancelled/client_closed. False if not queued. */
   cancel(requestId: string, now: number): boolean {
     if (!this.#queue.remove(requestId)) return false;
-    this.#registry.onCompleted(requestId, 'cancelled', now);
+    this.#registry.onCompleted(requestId, ENDED.clientClosed, now);
     return true;
   }
 
@@ -129,9 +164,9 @@ export class WorkloadState {
    * Records *completed* exactly once. A queued request is also taken out of the queue, so completing
    * it by any path cannot leave a ghost behind. Returns false for a request already completed.
    */
-  complete(requestId: string, outcome: Outcome, now: number): boolean {
+  complete(requestId: string, end: Ended, now: number): boolean {
     this.#queue.remove(requestId);
-    return this.#registry.onCompleted(requestId, outcome, now);
+    return this.#registry.onCompleted(requestId, end, now);
   }
 
   /** The request is still in flight and alive; false if it is not in flight here. */
@@ -150,12 +185,12 @@ export class WorkloadState {
   /** Evicts queued requests past their TTL and in-flight requests presumed lost. */
   sweep(now: number): SweepResult {
     const evicted = this.#queue.expire(now).map((r) => r.requestId);
-    for (const id of evicted) this.#registry.onCompleted(id, 'evicted_ttl', now);
+    for (const id of evicted) this.#registry.onCompleted(id, ENDED.ttlExpired, now);
     const lost: string[] = [];
     for (const [id, live] of this.#registry.liveRequests()) {
       if (live.phase === 'in_flight' && now - live.since >= this.#inFlightTtlMs) lost.push(id);
     }
-    for (const id of lost) this.#registry.onCompleted(id, 'lease_expired', now);
+    for (const id of lost) this.#registry.onCompleted(id, ENDED.leaseExpired, now);
     return { evicted, lost };
   }
 
@@ -202,13 +237,13 @@ export class WorkloadState {
 
   /**
    * After a restart the queue is empty (waiters lived in the old instance's memory and their clients
-   * got an error), so requests persisted as queued are completed as `cancelled`, not left active.
+   * got an error), so requests persisted as queued are completed as cancelled/queue_lost, not left active.
    */
   #dropOrphanedQueued(now: number): void {
     const orphans: string[] = [];
     for (const [id, live] of this.#registry.liveRequests()) {
       if (live.phase === 'queued' && !this.#queue.has(id)) orphans.push(id);
     }
-    for (const id of orphans) this.#registry.onCompleted(id, 'cancelled', now);
+    for (const id of orphans) this.#registry.onCompleted(id, ENDED.queueLost, now);
   }
 }

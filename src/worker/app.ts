@@ -41,7 +41,7 @@ export function createApp(): Hono<AppEnv> {
     c.res.headers.set('x-request-id', requestId);
   });
 
-  // Seam for the admin-token issue: enforced only when ADMIN_TOKEN is set.
+  // Enforced only when ADMIN_TOKEN is set.
   app.use('/admin/*', async (c, next) => {
     const token = c.get('config').adminToken;
     if (token !== null && !bearerMatches(c.req.header('authorization'), token)) {

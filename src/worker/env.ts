@@ -22,6 +22,6 @@ export interface Env {
   readonly RATE_CAP_PER_SEC?: unknown;
   readonly FAIRNESS?: unknown;
   readonly TOKEN_COST_MS_PER_1K?: unknown;
-  /** Seam for the admin token issue: when set, /admin requires `Authorization: Bearer <token>`. */
+  /** When set, /admin requires `Authorization: Bearer <token>`. */
   readonly ADMIN_TOKEN?: unknown;
 }

@@ -1,8 +1,8 @@
 // Forwards a granted request to its backend and streams the answer back without buffering. Reports the
-// true end of the exchange (stream finished, client gone, or upstream failed) as an Outcome promise, so
+// true end of the exchange (stream finished, client gone, or upstream failed) as an Ended promise, so
 // the caller can release the slot and record completion exactly once, off the response's critical path.
 
-import type { Outcome } from '../core/index.ts';
+import { ENDED, ended, type Ended } from '../core/index.ts';
 import type { BackendConfig } from './config.ts';
 
 // RFC 9110 §7.6.1 hop-by-hop headers, plus headers the runtime recomputes.
@@ -33,16 +33,9 @@ export interface ForwardInput {
 }
 
 export type ForwardResult =
-  | { readonly ok: true; readonly response: Response; readonly done: Promise<Outcome> }
-  | {
-      readonly ok: false;
-      readonly outcome: Outcome;
-      readonly message: string;
-      /** True when the backend could not be reached at all (not when the client left first). */
-      readonly unreachable: boolean;
-      /** True when the backend accepted the request but sent no response headers in time. */
-      readonly timedOut: boolean;
-    };
+  | { readonly ok: true; readonly response: Response; readonly done: Promise<Ended> }
+  /** No response: the end says why (client_closed, unreachable or headers_timeout). */
+  | { readonly ok: false; readonly end: Ended; readonly message: string };
 
 export function upstreamRequestHeaders(client: Headers, backend: BackendConfig, requestId: string): Headers {
   const headers = new Headers();
@@ -90,44 +83,38 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
     if (clientSignal.aborted) {
       return {
         ok: false,
-        outcome: 'cancelled',
-        message: 'client disconnected',
-        unreachable: false,
-        timedOut: false,
+        end: ENDED.clientClosed,
+        message: 'Client disconnected before the backend answered.',
       };
     }
     if (timedOut) {
       return {
         ok: false,
-        outcome: 'upstream_error',
+        end: ended('headers_timeout'),
         message: `Backend '${input.backend.name}' sent no response within ${input.headersTimeoutMs} ms.`,
-        unreachable: false,
-        timedOut: true,
       };
     }
     return {
       ok: false,
-      outcome: 'upstream_error',
+      end: ended('unreachable'),
       message: `Backend '${input.backend.name}' is unreachable: ${err instanceof Error ? err.message : String(err)}`,
-      unreachable: true,
-      timedOut: false,
     };
   }
   clearTimeout(headersTimer);
 
-  const statusOutcome: Outcome = upstream.status >= 500 ? 'upstream_error' : 'success';
+  const statusEnd: Ended = upstream.status >= 500 ? ended('upstream_5xx') : ENDED.completed;
   const headers = downstreamResponseHeaders(upstream.headers);
   if (upstream.body === null) {
     cleanup();
     return {
       ok: true,
       response: new Response(null, { status: upstream.status, headers }),
-      done: Promise.resolve(statusOutcome),
+      done: Promise.resolve(statusEnd),
     };
   }
   // An identity TransformStream passes each chunk on as it arrives (no buffering).
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-  const done = relay(upstream.body, writable, statusOutcome, clientSignal);
+  const done = relay(upstream.body, writable, statusEnd, clientSignal);
   void done.finally(cleanup);
   return { ok: true, response: new Response(readable, { status: upstream.status, headers }), done };
 }
@@ -139,9 +126,9 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
 async function relay(
   source: ReadableStream<Uint8Array>,
   sink: WritableStream<Uint8Array>,
-  endOutcome: Outcome,
+  endAs: Ended,
   clientSignal: AbortSignal,
-): Promise<Outcome> {
+): Promise<Ended> {
   const reader = source.getReader();
   const writer = sink.getWriter();
   for (;;) {
@@ -150,17 +137,17 @@ async function relay(
       chunk = await reader.read();
     } catch (err) {
       await writer.abort(err).catch(() => undefined);
-      return clientSignal.aborted ? 'cancelled' : 'upstream_error';
+      return clientSignal.aborted ? ENDED.clientClosed : ended('stream_failed');
     }
     if (chunk.done) {
       await writer.close().catch(() => undefined);
-      return endOutcome;
+      return endAs;
     }
     try {
       await writer.write(chunk.value);
     } catch {
       await reader.cancel().catch(() => undefined);
-      return 'cancelled';
+      return ENDED.clientClosed;
     }
   }
 }

@@ -1,7 +1,8 @@
 // Reads an inference request body under a size limit and pulls out what scheduling needs (the model
 // and whether the client wants a stream). The body is forwarded byte for byte; nothing is rewritten.
 
-import { MAX_TOKEN_ESTIMATE, type SluiceErrorBody } from '../core/index.ts';
+import { MAX_TOKEN_ESTIMATE } from '../core/index.ts';
+import type { HttpOnlyError } from './http-error.ts';
 
 export interface InferenceBody {
   readonly bytes: Uint8Array;
@@ -16,13 +17,26 @@ export interface InferenceBody {
 
 export type BodyResult =
   | { readonly ok: true; readonly body: InferenceBody }
-  | { readonly ok: false; readonly error: SluiceErrorBody };
+  | { readonly ok: false; readonly error: HttpOnlyError }
+  /** The client stopped sending before the body was complete: its doing, answered as client closed. */
+  | { readonly ok: false; readonly incomplete: true; readonly message: string };
 
 export async function readInferenceBody(request: Request, maxBytes: number): Promise<BodyResult> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) return tooLarge(maxBytes);
-  const bytes = await readLimited(request.body, maxBytes);
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await readLimited(request.body, maxBytes);
+  } catch (err) {
+    // The runtime fails the read when the client's connection ends mid-body.
+    return incomplete(
+      `the connection ended while reading it (${err instanceof Error ? err.message : String(err)})`,
+    );
+  }
   if (bytes === null) return tooLarge(maxBytes);
+  if (Number.isFinite(declared) && bytes.byteLength < declared) {
+    return incomplete(`got ${bytes.byteLength} of the ${declared} bytes its Content-Length declared`);
+  }
 
   let json: unknown;
   try {
@@ -80,6 +94,10 @@ async function readLimited(
     offset += chunk.byteLength;
   }
   return out;
+}
+
+function incomplete(detail: string): BodyResult {
+  return { ok: false, incomplete: true, message: `The request body is incomplete: ${detail}.` };
 }
 
 function invalid(message: string): BodyResult {

@@ -1,5 +1,5 @@
-// How the shell finds its Durable Objects. One coordinator per backend pool; today a single pool of all
-// backends, so a pool per model later only changes `poolFor`.
+// How the shell finds its Durable Objects: one coordinator per backend pool (today a single pool of all
+// backends) and one workload object per workload ID.
 
 import type { Env } from './env.ts';
 

@@ -11,14 +11,15 @@ import {
   createPolicy,
   createWorkloadAwarePolicy,
   type Dispatched,
-  type Outcome,
   type PolicyName,
 } from '../../src/core/index.ts';
+import { ENDED, ended, type Ended } from '../../src/core/outcome.ts';
+import type { Criticality } from '../../src/core/workload-context.ts';
 import { driveEventLoop, type Arrival } from './scheduler-driver.ts';
 
 type Step =
-  | { readonly kind: 'admit'; readonly w: number; readonly c: number; readonly dtMs: number }
-  | { readonly kind: 'finish'; readonly pick: number; readonly outcome: Outcome; readonly dtMs: number }
+  | { readonly kind: 'admit'; readonly w: number; readonly c: Criticality; readonly dtMs: number }
+  | { readonly kind: 'finish'; readonly pick: number; readonly end: Ended; readonly dtMs: number }
   | { readonly kind: 'abortQueued'; readonly pick: number; readonly dtMs: number }
   | { readonly kind: 'cancel'; readonly pick: number; readonly dtMs: number }
   | { readonly kind: 'sweep'; readonly dtMs: number };
@@ -34,7 +35,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('admit' as const),
       w: fc.integer({ min: 0, max: 4 }),
-      c: fc.integer({ min: 1, max: 5 }),
+      c: fc.constantFrom<Criticality>(1, 2, 3, 4, 5),
       dtMs: dtArb,
     }),
   },
@@ -43,7 +44,12 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('finish' as const),
       pick: fc.nat(),
-      outcome: fc.constantFrom<Outcome>('success', 'success', 'upstream_error', 'cancelled'),
+      end: fc.constantFrom<Ended>(
+        ENDED.completed,
+        ENDED.completed,
+        ended('upstream_5xx'),
+        ENDED.clientClosed,
+      ),
       dtMs: dtArb,
     }),
   },
@@ -58,7 +64,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 interface Admitted {
   readonly id: string;
   readonly workloadId: string;
-  readonly criticality: number;
+  readonly criticality: Criticality;
   readonly seq: number;
   readonly at: number;
 }
@@ -127,15 +133,15 @@ function runSteps(policyName: PolicyName, steps: readonly Step[], maxes: readonl
       const id = pickFrom([...inFlight], step.pick);
       const a = id === undefined ? undefined : byId.get(id);
       if (a) {
-        expect(scheduler.complete(a.workloadId, a.id, step.outcome, now)).toBe(true);
+        expect(scheduler.complete(a.workloadId, a.id, step.end, now)).toBe(true);
         done(a.id);
         // The same completion again (abort racing stream end) is refused.
-        expect(scheduler.complete(a.workloadId, a.id, 'success', now)).toBe(false);
+        expect(scheduler.complete(a.workloadId, a.id, ENDED.completed, now)).toBe(false);
       }
     } else if (step.kind === 'abortQueued') {
       const a = byId.get(pickFrom(queuedIds(), step.pick) ?? '');
       if (a) {
-        expect(scheduler.complete(a.workloadId, a.id, 'cancelled', now)).toBe(true);
+        expect(scheduler.complete(a.workloadId, a.id, ENDED.clientClosed, now)).toBe(true);
         done(a.id);
       }
     } else if (step.kind === 'cancel') {
@@ -164,7 +170,7 @@ function runSteps(policyName: PolicyName, steps: readonly Step[], maxes: readonl
     now += 100;
     for (const id of [...inFlight]) {
       const a = byId.get(id);
-      if (a && scheduler.complete(a.workloadId, id, 'success', now)) done(id);
+      if (a && scheduler.complete(a.workloadId, id, ENDED.completed, now)) done(id);
       else throw new Error(`in-flight request ${id} could not be completed`);
     }
     dispatch(now);
@@ -236,14 +242,16 @@ describe('LocalScheduler basics', () => {
       policy: createPolicy('workload-aware'),
       backends: [{ name: 'g', maxConcurrency: 1 }],
     });
-    expect(s.admit('a', 'a1', 3, 0)).toEqual({ kind: 'queued', position: 1 });
-    expect(s.admit('a', 'a2', 3, 0)).toEqual({ kind: 'queued', position: 2 });
+    // A head meets a free slot at once, as in the router: a1 is granted within its own admit.
+    expect(s.admit('a', 'a1', 3, 0)).toEqual({ kind: 'queued' });
+    expect(s.admit('a', 'a2', 3, 100)).toEqual({ kind: 'queued' });
     const [d] = s.dispatch(100);
-    expect(d).toMatchObject({ workloadId: 'a', requestId: 'a1', backend: 'g', waitMs: 100 });
+    expect(d).toMatchObject({ workloadId: 'a', requestId: 'a1', backend: 'g', waitMs: 0 });
     expect(s.dispatch(100)).toEqual([]);
-    expect(s.complete('a', 'a1', 'success', 200)).toBe(true);
-    expect(s.complete('a', 'a1', 'success', 200)).toBe(false);
-    expect(s.dispatcher.leaseCount).toBe(0);
+    expect(s.complete('a', 'a1', ENDED.completed, 200)).toBe(true);
+    expect(s.complete('a', 'a1', ENDED.completed, 200)).toBe(false);
+    // The freed slot went to a2 at once.
+    expect(s.dispatcher.leaseCount).toBe(1);
     expect(s.dispatch(200).map((x) => x.requestId)).toEqual(['a2']);
     expect(s.workload('a').metrics(200)).toMatchObject({
       totalRequests: 2,
@@ -252,19 +260,21 @@ describe('LocalScheduler basics', () => {
     });
   });
 
-  it('a full queue rejects with rejected_capacity and counts the request as completed', () => {
+  it('a full queue rejects with rejected/queue_full and counts the request as completed', () => {
     const s = new LocalScheduler({
       policy: createPolicy('fcfs'),
       backends: [{ name: 'g', maxConcurrency: 1 }],
       workload: { maxQueue: 1 },
     });
-    s.admit('a', 'a1', 3, 0);
-    expect(s.admit('a', 'a2', 3, 0)).toEqual({ kind: 'rejected', outcome: 'rejected_capacity' });
+    s.admit('a', 'a1', 3, 0); // takes the slot
+    s.admit('a', 'a2', 3, 0); // fills the queue
+    expect(s.admit('a', 'a3', 3, 0)).toMatchObject({ kind: 'rejected', end: ENDED.queueFull });
     expect(s.workload('a').metrics(0)).toMatchObject({
-      totalRequests: 2,
-      activeRequests: 1,
+      totalRequests: 3,
+      activeRequests: 2,
       completedCount: 1,
-      outcomes: expect.objectContaining({ rejected_capacity: 1 }),
+      outcomes: expect.objectContaining({ rejected: 1 }),
+      reasons: expect.objectContaining({ queue_full: 1 }),
     });
   });
 
@@ -280,19 +290,28 @@ describe('LocalScheduler basics', () => {
     s.dispatch(0);
     expect(s.nextDeadline(0)).toBe(1_000);
     expect(s.sweep(1_000)).toEqual({ evicted: ['a2'], lost: [] });
-    expect(s.nextDeadline(1_000)).toBe(5_000);
-    s.sweep(5_000);
+    // The running a1 is never touched by its (absent) Worker: its workload renews the lease at the
+    // coordinator every TTL/4 while it believes a1 alive, and sweeps it as lost at 5 s.
+    expect(s.nextDeadline(1_000)).toBe(1_250);
+    const lost: string[] = [];
+    for (let t = s.nextDeadline(1_000); t !== null && t <= 5_000; t = s.nextDeadline(t)) {
+      lost.push(...s.sweep(t).lost);
+    }
+    expect(lost).toEqual(['a1']);
     expect(s.dispatcher.freeSlots(5_000)).toBe(1);
     const m = s.workload('a').metrics(5_000);
     expect(m.activeRequests).toBe(0);
-    expect(m.outcomes.evicted_ttl + m.outcomes.lease_expired).toBe(2);
-    expect(s.complete('a', 'a1', 'success', 6_000)).toBe(false);
+    expect(m.outcomes.evicted + m.outcomes.lost).toBe(2);
+    expect(s.complete('a', 'a1', ENDED.completed, 6_000)).toBe(false);
   });
 
   const agingSetup = (): LocalScheduler => {
     const s = new LocalScheduler({
       policy: createPolicy('workload-aware'),
       backends: [{ name: 'g', maxConcurrency: 1 }],
+      // The blocker runs for the whole test without heartbeats: it must not be presumed lost.
+      workload: { inFlightTtlMs: 1e12 },
+      leaseTtlMs: 1e12,
     });
     s.admit('busy', 'blocker', 5, 0);
     s.dispatch(0);
@@ -304,7 +323,7 @@ describe('LocalScheduler basics', () => {
   it('nextDeadline reports the moment a buried request becomes overdue and takes over its queue', () => {
     const s = agingSetup();
     expect(s.dispatcher.peekReady('a')?.head.requestId).toBe('new-high');
-    expect(s.nextDeadline(2_000)).toBe(31_000);
+    expect(s.workload('a').nextDeadline(2_000)).toBe(31_000);
     expect(s.workload('a').head(31_000)?.requestId).toBe('old-low');
   });
 
@@ -312,7 +331,7 @@ describe('LocalScheduler basics', () => {
   // transition is no longer reported, so the promoted head (old-low) was never re-offered.
   it('the sweep at that deadline re-offers the promoted head', () => {
     const s = agingSetup();
-    const at = s.nextDeadline(2_000) ?? NaN;
+    const at = s.workload('a').nextDeadline(2_000) ?? NaN;
     s.sweep(at);
     expect(s.dispatcher.peekReady('a')?.head.requestId).toBe('old-low');
   });
@@ -326,13 +345,15 @@ describe('LocalScheduler basics', () => {
     });
     s.admit('idle', 'i1', 3, 0);
     s.dispatch(0);
-    s.complete('idle', 'i1', 'success', 10);
+    s.complete('idle', 'i1', ENDED.completed, 10);
     s.admit('busy', 'b0', 5, 290_000);
     s.dispatch(290_000);
     s.admit('busy', 'b1', 1, 290_000);
     s.admit('busy', 'b2', 5, 291_000);
     s.sweep(300_000);
-    expect(s.nextDeadline(300_000)).toBe(320_000);
+    // busy's lease renewal beat (every 7.5 s), then b1's aging transition at 320 s.
+    expect(s.nextDeadline(300_000)).toBe(307_500);
+    expect(s.workload('busy').nextDeadline(300_000)).toBe(320_000);
   });
 });
 
@@ -360,7 +381,7 @@ describe('workload-aware starvation bound (event-driven, one backend)', () => {
           fc.record({
             gapFrac: fc.double({ min: 0, max: 0.8, noNaN: true }),
             w: fc.integer({ min: 0, max: 4 }),
-            c: fc.integer({ min: 1, max: 5 }),
+            c: fc.constantFrom<Criticality>(1, 2, 3, 4, 5),
             serviceFrac: fc.double({ min: 0.05, max: 1, noNaN: true }),
           }),
           { minLength: 10, maxLength: 150, size: 'max' },
@@ -413,7 +434,7 @@ describe('workload-aware starvation bound (event-driven, one backend)', () => {
         at: 0,
         workloadId: 'deep',
         requestId: `d${i}`,
-        criticality: 5,
+        criticality: 5 as const,
         serviceMs,
       })),
       { at: 500, workloadId: 'trickle', requestId: 't0', criticality: 1, serviceMs },

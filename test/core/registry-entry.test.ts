@@ -10,6 +10,7 @@ import {
   type RegistrySnapshot,
   type WorkloadMetrics,
 } from '../../src/core/index.ts';
+import { ENDED, ended, REASONS, type Ended } from '../../src/core/outcome.ts';
 
 const IDLE_MS = 5 * 60_000;
 
@@ -20,6 +21,7 @@ function expectConsistent(m: WorkloadMetrics): void {
   expect(m.totalRequests).toBe(m.activeRequests + m.completedCount);
   expect(m.activeRequests).toBe(m.queuedRequests + m.inFlightRequests);
   expect(Object.values(m.outcomes).reduce((a, b) => a + b, 0)).toBe(m.completedCount);
+  expect(Object.values(m.reasons).reduce((a, b) => a + b, 0)).toBe(m.completedCount);
 }
 
 describe('WorkloadRegistryEntry tracking points', () => {
@@ -89,18 +91,20 @@ describe('WorkloadRegistryEntry tracking points', () => {
     expect(entry.metrics(2).totalRequests).toBe(1);
   });
 
-  it.each(OUTCOMES.map((o) => [o]))('completes exactly once with outcome %s', (outcome) => {
+  it.each(REASONS.map((r) => [r]))('completes exactly once with reason %s', (reason) => {
+    const end = ended(reason);
     const entry = new WorkloadRegistryEntry();
     entry.onNew('queued', 0);
     entry.onNew('flying', 0);
     entry.onDispatched('flying', 10, 10);
-    expect(entry.onCompleted('queued', outcome, 20)).toBe(true);
-    expect(entry.onCompleted('flying', outcome, 30)).toBe(true);
+    expect(entry.onCompleted('queued', end, 20)).toBe(true);
+    expect(entry.onCompleted('flying', end, 30)).toBe(true);
     const after = entry.metrics(30);
-    expect(after.outcomes[outcome]).toBe(2);
+    expect(after.outcomes[end.outcome]).toBe(2);
+    expect(after.reasons[reason]).toBe(2);
     expect(after).toMatchObject({ activeRequests: 0, queuedRequests: 0, completedCount: 2 });
     // The second completion (abort racing stream end, a retry) changes nothing, whatever its outcome.
-    for (const again of OUTCOMES) {
+    for (const again of REASONS.map(ended)) {
       expect(entry.onCompleted('queued', again, 40)).toBe(false);
       expect(entry.onCompleted('flying', again, 40)).toBe(false);
     }
@@ -110,7 +114,7 @@ describe('WorkloadRegistryEntry tracking points', () => {
 
   it('activeRequests never goes below 0: completing unknown requests changes nothing', () => {
     const entry = new WorkloadRegistryEntry();
-    expect(entry.onCompleted('ghost', 'success', 0)).toBe(false);
+    expect(entry.onCompleted('ghost', ENDED.completed, 0)).toBe(false);
     expect(entry.activeRequests).toBe(0);
     expect(entry.metrics(0)).toMatchObject({ activeRequests: 0, queuedRequests: 0, completedCount: 0 });
   });
@@ -119,7 +123,7 @@ describe('WorkloadRegistryEntry tracking points', () => {
     type Op =
       | { kind: 'new' }
       | { kind: 'dispatch'; pick: number; waitMs: number }
-      | { kind: 'complete'; pick: number; outcome: Outcome };
+      | { kind: 'complete'; pick: number; end: Ended };
     const opArb: fc.Arbitrary<Op> = fc.oneof(
       fc.record({ kind: fc.constant('new' as const) }),
       fc.record({
@@ -130,7 +134,7 @@ describe('WorkloadRegistryEntry tracking points', () => {
       fc.record({
         kind: fc.constant('complete' as const),
         pick: fc.nat(),
-        outcome: fc.constantFrom(...OUTCOMES),
+        end: fc.constantFrom(...REASONS.map(ended)),
       }),
     );
     fc.assert(
@@ -155,11 +159,11 @@ describe('WorkloadRegistryEntry tracking points', () => {
           } else {
             const id = ids.length ? (ids[op.pick % ids.length] ?? '') : 'none';
             const state = model.get(id);
-            const ok = entry.onCompleted(id, op.outcome, now);
+            const ok = entry.onCompleted(id, op.end, now);
             expect(ok).toBe(state === 'queued' || state === 'in_flight');
             if (ok) {
               model.set(id, 'done');
-              outcomes.set(op.outcome, (outcomes.get(op.outcome) ?? 0) + 1);
+              outcomes.set(op.end.outcome, (outcomes.get(op.end.outcome) ?? 0) + 1);
             }
           }
           const m = entry.metrics(now);
@@ -187,11 +191,11 @@ describe('WorkloadRegistryEntry eviction', () => {
     entry.onDispatched('r1', 0, 10_000);
     // In flight for 6 minutes: the last request is old, but the workload is not idle.
     expect(entry.isEvictable(10_000 + 6 * 60_000)).toBe(false);
-    entry.onCompleted('r1', 'success', 10_000 + 6 * 60_000);
+    entry.onCompleted('r1', ENDED.completed, 10_000 + 6 * 60_000);
     expect(entry.isEvictable(10_000 + 6 * 60_000)).toBe(true);
 
     entry.onNew('r2', 1_000_000);
-    entry.onCompleted('r2', 'success', 1_000_001);
+    entry.onCompleted('r2', ENDED.completed, 1_000_001);
     expect(entry.isEvictable(1_000_000 + IDLE_MS - 1)).toBe(false);
     expect(entry.isEvictable(1_000_000 + IDLE_MS)).toBe(true);
   });
@@ -199,7 +203,7 @@ describe('WorkloadRegistryEntry eviction', () => {
   it('honours a custom idle time', () => {
     const entry = new WorkloadRegistryEntry();
     entry.onNew('r1', 0);
-    entry.onCompleted('r1', 'cancelled', 0);
+    entry.onCompleted('r1', ENDED.clientClosed, 0);
     expect(entry.isEvictable(999, 1_000)).toBe(false);
     expect(entry.isEvictable(1_000, 1_000)).toBe(true);
   });
@@ -211,9 +215,9 @@ describe('WorkloadRegistryEntry snapshot', () => {
     for (let i = 0; i < 6; i++) entry.onNew(`r${i}`, i * 1_500);
     entry.onDispatched('r0', 400, 9_000);
     entry.onDispatched('r1', 900, 9_100);
-    entry.onCompleted('r0', 'success', 9_500);
-    entry.onCompleted('r2', 'cancelled', 9_600);
-    entry.onCompleted('r3', 'evicted_ttl', 9_700);
+    entry.onCompleted('r0', ENDED.completed, 9_500);
+    entry.onCompleted('r2', ENDED.clientClosed, 9_600);
+    entry.onCompleted('r3', ENDED.ttlExpired, 9_700);
 
     const snap = JSON.parse(JSON.stringify(entry.snapshot())) as RegistrySnapshot;
     const restored = WorkloadRegistryEntry.fromSnapshot(snap);
@@ -221,8 +225,8 @@ describe('WorkloadRegistryEntry snapshot', () => {
     expect([...restored.liveRequests()]).toEqual([...entry.liveRequests()]);
 
     for (const e of [entry, restored]) {
-      expect(e.onCompleted('r1', 'upstream_error', 10_000)).toBe(true);
-      expect(e.onCompleted('r0', 'success', 10_000)).toBe(false);
+      expect(e.onCompleted('r1', ended('upstream_5xx'), 10_000)).toBe(true);
+      expect(e.onCompleted('r0', ENDED.completed, 10_000)).toBe(false);
       expect(e.onDispatched('r4', 5_000, 11_000)).toBe(true);
       e.onNew('r9', 12_000);
     }
@@ -243,7 +247,7 @@ describe('WorkloadRegistryEntry token estimates', () => {
     r.onNew('a', 0, 120);
     r.onNew('b', 10, 30);
     r.onNew('c', 20);
-    r.onCompleted('b', 'rejected_capacity', 20);
+    r.onCompleted('b', ENDED.queueFull, 20);
     expect(r.metrics(20).estimatedTokens).toBe(150);
     expect(WorkloadRegistryEntry.fromSnapshot(r.snapshot()).metrics(20).estimatedTokens).toBe(150);
   });

@@ -2,12 +2,14 @@
 // (arrivals, completions after a service time, alarms at nextDeadline), with time as a plain number.
 
 import type { LocalScheduler } from '../../src/core/index.ts';
+import { ENDED } from '../../src/core/outcome.ts';
+import type { Criticality } from '../../src/core/workload-context.ts';
 
 export interface Arrival {
   readonly at: number;
   readonly workloadId: string;
   readonly requestId: string;
-  readonly criticality: number;
+  readonly criticality: Criticality;
   readonly serviceMs: number;
 }
 
@@ -55,7 +57,7 @@ export function driveEventLoop(
       .filter(([, f]) => f.finishAt <= now)
       .sort((a, b) => a[1].finishAt - b[1].finishAt);
     for (const [id, f] of due) {
-      scheduler.complete(f.workloadId, id, 'success', now);
+      scheduler.complete(f.workloadId, id, ENDED.completed, now);
       inFlight.delete(id);
     }
     for (let a = pending[next]; a && a.at <= now; a = pending[++next]) {

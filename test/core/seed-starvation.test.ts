@@ -62,7 +62,7 @@ describe('seed starves a low-criticality workload under sustained high-criticali
       activeRequests: 0,
       averageWaitMs: null,
     });
-    expect(batch.outcomes.evicted_ttl).toBe(3);
+    expect(batch.outcomes.evicted).toBe(3);
     // The EMA that seed reads never moves, so batch's score stays at its floor: 0.4·1/5 = 0.08, against
     // interactive's ≥ 0.4·5/5 − 0.2 = 0.2.
     expect(result.endMs).toBeGreaterThan(Math.max(...BATCH_AT) + DEFAULT_QUEUE_TTL_MS);

@@ -11,6 +11,7 @@ import {
   type HeadView,
   type WorkloadSignals,
 } from '../../src/core/index.ts';
+import { ENDED } from '../../src/core/outcome.ts';
 
 const tokens = createWorkloadAwarePolicy({ fairness: 'tokens' });
 const requests = createWorkloadAwarePolicy();
@@ -147,7 +148,7 @@ describe('token fairness in the dispatcher', () => {
       if (!d) throw new Error('nothing dispatched');
       if (d.workloadId === 'short') short++;
       now += serviceMs(d.workloadId);
-      s.complete(d.workloadId, d.requestId, 'success', now);
+      s.complete(d.workloadId, d.requestId, ENDED.completed, now);
     }
     return short / 30;
   }
@@ -175,7 +176,7 @@ describe('token fairness in the dispatcher', () => {
       if (!d) throw new Error('nothing dispatched');
       if (d.workloadId === 'steady') steadyWaits.push(d.waitMs);
       now += 500;
-      s.complete(d.workloadId, d.requestId, 'success', now);
+      s.complete(d.workloadId, d.requestId, ENDED.completed, now);
     }
     expect(steadyWaits.length).toBeGreaterThanOrEqual(14);
     expect(Math.max(...steadyWaits)).toBeLessThanOrEqual(1_000);

@@ -97,11 +97,11 @@ describe('WorkloadQueue order', () => {
 });
 
 describe('WorkloadQueue capacity, TTL and removal', () => {
-  it('rejects beyond capacity with rejected_capacity, and accepts again after a removal', () => {
+  it('rejects beyond capacity with queue_full, and accepts again after a removal', () => {
     const q = newQueue({ capacity: 2 });
     expect(q.push({ requestId: 'a', criticality: 3 }, 0).ok).toBe(true);
     expect(q.push({ requestId: 'b', criticality: 3 }, 0).ok).toBe(true);
-    expect(q.push({ requestId: 'c', criticality: 5 }, 0)).toEqual({ ok: false, reason: 'rejected_capacity' });
+    expect(q.push({ requestId: 'c', criticality: 5 }, 0)).toEqual({ ok: false, reason: 'queue_full' });
     expect(q.size).toBe(2);
     expect(q.has('c')).toBe(false);
     q.remove('a');

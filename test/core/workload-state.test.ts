@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { WorkloadState, createPolicy, type RegistrySnapshot } from '../../src/core/index.ts';
+import { ENDED, ended } from '../../src/core/outcome.ts';
 
 const policy = createPolicy('workload-aware');
 const newState = (opts: Partial<ConstructorParameters<typeof WorkloadState>[1]> = {}): WorkloadState =>
@@ -21,8 +22,8 @@ describe('WorkloadState', () => {
       averageWaitMs: 400,
       lastDispatchedAt: 1_400,
     });
-    expect(ws.complete('r1', 'success', 2_000)).toBe(true);
-    expect(ws.complete('r1', 'upstream_error', 2_001)).toBe(false);
+    expect(ws.complete('r1', ENDED.completed, 2_000)).toBe(true);
+    expect(ws.complete('r1', ended('upstream_5xx'), 2_001)).toBe(false);
     expect(ws.isLive('r1')).toBe(false);
     expect(ws.dispatchHead(2_000)).toBeNull();
     expect(ws.metrics(2_000)).toMatchObject({ totalRequests: 1, activeRequests: 0, completedCount: 1 });
@@ -32,7 +33,7 @@ describe('WorkloadState', () => {
     const ws = newState();
     ws.admit({ requestId: 'a', criticality: 5 }, 0);
     ws.admit({ requestId: 'b', criticality: 1 }, 0);
-    expect(ws.complete('a', 'cancelled', 10)).toBe(true);
+    expect(ws.complete('a', ENDED.clientClosed, 10)).toBe(true);
     expect(ws.queueSize).toBe(1);
     expect(ws.head(10)?.requestId).toBe('b');
     expect(ws.cancel('a', 11)).toBe(false);
@@ -50,29 +51,47 @@ describe('WorkloadState', () => {
     expect(ws.sweep(1_100)).toEqual({ evicted: ['waiting'], lost: [] });
     expect(ws.nextDeadline(1_100)).toBe(5_000);
     expect(ws.sweep(5_000)).toEqual({ evicted: [], lost: ['flying'] });
-    expect(ws.metrics(5_000).outcomes).toMatchObject({ evicted_ttl: 1, lease_expired: 1 });
+    expect(ws.metrics(5_000).outcomes).toMatchObject({ evicted: 1, lost: 1 });
   });
 
   it('an idle workload reports its eviction time only when asked to (hosts that delete idle workloads)', () => {
     const ws = newState({ idleEvictMs: 60_000 });
     ws.admit({ requestId: 'r', criticality: 3 }, 1_000);
     ws.dispatchHead(1_000);
-    ws.complete('r', 'success', 2_000);
+    ws.complete('r', ENDED.completed, 2_000);
     expect(ws.nextDeadline(2_000)).toBe(61_000);
     expect(ws.nextDeadline(2_000, false)).toBeNull();
     expect(ws.isEvictable(60_999)).toBe(false);
     expect(ws.isEvictable(61_000)).toBe(true);
   });
 
-  it('a full queue completes the request as rejected_capacity at once', () => {
+  it('a full queue completes the request as rejected/queue_full at once', () => {
     const ws = newState({ maxQueue: 1 });
     ws.admit({ requestId: 'a', criticality: 3 }, 0);
     expect(ws.admit({ requestId: 'b', criticality: 3 }, 0)).toEqual({
       kind: 'rejected',
-      outcome: 'rejected_capacity',
+      end: ENDED.queueFull,
     });
     expect(ws.isLive('b')).toBe(false);
     expect(ws.metrics(0)).toMatchObject({ totalRequests: 2, activeRequests: 1, completedCount: 1 });
+  });
+
+  it('held admissions are judged after the grants on their way: only requests really waiting count', () => {
+    const ws = newState({ maxQueue: 2 });
+    ws.admit({ requestId: 'a', criticality: 3 }, 0);
+    ws.admit({ requestId: 'b', criticality: 3 }, 0);
+    // Full, but an offer is in flight (hold): c and d wait for its verdict instead of a 429.
+    expect(ws.admit({ requestId: 'c', criticality: 3 }, 0, true)).toEqual({ kind: 'held' });
+    expect(ws.admit({ requestId: 'd', criticality: 3 }, 0, true)).toEqual({ kind: 'held' });
+    // The offer's reply granted one slot: a leaves the queue, so c fits and only the newest, d, is refused.
+    expect(ws.dispatchHead(1)?.requestId).toBe('a');
+    expect(ws.settleHeld(1)).toEqual(['d']);
+    expect(ws.isQueued('c')).toBe(true);
+    expect(ws.metrics(1)).toMatchObject({
+      queuedRequests: 2,
+      reasons: expect.objectContaining({ queue_full: 1 }),
+    });
+    expect(ws.heldCount).toBe(0);
   });
 
   it('restoring from a snapshot cancels requests persisted as queued and keeps in-flight ones', () => {
@@ -95,7 +114,7 @@ describe('WorkloadState', () => {
       averageWaitMs: 50,
     });
     expect(after.metrics(1_000).outcomes.cancelled).toBe(1);
-    expect(after.complete('flying', 'success', 2_000)).toBe(true);
+    expect(after.complete('flying', ENDED.completed, 2_000)).toBe(true);
   });
 });
 

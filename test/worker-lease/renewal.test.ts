@@ -1,6 +1,6 @@
 // Lease renewal. This project runs with LEASE_TTL_MS=1200 (vitest.config.ts), so the Worker renews every
 // 300 ms. A request that runs for more than twice the lease TTL must keep its slot and end as a success,
-// not be swept as lost (lease_expired) with its slot handed to someone else.
+// not be swept as lost (lost/lease_expired) with its slot handed to someone else.
 
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
@@ -28,7 +28,7 @@ describe('lease renewal', () => {
       () => workload(id),
       (x) => x.activeRequests === 0,
     );
-    expect(w['outcomes']).toMatchObject({ success: 1, lease_expired: 0 });
+    expect(w['outcomes']).toMatchObject({ success: 1, lost: 0 });
     await until(
       () => coordinator.stats(),
       (s) => s.leases === 0,

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { backends, chat, heldCount, releaseHeld, until, workload } from '../worker/support/client.ts';
 
 describe('queue TTL', () => {
-  it('evicts a request that waited past QUEUE_TTL_MS with 503 and Retry-After, counted as evicted_ttl', async () => {
+  it('evicts a request that waited past QUEUE_TTL_MS with 503 and Retry-After, counted as evicted/ttl_expired', async () => {
     const holders = Array.from({ length: 3 }, () => chat({ model: 'hold' }, { workload_id: 'ttl-holder' }));
     await until(heldCount, (n) => n === 3);
 
@@ -21,7 +21,8 @@ describe('queue TTL', () => {
       (w) => w.activeRequests === 0,
     );
     expect(victim).toMatchObject({ totalRequests: 1, dispatchedCount: 0, completedCount: 1 });
-    expect(victim['outcomes']).toMatchObject({ evicted_ttl: 1 });
+    expect(victim['outcomes']).toMatchObject({ evicted: 1 });
+    expect(victim['reasons']).toMatchObject({ ttl_expired: 1 });
 
     await releaseHeld();
     for (const h of holders) expect((await h).status).toBe(200);

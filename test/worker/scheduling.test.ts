@@ -69,7 +69,8 @@ describe('scheduling in the Workers runtime', () => {
     await settled([id, 'sched-full-other']);
     const w = await workload(id);
     expect(w).toMatchObject({ totalRequests: 7, completedCount: 7, dispatchedCount: 6 });
-    expect(w['outcomes']).toMatchObject({ success: 6, rejected_capacity: 1 });
+    expect(w['outcomes']).toMatchObject({ success: 6, rejected: 1 });
+    expect(w['reasons']).toMatchObject({ completed: 6, queue_full: 1 });
   });
 
   it('removes a queued request from the queue when its client disconnects', async () => {

@@ -2,13 +2,33 @@
 
 import type { Env } from '../env.ts';
 import { errorResponse } from '../http-error.ts';
-import type { WorkloadDescription } from '../rpc-types.ts';
+import type { BackendStatus, HeadView, WorkloadDescription, WorkloadMetrics } from '../../core/index.ts';
 import { coordinatorStub, workloadStub } from '../stubs.ts';
 
 /** Bounds the fan-out of one listing; larger deployments page with ?offset=. */
 const MAX_WORKLOADS_PER_PAGE = 200;
 
-function present(description: WorkloadDescription, score: number | null): Record<string, unknown> {
+/** One workload as GET /admin/workloads[/:id] shows it. */
+export interface AdminWorkload extends WorkloadMetrics {
+  readonly workloadId: string;
+  readonly head: HeadView | null;
+  /** The head's current policy score at the coordinator; null when it has no head there. */
+  readonly headScore: number | null;
+}
+
+export interface AdminList<T> {
+  readonly object: 'list';
+  readonly data: readonly T[];
+}
+
+export interface AdminWorkloadList extends AdminList<AdminWorkload> {
+  readonly total: number;
+  readonly next_offset: number | null;
+}
+
+export type AdminBackendList = AdminList<BackendStatus>;
+
+function present(description: WorkloadDescription, score: number | null): AdminWorkload {
   return {
     workloadId: description.workloadId,
     ...description.metrics,
@@ -32,7 +52,8 @@ export async function handleListWorkloads(env: Env, offsetParam: string | undefi
   ]);
   const workloads = descriptions.flatMap((d, i) => (d ? [present(d, scores[i] ?? null)] : []));
   const next = offset + page.length < ids.length ? offset + page.length : null;
-  return Response.json({ object: 'list', total: ids.length, next_offset: next, data: workloads });
+  const list: AdminWorkloadList = { object: 'list', total: ids.length, next_offset: next, data: workloads };
+  return Response.json(list);
 }
 
 export async function handleGetWorkload(env: Env, workloadId: string): Promise<Response> {
@@ -47,6 +68,6 @@ export async function handleGetWorkload(env: Env, workloadId: string): Promise<R
 }
 
 export async function handleBackends(env: Env): Promise<Response> {
-  const backends = await coordinatorStub(env).backends();
-  return Response.json({ object: 'list', data: backends });
+  const list: AdminBackendList = { object: 'list', data: await coordinatorStub(env).backends() };
+  return Response.json(list);
 }

@@ -1,18 +1,22 @@
 // POST /v1/chat/completions, /v1/completions, /v1/embeddings: parse the workload context, wait for a
-// slot from the workload's Durable Object, forward, and record completion at the true end.
+// slot from the workload's Durable Object, forward, and record completion at the true end. Every end is
+// an Ended value from where it was decided; it is recorded as it is and told to the client via endResponse.
 
 import {
+  ENDED,
+  ended,
   leaseRenewIntervalMs,
   parseWorkloadContext,
-  type Outcome,
+  type AdmitReply,
+  type BackendHealth,
+  type Ended,
   type WorkloadContext,
 } from '../../core/index.ts';
 import type { SluiceConfig } from '../config.ts';
 import type { Env } from '../env.ts';
-import { errorResponse } from '../http-error.ts';
+import { endResponse, errorResponse, NO_BACKEND_RETRY_AFTER_SEC } from '../http-error.ts';
 import { forward } from '../proxy.ts';
 import { readInferenceBody } from '../request-body.ts';
-import type { AdmitReply, BackendHealth } from '../rpc-types.ts';
 import { workloadStub } from '../stubs.ts';
 
 export interface InferenceCall {
@@ -31,42 +35,54 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
   const parsed = parseWorkloadContext(request.headers.get('x-workload-context'));
   if (!parsed.ok) return errorResponse(parsed.error, idHeaders);
   const workload: WorkloadContext = parsed.context;
-  const contextHeaders: Record<string, string> = { ...idHeaders, 'x-sluice-workload': workload.workloadId };
+  const contextHeaders: Record<string, string> = {
+    ...idHeaders,
+    'x-sluice-workload': workload.workloadId,
+    'x-sluice-criticality': String(workload.criticality),
+  };
   if (parsed.defaulted.length > 0) contextHeaders['x-sluice-context-defaulted'] = parsed.defaulted.join(',');
 
   const body = await readInferenceBody(request, config.maxBodyBytes);
-  if (!body.ok) return errorResponse(body.error, contextHeaders);
+  if (!body.ok) {
+    // Not admitted, so nothing to record: the request never reached a workload's counters.
+    if ('incomplete' in body) return endResponse(ENDED.clientClosed, body.message, contextHeaders);
+    return errorResponse(body.error, contextHeaders);
+  }
   if (config.backends.length === 0) {
     return errorResponse(
-      { code: 'no_backend', message: 'No backend is configured (set BACKENDS).', retryAfterSec: 30 },
+      {
+        code: 'no_backend',
+        message: 'No backend is configured (set BACKENDS).',
+        retryAfterSec: NO_BACKEND_RETRY_AFTER_SEC,
+      },
       contextHeaders,
     );
   }
-
   // The body upload may already have been abandoned; an aborted signal never fires again.
   if (request.signal.aborted) {
-    return errorResponse({ code: 'client_closed', message: 'Client disconnected.' }, contextHeaders);
+    return endResponse(ENDED.clientClosed, 'Client disconnected.', contextHeaders);
   }
 
   const trackId = crypto.randomUUID();
   const stub = workloadStub(env, workload.workloadId);
-  let leaseId: string | undefined;
+  let leaseId: string | undefined = undefined; // set once granted; read by complete()
   // Completion is idempotent in the WorkloadDO, so one retry after a failed call is safe; the lease ID
   // travels with it so the slot is released even if the object lost track of the request (a restart).
-  const complete = (outcome: Outcome, health?: BackendHealth): Promise<void> => {
-    const send = () => stub.complete(trackId, outcome, health, leaseId);
-    const done = send()
-      .catch(() => send())
-      .then(
-        () => undefined,
-        (err: unknown) => console.error(`[sluice] completion of ${trackId} failed twice: ${String(err)}`),
-      );
-    ctx.waitUntil(done);
-    return done;
+  const complete = (end: Ended, health?: BackendHealth): void => {
+    const send = () => stub.complete(trackId, end, health, leaseId);
+    ctx.waitUntil(
+      send()
+        .catch(() => send())
+        .then(
+          () => undefined,
+          (err: unknown) => console.error(`[sluice] completion of ${trackId} failed twice: ${String(err)}`),
+        ),
+    );
   };
 
-  // A client that disconnects while queued is taken out of the queue at once.
-  const onAbort = (): void => void complete('cancelled');
+  // Where the runtime reports it (in production; not under workerd locally, see README), a client that
+  // disconnects while queued is taken out of the queue at once.
+  const onAbort = (): void => complete(ENDED.clientClosed);
   request.signal.addEventListener('abort', onAbort);
   let admitted: AdmitReply;
   try {
@@ -79,71 +95,41 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
   } catch (err) {
     // The workload's object failed or restarted under us (e.g. a deploy): retryable, not a server bug.
     console.error(`[sluice] admit for workload ${workload.workloadId} failed: ${String(err)}`);
-    void complete('cancelled');
-    return errorResponse(
-      { code: 'unavailable', message: 'The workload queue is restarting; retry shortly.', retryAfterSec: 1 },
-      contextHeaders,
-    );
+    complete(ENDED.queueLost);
+    return endResponse(ENDED.queueLost, 'The workload queue is restarting; retry shortly.', contextHeaders);
   } finally {
     request.signal.removeEventListener('abort', onAbort);
   }
-  if (admitted.kind === 'granted') leaseId = admitted.leaseId;
-
-  switch (admitted.kind) {
-    case 'rejected':
-      return errorResponse(
-        {
-          code: 'queue_full',
-          message: `Queue for workload '${workload.workloadId}' is full (${config.maxQueuePerWorkload} waiting).`,
-          retryAfterSec: admitted.retryAfterSec,
-        },
-        contextHeaders,
-      );
-    case 'evicted':
-      return errorResponse(
-        {
-          code: 'queue_timeout',
-          message: `Request waited ${config.queueTtlMs} ms in the queue without a free backend slot.`,
-          retryAfterSec: admitted.retryAfterSec,
-        },
-        contextHeaders,
-      );
-    case 'cancelled':
-      return errorResponse(
-        { code: 'client_closed', message: 'Request was cancelled while queued.' },
-        contextHeaders,
-      );
-    case 'granted':
-      break;
+  if (admitted.kind === 'ended') {
+    return endResponse(
+      admitted.end,
+      endMessage(admitted.end, workload, config),
+      contextHeaders,
+      admitted.retryAfterSec,
+    );
   }
+  leaseId = admitted.leaseId;
 
   const backend = config.backends.find((b) => b.name === admitted.backend);
   if (!backend) {
-    void complete('upstream_error');
-    return errorResponse(
-      {
-        code: 'no_backend',
-        message: `Backend '${admitted.backend}' is no longer configured.`,
-        retryAfterSec: 1,
-      },
-      contextHeaders,
-    );
+    const end = ended('backend_removed');
+    complete(end);
+    return endResponse(end, `Backend '${admitted.backend}' is no longer configured.`, contextHeaders);
   }
   if (request.signal.aborted) {
-    void complete('cancelled');
-    return errorResponse({ code: 'client_closed', message: 'Client disconnected.' }, contextHeaders);
+    complete(ENDED.clientClosed);
+    return endResponse(ENDED.clientClosed, 'Client disconnected.', contextHeaders);
   }
 
   // Heartbeat from grant to the true end: long generations keep their slot, a crashed Worker does not.
   const heartbeat = setInterval(() => {
     ctx.waitUntil(
-      stub.renew(trackId, admitted.leaseId).then(
+      stub.renew(trackId).then(
         () => undefined,
-        (err: unknown) => console.error(`[sluice] lease renewal for ${trackId} failed: ${String(err)}`),
+        (err: unknown) => console.error(`[sluice] heartbeat for ${trackId} failed: ${String(err)}`),
       ),
     );
   }, leaseRenewIntervalMs(config.leaseTtlMs));
-  const stopHeartbeat = (): void => clearInterval(heartbeat);
 
   let result: Awaited<ReturnType<typeof forward>>;
   try {
@@ -156,31 +142,38 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
       headersTimeoutMs: config.upstreamHeadersTimeoutMs,
     });
   } catch (err) {
-    stopHeartbeat();
+    clearInterval(heartbeat);
     throw err;
   }
+  const backendHeaders = { ...contextHeaders, 'x-sluice-backend': backend.name };
   if (!result.ok) {
-    stopHeartbeat();
-    void complete(
-      result.outcome,
-      result.unreachable ? { reachable: false, observedAt: Date.now() } : undefined,
-    );
-    return errorResponse(
-      {
-        code: result.timedOut ? 'upstream_timeout' : 'upstream_unreachable',
-        message: result.message,
-        retryAfterSec: 1,
-      },
-      { ...contextHeaders, 'x-sluice-backend': backend.name },
-    );
+    clearInterval(heartbeat);
+    const unreachable = result.end.reason === 'unreachable';
+    complete(result.end, unreachable ? { reachable: false, observedAt: Date.now() } : undefined);
+    return endResponse(result.end, result.message, backendHeaders);
   }
   const answeredAt = Date.now();
   ctx.waitUntil(
-    result.done.then((outcome) => complete(outcome, { reachable: true, observedAt: answeredAt })),
+    result.done.then((end) => {
+      clearInterval(heartbeat);
+      complete(end, { reachable: true, observedAt: answeredAt });
+    }),
   );
   const headers = new Headers(result.response.headers);
-  for (const [k, v] of Object.entries(contextHeaders)) headers.set(k, v);
+  for (const [k, v] of Object.entries(backendHeaders)) headers.set(k, v);
   headers.set('x-sluice-queue-ms', String(Math.round(admitted.waitMs)));
-  headers.set('x-sluice-backend', backend.name);
   return new Response(result.response.body, { status: result.response.status, headers });
+}
+
+function endMessage(end: Ended, workload: WorkloadContext, config: SluiceConfig): string {
+  switch (end.reason) {
+    case 'queue_full':
+      return `Queue for workload '${workload.workloadId}' is full (${config.maxQueuePerWorkload} waiting).`;
+    case 'ttl_expired':
+      return `Request waited ${config.queueTtlMs} ms in the queue without a free backend slot.`;
+    case 'client_closed':
+      return 'Request was cancelled while queued.';
+    default:
+      return `Request ended while queued (${end.outcome}: ${end.reason}).`;
+  }
 }

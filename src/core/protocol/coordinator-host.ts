@@ -1,0 +1,203 @@
+// The coordinator side of the protocol: a pool's Dispatcher plus what it must remember to talk to the
+// workloads correctly: grants on their way and the offers seen since (the stale-reply rule), the set of
+// known workloads, which lease writes to make, the alarm. A CoordinatorDO hosts one of these; so does
+// the in-process scheduler. No I/O: grants leave through a port, their replies come back via on* methods.
+
+import { Dispatcher, type DispatcherOptions, type Lease } from '../dispatcher.ts';
+import type { HeadView, WorkloadSignals } from '../policy/types.ts';
+import type { BackendHealth, GrantReply, OfferReply, RenewReply } from './messages.ts';
+
+export interface CoordinatorPorts {
+  /** Delivers a grant to its workload. The reply MUST come back through onGrantReply / onGrantFailed. */
+  grant(lease: Lease): void;
+  /**
+   * Durable, synchronous writes. A lease is written when granted and deleted when released or expired
+   * (renewals stay in memory: a restored lease gets a fresh TTL, see restore). A lease that survived a
+   * restart after its release would hold a slot until it expired; one that was lost would over-book.
+   */
+  putLease(lease: Lease): void;
+  deleteLease(leaseId: string): void;
+  /** The set of workloads that have offered here (the admin listing). */
+  addWorkload(workloadId: string): void;
+  deleteWorkload(workloadId: string): void;
+  /** Call alarm() at `at`. */
+  setAlarm(at: number): void;
+  /** Something an operator should know (a lease expired unreleased, a grant failed). */
+  warn(message: string): void;
+}
+
+export interface CoordinatorSaved {
+  readonly leases: readonly Lease[];
+  readonly workloads: readonly string[];
+}
+
+export interface CoordinatorStats {
+  readonly leases: number;
+  readonly ready: number;
+  readonly freeSlots: number;
+}
+
+export class CoordinatorHost {
+  readonly dispatcher: Dispatcher;
+  readonly #ports: CoordinatorPorts;
+  readonly #leaseTtlMs: number;
+  readonly #workloads = new Set<string>();
+  /**
+   * Offers seen per workload. A grant reply carries a head read before this coordinator saw the reply; if
+   * the workload offered in the meantime, that newer offer wins and the reply's head is dropped.
+   */
+  readonly #offerCount = new Map<string, number>();
+  /** leaseId → the workload's offer count when its grant was sent. */
+  readonly #delivering = new Map<string, number>();
+  #alarmAt: number | null = null;
+  #draining = false;
+
+  constructor(opts: DispatcherOptions & { readonly leaseTtlMs: number }, ports: CoordinatorPorts) {
+    this.dispatcher = new Dispatcher(opts);
+    this.#leaseTtlMs = opts.leaseTtlMs;
+    this.#ports = ports;
+  }
+
+  /**
+   * Re-installs what a previous instance persisted. Renewals were never written, so each restored lease
+   * gets a full TTL from now: a request still running renews it within a quarter of that, and the slot
+   * of one that is gone comes back one TTL after the restart.
+   */
+  restore(saved: CoordinatorSaved, now: number): void {
+    const expiresAt = now + this.#leaseTtlMs;
+    this.dispatcher.restoreLeases(
+      saved.leases.map((l) => ({ ...l, expiresAt: Math.max(l.expiresAt, expiresAt) })),
+    );
+    for (const id of saved.workloads) this.#workloads.add(id);
+    this.#armAlarm(now);
+  }
+
+  /** A workload's current head (or none). Grants for the caller come back inline. */
+  offer(workloadId: string, head: HeadView | null, signals: WorkloadSignals, now: number): OfferReply {
+    this.#remember(workloadId);
+    this.#offerCount.set(workloadId, (this.#offerCount.get(workloadId) ?? 0) + 1);
+    this.dispatcher.offer(workloadId, head, signals);
+    return { grants: this.#drain(now, workloadId) };
+  }
+
+  /**
+   * Idempotent. Frees the slot and hands it on. `health` says what the request learned of its backend
+   * and when: unreachable starts that backend's cooldown; reachable ends it unless a failure was seen
+   * after that observation (a stream that started before the backend died must not revive it).
+   */
+  release(leaseId: string, health: BackendHealth | null, now: number): { released: boolean } {
+    const lease = this.dispatcher.release(leaseId);
+    if (lease) {
+      this.#ports.deleteLease(leaseId);
+      if (health?.reachable === false) this.dispatcher.reportUnreachable(lease.backend, health.observedAt);
+      if (health?.reachable === true) this.dispatcher.reportReachable(lease.backend, health.observedAt);
+    }
+    this.#drain(now);
+    if (health?.reachable === false) this.#armAlarm(now);
+    return { released: lease !== null };
+  }
+
+  /** The requests behind these leases are still running: push their expiry out (in memory only). */
+  renew(leaseIds: readonly string[], now: number): RenewReply {
+    const missing = leaseIds.filter((id) => this.dispatcher.renew(id, now) === null);
+    return { missing };
+  }
+
+  /** The workload deleted itself (idle): stop listing it, unless it has offered a head since. */
+  forget(workloadId: string): void {
+    if (this.dispatcher.peekReady(workloadId)) return;
+    this.dispatcher.forget(workloadId);
+    this.#offerCount.delete(workloadId);
+    if (this.#workloads.delete(workloadId)) this.#ports.deleteWorkload(workloadId);
+  }
+
+  alarm(now: number): void {
+    this.#alarmAt = null;
+    for (const lease of this.dispatcher.expireLeases(now)) {
+      this.#ports.deleteLease(lease.leaseId);
+      this.#ports.warn(`lease ${lease.leaseId} of workload ${lease.workloadId} expired unreleased`);
+    }
+    this.#drain(now);
+    this.#armAlarm(now);
+  }
+
+  /** The workload took the slot (or not) and told its head after that. */
+  onGrantReply(lease: Lease, reply: GrantReply, now: number): void {
+    const offersBefore = this.#delivering.get(lease.leaseId) ?? 0;
+    this.#delivering.delete(lease.leaseId);
+    if (reply.taken === null && this.dispatcher.release(lease.leaseId))
+      this.#ports.deleteLease(lease.leaseId);
+    if ((this.#offerCount.get(lease.workloadId) ?? 0) === offersBefore) {
+      this.dispatcher.offer(lease.workloadId, reply.head, reply.signals);
+    }
+    this.#drain(now);
+  }
+
+  /**
+   * Most likely the workload's object restarted and lost its waiters; its alarm re-offers its head. The
+   * slot is freed, since the workload cannot have given it to anyone without answering.
+   */
+  onGrantFailed(lease: Lease, now: number, why: string): void {
+    this.#delivering.delete(lease.leaseId);
+    this.#ports.warn(`grant to workload ${lease.workloadId} failed: ${why}`);
+    this.release(lease.leaseId, null, now);
+  }
+
+  listWorkloads(): string[] {
+    return [...this.#workloads].sort();
+  }
+
+  /** Current policy scores of the workloads' heads (null for a workload with no head here). */
+  scoresOf(workloadIds: readonly string[], now: number): Array<number | null> {
+    return workloadIds.map((id) => this.dispatcher.scoreOf(id, now));
+  }
+
+  stats(now: number): CoordinatorStats {
+    return {
+      leases: this.dispatcher.leaseCount,
+      ready: this.dispatcher.readyCount,
+      freeSlots: this.dispatcher.freeSlots(now),
+    };
+  }
+
+  /**
+   * Grants every free slot it can, synchronously, so no other call can interleave between choosing a
+   * head and reserving its slot. Grants for `caller` are returned; the rest go out through the port. A
+   * port that answers at once re-enters through onGrantReply; that inner drain is left to this loop.
+   */
+  #drain(now: number, caller?: string): Lease[] {
+    if (this.#draining) return [];
+    this.#draining = true;
+    const inline: Lease[] = [];
+    try {
+      for (let grant = this.dispatcher.next(now); grant; grant = this.dispatcher.next(now)) {
+        const { score: _score, ...lease } = grant;
+        this.#ports.putLease(lease);
+        if (lease.workloadId === caller) {
+          inline.push(lease);
+        } else {
+          this.#delivering.set(lease.leaseId, this.#offerCount.get(lease.workloadId) ?? 0);
+          this.#ports.grant(lease);
+        }
+      }
+    } finally {
+      this.#draining = false;
+    }
+    if (this.dispatcher.leaseCount > 0) this.#armAlarm(now);
+    return inline;
+  }
+
+  #armAlarm(now: number): void {
+    const next = this.dispatcher.nextDeadline(now);
+    if (next === null) return;
+    if (this.#alarmAt !== null && this.#alarmAt <= next && this.#alarmAt > now) return;
+    this.#alarmAt = next;
+    this.#ports.setAlarm(next);
+  }
+
+  #remember(workloadId: string): void {
+    if (this.#workloads.has(workloadId)) return;
+    this.#workloads.add(workloadId);
+    this.#ports.addWorkload(workloadId);
+  }
+}

@@ -1,0 +1,62 @@
+// The values the Worker, the workload hosts and the coordinator hosts exchange. In the router they cross
+// Durable Object RPC, where thrown errors lose their class, so every expected end travels as a value.
+
+import type { Lease } from '../dispatcher.ts';
+import type { Ended } from '../outcome.ts';
+import type { HeadView, WorkloadSignals } from '../policy/types.ts';
+import type { WorkloadMetrics } from '../registry-entry.ts';
+import type { Criticality } from '../workload-context.ts';
+
+export interface AdmitRequest {
+  /** Sluice's own ID for the request (unique), not the client's x-request-id. */
+  readonly requestId: string;
+  readonly workloadId: string;
+  readonly criticality: Criticality;
+  readonly tokenEstimate: number;
+}
+
+/** The answer to an admit: a slot, or the request's end (decided by the workload host). */
+export type AdmitReply =
+  | { readonly kind: 'granted'; readonly leaseId: string; readonly backend: string; readonly waitMs: number }
+  | {
+      readonly kind: 'ended';
+      readonly end: Ended;
+      /** When retrying can help: the workload's own estimate of when its queue will have moved. */
+      readonly retryAfterSec?: number;
+    };
+
+export interface GrantReply {
+  /** The request that took the slot, or null when nothing was queued any more (the slot goes back). */
+  readonly taken: { readonly requestId: string; readonly waitMs: number } | null;
+  /** The workload's head after the grant, read in the same turn. */
+  readonly head: HeadView | null;
+  readonly signals: WorkloadSignals;
+}
+
+export interface OfferReply {
+  /** Slots granted to the offering workload right away, saving a round trip. */
+  readonly grants: readonly Lease[];
+}
+
+/** What the Worker learned about the backend, and when, reported with a completion. */
+export interface BackendHealth {
+  readonly reachable: boolean;
+  /** When it was observed (ms): connect failure, or response headers received. */
+  readonly observedAt: number;
+}
+
+export interface CompleteReply {
+  /** False when the request had already been completed (the call changed nothing). */
+  readonly recorded: boolean;
+}
+
+export interface RenewReply {
+  /** Lease IDs the coordinator no longer holds (already released or expired). */
+  readonly missing: readonly string[];
+}
+
+export interface WorkloadDescription {
+  readonly workloadId: string;
+  readonly metrics: WorkloadMetrics;
+  readonly head: HeadView | null;
+}
