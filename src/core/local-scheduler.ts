@@ -163,8 +163,8 @@ export class LocalScheduler {
       },
       {
         coordinator: {
-          offer: (id, head, signals) =>
-            created.onOfferReply(coordinator.offer(id, head, signals, this.#now), this.#now),
+          offer: (id, head, signals, seq) =>
+            created.onOfferReply(coordinator.offer(id, head, signals, seq, this.#now), this.#now),
           release: (leaseId, health) => {
             coordinator.release(leaseId, health, this.#now);
             created.onReleased(leaseId);

@@ -9,6 +9,7 @@ import {
   type BackendHealth,
   type BackendStatus,
   type CoordinatorStats,
+  type HeadSeq,
   type HeadView,
   type Lease,
   type OfferReply,
@@ -65,8 +66,8 @@ export class CoordinatorDO extends DurableObject<Env> {
     );
   }
 
-  offer(workloadId: string, head: HeadView | null, signals: WorkloadSignals): OfferReply {
-    return this.#host.offer(workloadId, head, signals, Date.now());
+  offer(workloadId: string, head: HeadView | null, signals: WorkloadSignals, seq: HeadSeq): OfferReply {
+    return this.#host.offer(workloadId, head, signals, seq, Date.now());
   }
 
   release(leaseId: string, health: BackendHealth | null): { released: boolean } {

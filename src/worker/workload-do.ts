@@ -44,10 +44,10 @@ export class WorkloadDO extends DurableObject<Env> {
       },
       {
         coordinator: {
-          offer: (workloadId, head, signals) =>
+          offer: (workloadId, head, signals, seq) =>
             send(
               'offer to the coordinator',
-              coordinator().offer(workloadId, head, signals),
+              coordinator().offer(workloadId, head, signals, seq),
               (reply) => this.#host.onOfferReply(reply, Date.now()),
               () => this.#host.onOfferFailed(Date.now()),
             ),

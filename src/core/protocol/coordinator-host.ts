@@ -1,11 +1,18 @@
 // The coordinator side of the protocol: a pool's Dispatcher plus what it must remember to talk to the
-// workloads correctly: grants on their way and the offers seen since (the stale-reply rule), the set of
+// workloads correctly: the newest head report seen from each workload (the stale-report rule), the set of
 // known workloads, which lease writes to make, the alarm. A CoordinatorDO hosts one of these; so does
 // the in-process scheduler. No I/O: grants leave through a port, their replies come back via on* methods.
 
 import { Dispatcher, type DispatcherOptions, type Lease } from '../dispatcher.ts';
 import type { HeadView, WorkloadSignals } from '../policy/types.ts';
-import type { BackendHealth, GrantReply, OfferReply, RenewReply } from './messages.ts';
+import {
+  isNewerSeq,
+  type BackendHealth,
+  type GrantReply,
+  type HeadSeq,
+  type OfferReply,
+  type RenewReply,
+} from './messages.ts';
 
 export interface CoordinatorPorts {
   /** Delivers a grant to its workload. The reply MUST come back through onGrantReply / onGrantFailed. */
@@ -43,12 +50,11 @@ export class CoordinatorHost {
   readonly #leaseTtlMs: number;
   readonly #workloads = new Set<string>();
   /**
-   * Offers seen per workload. A grant reply carries a head read before this coordinator saw the reply; if
-   * the workload offered in the meantime, that newer offer wins and the reply's head is dropped.
+   * The newest head report applied per workload. Offers and grant replies can arrive out of order (an
+   * offer read before a grant may land after the grant's reply); a report older than the one applied is
+   * dropped, so the coordinator's view of a workload is always the latest head it reported.
    */
-  readonly #offerCount = new Map<string, number>();
-  /** leaseId → the workload's offer count when its grant was sent. */
-  readonly #delivering = new Map<string, number>();
+  readonly #lastSeq = new Map<string, HeadSeq>();
   #alarmAt: number | null = null;
   #draining = false;
 
@@ -73,11 +79,17 @@ export class CoordinatorHost {
   }
 
   /** A workload's current head (or none). Grants for the caller come back inline. */
-  offer(workloadId: string, head: HeadView | null, signals: WorkloadSignals, now: number): OfferReply {
+  offer(
+    workloadId: string,
+    head: HeadView | null,
+    signals: WorkloadSignals,
+    seq: HeadSeq,
+    now: number,
+  ): OfferReply {
     this.#remember(workloadId);
-    this.#offerCount.set(workloadId, (this.#offerCount.get(workloadId) ?? 0) + 1);
-    this.dispatcher.offer(workloadId, head, signals);
-    return { grants: this.#drain(now, workloadId) };
+    this.#report(workloadId, head, signals, seq);
+    const grants = this.#drain(now, workloadId);
+    return { grants, freeSlots: this.dispatcher.freeSlots(now) };
   }
 
   /**
@@ -107,7 +119,7 @@ export class CoordinatorHost {
   forget(workloadId: string): void {
     if (this.dispatcher.peekReady(workloadId)) return;
     this.dispatcher.forget(workloadId);
-    this.#offerCount.delete(workloadId);
+    this.#lastSeq.delete(workloadId);
     if (this.#workloads.delete(workloadId)) this.#ports.deleteWorkload(workloadId);
   }
 
@@ -123,24 +135,21 @@ export class CoordinatorHost {
 
   /** The workload took the slot (or not) and told its head after that. */
   onGrantReply(lease: Lease, reply: GrantReply, now: number): void {
-    const offersBefore = this.#delivering.get(lease.leaseId) ?? 0;
-    this.#delivering.delete(lease.leaseId);
     if (reply.taken === null && this.dispatcher.release(lease.leaseId))
       this.#ports.deleteLease(lease.leaseId);
-    if ((this.#offerCount.get(lease.workloadId) ?? 0) === offersBefore) {
-      this.dispatcher.offer(lease.workloadId, reply.head, reply.signals);
-    }
+    this.#report(lease.workloadId, reply.head, reply.signals, reply.seq);
     this.#drain(now);
   }
 
   /**
-   * Most likely the workload's object restarted and lost its waiters; its alarm re-offers its head. The
-   * slot is freed, since the workload cannot have given it to anyone without answering.
+   * The grant's reply did not come back. The workload may or may not have taken the slot (a reply can
+   * be lost after the call ran), so the lease is kept, not released: if the workload took it, its
+   * renewals keep it; if not, it expires within one lease TTL. Releasing here would over-book the backend
+   * whenever only the reply was lost. The workload's next head arrives with its next offer (at the latest
+   * its re-offer beat).
    */
-  onGrantFailed(lease: Lease, now: number, why: string): void {
-    this.#delivering.delete(lease.leaseId);
-    this.#ports.warn(`grant to workload ${lease.workloadId} failed: ${why}`);
-    this.release(lease.leaseId, null, now);
+  onGrantFailed(lease: Lease, _now: number, why: string): void {
+    this.#ports.warn(`grant of lease ${lease.leaseId} to workload ${lease.workloadId} failed: ${why}`);
   }
 
   listWorkloads(): string[] {
@@ -176,7 +185,6 @@ export class CoordinatorHost {
         if (lease.workloadId === caller) {
           inline.push(lease);
         } else {
-          this.#delivering.set(lease.leaseId, this.#offerCount.get(lease.workloadId) ?? 0);
           this.#ports.grant(lease);
         }
       }
@@ -185,6 +193,12 @@ export class CoordinatorHost {
     }
     if (this.dispatcher.leaseCount > 0) this.#armAlarm(now);
     return inline;
+  }
+
+  #report(workloadId: string, head: HeadView | null, signals: WorkloadSignals, seq: HeadSeq): void {
+    if (!isNewerSeq(seq, this.#lastSeq.get(workloadId))) return;
+    this.#lastSeq.set(workloadId, seq);
+    this.dispatcher.offer(workloadId, head, signals);
   }
 
   #armAlarm(now: number): void {

@@ -25,17 +25,38 @@ export type AdmitReply =
       readonly retryAfterSec?: number;
     };
 
+/**
+ * Orders a workload's head reports (offers and grant replies), which can reach the coordinator out of
+ * order: an offer read before a grant may arrive after it. `epoch` is when the workload's host started
+ * (a restarted host reports from a later epoch, so it wins over its predecessor's late messages); `n`
+ * counts reports within the epoch.
+ */
+export interface HeadSeq {
+  readonly epoch: number;
+  readonly n: number;
+}
+
+export function isNewerSeq(a: HeadSeq, than: HeadSeq | undefined): boolean {
+  return than === undefined || a.epoch > than.epoch || (a.epoch === than.epoch && a.n > than.n);
+}
+
 export interface GrantReply {
   /** The request that took the slot, or null when nothing was queued any more (the slot goes back). */
   readonly taken: { readonly requestId: string; readonly waitMs: number } | null;
   /** The workload's head after the grant, read in the same turn. */
   readonly head: HeadView | null;
   readonly signals: WorkloadSignals;
+  readonly seq: HeadSeq;
 }
 
 export interface OfferReply {
   /** Slots granted to the offering workload right away, saving a round trip. */
   readonly grants: readonly Lease[];
+  /**
+   * Slots still free after those grants. Non-zero means every waiting head was granted, so this
+   * workload's next head will be too: its held admissions are not really waiting yet.
+   */
+  readonly freeSlots: number;
 }
 
 /** What the Worker learned about the backend, and when, reported with a completion. */

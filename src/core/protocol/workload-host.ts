@@ -16,6 +16,7 @@ import type {
   BackendHealth,
   CompleteReply,
   GrantReply,
+  HeadSeq,
   OfferReply,
   RenewReply,
   WorkloadDescription,
@@ -24,7 +25,7 @@ import type {
 /** Calls to the workload's coordinator. Each reply MUST be fed back through the matching on* method. */
 export interface CoordinatorCalls {
   /** → onOfferReply / onOfferFailed. At most one offer per host is in flight at a time. */
-  offer(workloadId: string, head: HeadView | null, signals: WorkloadSignals): void;
+  offer(workloadId: string, head: HeadView | null, signals: WorkloadSignals, seq: HeadSeq): void;
   /** → onReleased / onReleaseFailed. Idempotent at the coordinator, so retries are safe. */
   release(leaseId: string, health: BackendHealth | null): void;
   /** → onRenewReply (a lost renewal is simply superseded by the next one). */
@@ -66,6 +67,7 @@ export class WorkloadHost {
   readonly #opts: WorkloadHostOptions;
   readonly #ports: WorkloadPorts;
   readonly #renewEveryMs: number;
+  readonly #leaseTtlMs: number;
   readonly #reofferEveryMs: number;
   #state: WorkloadState | null = null;
   readonly #leases = new Map<string, string>();
@@ -78,12 +80,16 @@ export class WorkloadHost {
   #offerDirty = false;
   #alarmAt: number | null = null;
   #lastRenewAt = -Infinity;
+  readonly #epoch: number;
+  #reports = 0;
 
   constructor(opts: WorkloadHostOptions, ports: WorkloadPorts, saved?: PersistedWorkload, now = 0) {
     this.#opts = opts;
     this.#ports = ports;
-    this.#renewEveryMs = leaseRenewIntervalMs(opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS);
+    this.#leaseTtlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    this.#renewEveryMs = leaseRenewIntervalMs(this.#leaseTtlMs);
     this.#reofferEveryMs = opts.reofferIntervalMs ?? REOFFER_INTERVAL_MS;
+    this.#epoch = now;
     if (saved) {
       this.#state = this.#newState(saved.workloadId, now, saved.registry);
       for (const [requestId, leaseId] of saved.leases) this.#leases.set(requestId, leaseId);
@@ -134,6 +140,7 @@ export class WorkloadHost {
       taken,
       head: state?.head(now) ?? null,
       signals: state?.signals(now) ?? { requestRatePerSec: 0, averageWaitMs: null, lastDispatchedAt: null },
+      seq: this.#nextSeq(),
     };
   }
 
@@ -215,7 +222,8 @@ export class WorkloadHost {
       if (this.#applyGrant(lease, now)) this.#offerDirty = true;
       else this.#release(lease.leaseId, null);
     }
-    this.#settleHeld(now);
+    // Held admissions wait while the pool still has room: the next round's grants may take them.
+    if (reply.freeSlots === 0 || !this.#offerDirty) this.#settleHeld(now);
     if (this.#offerDirty) this.#sendOffer(now);
     this.#armAlarm(now);
   }
@@ -223,8 +231,8 @@ export class WorkloadHost {
   /** The offer did not arrive: the alarm re-offers within the re-offer interval. */
   onOfferFailed(now: number): void {
     this.#offerInFlight = false;
-    this.#offerDirty = false;
     this.#settleHeld(now);
+    this.#offerDirty = false;
     this.#armAlarm(now);
   }
 
@@ -282,8 +290,14 @@ export class WorkloadHost {
     return new WorkloadState(workloadId, this.#opts, snapshot, now);
   }
 
-  /** Gives a granted slot to the current head; null (the slot goes back) when nothing is queued. */
+  /**
+   * Gives a granted slot to the current head; null (the slot goes back) when nothing is queued, or when
+   * the grant arrives too late to be renewed before its lease expires: the coordinator may already have
+   * handed that slot to someone else, and running on it would over-book the backend.
+   */
   #applyGrant(lease: Lease, now: number): { requestId: string; waitMs: number } | null {
+    // Half a TTL left leaves a quarter of one as slack for a late alarm before the next renewal beat.
+    if (now + this.#leaseTtlMs / 2 >= lease.expiresAt) return null;
     const taken = this.#state?.dispatchHead(now) ?? null;
     if (!taken) return null;
     if (this.#leases.size === 0) this.#lastRenewAt = now;
@@ -313,14 +327,21 @@ export class WorkloadHost {
     if (!state) return;
     this.#offerInFlight = true;
     // Last statement: an in-process coordinator may answer (re-entering this host) before it returns.
-    this.#ports.coordinator.offer(state.workloadId, state.head(now), state.signals(now));
+    this.#ports.coordinator.offer(state.workloadId, state.head(now), state.signals(now), this.#nextSeq());
+  }
+
+  #nextSeq(): HeadSeq {
+    return { epoch: this.#epoch, n: ++this.#reports };
   }
 
   /** Held admissions are judged once no grant that could make room for them is on its way. */
   #settleHeld(now: number): void {
     const state = this.#state;
     if (!state || state.heldCount === 0) return;
-    for (const id of state.settleHeld(now)) this.#resolve(id, this.#endReply(ENDED.queueFull, now));
+    const rejected = state.settleHeld(now);
+    for (const id of rejected) this.#resolve(id, this.#endReply(ENDED.queueFull, now));
+    // A rejected request may have been the head the coordinator was told about.
+    if (rejected.length > 0) this.#offerDirty = true;
     this.#ports.persist();
   }
 

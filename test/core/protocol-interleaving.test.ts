@@ -1,0 +1,315 @@
+// The protocol between workload hosts and the coordinator host, under random interleavings: messages
+// delivered out of order, lost before or after the receiver ran, hosts restarting from what they
+// persisted, Workers crashing mid-request. Safety (no backend over-booked, every request completed exactly
+// once, no slot leaked) must hold in every run; in runs without loss, the coordinator's view of every
+// workload's head is current whenever the network is quiet. Each rule of the protocol is also broken on
+// purpose below, and the property that must catch it is shown to fail.
+//
+// Renewals are delivered reliably here: a lease whose renewals are all lost for a whole TTL is presumed
+// lost by design (README, "Leases"), which is the one way a running request can lose its slot.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ENDED, ended, type Criticality, type PolicyName } from '../../src/core/index.ts';
+import {
+  Cluster,
+  LEASE_TTL_MS,
+  MAX_QUEUE,
+  REOFFER_MS,
+  type Message,
+  type Mutations,
+} from './protocol-harness.ts';
+
+const RELEASES: ReadonlySet<Message['kind']> = new Set(['release', 'release-reply']);
+
+type Step =
+  | { readonly k: 'admit'; readonly w: number; readonly c: Criticality }
+  | { readonly k: 'deliver'; readonly i: number }
+  | { readonly k: 'dropRequest'; readonly i: number }
+  | { readonly k: 'dropReply'; readonly i: number }
+  | { readonly k: 'complete'; readonly i: number; readonly ok: boolean }
+  | { readonly k: 'abort'; readonly i: number }
+  | { readonly k: 'crash'; readonly i: number }
+  | { readonly k: 'tick'; readonly dt: number }
+  | { readonly k: 'settle' }
+  | { readonly k: 'restartWorkload'; readonly w: number }
+  | { readonly k: 'restartCoordinator' };
+
+interface Faults {
+  /** true: any call or reply may be lost; 'releases': only releases and their replies. */
+  readonly loss: boolean | 'releases';
+  readonly restarts: boolean;
+  readonly crashes: boolean;
+}
+
+function stepArb(f: Faults): fc.Arbitrary<Step> {
+  const i = fc.nat();
+  const arbs: Array<{ weight: number; arbitrary: fc.Arbitrary<Step> }> = [
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        k: fc.constant('admit' as const),
+        w: fc.integer({ min: 0, max: 2 }),
+        c: fc.constantFrom<Criticality>(1, 3, 5),
+      }),
+    },
+    { weight: 10, arbitrary: fc.record({ k: fc.constant('deliver' as const), i }) },
+    { weight: 3, arbitrary: fc.record({ k: fc.constant('complete' as const), i, ok: fc.boolean() }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant('abort' as const), i }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ k: fc.constant('tick' as const), dt: fc.integer({ min: 1, max: 3_000 }) }),
+    },
+    { weight: 1, arbitrary: fc.constant({ k: 'settle' as const }) },
+  ];
+  if (f.loss) {
+    arbs.push({ weight: 1, arbitrary: fc.record({ k: fc.constant('dropRequest' as const), i }) });
+    arbs.push({ weight: 1, arbitrary: fc.record({ k: fc.constant('dropReply' as const), i }) });
+  }
+  if (f.crashes) arbs.push({ weight: 1, arbitrary: fc.record({ k: fc.constant('crash' as const), i }) });
+  if (f.restarts) {
+    arbs.push({
+      weight: 1,
+      arbitrary: fc.record({ k: fc.constant('restartWorkload' as const), w: fc.integer({ min: 0, max: 2 }) }),
+    });
+    arbs.push({ weight: 1, arbitrary: fc.constant({ k: 'restartCoordinator' as const }) });
+  }
+  return fc.oneof(...arbs);
+}
+
+const pick = <T>(xs: readonly T[], i: number): T | undefined => xs[i % Math.max(1, xs.length)];
+
+/** Checked whenever the network is quiet in a run without loss: the coordinator knows every head. */
+function expectHeadsCurrent(cluster: Cluster): void {
+  let waiting = false;
+  for (const id of cluster.workloadIds()) {
+    const state = cluster.workloadHost(id)?.state;
+    const head = state?.head(cluster.now) ?? null;
+    if (head) waiting = true;
+    expect(cluster.coordinator.dispatcher.peekReady(id)?.head.requestId ?? null, `head of ${id}`).toBe(
+      head?.requestId ?? null,
+    );
+  }
+  // Every waiting head has been offered, so a free slot cannot sit next to a waiting request.
+  if (waiting) expect(cluster.coordinator.dispatcher.freeSlots(cluster.now)).toBe(0);
+}
+
+function apply(cluster: Cluster, step: Step, o: RunOptions): void {
+  const dropAt = (i: number): number => (o.faults.loss === 'releases' ? cluster.indexAmong(i, RELEASES) : i);
+  switch (step.k) {
+    case 'admit':
+      cluster.admit(`w${step.w}`, step.c);
+      break;
+    case 'deliver':
+      cluster.deliver(step.i);
+      break;
+    case 'dropRequest':
+      if (dropAt(step.i) >= 0) cluster.dropRequest(dropAt(step.i));
+      break;
+    case 'dropReply':
+      if (dropAt(step.i) >= 0) cluster.dropReply(dropAt(step.i));
+      break;
+    case 'complete': {
+      const r = pick(cluster.ofState('running'), step.i);
+      if (r) cluster.complete(r.id, step.ok ? ENDED.completed : ended('upstream_5xx'));
+      break;
+    }
+    case 'abort': {
+      const r = pick(cluster.ofState('waiting'), step.i);
+      if (r) cluster.complete(r.id, ENDED.clientClosed);
+      break;
+    }
+    case 'crash': {
+      const r = pick(cluster.ofState('running'), step.i);
+      if (r) cluster.crashWorker(r.id);
+      break;
+    }
+    case 'tick':
+      cluster.tick(step.dt);
+      break;
+    case 'settle':
+      cluster.settle();
+      if (o.checkHeads) expectHeadsCurrent(cluster);
+      break;
+    case 'restartWorkload':
+      cluster.restartWorkload(`w${step.w}`);
+      break;
+    case 'restartCoordinator':
+      cluster.restartCoordinator();
+      break;
+  }
+}
+
+/**
+ * Completes what the live Workers run and lets time pass until every request has ended. With
+ * `promptLeases`, leases must be gone within two re-offer beats of the last request ending, well before
+ * any lease TTL: a slot must come back by release, not by expiry.
+ */
+function drain(cluster: Cluster, promptLeases: boolean): void {
+  let quietBeats = 0;
+  for (let guard = 0; ; guard++) {
+    if (guard > 400) throw new Error('drain: requests still live after 400 beats');
+    cluster.settle();
+    for (const r of cluster.ofState('running')) cluster.complete(r.id);
+    cluster.settle();
+    const live = cluster
+      .workloadIds()
+      .some((id) => (cluster.workloadHost(id)?.state?.metrics(cluster.now).activeRequests ?? 0) > 0);
+    const leases = cluster.coordinator.dispatcher.leaseCount;
+    if (!live && cluster.ofState('waiting').length === 0) {
+      if (leases === 0) return;
+      if (promptLeases && ++quietBeats > 2) expect(leases, 'leases left after every request ended').toBe(0);
+    }
+    cluster.tick(REOFFER_MS);
+  }
+}
+
+function expectSafeEnd(cluster: Cluster): void {
+  expect(cluster.violations).toEqual([]);
+  for (const r of cluster.requests.values()) {
+    expect(['ended', 'crashed'], `state of ${r.id}`).toContain(r.state);
+    expect(r.replies, `admit replies to ${r.id}`).toBeLessThanOrEqual(1);
+    expect(r.recorded, `completions recorded for ${r.id}`).toBeLessThanOrEqual(1);
+  }
+  // Exactly once: every admitted request is counted once as new and once as completed.
+  const admitted = new Map<string, number>();
+  for (const r of cluster.requests.values())
+    admitted.set(r.workloadId, (admitted.get(r.workloadId) ?? 0) + 1);
+  for (const [id, n] of admitted) {
+    const m = cluster.workloadHost(id)?.state?.metrics(cluster.now);
+    expect(m, `registry of ${id}`).toBeDefined();
+    expect(m?.totalRequests).toBe(n);
+    expect(m?.completedCount).toBe(n);
+    expect(m?.activeRequests).toBe(0);
+    expect(Object.values(m?.outcomes ?? {}).reduce((a, b) => a + b, 0)).toBe(n);
+  }
+  // No slot leaked.
+  expect(cluster.coordinator.dispatcher.leaseCount).toBe(0);
+  for (const b of cluster.coordinator.dispatcher.backends(cluster.now)) expect(b.inFlight).toBe(0);
+}
+
+interface RunOptions {
+  readonly policy: PolicyName;
+  readonly faults: Faults;
+  readonly mutations?: Mutations;
+  readonly checkHeads: boolean;
+}
+
+function property(o: RunOptions) {
+  return fc.property(
+    fc.array(stepArb(o.faults), { minLength: 10, maxLength: 150, size: 'max' }),
+    fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 2 }),
+    (steps, slots) => {
+      const cluster = new Cluster(o.policy, slots, o.mutations);
+      for (const step of steps) {
+        apply(cluster, step, o);
+        expect(cluster.violations).toEqual([]);
+      }
+      drain(cluster, o.faults.loss !== true && !o.faults.restarts && !o.faults.crashes);
+      expectSafeEnd(cluster);
+    },
+  );
+}
+
+const SAFETY: Faults = { loss: true, restarts: true, crashes: true };
+const QUIET: Faults = { loss: false, restarts: false, crashes: false };
+
+describe.each<PolicyName>(['workload-aware', 'fcfs'])(
+  'protocol under random interleavings (%s)',
+  (policy) => {
+    it('with loss, restarts and crashed Workers: never over-books, completes each request once, leaks nothing', () => {
+      fc.assert(property({ policy, faults: SAFETY, checkHeads: false }), { seed: 7, numRuns: 300 });
+    });
+
+    it('without loss: whenever the network is quiet, the coordinator holds every workload’s latest head', () => {
+      fc.assert(property({ policy, faults: { ...QUIET, crashes: true }, checkHeads: true }), {
+        seed: 11,
+        numRuns: 300,
+      });
+    });
+  },
+);
+
+/**
+ * Each protocol rule, broken on purpose, and the property that catches it. A rule whose breakage no
+ * property notices would be a rule the tests do not guard.
+ */
+// Whole-run properties take seconds each; the budget is generous so a loaded CI machine does not time out.
+const BUDGET_MS = 120_000;
+
+describe('each broken rule is caught', { timeout: BUDGET_MS }, () => {
+  const fails = (o: RunOptions, numRuns = 300): void => {
+    const run = fc.check(property(o), { seed: 3, numRuns });
+    expect(run.failed, 'the broken rule went unnoticed').toBe(true);
+  };
+
+  it('stale grant replies: a reply’s head must not replace a newer offer', () => {
+    fails({
+      policy: 'workload-aware',
+      faults: QUIET,
+      checkHeads: true,
+      mutations: { ignoreStaleReplyRule: true },
+    });
+  });
+
+  it('release retries: a release that failed must be retried, or its slot leaks', () => {
+    const faults = { loss: 'releases', restarts: false, crashes: false } as const;
+    // Unbroken, the same runs pass: lost releases come back by retry, long before any lease expires.
+    fc.assert(property({ policy: 'fcfs', faults, checkHeads: false }), { seed: 3, numRuns: 300 });
+    fails({ policy: 'fcfs', faults, checkHeads: false, mutations: { noReleaseRetry: true } });
+  });
+
+  it('restore: a restored lease needs a fresh TTL, or a running request loses its slot to another', () => {
+    // Too rare for random runs (a request must outlive a TTL, then the coordinator restart while another
+    // waits), so the interleaving is written out: A runs past its lease TTL on renewals, B waits, the
+    // coordinator restarts.
+    const run = (mutations: Mutations): Cluster => {
+      const cluster = new Cluster('fcfs', [1], mutations);
+      const a = cluster.admit('w0', 3);
+      cluster.settle();
+      cluster.tick(LEASE_TTL_MS * 2);
+      cluster.admit('w1', 3);
+      cluster.settle();
+      expect(cluster.requests.get(a)?.state).toBe('running');
+      cluster.restartCoordinator();
+      cluster.tick(REOFFER_MS * 2);
+      cluster.settle();
+      return cluster;
+    };
+    expect(run({}).violations).toEqual([]);
+    expect(run({ restoreOldExpiry: true }).violations).not.toEqual([]);
+  });
+
+  it('lost grant replies: the lease must be kept, or the backend is over-booked', () => {
+    fails({
+      policy: 'fcfs',
+      faults: { loss: true, restarts: false, crashes: false },
+      checkHeads: false,
+      mutations: { releaseOnGrantFailure: true },
+    });
+  });
+});
+
+describe('held admissions', () => {
+  it('a burst into free slots is admitted whole: only requests really waiting count against the queue', () => {
+    // 3 free slots, a queue of MAX_QUEUE = 3: six requests arrive before any offer is answered.
+    const cluster = new Cluster('workload-aware', [3]);
+    const burst = Array.from({ length: 2 * MAX_QUEUE }, () => cluster.admit('w0', 3));
+    cluster.settle();
+    const states = burst.map((id) => cluster.requests.get(id)?.state);
+    expect(states.filter((s) => s === 'running')).toHaveLength(3);
+    expect(states.filter((s) => s === 'waiting')).toHaveLength(3);
+    // Now the queue really is full: the next one is turned away at once.
+    const late = cluster.admit('w0', 3);
+    expect(cluster.requests.get(late)?.end).toEqual(ENDED.queueFull);
+  });
+
+  it('held requests beyond what the grants made room for are rejected once the pool is full', () => {
+    const cluster = new Cluster('workload-aware', [1]);
+    const burst = Array.from({ length: MAX_QUEUE + 3 }, () => cluster.admit('w0', 3));
+    cluster.settle();
+    const ends = burst.map((id) => cluster.requests.get(id)?.end?.reason ?? cluster.requests.get(id)?.state);
+    // One slot runs, MAX_QUEUE wait, and the two newest are refused.
+    expect(ends).toEqual(['running', 'waiting', 'waiting', 'waiting', 'queue_full', 'queue_full']);
+  });
+});
