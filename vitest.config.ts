@@ -36,6 +36,9 @@ export default defineConfig({
       workerProject('worker', ['test/worker/**/*.test.ts'], { MAX_QUEUE_PER_WORKLOAD: '3' }),
       workerProject('worker-ttl', ['test/worker-ttl/**/*.test.ts'], { QUEUE_TTL_MS: '300' }),
       workerProject('worker-lease', ['test/worker-lease/**/*.test.ts'], { LEASE_TTL_MS: '1200' }),
+      workerProject('worker-conformance', ['test/worker-conformance/**/*.test.ts'], {
+        MAX_QUEUE_PER_WORKLOAD: '3',
+      }),
       workerProject('worker-timeout', ['test/worker-timeout/**/*.test.ts'], {
         UPSTREAM_HEADERS_TIMEOUT_MS: '300',
       }),

@@ -4,6 +4,7 @@
 
 import { ENDED, ended, type Ended } from '../core/index.ts';
 import type { BackendConfig } from './config.ts';
+import { endToHttp } from './http-error.ts';
 
 // RFC 9110 §7.6.1 hop-by-hop headers, plus headers the runtime recomputes.
 const HOP_BY_HOP = new Set([
@@ -114,7 +115,8 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
   }
   // An identity TransformStream passes each chunk on as it arrives (no buffering).
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-  const done = relay(upstream.body, writable, statusEnd, clientSignal);
+  const sse = (upstream.headers.get('content-type') ?? '').toLowerCase().startsWith('text/event-stream');
+  const done = relay(upstream.body, writable, statusEnd, clientSignal, sse);
   void done.finally(cleanup);
   return { ok: true, response: new Response(readable, { status: upstream.status, headers }), done };
 }
@@ -128,6 +130,7 @@ async function relay(
   sink: WritableStream<Uint8Array>,
   endAs: Ended,
   clientSignal: AbortSignal,
+  sse: boolean,
 ): Promise<Ended> {
   const reader = source.getReader();
   const writer = sink.getWriter();
@@ -136,8 +139,12 @@ async function relay(
     try {
       chunk = await reader.read();
     } catch (err) {
-      await writer.abort(err).catch(() => undefined);
-      return clientSignal.aborted ? ENDED.clientClosed : ended('stream_failed');
+      if (clientSignal.aborted) {
+        await writer.abort(err).catch(() => undefined);
+        return ENDED.clientClosed;
+      }
+      await failStream(writer, err, sse);
+      return ended('stream_failed');
     }
     if (chunk.done) {
       await writer.close().catch(() => undefined);
@@ -150,4 +157,28 @@ async function relay(
       return ENDED.clientClosed;
     }
   }
+}
+
+/**
+ * Ends a response whose upstream failed mid-body. An SSE client is told in-band, in OpenAI's streaming
+ * error shape (as vLLM does), and the stream is closed without [DONE]. Erroring the body instead makes
+ * workerd log "Uncaught Error: Network connection lost." for every torn-down upstream; a non-SSE body has
+ * no in-band channel, so it is still aborted (the client sees a truncated transfer, never a clean end).
+ */
+async function failStream(
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  err: unknown,
+  sse: boolean,
+): Promise<void> {
+  if (!sse) {
+    await writer.abort(err).catch(() => undefined);
+    return;
+  }
+  const http = endToHttp(ended('stream_failed'));
+  const message = `The backend's stream failed: ${err instanceof Error ? err.message : String(err)}`;
+  const event = {
+    error: { message, type: http?.type ?? 'upstream_error', code: http?.code ?? 'upstream_error' },
+  };
+  await writer.write(new TextEncoder().encode(`data: ${JSON.stringify(event)}\n\n`)).catch(() => undefined);
+  await writer.close().catch(() => undefined);
 }

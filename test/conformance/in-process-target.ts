@@ -1,0 +1,91 @@
+// The protocol conformance target made of the core hosts alone: one coordinator host and a workload host
+// per workload, talking through calls that answer on a later turn of the event loop, as RPC does.
+
+import {
+  CoordinatorHost,
+  WorkloadHost,
+  createPolicy,
+  type AdmitReply,
+  type Lease,
+} from '../../src/core/index.ts';
+import { CONFORMANCE_BACKENDS, CONFORMANCE_MAX_QUEUE, type ProtocolTarget } from './protocol.case.ts';
+
+const later = (fn: () => void): void => void setTimeout(fn, 0);
+
+export function inProcessTarget(): ProtocolTarget {
+  const policy = createPolicy('workload-aware');
+  const hosts = new Map<string, WorkloadHost>();
+  const waiters = new Map<string, (reply: AdmitReply) => void>();
+  const coordinator = new CoordinatorHost(
+    { backends: CONFORMANCE_BACKENDS, policy, leaseTtlMs: 60_000 },
+    {
+      grant: (lease: Lease) =>
+        later(() => {
+          const reply = host(lease.workloadId).grant(lease, Date.now());
+          later(() => coordinator.onGrantReply(lease, reply, Date.now()));
+        }),
+      putLease: () => undefined,
+      deleteLease: () => undefined,
+      addWorkload: () => undefined,
+      deleteWorkload: () => undefined,
+      setAlarm: () => undefined,
+      warn: () => undefined,
+    },
+  );
+
+  function host(workloadId: string): WorkloadHost {
+    let h = hosts.get(workloadId);
+    if (h) return h;
+    const created: WorkloadHost = new WorkloadHost(
+      { policy, maxQueue: CONFORMANCE_MAX_QUEUE, leaseTtlMs: 60_000, inFlightTtlMs: 60_000 },
+      {
+        coordinator: {
+          offer: (id, head, signals, seq) =>
+            later(() => {
+              const reply = coordinator.offer(id, head, signals, seq, Date.now());
+              later(() => created.onOfferReply(reply, Date.now()));
+            }),
+          release: (leaseId, health) =>
+            later(() => {
+              coordinator.release(leaseId, health, Date.now());
+              later(() => created.onReleased(leaseId));
+            }),
+          renew: (leaseIds) => later(() => created.onRenewReply(coordinator.renew(leaseIds, Date.now()))),
+          forget: (id) => later(() => coordinator.forget(id)),
+        },
+        reply: (requestId, reply) => {
+          waiters.get(requestId)?.(reply);
+          waiters.delete(requestId);
+        },
+        persist: () => undefined,
+        setAlarm: () => undefined,
+        deleteState: () => undefined,
+      },
+    );
+    h = created;
+    hosts.set(workloadId, h);
+    return h;
+  }
+
+  return {
+    admit: (workloadId, requestId, criticality) => {
+      const reply = new Promise<AdmitReply>((resolve) => waiters.set(requestId, resolve));
+      host(workloadId).admit({ requestId, workloadId, criticality, tokenEstimate: 0 }, Date.now());
+      return reply;
+    },
+    complete: async (workloadId, requestId, end, leaseId) =>
+      host(workloadId).complete(requestId, end, null, leaseId, Date.now()),
+    metrics: async (workloadId) => hosts.get(workloadId)?.state?.metrics(Date.now()) ?? null,
+    backends: async () => coordinator.dispatcher.backends(Date.now()),
+    stats: async () => coordinator.stats(Date.now()),
+    until: async (probe, ok) => {
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        const value = await probe();
+        if (ok(value)) return value;
+        if (Date.now() > deadline) throw new Error(`condition not met; last value ${JSON.stringify(value)}`);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    },
+  };
+}

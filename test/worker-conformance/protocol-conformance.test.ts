@@ -1,0 +1,25 @@
+// The protocol conformance suite (test/conformance/protocol.case.ts) against the real Durable Objects,
+// called over RPC in the Workers runtime. Its own test project, so no other test shares its pool's slots.
+
+import { env } from 'cloudflare:test';
+import { runProtocolConformance } from '../conformance/protocol.case.ts';
+import { coordinatorStub, workloadStub } from '../../src/worker/stubs.ts';
+
+runProtocolConformance('Durable Objects', () => ({
+  admit: (workloadId, requestId, criticality) =>
+    workloadStub(env, workloadId).admit({ requestId, workloadId, criticality, tokenEstimate: 0 }),
+  complete: (workloadId, requestId, end, leaseId) =>
+    workloadStub(env, workloadId).complete(requestId, end, undefined, leaseId),
+  metrics: async (workloadId) => (await workloadStub(env, workloadId).describe())?.metrics ?? null,
+  backends: () => coordinatorStub(env).backends(),
+  stats: () => coordinatorStub(env).stats(),
+  until: async (probe, ok) => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const value = await probe();
+      if (ok(value)) return value;
+      if (Date.now() > deadline) throw new Error(`condition not met; last value ${JSON.stringify(value)}`);
+      await scheduler.wait(10);
+    }
+  },
+}));
