@@ -36,7 +36,8 @@ export const DEFAULT_LEASE_TTL_MS = 30_000;
  * How often a running request renews its lease: four chances per TTL, so one or two lost heartbeats do
  * not cost the slot; never more often than every 250 ms, whatever the TTL. The Worker heartbeats its
  * workload at this interval, and each workload renews all its leases at the coordinator in one call per
- * interval, so a heartbeat costs no storage write and no per-request coordinator call.
+ * interval, so a heartbeat costs no coordinator call of its own and no synchronous storage write (the
+ * workload notes the progress in its coalesced registry write, at most one per 200 ms per workload).
  */
 export function leaseRenewIntervalMs(leaseTtlMs: number): number {
   return Math.max(250, Math.floor(leaseTtlMs / 4));

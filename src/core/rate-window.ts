@@ -17,6 +17,11 @@ export class SlidingWindowRate {
   readonly #slots: number;
   readonly #bucketNo: Float64Array;
   readonly #count: Float64Array;
+  #memoAt = NaN;
+  #memo = 0;
+  /** The bucket whose predecessors #sumBehind sums (NaN: recompute). */
+  #sumBucket = NaN;
+  #sumBehind = 0;
   /** Latest time seen; an earlier `now` (clock skew) is treated as this, so counts never go back. */
   #latestMs = -Infinity;
 
@@ -37,6 +42,8 @@ export class SlidingWindowRate {
   record(now: number, events = 1): void {
     const t = this.#clamp(now);
     const bucket = Math.floor(t / this.bucketMs);
+    this.#memoAt = NaN;
+    if (bucket !== this.#sumBucket) this.#sumBucket = NaN;
     const slot = bucket % this.#slots;
     if (this.#bucketNo[slot] !== bucket) {
       this.#bucketNo[slot] = bucket;
@@ -48,13 +55,22 @@ export class SlidingWindowRate {
   /** Events per second over the window ending at `now`. */
   ratePerSec(now: number): number {
     const t = Math.max(now, this.#latestMs);
+    // Read on every offer and grant reply, often several times at one instant: keep the last answer.
+    if (t === this.#memoAt) return this.#memo;
     const bucket = Math.floor(t / this.bucketMs);
     const fracOfCurrent = (t - bucket * this.bucketMs) / this.bucketMs;
     const full = this.#slots - 1;
-    let events = 0;
-    for (let k = 0; k < full; k++) events += this.#countAt(bucket - k);
+    // The full buckets behind the current one only change when the current bucket does: sum them once.
+    if (bucket !== this.#sumBucket) {
+      this.#sumBucket = bucket;
+      this.#sumBehind = 0;
+      for (let k = 1; k < full; k++) this.#sumBehind += this.#countAt(bucket - k);
+    }
+    let events = this.#countAt(bucket) + this.#sumBehind;
     events += this.#countAt(bucket - full) * (1 - fracOfCurrent);
-    return events / (this.windowMs / 1000);
+    this.#memoAt = t;
+    this.#memo = events / (this.windowMs / 1000);
+    return this.#memo;
   }
 
   snapshot(): RateWindowSnapshot {

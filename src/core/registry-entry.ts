@@ -18,6 +18,7 @@ import {
   type OutcomeCounts,
   type ReasonCounts,
 } from './outcome.ts';
+import { IndexedHeap } from './indexed-heap.ts';
 import { SlidingWindowRate, type RateWindowSnapshot } from './rate-window.ts';
 
 export type RequestPhase = 'queued' | 'in_flight';
@@ -92,6 +93,11 @@ export class WorkloadRegistryEntry {
   #lastDispatchedAt: number | null = null;
   #queued = 0;
   readonly #live = new Map<string, LiveRequest>();
+  /** In-flight requests by `since`, so the oldest one (the next lost-request deadline) is O(1). */
+  readonly #inFlight = new IndexedHeap<{ readonly id: string; readonly since: number }>(
+    (r) => r.id,
+    (a, b) => a.since - b.since,
+  );
   readonly #rate: SlidingWindowRate;
   readonly #alpha: number;
 
@@ -123,6 +129,7 @@ export class WorkloadRegistryEntry {
     const live = this.#live.get(requestId);
     if (!live || live.phase !== 'queued') return false;
     this.#live.set(requestId, { phase: 'in_flight', since: now });
+    this.#inFlight.push({ id: requestId, since: now });
     this.#queued--;
     this.#dispatchedCount++;
     this.#lastDispatchedAt = now;
@@ -136,7 +143,10 @@ export class WorkloadRegistryEntry {
   onProgress(requestId: string, now: number): boolean {
     const live = this.#live.get(requestId);
     if (!live || live.phase !== 'in_flight') return false;
-    this.#live.set(requestId, { phase: 'in_flight', since: Math.max(live.since, now) });
+    const since = Math.max(live.since, now);
+    this.#live.set(requestId, { phase: 'in_flight', since });
+    this.#inFlight.remove(requestId);
+    this.#inFlight.push({ id: requestId, since });
     return true;
   }
 
@@ -149,6 +159,7 @@ export class WorkloadRegistryEntry {
     if (!live) return false;
     this.#live.delete(requestId);
     if (live.phase === 'queued') this.#queued--;
+    else this.#inFlight.remove(requestId);
     this.#completedCount++;
     this.#outcomes[end.outcome]++;
     this.#reasons[end.reason]++;
@@ -165,6 +176,28 @@ export class WorkloadRegistryEntry {
 
   get activeRequests(): number {
     return this.#live.size;
+  }
+
+  /** The in-flight request silent the longest, and since when; undefined when none is in flight. */
+  oldestInFlight(): { readonly id: string; readonly since: number } | undefined {
+    return this.#inFlight.peek();
+  }
+
+  get lastRequestAt(): number | null {
+    return this.#lastRequestAt;
+  }
+
+  /** What a policy reads, without building the whole metrics object (it is on every offer). */
+  signals(now: number): {
+    requestRatePerSec: number;
+    averageWaitMs: number | null;
+    lastDispatchedAt: number | null;
+  } {
+    return {
+      requestRatePerSec: this.#rate.ratePerSec(now),
+      averageWaitMs: this.#averageWaitMs,
+      lastDispatchedAt: this.#lastDispatchedAt,
+    };
   }
 
   /** Evictable: nothing queued or in flight, and no request for `idleMs`. */
@@ -224,6 +257,7 @@ export class WorkloadRegistryEntry {
     for (const [id, live] of snap.live) {
       entry.#live.set(id, live);
       if (live.phase === 'queued') entry.#queued++;
+      else entry.#inFlight.push({ id, since: live.since });
     }
     return entry;
   }

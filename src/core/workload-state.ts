@@ -136,12 +136,7 @@ export class WorkloadState {
   }
 
   signals(now: number): WorkloadSignals {
-    const m = this.#registry.metrics(now);
-    return {
-      requestRatePerSec: m.requestRate,
-      averageWaitMs: m.averageWaitMs,
-      lastDispatchedAt: m.lastDispatchedAt,
-    };
+    return this.#registry.signals(now);
   }
 
   /** Gives a granted slot to the current head and records *dispatched*; null when nothing is queued. */
@@ -187,10 +182,11 @@ export class WorkloadState {
     const evicted = this.#queue.expire(now).map((r) => r.requestId);
     for (const id of evicted) this.#registry.onCompleted(id, ENDED.ttlExpired, now);
     const lost: string[] = [];
-    for (const [id, live] of this.#registry.liveRequests()) {
-      if (live.phase === 'in_flight' && now - live.since >= this.#inFlightTtlMs) lost.push(id);
+    for (let r = this.#registry.oldestInFlight(); r && now - r.since >= this.#inFlightTtlMs;) {
+      lost.push(r.id);
+      this.#registry.onCompleted(r.id, ENDED.leaseExpired, now);
+      r = this.#registry.oldestInFlight();
     }
-    for (const id of lost) this.#registry.onCompleted(id, ENDED.leaseExpired, now);
     return { evicted, lost };
   }
 
@@ -200,11 +196,10 @@ export class WorkloadState {
    */
   nextDeadline(now: number, includeIdleEviction = true): number | null {
     let next = this.#queue.nextDeadline(now) ?? Infinity;
-    for (const [, live] of this.#registry.liveRequests()) {
-      if (live.phase === 'in_flight') next = Math.min(next, live.since + this.#inFlightTtlMs);
-    }
+    const oldest = this.#registry.oldestInFlight();
+    if (oldest) next = Math.min(next, oldest.since + this.#inFlightTtlMs);
     if (includeIdleEviction && this.#registry.activeRequests === 0) {
-      const last = this.#registry.metrics(now).lastRequestAt ?? now;
+      const last = this.#registry.lastRequestAt ?? now;
       next = Math.min(next, last + this.#idleEvictMs);
     }
     return Number.isFinite(next) ? next : null;

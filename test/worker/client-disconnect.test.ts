@@ -73,13 +73,9 @@ describe('client disconnect while waiting for response headers: through the Work
     await releaseHeld();
   });
 
-  // BUG (src/worker/routes/inference.ts), kept as it.fails so it turns red once fixed: under workerd the
-  // abort event fires (forward() aborts its upstream fetch), but once the client has gone the runtime
-  // never resumes the handler's `await forward(...)`, so neither complete() nor clearInterval() runs. The
-  // request stays in flight until its lease expires and is then recorded as lost/lease_expired (seen
-  // with LEASE_TTL_MS=1200). The fix is to complete as client_closed (and stop the heartbeat) from the
-  // abort listener itself, as the admit phase already does; flip this to `it` when it lands.
-  it.fails('records cancelled/client_closed in the registry and frees the slot at once', async () => {
+  // Regression: under workerd the abort fires, but the handler is never resumed after `await forward()`
+  // once the client has gone, so the end must be recorded from the abort listener (inference.ts).
+  it('records cancelled/client_closed in the registry and frees the slot at once', async () => {
     const id = 'disconnect-headers';
     const client = new AbortController();
     const pending = chat({ model: 'hold' }, { workload_id: id }, {}, client.signal).then(

@@ -191,7 +191,8 @@ export class CoordinatorHost {
     } finally {
       this.#draining = false;
     }
-    if (this.dispatcher.leaseCount > 0) this.#armAlarm(now);
+    // New leases expire after every existing one (same TTL), so only an unarmed alarm needs setting.
+    if (this.#alarmAt === null && this.dispatcher.leaseCount > 0) this.#armAlarm(now);
     return inline;
   }
 

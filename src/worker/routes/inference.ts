@@ -131,6 +131,14 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
     );
   }, leaseRenewIntervalMs(config.leaseTtlMs));
 
+  // A client that leaves before the backend's headers: once it is gone, workerd never resumes this
+  // handler after `await forward(...)`, so the end is recorded from the abort event itself (completion is
+  // idempotent, so the later call from the normal path, if any, changes nothing).
+  const onGone = (): void => {
+    clearInterval(heartbeat);
+    complete(ENDED.clientClosed);
+  };
+  request.signal.addEventListener('abort', onGone);
   let result: Awaited<ReturnType<typeof forward>>;
   try {
     result = await forward({
@@ -144,6 +152,8 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
   } catch (err) {
     clearInterval(heartbeat);
     throw err;
+  } finally {
+    request.signal.removeEventListener('abort', onGone);
   }
   const backendHeaders = { ...contextHeaders, 'x-sluice-backend': backend.name };
   if (!result.ok) {

@@ -1,7 +1,7 @@
 // GET /v1/models: the union of every backend's model list, deduplicated by id.
 
 import type { SluiceConfig } from '../config.ts';
-import { errorResponse } from '../http-error.ts';
+import { errorResponse, NO_BACKEND_RETRY_AFTER_SEC, UPSTREAM_RETRY_AFTER_SEC } from '../http-error.ts';
 
 /** A backend slow to list its models is skipped rather than holding the whole answer. */
 const MODELS_TIMEOUT_MS = 5_000;
@@ -17,7 +17,7 @@ export async function handleModels(config: SluiceConfig, clientAuth: string | un
     return errorResponse({
       code: 'no_backend',
       message: 'No backend is configured (set BACKENDS).',
-      retryAfterSec: 30,
+      retryAfterSec: NO_BACKEND_RETRY_AFTER_SEC,
     });
   }
   const lists = await Promise.all(
@@ -44,7 +44,7 @@ export async function handleModels(config: SluiceConfig, clientAuth: string | un
     return errorResponse({
       code: 'upstream_unreachable',
       message: 'No backend answered /v1/models.',
-      retryAfterSec: 1,
+      retryAfterSec: UPSTREAM_RETRY_AFTER_SEC,
     });
   }
   const byId = new Map<string, ModelEntry>();
