@@ -14,6 +14,8 @@ import {
   type RenewReply,
 } from './messages.ts';
 
+const NO_GRANTS: readonly Lease[] = Object.freeze([]);
+
 export interface CoordinatorPorts {
   /** Delivers a grant to its workload. The reply MUST come back through onGrantReply / onGrantFailed. */
   grant(lease: Lease): void;
@@ -174,26 +176,23 @@ export class CoordinatorHost {
    * head and reserving its slot. Grants for `caller` are returned; the rest go out through the port. A
    * port that answers at once re-enters through onGrantReply; that inner drain is left to this loop.
    */
-  #drain(now: number, caller?: string): Lease[] {
-    if (this.#draining) return [];
+  #drain(now: number, caller?: string): readonly Lease[] {
+    if (this.#draining) return NO_GRANTS;
     this.#draining = true;
-    const inline: Lease[] = [];
+    let inline: Lease[] | null = null;
     try {
-      for (let grant = this.dispatcher.next(now); grant; grant = this.dispatcher.next(now)) {
-        const { score: _score, ...lease } = grant;
+      // A Grant is a Lease plus its score; the extra field travels along harmlessly.
+      for (let lease = this.dispatcher.next(now); lease; lease = this.dispatcher.next(now)) {
         this.#ports.putLease(lease);
-        if (lease.workloadId === caller) {
-          inline.push(lease);
-        } else {
-          this.#ports.grant(lease);
-        }
+        if (lease.workloadId === caller) (inline ??= []).push(lease);
+        else this.#ports.grant(lease);
       }
     } finally {
       this.#draining = false;
     }
     // New leases expire after every existing one (same TTL), so only an unarmed alarm needs setting.
     if (this.#alarmAt === null && this.dispatcher.leaseCount > 0) this.#armAlarm(now);
-    return inline;
+    return inline ?? NO_GRANTS;
   }
 
   #report(workloadId: string, head: HeadView | null, signals: WorkloadSignals, seq: HeadSeq): void {

@@ -135,6 +135,7 @@ export class WorkloadHost {
   /** From the coordinator: one slot for this workload, given to the current head. */
   grant(lease: Lease, now: number): GrantReply {
     const taken = this.#applyGrant(lease, now);
+    if (taken) this.#armAlarm(now);
     const state = this.#state;
     return {
       taken,
