@@ -16,6 +16,7 @@ import {
   type RegistrySnapshot,
   type WorkloadMetrics,
 } from './registry-entry.ts';
+import type { Criticality } from './workload-context.ts';
 import { WorkloadQueue } from './workload-queue.ts';
 
 export interface WorkloadStateOptions {
@@ -30,7 +31,7 @@ export interface WorkloadStateOptions {
 
 export interface AdmitInput {
   readonly requestId: string;
-  readonly criticality: number;
+  readonly criticality: Criticality;
   /** Prompt plus requested completion tokens, estimated by the host; 0 when unknown. */
   readonly tokenEstimate?: number;
 }

@@ -313,3 +313,39 @@ describe('held admissions', () => {
     expect(ends).toEqual(['running', 'waiting', 'waiting', 'waiting', 'queue_full', 'queue_full']);
   });
 });
+
+describe('crash recovery', () => {
+  it('a whole router killed mid-load and restarted on its state gets every slot back within one lease TTL', () => {
+    // Every slot taken, more waiting; then the process holding them dies: Workers gone, both kinds of
+    // host restarted from storage. Nobody will ever complete the running requests.
+    const cluster = new Cluster('workload-aware', [2, 2]);
+    const running = Array.from({ length: 4 }, (_, i) => cluster.admit(`w${i % 2}`, 3));
+    cluster.settle();
+    cluster.tick(LEASE_TTL_MS / 2);
+    for (const id of running) cluster.crashWorker(id);
+    const crashedAt = cluster.now;
+    cluster.restartCoordinator();
+    cluster.restartWorkload('w0');
+    cluster.restartWorkload('w1');
+    // Clients retry after the restart.
+    const retried = Array.from({ length: 4 }, (_, i) => cluster.admit(`w${i % 2}`, 3));
+    cluster.settle();
+    expect(retried.map((id) => cluster.requests.get(id)?.state)).toEqual(Array(4).fill('waiting'));
+    // The crashed requests' last heartbeat was at crashedAt: their slots stay taken (a restart alone
+    // cannot tell a crash from a slow stream) until one lease TTL later, then come back.
+    const waitUntil = (t: number): void => {
+      while (cluster.now < t) {
+        cluster.tick(Math.min(500, t - cluster.now));
+        cluster.settle();
+      }
+    };
+    waitUntil(crashedAt + LEASE_TTL_MS / 2);
+    expect(retried.map((id) => cluster.requests.get(id)?.state)).toEqual(Array(4).fill('waiting'));
+    waitUntil(crashedAt + LEASE_TTL_MS * 1.25);
+    expect(retried.map((id) => cluster.requests.get(id)?.state)).toEqual(Array(4).fill('running'));
+    expect(cluster.violations).toEqual([]);
+    for (const id of ['w0', 'w1']) {
+      expect(cluster.workloadHost(id)?.state?.metrics(cluster.now).outcomes.lost).toBe(2);
+    }
+  });
+});

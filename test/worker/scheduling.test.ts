@@ -5,6 +5,7 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CoordinatorDO } from '../../src/worker/coordinator-do.ts';
+import type { AdminWorkloadList } from '../../src/worker/routes/admin.ts';
 import { coordinatorStub } from '../../src/worker/stubs.ts';
 import { backends, call, chat, heldCount, releaseHeld, until, workload } from './support/client.ts';
 
@@ -45,10 +46,8 @@ describe('scheduling in the Workers runtime', () => {
     // is worth 2 steps of 5 s, so the score is at least 10,000 minus the small rate penalty).
     expect(waiting['head']).toMatchObject({ criticality: 3 });
     expect(waiting['headScore']).toBeGreaterThan(9_000);
-    const listed = (await (await call('/admin/workloads')).json()) as {
-      data: Array<Record<string, unknown>>;
-    };
-    expect(listed.data.find((w) => w['workloadId'] === id)?.['headScore']).toBeGreaterThan(9_000);
+    const listed = (await (await call('/admin/workloads')).json()) as AdminWorkloadList;
+    expect(listed.data.find((w) => w.workloadId === id)?.headScore).toBeGreaterThan(9_000);
 
     const rejected = await chat({ model: 'ok' }, { workload_id: id });
     expect(rejected.status).toBe(429);

@@ -1,8 +1,8 @@
 // The policy contract. A policy is a pure function of a workload's head request, that workload's signals
 // and `now`. Scores are compared at decision time; the dispatcher never stores a time-dependent score.
 
-export type PolicyName = 'fcfs' | 'seed' | 'workload-aware';
-export const POLICY_NAMES: readonly PolicyName[] = ['fcfs', 'seed', 'workload-aware'];
+export const POLICY_NAMES = ['fcfs', 'seed', 'workload-aware'] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
 
 /** The request a workload would send next. */
 export interface HeadView {

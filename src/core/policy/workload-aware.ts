@@ -44,8 +44,8 @@ import {
 } from '../defaults.ts';
 import type { HeadView, Policy, WorkloadSignals } from './types.ts';
 
-export type Fairness = 'requests' | 'tokens';
-export const FAIRNESS_MODES: readonly Fairness[] = ['requests', 'tokens'];
+export const FAIRNESS_MODES = ['requests', 'tokens'] as const;
+export type Fairness = (typeof FAIRNESS_MODES)[number];
 
 export interface WorkloadAwareParams {
   readonly agingHorizonMs: number;

@@ -1,6 +1,7 @@
 // Helpers for Workers-runtime tests: call the Worker's default export and steer the fake upstream.
 
 import { exports } from 'cloudflare:workers';
+import type { AdminBackendList, AdminWorkload } from '../../../src/worker/routes/admin.ts';
 
 export function call(path: string, init: RequestInit = {}): Promise<Response> {
   return exports.default.fetch(new Request(`http://sluice.test${path}`, init));
@@ -53,13 +54,12 @@ export async function until<T>(
   return value;
 }
 
-export async function workload(id: string): Promise<Record<string, unknown> & { activeRequests: number }> {
+export async function workload(id: string): Promise<AdminWorkload> {
   const res = await call(`/admin/workloads/${encodeURIComponent(id)}`);
-  return (await res.json()) as Record<string, unknown> & { activeRequests: number };
+  return (await res.json()) as AdminWorkload;
 }
 
-export async function backends(): Promise<Array<{ name: string; inFlight: number; maxConcurrency: number }>> {
+export async function backends(): Promise<AdminBackendList['data']> {
   const res = await call('/admin/backends');
-  return ((await res.json()) as { data: Array<{ name: string; inFlight: number; maxConcurrency: number }> })
-    .data;
+  return ((await res.json()) as AdminBackendList).data;
 }
