@@ -36,6 +36,12 @@ export default defineConfig({
       workerProject('worker', ['test/worker/**/*.test.ts'], { MAX_QUEUE_PER_WORKLOAD: '3' }),
       workerProject('worker-ttl', ['test/worker-ttl/**/*.test.ts'], { QUEUE_TTL_MS: '300' }),
       workerProject('worker-lease', ['test/worker-lease/**/*.test.ts'], { LEASE_TTL_MS: '1200' }),
+      workerProject('worker-pools', ['test/worker-pools/**/*.test.ts'], {
+        BACKENDS: JSON.stringify([
+          { name: 'alpha', url: 'http://alpha.test', maxConcurrency: 2, pool: 'big', models: ['llama-70b'] },
+          { name: 'beta', url: 'http://beta.test', maxConcurrency: 1, pool: 'small', models: ['qwen-7b'] },
+        ]),
+      }),
       workerProject('worker-conformance', ['test/worker-conformance/**/*.test.ts'], {
         MAX_QUEUE_PER_WORKLOAD: '3',
       }),

@@ -12,6 +12,7 @@ import type { AdmitReply } from './protocol/messages.ts';
 import { WorkloadHost } from './protocol/workload-host.ts';
 import type { WorkloadState, WorkloadStateOptions } from './workload-state.ts';
 import { DEFAULT_LEASE_TTL_MS } from './defaults.ts';
+import { DEFAULT_POOL } from './pools.ts';
 import type { Criticality } from './workload-context.ts';
 
 export interface LocalSchedulerOptions {
@@ -90,7 +91,10 @@ export class LocalScheduler {
   ): LocalAdmitResult {
     this.#now = now;
     this.#admitting = requestId;
-    this.#host(workloadId).admit({ requestId, workloadId, criticality, tokenEstimate }, now);
+    this.#host(workloadId).admit(
+      { requestId, workloadId, pool: DEFAULT_POOL, criticality, tokenEstimate },
+      now,
+    );
     this.#admitting = null;
     const end = this.#ended;
     this.#ended = null;
@@ -163,14 +167,15 @@ export class LocalScheduler {
       },
       {
         coordinator: {
-          offer: (id, head, signals, seq) =>
-            created.onOfferReply(coordinator.offer(id, head, signals, seq, this.#now), this.#now),
-          release: (leaseId, health) => {
+          // One pool: every call goes to the one coordinator.
+          offer: (pool, id, head, signals, seq) =>
+            created.onOfferReply(pool, coordinator.offer(id, head, signals, seq, this.#now), this.#now),
+          release: (_pool, leaseId, health) => {
             coordinator.release(leaseId, health, this.#now);
             created.onReleased(leaseId);
           },
-          renew: (leaseIds) => created.onRenewReply(coordinator.renew(leaseIds, this.#now)),
-          forget: (id) => coordinator.forget(id),
+          renew: (_pool, leaseIds) => created.onRenewReply(coordinator.renew(leaseIds, this.#now)),
+          forget: (_pool, id) => coordinator.forget(id),
         },
         reply: (requestId, reply) => this.#onReply(workloadId, requestId, reply),
         persist: () => undefined,
@@ -189,7 +194,7 @@ export class LocalScheduler {
       this.coordinator.onGrantFailed(lease, this.#now, 'unknown workload');
       return;
     }
-    this.coordinator.onGrantReply(lease, host.grant(lease, this.#now), this.#now);
+    this.coordinator.onGrantReply(lease, host.grant(DEFAULT_POOL, lease, this.#now), this.#now);
   }
 
   #onReply(workloadId: string, requestId: string, reply: AdmitReply): void {

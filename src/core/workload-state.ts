@@ -17,7 +17,8 @@ import {
   type WorkloadMetrics,
 } from './registry-entry.ts';
 import type { Criticality } from './workload-context.ts';
-import { WorkloadQueue } from './workload-queue.ts';
+import { DEFAULT_POOL } from './pools.ts';
+import { WorkloadQueue, type WorkloadQueueOptions } from './workload-queue.ts';
 
 export interface WorkloadStateOptions {
   readonly policy: Pick<Policy, 'queueOrder' | 'agingHorizonMs'>;
@@ -31,6 +32,8 @@ export interface WorkloadStateOptions {
 
 export interface AdmitInput {
   readonly requestId: string;
+  /** The backend pool the request's model routes to; each pool has its own queue here. */
+  readonly pool?: string;
   readonly criticality: Criticality;
   /** Prompt plus requested completion tokens, estimated by the host; 0 when unknown. */
   readonly tokenEstimate?: number;
@@ -57,7 +60,12 @@ export interface SweepResult {
 export class WorkloadState {
   readonly workloadId: string;
   readonly #registry: WorkloadRegistryEntry;
-  readonly #queue: WorkloadQueue;
+  /** One queue per pool this workload uses (one tenant, one registry entry, several queues). */
+  readonly #queues = new Map<string, WorkloadQueue>();
+  /** The pool of each queued request. */
+  readonly #poolOf = new Map<string, string>();
+  readonly #queueOpts: Omit<WorkloadQueueOptions, 'capacity'>;
+  readonly #capacity: number;
   readonly #inFlightTtlMs: number;
   readonly #idleEvictMs: number;
   /** Requests admitted over capacity, in arrival order, until settleHeld judges them. */
@@ -68,12 +76,14 @@ export class WorkloadState {
     this.#registry = snapshot
       ? WorkloadRegistryEntry.fromSnapshot(snapshot, opts.registry)
       : new WorkloadRegistryEntry(opts.registry);
-    this.#queue = new WorkloadQueue({
-      capacity: opts.maxQueue ?? DEFAULT_MAX_QUEUE_PER_WORKLOAD,
+    this.#capacity = opts.maxQueue ?? DEFAULT_MAX_QUEUE_PER_WORKLOAD;
+    this.#queueOpts = {
       ttlMs: opts.queueTtlMs ?? DEFAULT_QUEUE_TTL_MS,
       order: opts.policy.queueOrder,
       agingHorizonMs: opts.policy.agingHorizonMs,
-    });
+    };
+    // Validates the options once, up front, as the single queue used to.
+    new WorkloadQueue({ ...this.#queueOpts, capacity: this.#capacity });
     this.#inFlightTtlMs = opts.inFlightTtlMs ?? DEFAULT_LEASE_TTL_MS;
     this.#idleEvictMs = opts.idleEvictMs ?? WORKLOAD_IDLE_EVICT_MS;
     if (snapshot) this.#dropOrphanedQueued(now);
@@ -92,9 +102,14 @@ export class WorkloadState {
       criticality: input.criticality,
       tokenEstimate: input.tokenEstimate ?? 0,
     };
-    if (this.#queue.push(request, now).ok) return { kind: 'queued', position: this.#queue.size };
+    const pool = input.pool ?? DEFAULT_POOL;
+    // The bound is per workload, across its pools: one tenant's backlog, however it is split.
+    if (this.queueSize < this.#capacity) {
+      this.#push(pool, request, now);
+      return { kind: 'queued', position: this.queueSize };
+    }
     if (hold) {
-      this.#queue.push(request, now, true);
+      this.#push(pool, request, now);
       this.#held.add(input.requestId);
       return { kind: 'held' };
     }
@@ -108,12 +123,12 @@ export class WorkloadState {
    */
   settleHeld(now: number): string[] {
     const rejected: string[] = [];
-    const held = [...this.#held].filter((id) => this.#queue.has(id));
+    const held = [...this.#held].filter((id) => this.#poolOf.has(id));
     this.#held.clear();
-    while (this.#queue.size > this.#queue.capacity) {
+    while (this.queueSize > this.#capacity) {
       const id = held.pop();
       if (id === undefined) break;
-      this.#queue.remove(id);
+      this.#remove(id);
       this.#registry.onCompleted(id, ENDED.queueFull, now);
       rejected.push(id);
     }
@@ -124,8 +139,17 @@ export class WorkloadState {
     return this.#held.size;
   }
 
-  head(now: number): HeadView | null {
-    const head = this.#queue.peek(now);
+  heldIds(): string[] {
+    return [...this.#held];
+  }
+
+  /** The pools with something queued here. */
+  pools(): string[] {
+    return [...this.#queues.entries()].filter(([, q]) => q.size > 0).map(([pool]) => pool);
+  }
+
+  head(now: number, pool: string = DEFAULT_POOL): HeadView | null {
+    const head = this.#queues.get(pool)?.peek(now);
     return head
       ? {
           requestId: head.requestId,
@@ -141,9 +165,10 @@ export class WorkloadState {
   }
 
   /** Gives a granted slot to the current head and records *dispatched*; null when nothing is queued. */
-  dispatchHead(now: number): DispatchedRequest | null {
-    const head = this.#queue.shift(now);
+  dispatchHead(now: number, pool: string = DEFAULT_POOL): DispatchedRequest | null {
+    const head = this.#queues.get(pool)?.shift(now);
     if (!head) return null;
+    this.#poolOf.delete(head.requestId);
     const waitMs = now - head.enqueuedAt;
     this.#registry.onDispatched(head.requestId, waitMs, now);
     return { requestId: head.requestId, waitMs };
@@ -151,7 +176,7 @@ export class WorkloadState {
 
   /** Removes a queued request (client gone) and records cancelled/client_closed. False if not queued. */
   cancel(requestId: string, now: number): boolean {
-    if (!this.#queue.remove(requestId)) return false;
+    if (!this.#remove(requestId)) return false;
     this.#registry.onCompleted(requestId, ENDED.clientClosed, now);
     return true;
   }
@@ -161,7 +186,7 @@ export class WorkloadState {
    * it by any path cannot leave a ghost behind. Returns false for a request already completed.
    */
   complete(requestId: string, end: Ended, now: number): boolean {
-    this.#queue.remove(requestId);
+    this.#remove(requestId);
     return this.#registry.onCompleted(requestId, end, now);
   }
 
@@ -171,7 +196,12 @@ export class WorkloadState {
   }
 
   isQueued(requestId: string): boolean {
-    return this.#queue.has(requestId);
+    return this.#poolOf.has(requestId);
+  }
+
+  /** The pool a queued request waits in. */
+  poolOfQueued(requestId: string): string | undefined {
+    return this.#poolOf.get(requestId);
   }
 
   isLive(requestId: string): boolean {
@@ -180,8 +210,14 @@ export class WorkloadState {
 
   /** Evicts queued requests past their TTL and in-flight requests presumed lost. */
   sweep(now: number): SweepResult {
-    const evicted = this.#queue.expire(now).map((r) => r.requestId);
-    for (const id of evicted) this.#registry.onCompleted(id, ENDED.ttlExpired, now);
+    const evicted: string[] = [];
+    for (const queue of this.#queues.values()) {
+      for (const r of queue.expire(now)) {
+        evicted.push(r.requestId);
+        this.#poolOf.delete(r.requestId);
+        this.#registry.onCompleted(r.requestId, ENDED.ttlExpired, now);
+      }
+    }
     const lost: string[] = [];
     for (let r = this.#registry.oldestInFlight(); r && now - r.since >= this.#inFlightTtlMs;) {
       lost.push(r.id);
@@ -196,7 +232,8 @@ export class WorkloadState {
    * the host deletes idle workloads, idle eviction).
    */
   nextDeadline(now: number, includeIdleEviction = true): number | null {
-    let next = this.#queue.nextDeadline(now) ?? Infinity;
+    let next = Infinity;
+    for (const queue of this.#queues.values()) next = Math.min(next, queue.nextDeadline(now) ?? Infinity);
     const oldest = this.#registry.oldestInFlight();
     if (oldest) next = Math.min(next, oldest.since + this.#inFlightTtlMs);
     if (includeIdleEviction && this.#registry.activeRequests === 0) {
@@ -223,12 +260,38 @@ export class WorkloadState {
     return this.#registry.metrics(now);
   }
 
+  /** Queued requests across every pool. */
   get queueSize(): number {
-    return this.#queue.size;
+    return this.#poolOf.size;
+  }
+
+  queueSizeOf(pool: string): number {
+    return this.#queues.get(pool)?.size ?? 0;
   }
 
   snapshot(): RegistrySnapshot {
     return this.#registry.snapshot();
+  }
+
+  #push(
+    pool: string,
+    request: { requestId: string; criticality: number; tokenEstimate: number },
+    now: number,
+  ): void {
+    let queue = this.#queues.get(pool);
+    if (!queue) {
+      queue = new WorkloadQueue({ ...this.#queueOpts, capacity: Number.MAX_SAFE_INTEGER });
+      this.#queues.set(pool, queue);
+    }
+    queue.push(request, now);
+    this.#poolOf.set(request.requestId, pool);
+  }
+
+  #remove(requestId: string): boolean {
+    const pool = this.#poolOf.get(requestId);
+    if (pool === undefined) return false;
+    this.#poolOf.delete(requestId);
+    return this.#queues.get(pool)?.remove(requestId) !== undefined;
   }
 
   /**
@@ -238,7 +301,7 @@ export class WorkloadState {
   #dropOrphanedQueued(now: number): void {
     const orphans: string[] = [];
     for (const [id, live] of this.#registry.liveRequests()) {
-      if (live.phase === 'queued' && !this.#queue.has(id)) orphans.push(id);
+      if (live.phase === 'queued' && !this.#poolOf.has(id)) orphans.push(id);
     }
     for (const id of orphans) this.#registry.onCompleted(id, ENDED.queueLost, now);
   }

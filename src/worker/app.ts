@@ -68,11 +68,20 @@ export function createApp(): Hono<AppEnv> {
   app.get('/v1/models', (c) => handleModels(c.get('config'), c.req.header('authorization')));
   app.get('/healthz', (c) => {
     const config = c.get('config');
-    return c.json({ status: 'ok', policy: config.policy, backends: config.backends.map((b) => b.name) });
+    return c.json({
+      status: 'ok',
+      policy: config.policy,
+      backends: config.backends.map((b) => b.name),
+      pools: config.pools.pools.map((p) => ({
+        name: p.name,
+        models: p.models,
+        backends: p.backends.map((b) => b.name),
+      })),
+    });
   });
-  app.get('/admin/workloads', (c) => handleListWorkloads(c.env, c.req.query('offset')));
-  app.get('/admin/workloads/:id', (c) => handleGetWorkload(c.env, c.req.param('id')));
-  app.get('/admin/backends', (c) => handleBackends(c.env));
+  app.get('/admin/workloads', (c) => handleListWorkloads(c.env, c.get('config'), c.req.query('offset')));
+  app.get('/admin/workloads/:id', (c) => handleGetWorkload(c.env, c.get('config'), c.req.param('id')));
+  app.get('/admin/backends', (c) => handleBackends(c.env, c.get('config')));
 
   app.all('*', (c) => notFoundOrWrongMethod(c));
   app.onError((err, c) => {

@@ -13,6 +13,7 @@ import {
   FAIRNESS_MODES,
   type Fairness,
   POLICY_NAMES,
+  PoolTable,
   type PolicyName,
   type WorkloadAwareParams,
 } from '../core/index.ts';
@@ -32,10 +33,25 @@ export interface BackendConfig {
   readonly maxConcurrency: number;
   /** Sent upstream as `Authorization: Bearer …` instead of the client's header. */
   readonly apiKey?: string;
+  /** The pool it belongs to (default: `default`); a pool's backends are interchangeable. */
+  readonly pool?: string;
+  /** The models it serves; absent: any model no other pool lists. */
+  readonly models?: readonly string[];
 }
+
+/**
+ * Cloudflare's Durable Object location hints (developers.cloudflare.com/durable-objects/reference/
+ * data-location): a pool's coordinator can be created near its GPUs.
+ */
+export const LOCATION_HINTS = ['wnam', 'enam', 'sam', 'weur', 'eeur', 'apac', 'oc', 'afr', 'me'] as const;
+export type LocationHint = (typeof LOCATION_HINTS)[number];
 
 export interface SluiceConfig {
   readonly backends: readonly BackendConfig[];
+  /** The backends grouped into pools, and which pool serves which model. */
+  readonly pools: PoolTable<BackendConfig>;
+  /** Optional placement of each pool's coordinator. */
+  readonly poolLocationHints: Readonly<Record<string, LocationHint>>;
   readonly policy: PolicyName;
   readonly policyParams: WorkloadAwareParams;
   readonly queueTtlMs: number;
@@ -62,6 +78,15 @@ const BackendSchema = v.strictObject({
   ),
   maxConcurrency: v.pipe(v.number(), v.integer('must be an integer'), v.minValue(1), v.maxValue(100_000)),
   apiKey: v.optional(v.string()),
+  pool: v.optional(
+    v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9._-]')),
+  ),
+  models: v.optional(
+    v.pipe(
+      v.array(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(256))),
+      v.minLength(1, 'must list at least one model (omit it to serve any model)'),
+    ),
+  ),
 });
 
 function positiveInt(field: string, raw: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -124,6 +149,41 @@ function parseAdminToken(raw: unknown): string | null {
   return raw;
 }
 
+function parsePools(backends: readonly BackendConfig[]): PoolTable<BackendConfig> {
+  const built = PoolTable.build(backends, (i) => `BACKENDS.${i}`);
+  if (!built.ok) throw new ConfigFieldError(built.field, built.problem);
+  return built.table;
+}
+
+function parseLocationHints(raw: unknown, pools: PoolTable<BackendConfig>): Record<string, LocationHint> {
+  if (raw === undefined || raw === '') return {};
+  let value = raw;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      throw new ConfigFieldError('POOL_LOCATION_HINTS', 'is not valid JSON (expected {"<pool>": "<hint>"})');
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigFieldError('POOL_LOCATION_HINTS', 'must be an object {"<pool>": "<hint>"}');
+  }
+  const hints: Record<string, LocationHint> = {};
+  for (const [pool, hint] of Object.entries(value as Record<string, unknown>)) {
+    if (!pools.pool(pool)) {
+      throw new ConfigFieldError(`POOL_LOCATION_HINTS.${pool}`, 'names a pool no backend belongs to');
+    }
+    if (!(LOCATION_HINTS as readonly unknown[]).includes(hint)) {
+      throw new ConfigFieldError(
+        `POOL_LOCATION_HINTS.${pool}`,
+        `must be one of ${LOCATION_HINTS.join(', ')}, got ${JSON.stringify(hint)}`,
+      );
+    }
+    hints[pool] = hint as LocationHint;
+  }
+  return hints;
+}
+
 function parseFairness(raw: unknown): Fairness {
   const mode = raw === undefined || raw === '' ? 'requests' : String(raw).trim();
   if (!(FAIRNESS_MODES as readonly string[]).includes(mode)) {
@@ -149,8 +209,12 @@ function parsePolicy(raw: unknown): PolicyName {
 export function parseConfig(env: Partial<Env>): ConfigResult {
   try {
     const d = DEFAULT_WORKLOAD_AWARE_PARAMS;
+    const backends = Object.freeze(parseBackends(env.BACKENDS));
+    const pools = parsePools(backends);
     const config: SluiceConfig = {
-      backends: Object.freeze(parseBackends(env.BACKENDS)),
+      backends,
+      pools,
+      poolLocationHints: Object.freeze(parseLocationHints(env.POOL_LOCATION_HINTS, pools)),
       policy: parsePolicy(env.POLICY),
       policyParams: Object.freeze({
         agingHorizonMs: positiveInt('AGING_HORIZON_MS', env.AGING_HORIZON_MS, d.agingHorizonMs),

@@ -5,6 +5,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import {
   CoordinatorHost,
+  DEFAULT_POOL,
   createPolicy,
   type BackendHealth,
   type BackendStatus,
@@ -18,7 +19,7 @@ import {
 } from '../core/index.ts';
 import { loadConfig } from './config.ts';
 import type { Env } from './env.ts';
-import { workloadStub } from './stubs.ts';
+import { poolOfCoordinator, workloadStub } from './stubs.ts';
 import { send } from './workload-do.ts';
 
 const LEASE_KEY = 'lease:';
@@ -33,9 +34,12 @@ export class CoordinatorDO extends DurableObject<Env> {
     if (!loaded.ok) throw new Error(loaded.message);
     const { config } = loaded;
     const kv = ctx.storage.kv;
+    // The object is named after its pool (stubs.ts); a pool no longer configured has no backends, so its
+    // leases drain and nothing new is granted.
+    const pool = poolOfCoordinator(ctx.id.name) ?? DEFAULT_POOL;
     this.#host = new CoordinatorHost(
       {
-        backends: config.backends,
+        backends: config.pools.pool(pool)?.backends ?? [],
         policy: createPolicy(config.policy, config.policyParams),
         leaseTtlMs: config.leaseTtlMs,
         backendCooldown: config.backendCooldown,
@@ -45,7 +49,7 @@ export class CoordinatorDO extends DurableObject<Env> {
         grant: (lease) =>
           send(
             `grant to workload ${lease.workloadId}`,
-            workloadStub(this.env, lease.workloadId).grant(lease),
+            workloadStub(this.env, lease.workloadId).grant(pool, lease),
             (reply) => this.#host.onGrantReply(lease, reply, Date.now()),
             () => this.#host.onGrantFailed(lease, Date.now(), 'RPC failed'),
           ),

@@ -8,6 +8,7 @@ export interface Env {
   readonly WORKLOAD: DurableObjectNamespace<WorkloadDO>;
   readonly COORDINATOR: DurableObjectNamespace<CoordinatorDO>;
   readonly BACKENDS?: unknown;
+  readonly POOL_LOCATION_HINTS?: unknown;
   readonly POLICY?: unknown;
   readonly QUEUE_TTL_MS?: unknown;
   readonly MAX_QUEUE_PER_WORKLOAD?: unknown;

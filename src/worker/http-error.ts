@@ -106,6 +106,7 @@ export const HTTP_ONLY_ERRORS = {
   invalid_workload_context: { status: 400, type: 'invalid_request_error' },
   body_too_large: { status: 413, type: 'invalid_request_error' },
   not_found: { status: 404, type: 'invalid_request_error' },
+  model_not_found: { status: 404, type: 'invalid_request_error' },
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
   unauthorized: { status: 401, type: 'authentication_error' },
   no_backend: { status: 503, type: 'overloaded_error' },

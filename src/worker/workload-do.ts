@@ -12,6 +12,7 @@ import {
   type CompleteReply,
   type Ended,
   type GrantReply,
+  type HeldLease,
   type Lease,
   type PersistedWorkload,
   type WorkloadDescription,
@@ -33,7 +34,7 @@ export class WorkloadDO extends DurableObject<Env> {
     const loaded = loadConfig(env);
     if (!loaded.ok) throw new Error(loaded.message);
     const c = loaded.config;
-    const coordinator = () => coordinatorStub(this.env);
+    const coordinator = (pool: string) => coordinatorStub(this.env, pool, c);
     this.#host = new WorkloadHost(
       {
         policy: createPolicy(c.policy, c.policyParams),
@@ -44,23 +45,25 @@ export class WorkloadDO extends DurableObject<Env> {
       },
       {
         coordinator: {
-          offer: (workloadId, head, signals, seq) =>
+          offer: (pool, workloadId, head, signals, seq) =>
             send(
-              'offer to the coordinator',
-              coordinator().offer(workloadId, head, signals, seq),
-              (reply) => this.#host.onOfferReply(reply, Date.now()),
-              () => this.#host.onOfferFailed(Date.now()),
+              `offer to the coordinator of pool ${pool}`,
+              coordinator(pool).offer(workloadId, head, signals, seq),
+              (reply) => this.#host.onOfferReply(pool, reply, Date.now()),
+              () => this.#host.onOfferFailed(pool, Date.now()),
             ),
-          release: (leaseId, health) =>
+          release: (pool, leaseId, health) =>
             send(
               `release of lease ${leaseId} (the alarm retries it)`,
-              coordinator().release(leaseId, health),
+              coordinator(pool).release(leaseId, health),
               () => this.#host.onReleased(leaseId),
               () => this.#host.onReleaseFailed(leaseId, Date.now()),
             ),
-          renew: (leaseIds) =>
-            send('lease renewal', coordinator().renew(leaseIds), (reply) => this.#host.onRenewReply(reply)),
-          forget: (workloadId) => send('forget', coordinator().forget(workloadId)),
+          renew: (pool, leaseIds) =>
+            send('lease renewal', coordinator(pool).renew(leaseIds), (reply) =>
+              this.#host.onRenewReply(reply),
+            ),
+          forget: (pool, workloadId) => send('forget', coordinator(pool).forget(workloadId)),
         },
         reply: (requestId, reply) => {
           const resolve = this.#waiters.get(requestId);
@@ -86,14 +89,14 @@ export class WorkloadDO extends DurableObject<Env> {
     return reply;
   }
 
-  /** From the coordinator: one slot for this workload, given to the current head. */
-  grant(lease: Lease): GrantReply {
-    return this.#host.grant(lease, Date.now());
+  /** From a pool's coordinator: one slot for this workload, given to its current head in that pool. */
+  grant(pool: string, lease: Lease): GrantReply {
+    return this.#host.grant(pool, lease, Date.now());
   }
 
   /** Records *completed* exactly once and hands the lease back (see WorkloadHost.complete). */
-  complete(requestId: string, end: Ended, health?: BackendHealth, leaseId?: string): CompleteReply {
-    return this.#host.complete(requestId, end, health ?? null, leaseId, Date.now());
+  complete(requestId: string, end: Ended, health?: BackendHealth, lease?: HeldLease): CompleteReply {
+    return this.#host.complete(requestId, end, health ?? null, lease, Date.now());
   }
 
   /** The Worker's heartbeat for a running request. */

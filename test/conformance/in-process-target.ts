@@ -3,6 +3,7 @@
 
 import {
   CoordinatorHost,
+  DEFAULT_POOL,
   WorkloadHost,
   createPolicy,
   type AdmitReply,
@@ -21,7 +22,7 @@ export function inProcessTarget(): ProtocolTarget {
     {
       grant: (lease: Lease) =>
         later(() => {
-          const reply = host(lease.workloadId).grant(lease, Date.now());
+          const reply = host(lease.workloadId).grant(DEFAULT_POOL, lease, Date.now());
           later(() => coordinator.onGrantReply(lease, reply, Date.now()));
         }),
       putLease: () => undefined,
@@ -40,18 +41,19 @@ export function inProcessTarget(): ProtocolTarget {
       { policy, maxQueue: CONFORMANCE_MAX_QUEUE, leaseTtlMs: 60_000, inFlightTtlMs: 60_000 },
       {
         coordinator: {
-          offer: (id, head, signals, seq) =>
+          offer: (pool, id, head, signals, seq) =>
             later(() => {
               const reply = coordinator.offer(id, head, signals, seq, Date.now());
-              later(() => created.onOfferReply(reply, Date.now()));
+              later(() => created.onOfferReply(pool, reply, Date.now()));
             }),
-          release: (leaseId, health) =>
+          release: (_pool, leaseId, health) =>
             later(() => {
               coordinator.release(leaseId, health, Date.now());
               later(() => created.onReleased(leaseId));
             }),
-          renew: (leaseIds) => later(() => created.onRenewReply(coordinator.renew(leaseIds, Date.now()))),
-          forget: (id) => later(() => coordinator.forget(id)),
+          renew: (_pool, leaseIds) =>
+            later(() => created.onRenewReply(coordinator.renew(leaseIds, Date.now()))),
+          forget: (_pool, id) => later(() => coordinator.forget(id)),
         },
         reply: (requestId, reply) => {
           waiters.get(requestId)?.(reply);
@@ -70,11 +72,20 @@ export function inProcessTarget(): ProtocolTarget {
   return {
     admit: (workloadId, requestId, criticality) => {
       const reply = new Promise<AdmitReply>((resolve) => waiters.set(requestId, resolve));
-      host(workloadId).admit({ requestId, workloadId, criticality, tokenEstimate: 0 }, Date.now());
+      host(workloadId).admit(
+        { requestId, workloadId, pool: DEFAULT_POOL, criticality, tokenEstimate: 0 },
+        Date.now(),
+      );
       return reply;
     },
     complete: async (workloadId, requestId, end, leaseId) =>
-      host(workloadId).complete(requestId, end, null, leaseId, Date.now()),
+      host(workloadId).complete(
+        requestId,
+        end,
+        null,
+        leaseId === undefined ? undefined : { pool: DEFAULT_POOL, leaseId },
+        Date.now(),
+      ),
     metrics: async (workloadId) => hosts.get(workloadId)?.state?.metrics(Date.now()) ?? null,
     backends: async () => coordinator.dispatcher.backends(Date.now()),
     stats: async () => coordinator.stats(Date.now()),

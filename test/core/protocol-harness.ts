@@ -5,6 +5,7 @@
 
 import {
   CoordinatorHost,
+  DEFAULT_POOL,
   ENDED,
   WorkloadHost,
   createPolicy,
@@ -20,6 +21,8 @@ export const LEASE_TTL_MS = 8_000;
 export const REOFFER_MS = 2_000;
 export const QUEUE_TTL_MS = 30_000;
 export const MAX_QUEUE = 3;
+/** One pool: the protocol is per pool, and pools share nothing but the workload's registry entry. */
+const POOL = DEFAULT_POOL;
 
 /** One message on the wire: what delivering it does, and what its sender sees if it is lost. */
 export interface Message {
@@ -94,7 +97,7 @@ export class Cluster {
     const id = `r${this.#seq++}`;
     this.requests.set(id, { id, workloadId, state: 'waiting', replies: 0, recorded: 0 });
     this.#workload(workloadId).host.admit(
-      { requestId: id, workloadId, criticality, tokenEstimate: 10 },
+      { requestId: id, workloadId, pool: POOL, criticality, tokenEstimate: 10 },
       this.now,
     );
     return id;
@@ -107,10 +110,11 @@ export class Cluster {
     // Ended before the call, so the waiter's answer to this very call is not counted as a reply.
     r.state = 'ended';
     r.end ??= end;
-    const reply = this.#workload(r.workloadId).host.complete(id, end, null, r.leaseId, this.now);
+    const lease = r.leaseId === undefined ? undefined : { pool: POOL, leaseId: r.leaseId };
+    const reply = this.#workload(r.workloadId).host.complete(id, end, null, lease, this.now);
     if (reply.recorded) r.recorded++;
     // The Worker retries a completion whose answer it did not see; the second must change nothing.
-    if (this.#workload(r.workloadId).host.complete(id, end, null, r.leaseId, this.now).recorded) r.recorded++;
+    if (this.#workload(r.workloadId).host.complete(id, end, null, lease, this.now).recorded) r.recorded++;
   }
 
   /** The Worker running this request dies: no more heartbeats, no completion. */
@@ -264,7 +268,7 @@ export class Cluster {
             kind: 'grant',
             to,
             deliver: () => {
-              const reply = this.#workload(lease.workloadId).host.grant(lease, this.now);
+              const reply = this.#workload(lease.workloadId).host.grant(POOL, lease, this.now);
               return {
                 kind: 'grant-reply',
                 to: toCoordinator,
@@ -325,7 +329,7 @@ export class Cluster {
       },
       {
         coordinator: {
-          offer: (id, head, signals, seq) =>
+          offer: (pool, id, head, signals, seq) =>
             call(
               'offer',
               () => {
@@ -333,16 +337,16 @@ export class Cluster {
                 return {
                   kind: 'offer-reply',
                   to,
-                  fail: () => host.onOfferFailed(this.now),
+                  fail: () => host.onOfferFailed(pool, this.now),
                   deliver: () => {
-                    host.onOfferReply(reply, this.now);
+                    host.onOfferReply(pool, reply, this.now);
                     return null;
                   },
                 };
               },
-              () => host.onOfferFailed(this.now),
+              () => host.onOfferFailed(pool, this.now),
             ),
-          release: (leaseId, health) =>
+          release: (_pool, leaseId, health) =>
             call(
               'release',
               () => {
@@ -359,7 +363,7 @@ export class Cluster {
               },
               () => this.#releaseFailed(host, leaseId),
             ),
-          renew: (leaseIds) =>
+          renew: (_pool, leaseIds) =>
             call(
               'renew',
               () => {
@@ -368,7 +372,7 @@ export class Cluster {
               },
               null,
             ),
-          forget: (id) =>
+          forget: (_pool, id) =>
             call(
               'forget',
               () => {

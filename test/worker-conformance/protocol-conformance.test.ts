@@ -3,16 +3,25 @@
 
 import { env } from 'cloudflare:test';
 import { runProtocolConformance } from '../conformance/protocol.case.ts';
+import { DEFAULT_POOL } from '../../src/core/index.ts';
 import { coordinatorStub, workloadStub } from '../../src/worker/stubs.ts';
+
+/** The test config lists no pools, so every backend is in the default pool. */
+const POOL = DEFAULT_POOL;
 
 runProtocolConformance('Durable Objects', () => ({
   admit: (workloadId, requestId, criticality) =>
-    workloadStub(env, workloadId).admit({ requestId, workloadId, criticality, tokenEstimate: 0 }),
+    workloadStub(env, workloadId).admit({ requestId, workloadId, pool: POOL, criticality, tokenEstimate: 0 }),
   complete: (workloadId, requestId, end, leaseId) =>
-    workloadStub(env, workloadId).complete(requestId, end, undefined, leaseId),
+    workloadStub(env, workloadId).complete(
+      requestId,
+      end,
+      undefined,
+      leaseId === undefined ? undefined : { pool: POOL, leaseId },
+    ),
   metrics: async (workloadId) => (await workloadStub(env, workloadId).describe())?.metrics ?? null,
-  backends: () => coordinatorStub(env).backends(),
-  stats: () => coordinatorStub(env).stats(),
+  backends: () => coordinatorStub(env, 'default').backends(),
+  stats: () => coordinatorStub(env, 'default').stats(),
   until: async (probe, ok) => {
     const deadline = Date.now() + 15_000;
     for (;;) {

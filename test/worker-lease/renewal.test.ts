@@ -12,7 +12,7 @@ describe('lease renewal', () => {
     const id = 'lease-long';
     const pending = chat({ model: 'hold' }, { workload_id: id });
     await until(heldCount, (n) => n === 1);
-    const coordinator = coordinatorStub(env);
+    const coordinator = coordinatorStub(env, 'default');
     const first = (await coordinator.leases())[0];
     expect(first).toBeDefined();
     // Wait well past the lease TTL, in real time: expiry is what this test is about.

@@ -46,7 +46,7 @@ describe('WorkloadDO state and alarms', () => {
       () => workload(id),
       (w) => w.activeRequests === 0,
     );
-    expect(await coordinatorStub(env).listWorkloads()).toContain(id);
+    expect(await coordinatorStub(env, 'default').listWorkloads()).toContain(id);
 
     const stub = workloadStub(env, id);
     await until(
@@ -69,7 +69,7 @@ describe('WorkloadDO state and alarms', () => {
       async (_i: WorkloadDO, state) => [...state.storage.kv.list()].length,
     );
     expect(remaining).toBe(0);
-    expect(await coordinatorStub(env).listWorkloads()).not.toContain(id);
+    expect(await coordinatorStub(env, 'default').listWorkloads()).not.toContain(id);
     expect((await call(`/admin/workloads/${id}`)).status).toBe(404);
   });
 
@@ -94,7 +94,7 @@ describe('WorkloadDO restart between grant and completion', () => {
     const id = 'restart-mid-flight';
     const pending = chat({ model: 'hold' }, { workload_id: id });
     await until(heldCount, (n) => n === 1);
-    const coordinator = coordinatorStub(env);
+    const coordinator = coordinatorStub(env, 'default');
     await until(
       () => coordinator.stats(),
       (s) => s.leases === 1,

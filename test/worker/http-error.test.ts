@@ -175,6 +175,7 @@ const HTTP_ONLY_EXPECTED: Record<HttpOnlyCode, { status: number; type: OpenAIErr
   invalid_workload_context: { status: 400, type: 'invalid_request_error' },
   body_too_large: { status: 413, type: 'invalid_request_error' },
   not_found: { status: 404, type: 'invalid_request_error' },
+  model_not_found: { status: 404, type: 'invalid_request_error' },
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
   unauthorized: { status: 401, type: 'authentication_error' },
   no_backend: { status: 503, type: 'overloaded_error' },

@@ -12,7 +12,7 @@ import { backends, call, chat, heldCount, releaseHeld, until, workload } from '.
 const TOTAL_SLOTS = 3;
 
 async function coordinatorStats() {
-  return coordinatorStub(env).stats();
+  return coordinatorStub(env, 'default').stats();
 }
 
 async function settled(ids: string[]): Promise<void> {
@@ -152,7 +152,7 @@ describe('scheduling in the Workers runtime', () => {
     const id = 'sched-storage';
     const holder = chat({ model: 'hold' }, { workload_id: id });
     await until(heldCount, (n) => n === 1);
-    const stub = coordinatorStub(env);
+    const stub = coordinatorStub(env, 'default');
     const storedLeases = () =>
       runInDurableObject(
         stub,

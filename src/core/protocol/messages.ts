@@ -11,6 +11,8 @@ export interface AdmitRequest {
   /** Sluice's own ID for the request (unique), not the client's x-request-id. */
   readonly requestId: string;
   readonly workloadId: string;
+  /** The backend pool its model routes to (config decides; see pools.ts). */
+  readonly pool: string;
   readonly criticality: Criticality;
   readonly tokenEstimate: number;
 }
@@ -79,5 +81,10 @@ export interface RenewReply {
 export interface WorkloadDescription {
   readonly workloadId: string;
   readonly metrics: WorkloadMetrics;
-  readonly head: HeadView | null;
+  /** Each pool's queue: how many wait there and who is first. */
+  readonly queues: ReadonlyArray<{
+    readonly pool: string;
+    readonly queued: number;
+    readonly head: HeadView | null;
+  }>;
 }

@@ -9,6 +9,7 @@ import type { Lease } from '../dispatcher.ts';
 import { ENDED, type Ended } from '../outcome.ts';
 import type { HeadView, WorkloadSignals } from '../policy/types.ts';
 import type { RegistrySnapshot } from '../registry-entry.ts';
+import { DEFAULT_POOL } from '../pools.ts';
 import { WorkloadState, type SweepResult, type WorkloadStateOptions } from '../workload-state.ts';
 import type {
   AdmitReply,
@@ -22,16 +23,31 @@ import type {
   WorkloadDescription,
 } from './messages.ts';
 
-/** Calls to the workload's coordinator. Each reply MUST be fed back through the matching on* method. */
+/**
+ * Calls to the coordinator of a pool (one per pool). Each reply MUST be fed back through the matching
+ * on* method, with the same pool.
+ */
 export interface CoordinatorCalls {
-  /** → onOfferReply / onOfferFailed. At most one offer per host is in flight at a time. */
-  offer(workloadId: string, head: HeadView | null, signals: WorkloadSignals, seq: HeadSeq): void;
+  /** → onOfferReply / onOfferFailed. At most one offer per pool is in flight at a time. */
+  offer(
+    pool: string,
+    workloadId: string,
+    head: HeadView | null,
+    signals: WorkloadSignals,
+    seq: HeadSeq,
+  ): void;
   /** → onReleased / onReleaseFailed. Idempotent at the coordinator, so retries are safe. */
-  release(leaseId: string, health: BackendHealth | null): void;
+  release(pool: string, leaseId: string, health: BackendHealth | null): void;
   /** → onRenewReply (a lost renewal is simply superseded by the next one). */
-  renew(leaseIds: readonly string[]): void;
+  renew(pool: string, leaseIds: readonly string[]): void;
   /** The workload deleted itself; fire and forget. */
-  forget(workloadId: string): void;
+  forget(pool: string, workloadId: string): void;
+}
+
+/** A lease as the workload knows it: which pool's coordinator holds it. */
+export interface HeldLease {
+  readonly pool: string;
+  readonly leaseId: string;
 }
 
 export interface WorkloadPorts {
@@ -57,10 +73,26 @@ export interface WorkloadHostOptions extends WorkloadStateOptions {
 export interface PersistedWorkload {
   readonly workloadId: string;
   readonly registry: RegistrySnapshot;
-  /** requestId → leaseId for requests in flight, so completion after a restart still frees the slot. */
-  readonly leases: ReadonlyArray<readonly [string, string]>;
-  /** Releases the coordinator has not acknowledged yet; retried by the alarm. */
-  readonly pendingReleases?: ReadonlyArray<readonly [string, BackendHealth | null]>;
+  /**
+   * [requestId, leaseId, pool] for requests in flight, so completion after a restart still frees the
+   * slot. The pool is absent in state written before pools existed (then it is the default pool).
+   */
+  readonly leases: ReadonlyArray<readonly [string, string, string?]>;
+  /** [leaseId, health, pool]: releases the coordinator has not acknowledged yet; retried by the alarm. */
+  readonly pendingReleases?: ReadonlyArray<readonly [string, BackendHealth | null, string?]>;
+  /** Pools this workload has offered to, so an idle workload says goodbye to each. */
+  readonly pools?: readonly string[];
+}
+
+interface PendingRelease {
+  readonly pool: string;
+  readonly health: BackendHealth | null;
+}
+
+/** One pool's offer state: coalesced, one in flight at a time. */
+interface OfferState {
+  inFlight: boolean;
+  dirty: boolean;
 }
 
 export class WorkloadHost {
@@ -70,14 +102,16 @@ export class WorkloadHost {
   readonly #leaseTtlMs: number;
   readonly #reofferEveryMs: number;
   #state: WorkloadState | null = null;
-  readonly #leases = new Map<string, string>();
-  /** leaseId → health to report; kept until the coordinator acknowledges. */
-  readonly #pendingReleases = new Map<string, BackendHealth | null>();
+  /** requestId → the lease its running request holds. */
+  readonly #leases = new Map<string, HeldLease>();
+  /** leaseId → where and what to report; kept until the coordinator acknowledges. */
+  readonly #pendingReleases = new Map<string, PendingRelease>();
   readonly #releasing = new Set<string>();
   /** Admitted requests whose admit reply is still owed. */
   readonly #waiting = new Set<string>();
-  #offerInFlight = false;
-  #offerDirty = false;
+  readonly #offers = new Map<string, OfferState>();
+  /** Every pool this workload has offered to (persisted, for the goodbye when idle). */
+  readonly #pools = new Set<string>();
   #alarmAt: number | null = null;
   #lastRenewAt = -Infinity;
   readonly #epoch: number;
@@ -92,8 +126,13 @@ export class WorkloadHost {
     this.#epoch = now;
     if (saved) {
       this.#state = this.#newState(saved.workloadId, now, saved.registry);
-      for (const [requestId, leaseId] of saved.leases) this.#leases.set(requestId, leaseId);
-      for (const [leaseId, health] of saved.pendingReleases ?? []) this.#pendingReleases.set(leaseId, health);
+      for (const [requestId, leaseId, pool] of saved.leases) {
+        this.#leases.set(requestId, { leaseId, pool: pool ?? DEFAULT_POOL });
+      }
+      for (const [leaseId, health, pool] of saved.pendingReleases ?? []) {
+        this.#pendingReleases.set(leaseId, { health, pool: pool ?? DEFAULT_POOL });
+      }
+      for (const pool of saved.pools ?? [DEFAULT_POOL]) this.#pools.add(pool);
       // Renew at the next beat, not at once: a restored coordinator lease has a full TTL ahead of it.
       this.#lastRenewAt = now;
       this.#ports.persist();
@@ -118,9 +157,14 @@ export class WorkloadHost {
   admit(req: AdmitRequest, now: number): void {
     const state = this.#ensure(req.workloadId, now);
     const admitted = state.admit(
-      { requestId: req.requestId, criticality: req.criticality, tokenEstimate: req.tokenEstimate },
+      {
+        requestId: req.requestId,
+        pool: req.pool,
+        criticality: req.criticality,
+        tokenEstimate: req.tokenEstimate,
+      },
       now,
-      this.#offerInFlight,
+      this.#anyOfferInFlight(),
     );
     this.#ports.persist();
     if (admitted.kind === 'rejected') {
@@ -128,18 +172,18 @@ export class WorkloadHost {
       return;
     }
     this.#waiting.add(req.requestId);
-    this.#offer(now);
+    this.#offer(req.pool, now);
     this.#armAlarm(now);
   }
 
-  /** From the coordinator: one slot for this workload, given to the current head. */
-  grant(lease: Lease, now: number): GrantReply {
-    const taken = this.#applyGrant(lease, now);
+  /** From a pool's coordinator: one slot for this workload, given to its current head in that pool. */
+  grant(pool: string, lease: Lease, now: number): GrantReply {
+    const taken = this.#applyGrant(pool, lease, now);
     if (taken) this.#armAlarm(now);
     const state = this.#state;
     return {
       taken,
-      head: state?.head(now) ?? null,
+      head: state?.head(now, pool) ?? null,
       signals: state?.signals(now) ?? { requestRatePerSec: 0, averageWaitMs: null, lastDispatchedAt: null },
       seq: this.#nextSeq(),
     };
@@ -154,18 +198,18 @@ export class WorkloadHost {
     requestId: string,
     end: Ended,
     health: BackendHealth | null,
-    leaseId: string | undefined,
+    lease: HeldLease | undefined,
     now: number,
   ): CompleteReply {
     const state = this.#state;
-    const wasQueued = state?.isQueued(requestId) ?? false;
+    const queuedIn = state?.poolOfQueued(requestId);
     const recorded = state?.complete(requestId, end, now) ?? false;
     this.#resolve(requestId, { kind: 'ended', end });
-    const lease = this.#leases.get(requestId) ?? leaseId;
+    const held = this.#leases.get(requestId) ?? lease;
     this.#leases.delete(requestId);
     this.#ports.persist();
-    if (lease !== undefined) this.#release(lease, health);
-    if (wasQueued) this.#offer(now);
+    if (held !== undefined) this.#release(held.pool, held.leaseId, health);
+    if (queuedIn !== undefined) this.#offer(queuedIn, now);
     this.#armAlarm(now);
     return { recorded };
   }
@@ -188,19 +232,25 @@ export class WorkloadHost {
     const { evicted, lost } = state.sweep(now);
     for (const id of evicted) this.#resolve(id, this.#endReply(ENDED.ttlExpired, now));
     for (const id of lost) {
-      const leaseId = this.#leases.get(id);
+      const held = this.#leases.get(id);
       this.#leases.delete(id);
-      if (leaseId !== undefined) this.#pendingReleases.set(leaseId, null);
+      if (held !== undefined) this.#pendingReleases.set(held.leaseId, { pool: held.pool, health: null });
     }
     this.#ports.persist();
     // A due deadline may be a head change by aging alone; a waiting head is re-offered on every beat.
     // Re-offer before releasing: a slot freed here must be weighed against this workload's new head (the
     // TTL may just have taken the old one), not granted for a head that is gone.
-    if (state.queueSize > 0 || evicted.length > 0) this.#offer(now);
-    for (const [leaseId, health] of this.#pendingReleases) this.#release(leaseId, health);
+    if (state.queueSize > 0 || evicted.length > 0) for (const pool of this.#pools) this.#offer(pool, now);
+    for (const [leaseId, { pool, health }] of this.#pendingReleases) this.#release(pool, leaseId, health);
     if (this.#leases.size > 0 && now >= this.#lastRenewAt + this.#renewEveryMs) {
       this.#lastRenewAt = now;
-      this.#ports.coordinator.renew([...this.#leases.values()]);
+      const byPool = new Map<string, string[]>();
+      for (const { pool, leaseId } of this.#leases.values()) {
+        const ids = byPool.get(pool) ?? [];
+        ids.push(leaseId);
+        byPool.set(pool, ids);
+      }
+      for (const [pool, ids] of byPool) this.#ports.coordinator.renew(pool, ids);
     }
     if (
       !this.#opts.keepIdle &&
@@ -210,30 +260,33 @@ export class WorkloadHost {
     ) {
       this.#state = null;
       this.#ports.deleteState();
-      this.#ports.coordinator.forget(state.workloadId);
+      for (const pool of this.#pools) this.#ports.coordinator.forget(pool, state.workloadId);
       return { evicted, lost };
     }
     this.#armAlarm(now);
     return { evicted, lost };
   }
 
-  onOfferReply(reply: OfferReply, now: number): void {
-    this.#offerInFlight = false;
+  onOfferReply(pool: string, reply: OfferReply, now: number): void {
+    const offer = this.#offerState(pool);
+    offer.inFlight = false;
     for (const lease of reply.grants) {
-      if (this.#applyGrant(lease, now)) this.#offerDirty = true;
-      else this.#release(lease.leaseId, null);
+      if (this.#applyGrant(pool, lease, now)) offer.dirty = true;
+      else this.#release(pool, lease.leaseId, null);
     }
-    // Held admissions wait while the pool still has room: the next round's grants may take them.
-    if (reply.freeSlots === 0 || !this.#offerDirty) this.#settleHeld(now);
-    if (this.#offerDirty) this.#sendOffer(now);
+    // Held admissions wait while a pool still has room (the next round's grants may take them) and while
+    // any other pool's offer is on its way.
+    if ((reply.freeSlots === 0 || !offer.dirty) && !this.#anyOfferInFlight()) this.#settleHeld(now);
+    for (const [p, o] of this.#offers) if (o.dirty && !o.inFlight) this.#sendOffer(p, now);
     this.#armAlarm(now);
   }
 
   /** The offer did not arrive: the alarm re-offers within the re-offer interval. */
-  onOfferFailed(now: number): void {
-    this.#offerInFlight = false;
-    this.#settleHeld(now);
-    this.#offerDirty = false;
+  onOfferFailed(pool: string, now: number): void {
+    const offer = this.#offerState(pool);
+    offer.inFlight = false;
+    if (!this.#anyOfferInFlight()) this.#settleHeld(now);
+    offer.dirty = false;
     this.#armAlarm(now);
   }
 
@@ -258,7 +311,12 @@ export class WorkloadHost {
   describe(now: number): WorkloadDescription | null {
     const state = this.#state;
     if (!state) return null;
-    return { workloadId: state.workloadId, metrics: state.metrics(now), head: state.head(now) };
+    const queues = [...this.#pools].sort().map((pool) => ({
+      pool,
+      queued: state.queueSizeOf(pool),
+      head: state.head(now, pool),
+    }));
+    return { workloadId: state.workloadId, metrics: state.metrics(now), queues };
   }
 
   /** What the host persists; null once the workload is gone. */
@@ -268,13 +326,16 @@ export class WorkloadHost {
     return {
       workloadId: state.workloadId,
       registry: state.snapshot(),
-      leases: [...this.#leases.entries()],
-      pendingReleases: [...this.#pendingReleases.entries()],
+      leases: [...this.#leases].map(([requestId, { leaseId, pool }]) => [requestId, leaseId, pool] as const),
+      pendingReleases: [...this.#pendingReleases].map(
+        ([leaseId, { health, pool }]) => [leaseId, health, pool] as const,
+      ),
+      pools: [...this.#pools],
     };
   }
 
   /** Leases held by running requests (for tests and the in-process scheduler). */
-  leaseOf(requestId: string): string | undefined {
+  leaseOf(requestId: string): HeldLease | undefined {
     return this.#leases.get(requestId);
   }
 
@@ -296,13 +357,13 @@ export class WorkloadHost {
    * the grant arrives too late to be renewed before its lease expires: the coordinator may already have
    * handed that slot to someone else, and running on it would over-book the backend.
    */
-  #applyGrant(lease: Lease, now: number): { requestId: string; waitMs: number } | null {
+  #applyGrant(pool: string, lease: Lease, now: number): { requestId: string; waitMs: number } | null {
     // Half a TTL left leaves a quarter of one as slack for a late alarm before the next renewal beat.
     if (now + this.#leaseTtlMs / 2 >= lease.expiresAt) return null;
-    const taken = this.#state?.dispatchHead(now) ?? null;
+    const taken = this.#state?.dispatchHead(now, pool) ?? null;
     if (!taken) return null;
     if (this.#leases.size === 0) this.#lastRenewAt = now;
-    this.#leases.set(taken.requestId, lease.leaseId);
+    this.#leases.set(taken.requestId, { pool, leaseId: lease.leaseId });
     this.#ports.persist();
     this.#resolve(taken.requestId, {
       kind: 'granted',
@@ -317,18 +378,44 @@ export class WorkloadHost {
    * Offers the current head. Offers asked for while one is in flight coalesce into one more round with
    * the then-current head, so the coordinator's last word from this workload is always its latest head.
    */
-  #offer(now: number): void {
-    this.#offerDirty = true;
-    if (!this.#offerInFlight) this.#sendOffer(now);
+  #offer(pool: string, now: number): void {
+    const offer = this.#offerState(pool);
+    offer.dirty = true;
+    if (!offer.inFlight) this.#sendOffer(pool, now);
   }
 
-  #sendOffer(now: number): void {
+  #sendOffer(pool: string, now: number): void {
     const state = this.#state;
-    this.#offerDirty = false;
+    const offer = this.#offerState(pool);
+    offer.dirty = false;
     if (!state) return;
-    this.#offerInFlight = true;
+    offer.inFlight = true;
+    if (!this.#pools.has(pool)) {
+      this.#pools.add(pool);
+      this.#ports.persist();
+    }
     // Last statement: an in-process coordinator may answer (re-entering this host) before it returns.
-    this.#ports.coordinator.offer(state.workloadId, state.head(now), state.signals(now), this.#nextSeq());
+    this.#ports.coordinator.offer(
+      pool,
+      state.workloadId,
+      state.head(now, pool),
+      state.signals(now),
+      this.#nextSeq(),
+    );
+  }
+
+  #offerState(pool: string): OfferState {
+    let offer = this.#offers.get(pool);
+    if (!offer) {
+      offer = { inFlight: false, dirty: false };
+      this.#offers.set(pool, offer);
+    }
+    return offer;
+  }
+
+  #anyOfferInFlight(): boolean {
+    for (const offer of this.#offers.values()) if (offer.inFlight) return true;
+    return false;
   }
 
   #nextSeq(): HeadSeq {
@@ -339,20 +426,24 @@ export class WorkloadHost {
   #settleHeld(now: number): void {
     const state = this.#state;
     if (!state || state.heldCount === 0) return;
+    const pools = new Map(state.heldIds().map((id) => [id, state.poolOfQueued(id)]));
     const rejected = state.settleHeld(now);
-    for (const id of rejected) this.#resolve(id, this.#endReply(ENDED.queueFull, now));
-    // A rejected request may have been the head the coordinator was told about.
-    if (rejected.length > 0) this.#offerDirty = true;
+    for (const id of rejected) {
+      this.#resolve(id, this.#endReply(ENDED.queueFull, now));
+      // It may have been the head that pool's coordinator was told about.
+      const pool = pools.get(id);
+      if (pool !== undefined) this.#offerState(pool).dirty = true;
+    }
     this.#ports.persist();
   }
 
   /** Hands a lease back; it stays pending until the coordinator acknowledges. */
-  #release(leaseId: string, health: BackendHealth | null): void {
-    this.#pendingReleases.set(leaseId, health);
+  #release(pool: string, leaseId: string, health: BackendHealth | null): void {
+    this.#pendingReleases.set(leaseId, { pool, health });
     if (this.#releasing.has(leaseId)) return;
     this.#releasing.add(leaseId);
     this.#ports.persist();
-    this.#ports.coordinator.release(leaseId, health);
+    this.#ports.coordinator.release(pool, leaseId, health);
   }
 
   #resolve(requestId: string, reply: AdmitReply): void {

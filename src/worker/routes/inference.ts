@@ -10,6 +10,7 @@ import {
   type AdmitReply,
   type BackendHealth,
   type Ended,
+  type HeldLease,
   type WorkloadContext,
 } from '../../core/index.ts';
 import type { SluiceConfig } from '../config.ts';
@@ -58,6 +59,18 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
       contextHeaders,
     );
   }
+  // Routed before anything is queued or counted: a model nobody serves is the client's error.
+  const pool = config.pools.poolFor(body.body.model);
+  if (!pool) {
+    return errorResponse(
+      {
+        code: 'model_not_found',
+        message: `The model '${body.body.model}' does not exist or is not served here (GET /v1/models lists the models).`,
+      },
+      contextHeaders,
+    );
+  }
+  contextHeaders['x-sluice-pool'] = pool.name;
   // The body upload may already have been abandoned; an aborted signal never fires again.
   if (request.signal.aborted) {
     return endResponse(ENDED.clientClosed, 'Client disconnected.', contextHeaders);
@@ -65,11 +78,11 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
 
   const trackId = crypto.randomUUID();
   const stub = workloadStub(env, workload.workloadId);
-  let leaseId: string | undefined = undefined; // set once granted; read by complete()
-  // Completion is idempotent in the WorkloadDO, so one retry after a failed call is safe; the lease ID
+  let lease: HeldLease | undefined = undefined; // set once granted; read by complete()
+  // Completion is idempotent in the WorkloadDO, so one retry after a failed call is safe; the lease
   // travels with it so the slot is released even if the object lost track of the request (a restart).
   const complete = (end: Ended, health?: BackendHealth): void => {
-    const send = () => stub.complete(trackId, end, health, leaseId);
+    const send = () => stub.complete(trackId, end, health, lease);
     ctx.waitUntil(
       send()
         .catch(() => send())
@@ -89,6 +102,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
     admitted = await stub.admit({
       requestId: trackId,
       workloadId: workload.workloadId,
+      pool: pool.name,
       criticality: workload.criticality,
       tokenEstimate: body.body.tokenEstimate,
     });
@@ -108,9 +122,9 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
       admitted.retryAfterSec,
     );
   }
-  leaseId = admitted.leaseId;
+  lease = { pool: pool.name, leaseId: admitted.leaseId };
 
-  const backend = config.backends.find((b) => b.name === admitted.backend);
+  const backend = pool.backends.find((b) => b.name === admitted.backend);
   if (!backend) {
     const end = ended('backend_removed');
     complete(end);

@@ -1,6 +1,6 @@
-// GET /v1/models: the union of every backend's model list, deduplicated by id.
+// GET /v1/models: the models the pools list in config, plus what a catch-all pool's backends report.
 
-import type { SluiceConfig } from '../config.ts';
+import type { BackendConfig, SluiceConfig } from '../config.ts';
 import { errorResponse, NO_BACKEND_RETRY_AFTER_SEC, UPSTREAM_RETRY_AFTER_SEC } from '../http-error.ts';
 
 /** A backend slow to list its models is skipped rather than holding the whole answer. */
@@ -11,7 +11,11 @@ interface ModelEntry {
   readonly [key: string]: unknown;
 }
 
-/** `clientAuth`: the client's Authorization header, forwarded like inference requests forward it. */
+/**
+ * Models a pool lists in config are served as listed, without asking anyone; a catch-all pool (no model
+ * list) serves whatever its backends report. `clientAuth`: the client's Authorization header, forwarded
+ * like inference requests forward it.
+ */
 export async function handleModels(config: SluiceConfig, clientAuth: string | undefined): Promise<Response> {
   if (config.backends.length === 0) {
     return errorResponse({
@@ -20,37 +24,49 @@ export async function handleModels(config: SluiceConfig, clientAuth: string | un
       retryAfterSec: NO_BACKEND_RETRY_AFTER_SEC,
     });
   }
-  const lists = await Promise.all(
-    config.backends.map(async (backend) => {
-      try {
-        const res = await fetch(`${backend.url}/v1/models`, {
-          headers:
-            backend.apiKey !== undefined
-              ? { authorization: `Bearer ${backend.apiKey}` }
-              : clientAuth !== undefined
-                ? { authorization: clientAuth }
-                : {},
-          signal: AbortSignal.timeout(MODELS_TIMEOUT_MS),
-        });
-        if (!res.ok) return null;
-        const json = (await res.json()) as { data?: unknown };
-        return Array.isArray(json.data) ? json.data.filter(isModelEntry) : null;
-      } catch {
-        return null;
-      }
-    }),
-  );
-  if (lists.every((l) => l === null)) {
+  const byId = new Map<string, ModelEntry>();
+  for (const pool of config.pools.pools) {
+    for (const id of pool.models ?? []) {
+      byId.set(id, { id, object: 'model', owned_by: 'sluice', pool: pool.name });
+    }
+  }
+  const catchAll = config.pools.catchAll;
+  if (!catchAll) return Response.json({ object: 'list', data: [...byId.values()] });
+  const lists = await Promise.all(catchAll.backends.map((backend) => listBackendModels(backend, clientAuth)));
+  if (byId.size === 0 && lists.every((l) => l === null)) {
     return errorResponse({
       code: 'upstream_unreachable',
       message: 'No backend answered /v1/models.',
       retryAfterSec: UPSTREAM_RETRY_AFTER_SEC,
     });
   }
-  const byId = new Map<string, ModelEntry>();
-  for (const list of lists)
-    for (const model of list ?? []) if (!byId.has(model.id)) byId.set(model.id, model);
+  for (const list of lists) {
+    for (const model of list ?? [])
+      if (!byId.has(model.id)) byId.set(model.id, { ...model, pool: catchAll.name });
+  }
   return Response.json({ object: 'list', data: [...byId.values()] });
+}
+
+async function listBackendModels(
+  backend: BackendConfig,
+  clientAuth: string | undefined,
+): Promise<ModelEntry[] | null> {
+  try {
+    const res = await fetch(`${backend.url}/v1/models`, {
+      headers:
+        backend.apiKey !== undefined
+          ? { authorization: `Bearer ${backend.apiKey}` }
+          : clientAuth !== undefined
+            ? { authorization: clientAuth }
+            : {},
+      signal: AbortSignal.timeout(MODELS_TIMEOUT_MS),
+    });
+    if (!res.ok) return null;
+    const json = (await res.json()) as { data?: unknown };
+    return Array.isArray(json.data) ? json.data.filter(isModelEntry) : null;
+  } catch {
+    return null;
+  }
 }
 
 function isModelEntry(value: unknown): value is ModelEntry {
