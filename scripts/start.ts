@@ -1,5 +1,5 @@
-// `npm start`: the router plus, unless BACKENDS is configured, two simulated vLLM-like backends wired to
-// it. Prints the URL and a curl example; Ctrl-C stops everything.
+// `npm start`: the router plus, unless BACKENDS is configured, simulated vLLM-like backends in two pools
+// serving two models. Prints the URLs and curl examples; Ctrl-C stops everything.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,10 +9,14 @@ import { REPO_ROOT, startRouterProcess } from './router-process.ts';
 
 const DEFAULT_ROUTER_PORT = 8787;
 
-/** Simulated backends used when none are configured: a larger and a smaller GPU server. */
+/**
+ * Simulated backends used when none are configured: a pool of two servers for a large model and one
+ * server for a small one, so a newcomer sees each model routed to its own pool.
+ */
 const SIM_BACKENDS = [
-  { name: 'sim-a', maxNumSeqs: 4, ttftMs: 200, itlMs: 20 },
-  { name: 'sim-b', maxNumSeqs: 2, ttftMs: 300, itlMs: 30 },
+  { name: 'sim-llama-1', pool: 'llama', model: 'llama-70b', maxNumSeqs: 4, ttftMs: 300, itlMs: 30 },
+  { name: 'sim-llama-2', pool: 'llama', model: 'llama-70b', maxNumSeqs: 4, ttftMs: 300, itlMs: 30 },
+  { name: 'sim-qwen', pool: 'qwen', model: 'qwen-7b', maxNumSeqs: 2, ttftMs: 100, itlMs: 10 },
 ] as const;
 
 function configuredBackends(): string | null {
@@ -39,6 +43,7 @@ async function main(): Promise<void> {
         SIM_BACKENDS.map((b) =>
           startSimServer({
             name: b.name,
+            models: [b.model],
             port: 0,
             maxNumSeqs: b.maxNumSeqs,
             ttftMs: b.ttftMs,
@@ -54,6 +59,8 @@ async function main(): Promise<void> {
         name: SIM_BACKENDS[i]!.name,
         url: s.url,
         maxConcurrency: SIM_BACKENDS[i]!.maxNumSeqs,
+        pool: SIM_BACKENDS[i]!.pool,
+        models: [SIM_BACKENDS[i]!.model],
       })),
     );
   }
@@ -95,7 +102,8 @@ async function main(): Promise<void> {
     ? [`  backends: ${configured}`]
     : sims.map(
         (s, i) =>
-          `  backend ${SIM_BACKENDS[i]!.name}: ${s.url} (simulated, ${SIM_BACKENDS[i]!.maxNumSeqs} slots)`,
+          `  backend ${SIM_BACKENDS[i]!.name}: ${s.url} (simulated, pool ${SIM_BACKENDS[i]!.pool}, ` +
+          `model ${SIM_BACKENDS[i]!.model}, ${SIM_BACKENDS[i]!.maxNumSeqs} slots)`,
       );
   console.log(
     [
@@ -107,8 +115,10 @@ async function main(): Promise<void> {
       `  curl ${router.url}/v1/chat/completions \\`,
       `    -H 'content-type: application/json' \\`,
       `    -H 'X-Workload-Context: {"workload_id":"fraud","criticality":5}' \\`,
-      `    -d '{"model":"sim-model","messages":[{"role":"user","content":"hello"}],"max_tokens":8}'`,
+      `    -d '{"model":"llama-70b","messages":[{"role":"user","content":"hello"}],"max_tokens":8}'`,
       '',
+      `  curl ${router.url}/v1/models             # the models, and the pool each routes to`,
+      `  curl ${router.url}/admin/backends        # every pool's backends and slots`,
       `  curl ${router.url}/admin/workloads`,
       '',
       'Ctrl-C stops the router and the simulated backends.',
