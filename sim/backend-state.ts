@@ -1,7 +1,8 @@
-// What one running simulated backend holds: its options, slot scheduler, fault injector, counters, and
-// the admitted requests close() must abort. Created once per server; every route shares it.
+// What one running simulated backend holds: its options, slot scheduler, KV cache, fault injector,
+// counters, and the admitted requests close() must abort. Created once per server; every route shares it.
 
 import { FaultInjector } from './faults.ts';
+import { KvCache } from './kv-cache.ts';
 import type { SimOutcome } from './metrics.ts';
 import type { SimOptions } from './options.ts';
 import { SlotScheduler } from './slot-scheduler.ts';
@@ -21,6 +22,7 @@ export interface SimCounters {
 export interface BackendState {
   readonly options: SimOptions;
   readonly scheduler: SlotScheduler;
+  readonly kvCache: KvCache;
   readonly faults: FaultInjector;
   readonly counters: SimCounters;
   /** Admitted requests (waiting or running); close() aborts them and waits for their accounting. */
@@ -33,6 +35,7 @@ export function createBackendState(options: SimOptions): BackendState {
   return {
     options,
     scheduler: new SlotScheduler(options.maxNumSeqs, options.maxWaiting),
+    kvCache: new KvCache(options.kvCacheTokens),
     faults: new FaultInjector(options, options.seed),
     counters: {
       received: 0,

@@ -1,7 +1,8 @@
 // Command-line entry of `npm run backend -- --port 8001 --name a`: parses flags, starts one simulated
 // backend, prints where it listens, and shuts down on SIGINT/SIGTERM. Exit 2 on bad flags.
 
-import { parseSimArgs, SIM_USAGE, type SimOptions } from './options.ts';
+import { parseSimArgs, SIM_USAGE } from './flags.ts';
+import type { SimOptions } from './options.ts';
 import { startSimServer } from './server.ts';
 
 const argv = process.argv.slice(2);

@@ -1,11 +1,12 @@
-// Plays one admitted generation out on its timeline: one completion at the end, or one SSE chunk per
-// token. Counts tokens as they are produced and stops (rejects) as soon as the request is aborted.
+// Plays one admitted generation out on its timeline, token by token whether or not it streams (as an
+// engine decodes): one completion at the end, or one SSE chunk per token. Reports each token as it is
+// produced and stops (rejects) as soon as the request is aborted.
 
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SimCounters } from './backend-state.ts';
 import { sendJson, writeEvent } from './http-io.ts';
 import { buildChunk, buildCompletion, buildUsageChunk, type ResponseMeta } from './openai-shapes.ts';
+import type { CompletionOutput } from './output-length.ts';
 import type { GenerationRequest } from './requests.ts';
 import { finishOffsetMs, tokenOffsetMs, type GenerationPlan } from './timeline.ts';
 
@@ -16,29 +17,33 @@ export async function sleepUntil(deadlineMs: number, signal: AbortSignal): Promi
   else signal.throwIfAborted();
 }
 
+export interface Generation {
+  readonly request: GenerationRequest;
+  readonly meta: ResponseMeta;
+  readonly output: CompletionOutput;
+  /** Its `tokens` equal `output.tokens`. */
+  readonly plan: GenerationPlan;
+}
+
 export async function playGeneration(
-  request: GenerationRequest,
-  meta: ResponseMeta,
-  plan: GenerationPlan,
+  { request, meta, output, plan }: Generation,
   res: ServerResponse,
   signal: AbortSignal,
-  counters: SimCounters,
+  onToken: () => void,
 ): Promise<void> {
   const startedMs = performance.now();
-  if (!request.stream) {
-    await sleepUntil(startedMs + finishOffsetMs(plan), signal);
-    counters.generationTokens += plan.tokens;
-    sendJson(res, 200, buildCompletion(request, meta));
-    return;
-  }
   for (let i = 0; i < plan.tokens; i++) {
     await sleepUntil(startedMs + tokenOffsetMs(plan, i), signal);
-    counters.generationTokens++;
-    writeEvent(res, buildChunk(request, meta, i));
+    onToken();
+    if (request.stream) writeEvent(res, buildChunk(request, meta, output, i));
   }
   await sleepUntil(startedMs + finishOffsetMs(plan), signal);
-  writeEvent(res, buildChunk(request, meta, null));
-  if (request.includeUsage) writeEvent(res, buildUsageChunk(request, meta));
+  if (!request.stream) {
+    sendJson(res, 200, buildCompletion(request, meta, output));
+    return;
+  }
+  writeEvent(res, buildChunk(request, meta, output, null));
+  if (request.includeUsage) writeEvent(res, buildUsageChunk(request, meta, output));
   writeEvent(res, '[DONE]');
   res.end();
 }

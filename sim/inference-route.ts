@@ -1,11 +1,13 @@
 // One inference request's life: parse, fault roll, admission to a slot (or 503), cancellation when the
-// client goes away, then the embedding or generation. Every outcome is counted exactly once here.
+// client goes away, then the embedding or generation holding KV-cache tokens. Every outcome is counted
+// exactly once here.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BackendState } from './backend-state.ts';
 import { playGeneration, sleepUntil } from './generation.ts';
 import { readBody, sendError, sendJson, SSE_HEADERS } from './http-io.ts';
 import { buildEmbeddings, type ResponseMeta } from './openai-shapes.ts';
+import { planOutput } from './output-length.ts';
 import { parseInferenceRequest, type InferenceEndpoint } from './requests.ts';
 
 export async function serveInference(
@@ -14,7 +16,7 @@ export async function serveInference(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const { options, scheduler, faults, counters, inflight } = state;
+  const { options, scheduler, kvCache, faults, counters, inflight } = state;
   const { outcomes } = counters;
   const parsed = parseInferenceRequest(endpoint, await readBody(req), options.defaultMaxTokens);
   if (!parsed.ok) {
@@ -71,25 +73,32 @@ export async function serveInference(
 
   if (!(await ticket.granted)) return;
   counters.promptTokens += request.promptTokens;
+  // Prefill puts the whole prompt in the cache at once; decode adds one token at a time.
+  const kv = kvCache.hold(request.promptTokens);
   const { signal } = controller;
   try {
     if (request.kind === 'embedding') {
       await sleepUntil(performance.now() + options.ttftMs, signal);
       sendJson(res, 200, buildEmbeddings(request));
     } else {
+      const output = planOutput(request, options.outputFrac);
       const plan = {
-        tokens: request.maxTokens,
+        tokens: output.tokens,
         ttftMs: options.ttftMs,
         itlMs: options.itlMs,
         stallMs: roll.stallMs,
       };
-      await playGeneration(request, meta, plan, res, signal, counters);
+      await playGeneration({ request, meta, output, plan }, res, signal, () => {
+        counters.generationTokens++;
+        kv.addToken();
+      });
     }
     settled = true;
     outcomes.completed++;
   } catch (error) {
     if (!signal.aborted) throw error;
   } finally {
+    kv.release();
     ticket.release();
   }
 }

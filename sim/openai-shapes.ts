@@ -1,6 +1,7 @@
 // OpenAI-compatible JSON bodies: completions, stream chunks, embeddings, model list and errors.
 // Pure builders; field order and nulls follow what vLLM sends, so clients parse them unchanged.
 
+import type { CompletionOutput } from './output-length.ts';
 import { createPrng, hashString } from './prng.ts';
 import type { EmbeddingRequest, GenerationRequest } from './requests.ts';
 
@@ -41,24 +42,28 @@ export function usageOf(request: GenerationRequest, completionTokens: number): U
   };
 }
 
-export function buildCompletion(request: GenerationRequest, meta: ResponseMeta): object {
-  const text = completionText(request.maxTokens);
+export function buildCompletion(
+  request: GenerationRequest,
+  meta: ResponseMeta,
+  output: CompletionOutput,
+): object {
+  const text = completionText(output.tokens);
   const choice =
     request.endpoint === 'chat'
       ? {
           index: 0,
           message: { role: 'assistant', content: text },
           logprobs: null,
-          finish_reason: request.finishReason,
+          finish_reason: output.finishReason,
         }
-      : { index: 0, text, logprobs: null, finish_reason: request.finishReason };
+      : { index: 0, text, logprobs: null, finish_reason: output.finishReason };
   return {
     id: meta.id,
     object: request.endpoint === 'chat' ? 'chat.completion' : 'text_completion',
     created: meta.created,
     model: request.model,
     choices: [choice],
-    usage: usageOf(request, request.maxTokens),
+    usage: usageOf(request, output.tokens),
   };
 }
 
@@ -66,8 +71,13 @@ export function buildCompletion(request: GenerationRequest, meta: ResponseMeta):
  * One stream chunk. `index` is the token to carry, or null for the closing chunk with the finish reason.
  * With include_usage, OpenAI sends `usage: null` on every chunk and the totals on a final extra chunk.
  */
-export function buildChunk(request: GenerationRequest, meta: ResponseMeta, index: number | null): object {
-  const finishReason = index === null ? request.finishReason : null;
+export function buildChunk(
+  request: GenerationRequest,
+  meta: ResponseMeta,
+  output: CompletionOutput,
+  index: number | null,
+): object {
+  const finishReason = index === null ? output.finishReason : null;
   let choice: object;
   if (request.endpoint === 'chat') {
     const delta =
@@ -95,14 +105,18 @@ export function buildChunk(request: GenerationRequest, meta: ResponseMeta, index
   };
 }
 
-export function buildUsageChunk(request: GenerationRequest, meta: ResponseMeta): object {
+export function buildUsageChunk(
+  request: GenerationRequest,
+  meta: ResponseMeta,
+  output: CompletionOutput,
+): object {
   return {
     id: meta.id,
     object: request.endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion',
     created: meta.created,
     model: request.model,
     choices: [],
-    usage: usageOf(request, request.maxTokens),
+    usage: usageOf(request, output.tokens),
   };
 }
 

@@ -1,7 +1,5 @@
-// The simulator's options: named defaults, validation, and the CLI flag parser.
-// Every bad value fails here, at start, with a message naming the flag; nothing downstream re-checks.
-
-import { parseArgs } from 'node:util';
+// The simulator's options: named defaults and validation. Every bad value fails here, at start, with a
+// message naming the field (or the flag, when parsed from the command line); nothing downstream re-checks.
 
 /** The fault modes, changeable at runtime through `SimServer.setFault`. */
 export interface SimFaults {
@@ -13,6 +11,10 @@ export interface SimFaults {
   /** Drop every connection and request on arrival, as a crashed or unreachable backend would. */
   readonly refuse: boolean;
 }
+
+/** Whose Prometheus metric names /metrics uses. */
+export const SIM_ENGINES = ['vllm', 'sglang'] as const;
+export type SimEngine = (typeof SIM_ENGINES)[number];
 
 export interface SimOptions extends SimFaults {
   /** 0 asks the OS for an ephemeral port. */
@@ -30,6 +32,13 @@ export interface SimOptions extends SimFaults {
   readonly itlMs: number;
   /** Completion length when a request sets neither `max_tokens` nor `max_completion_tokens`. */
   readonly defaultMaxTokens: number;
+  /** Fraction (0, 1] of the token limit a completion actually uses: ⌈outputFrac × limit⌉, at least 1. */
+  readonly outputFrac: number;
+  /** KV-cache capacity in tokens; usage is the running requests' prompt + generated tokens over this. */
+  readonly kvCacheTokens: number;
+  readonly engine: SimEngine;
+  /** vLLM only: KV usage as `vllm:gpu_cache_usage_perc`, the older name vLLM deprecated in 2025. */
+  readonly vllmLegacyMetrics: boolean;
   /** Seed of the PRNG behind the fault modes: the same seed gives the same sequence of faults. */
   readonly seed: number;
 }
@@ -47,6 +56,11 @@ export const DEFAULT_TTFT_MS = 200;
 /** 50 tokens/s per sequence, a typical decode speed. */
 export const DEFAULT_ITL_MS = 20;
 export const DEFAULT_MAX_TOKENS = 16;
+/** Every completion runs to its limit, as before `--output-frac` existed. */
+export const DEFAULT_OUTPUT_FRAC = 1;
+/** The default KV capacity is this many tokens per slot: room for every slot to hold a 2k context. */
+export const DEFAULT_KV_TOKENS_PER_SEQ = 2048;
+export const DEFAULT_ENGINE: SimEngine = 'vllm';
 export const DEFAULT_SEED = 1;
 
 export const DEFAULT_SIM_OPTIONS: SimOptions = Object.freeze({
@@ -59,6 +73,10 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = Object.freeze({
   ttftMs: DEFAULT_TTFT_MS,
   itlMs: DEFAULT_ITL_MS,
   defaultMaxTokens: DEFAULT_MAX_TOKENS,
+  outputFrac: DEFAULT_OUTPUT_FRAC,
+  kvCacheTokens: DEFAULT_MAX_NUM_SEQS * DEFAULT_KV_TOKENS_PER_SEQ,
+  engine: DEFAULT_ENGINE,
+  vllmLegacyMetrics: false,
   errorRate: 0,
   stallMs: 0,
   stallRate: 0,
@@ -66,38 +84,46 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = Object.freeze({
   seed: DEFAULT_SEED,
 });
 
-type NumericKey = {
+export type NumericKey = {
   [K in keyof SimOptions]: SimOptions[K] extends number ? K : never;
 }[keyof SimOptions];
 
-interface NumericSpec {
+export interface NumericSpec {
   readonly flag: string;
   readonly integer: boolean;
   readonly min: number;
+  /** The value must be strictly greater than `min`. */
+  readonly exclusiveMin?: boolean;
   readonly max: number;
 }
 
-const NUMERIC_SPECS: Readonly<Record<NumericKey, NumericSpec>> = {
+const UNBOUNDED = Number.MAX_SAFE_INTEGER;
+
+/** Checked in this order, so `maxNumSeqs` is reported before the `kvCacheTokens` derived from it. */
+export const NUMERIC_SPECS: Readonly<Record<NumericKey, NumericSpec>> = {
   port: { flag: '--port', integer: true, min: 0, max: 65_535 },
-  maxNumSeqs: { flag: '--max-num-seqs', integer: true, min: 1, max: Number.MAX_SAFE_INTEGER },
-  maxWaiting: { flag: '--max-waiting', integer: true, min: 0, max: Number.MAX_SAFE_INTEGER },
-  ttftMs: { flag: '--ttft-ms', integer: false, min: 0, max: Number.MAX_SAFE_INTEGER },
-  itlMs: { flag: '--itl-ms', integer: false, min: 0, max: Number.MAX_SAFE_INTEGER },
-  defaultMaxTokens: { flag: '--default-max-tokens', integer: true, min: 1, max: Number.MAX_SAFE_INTEGER },
+  maxNumSeqs: { flag: '--max-num-seqs', integer: true, min: 1, max: UNBOUNDED },
+  maxWaiting: { flag: '--max-waiting', integer: true, min: 0, max: UNBOUNDED },
+  ttftMs: { flag: '--ttft-ms', integer: false, min: 0, max: UNBOUNDED },
+  itlMs: { flag: '--itl-ms', integer: false, min: 0, max: UNBOUNDED },
+  defaultMaxTokens: { flag: '--default-max-tokens', integer: true, min: 1, max: UNBOUNDED },
+  outputFrac: { flag: '--output-frac', integer: false, min: 0, exclusiveMin: true, max: 1 },
+  kvCacheTokens: { flag: '--kv-cache-tokens', integer: true, min: 1, max: UNBOUNDED },
   errorRate: { flag: '--error-rate', integer: false, min: 0, max: 1 },
-  stallMs: { flag: '--stall-ms', integer: false, min: 0, max: Number.MAX_SAFE_INTEGER },
+  stallMs: { flag: '--stall-ms', integer: false, min: 0, max: UNBOUNDED },
   stallRate: { flag: '--stall-rate', integer: false, min: 0, max: 1 },
   seed: { flag: '--seed', integer: true, min: 0, max: 0xffff_ffff },
 };
 
-const NUMERIC_KEYS = Object.keys(NUMERIC_SPECS) as NumericKey[];
+export const NUMERIC_KEYS = Object.keys(NUMERIC_SPECS) as NumericKey[];
 
 /** Backend names travel in an HTTP header and in log lines: printable ASCII, no spaces. */
 const NAME_PATTERN = /^[A-Za-z0-9._:-]+$/;
 
 function describeRange(spec: NumericSpec): string {
   const kind = spec.integer ? 'an integer' : 'a number';
-  if (spec.max === Number.MAX_SAFE_INTEGER) return `${kind} >= ${spec.min}`;
+  if (spec.exclusiveMin === true) return `${kind} > ${spec.min} and <= ${spec.max}`;
+  if (spec.max === UNBOUNDED) return `${kind} >= ${spec.min}`;
   return `${kind} in ${spec.min}..${spec.max}`;
 }
 
@@ -106,9 +132,15 @@ function checkNumber(label: string, spec: NumericSpec, value: unknown): number {
     typeof value === 'number' &&
     Number.isFinite(value) &&
     (!spec.integer || Number.isInteger(value)) &&
-    value >= spec.min &&
+    (spec.exclusiveMin === true ? value > spec.min : value >= spec.min) &&
     value <= spec.max;
   if (!ok) throw new TypeError(`${label} must be ${describeRange(spec)}, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function checkBoolean(label: string, value: unknown): boolean {
+  if (typeof value !== 'boolean')
+    throw new TypeError(`${label} must be a boolean, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -128,7 +160,10 @@ export function mergeFaults(current: SimFaults, partial: Partial<SimFaults>): Si
   });
 }
 
-/** Merges `partial` over the defaults, validates every field, and freezes the result. */
+/**
+ * Merges `partial` over the defaults, validates every field, and freezes the result. An unset
+ * `kvCacheTokens` follows `maxNumSeqs` (× DEFAULT_KV_TOKENS_PER_SEQ) rather than the default slot count.
+ */
 export function resolveSimOptions(
   partial: Partial<SimOptions>,
   label: 'flag' | 'field' = 'field',
@@ -137,6 +172,8 @@ export function resolveSimOptions(
   for (const [key, value] of Object.entries(partial)) {
     if (value !== undefined) Object.assign(merged, { [key]: value });
   }
+  if (partial.kvCacheTokens === undefined)
+    merged.kvCacheTokens = merged.maxNumSeqs * DEFAULT_KV_TOKENS_PER_SEQ;
   const nameOf = (key: keyof SimOptions, flag: string): string => (label === 'flag' ? flag : key);
 
   for (const key of NUMERIC_KEYS) {
@@ -163,81 +200,18 @@ export function resolveSimOptions(
       `${nameOf('models', '--model')} must be one or more non-empty model ids, got ${JSON.stringify(models)}`,
     );
   }
-  if (typeof merged.refuse !== 'boolean') {
+  if (!(SIM_ENGINES as readonly unknown[]).includes(merged.engine)) {
     throw new TypeError(
-      `${nameOf('refuse', '--refuse')} must be a boolean, got ${JSON.stringify(merged.refuse)}`,
+      `${nameOf('engine', '--engine')} must be one of ${SIM_ENGINES.join(', ')}, got ${JSON.stringify(merged.engine)}`,
+    );
+  }
+  checkBoolean(nameOf('refuse', '--refuse'), merged.refuse);
+  const legacy = nameOf('vllmLegacyMetrics', '--vllm-legacy-metrics');
+  if (checkBoolean(legacy, merged.vllmLegacyMetrics) && merged.engine !== 'vllm') {
+    throw new TypeError(
+      `${legacy} applies to ${nameOf('engine', '--engine')} vllm only, got ${merged.engine}`,
     );
   }
   merged.models = Object.freeze([...(models as string[])]);
   return Object.freeze(merged);
 }
-
-const FLAG_TO_KEY: Readonly<Record<string, NumericKey>> = Object.fromEntries(
-  NUMERIC_KEYS.map((key) => [NUMERIC_SPECS[key].flag.slice(2), key]),
-);
-
-/** Strict: `Number('')` is 0 and `parseFloat('3x')` is 3, both of which would hide a typo. */
-function parseNumberFlag(flag: string, raw: string): number {
-  const trimmed = raw.trim();
-  const value = trimmed === '' ? Number.NaN : Number(trimmed);
-  if (Number.isNaN(value)) throw new TypeError(`--${flag} must be a number, got ${JSON.stringify(raw)}`);
-  return value;
-}
-
-/**
- * Parses CLI flags (`process.argv.slice(2)`) into validated options.
- * Throws a TypeError naming the flag on an unknown flag, a missing value or a value out of range.
- */
-export function parseSimArgs(argv: readonly string[]): SimOptions {
-  const numericFlags = Object.fromEntries(
-    Object.keys(FLAG_TO_KEY).map((flag) => [flag, { type: 'string' as const }]),
-  );
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        ...numericFlags,
-        host: { type: 'string' },
-        name: { type: 'string' },
-        model: { type: 'string', multiple: true },
-        refuse: { type: 'boolean' },
-      },
-    });
-  } catch (error) {
-    throw new TypeError(error instanceof Error ? error.message : String(error), { cause: error });
-  }
-
-  const partial: { -readonly [K in keyof SimOptions]?: SimOptions[K] } = {};
-  for (const [flag, raw] of Object.entries(parsed.values)) {
-    const key = FLAG_TO_KEY[flag];
-    if (key !== undefined && typeof raw === 'string') partial[key] = parseNumberFlag(flag, raw);
-  }
-  const { host, name, model, refuse } = parsed.values;
-  if (typeof host === 'string') partial.host = host;
-  if (typeof name === 'string') partial.name = name;
-  if (typeof refuse === 'boolean') partial.refuse = refuse;
-  if (Array.isArray(model)) {
-    // `--model a,b` and `--model a --model b` both serve two models.
-    partial.models = model.flatMap((m) => String(m).split(',')).map((m) => m.trim());
-  }
-  return resolveSimOptions(partial, 'flag');
-}
-
-export const SIM_USAGE = `usage: npm run backend -- [flags]
-  --port N                 listen port, 0 = ephemeral (default ${DEFAULT_SIM_PORT})
-  --host H                 listen address (default ${DEFAULT_SIM_HOST})
-  --name S                 backend name, sent as x-sim-backend (default ${DEFAULT_SIM_NAME})
-  --model ID[,ID]          model id(s) served; repeatable (default ${DEFAULT_SIM_MODEL})
-  --max-num-seqs N         requests generating at once (default ${DEFAULT_MAX_NUM_SEQS})
-  --max-waiting N          waiting-queue bound, 503 beyond it (default ${DEFAULT_MAX_WAITING})
-  --ttft-ms MS             time to first token (default ${DEFAULT_TTFT_MS})
-  --itl-ms MS              inter-token latency (default ${DEFAULT_ITL_MS})
-  --default-max-tokens N   completion length when the request sets none (default ${DEFAULT_MAX_TOKENS})
-  --error-rate F           fraction 0..1 of requests answered 500 (default 0)
-  --stall-ms MS            length of a mid-stream stall (default 0)
-  --stall-rate F           fraction 0..1 of requests that stall (default 0)
-  --refuse                 drop every connection on arrival (default off)
-  --seed N                 seed of the fault PRNG (default ${DEFAULT_SEED})`;

@@ -9,8 +9,9 @@ export interface GenerationRequest {
   readonly model: string;
   readonly stream: boolean;
   readonly includeUsage: boolean;
+  /** The completion's token limit: the client's, or `--default-max-tokens`. */
   readonly maxTokens: number;
-  /** 'length' when the client capped the output, 'stop' when the simulated model ended on its own. */
+  /** Why a completion that reaches `maxTokens` ends: 'length' for the client's limit, 'stop' for the default. */
   readonly finishReason: 'length' | 'stop';
   readonly promptTokens: number;
 }

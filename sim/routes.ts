@@ -7,6 +7,7 @@ import { sendError, sendJson } from './http-io.ts';
 import { serveInference } from './inference-route.ts';
 import { renderMetrics } from './metrics.ts';
 import { buildModelList } from './openai-shapes.ts';
+import { PROMETHEUS_CONTENT_TYPE } from './prometheus-text.ts';
 
 interface Route {
   readonly method: 'GET' | 'POST';
@@ -16,7 +17,7 @@ interface Route {
 export type Routes = ReadonlyMap<string, Route>;
 
 export function createRoutes(state: BackendState): Routes {
-  const { options, scheduler, counters } = state;
+  const { options, scheduler, kvCache, counters } = state;
   return new Map<string, Route>([
     [
       '/v1/chat/completions',
@@ -41,6 +42,7 @@ export function createRoutes(state: BackendState): Routes {
       '/health',
       {
         method: 'GET',
+        // Never waits on a slot or the queue: a router probing health under load must get a fast answer.
         serve: async (_req, res) => {
           res.writeHead(200, { 'content-length': 0 });
           res.end();
@@ -52,17 +54,18 @@ export function createRoutes(state: BackendState): Routes {
       {
         method: 'GET',
         serve: async (_req, res) => {
-          const text = renderMetrics({
+          const snapshot = {
             modelName: options.models[0] ?? '',
             running: scheduler.running,
             waiting: scheduler.waiting,
-            maxNumSeqs: options.maxNumSeqs,
+            kvCacheUsage: kvCache.usage,
+            kvCacheUsedTokens: kvCache.usedTokens,
             outcomes: counters.outcomes,
             promptTokens: counters.promptTokens,
             generationTokens: counters.generationTokens,
-          });
-          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-          res.end(text);
+          };
+          res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
+          res.end(renderMetrics(snapshot, options));
         },
       },
     ],
@@ -77,6 +80,7 @@ export async function handleRequest(
 ): Promise<void> {
   res.setHeader('x-sim-backend', state.options.name);
   // Checked per request too: a keep-alive connection opened before refusing began must fail as well.
+  // Every path is refused, /health and /metrics included: a dead server answers nothing.
   if (state.faults.faults.refuse) {
     req.socket.destroy();
     return;

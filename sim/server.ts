@@ -1,5 +1,5 @@
-// The simulated vLLM backend as a process-level object: starts the HTTP server, reports stats, changes
-// faults at runtime, and shuts down. State, routes, the inference lifecycle and I/O live in their own files.
+// The simulated vLLM or SGLang backend as a process-level object: starts the HTTP server, reports stats,
+// changes faults at runtime, and shuts down. State, routes, the inference lifecycle and I/O live elsewhere.
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,8 +23,10 @@ export interface SimStats {
   readonly maxRunningSeen: number;
   /** Prompt tokens of requests that got a slot, as vLLM counts them at prefill. */
   readonly promptTokens: number;
-  /** Tokens actually generated; a cancelled stream stops adding to it. */
+  /** Tokens actually generated; a cancelled request stops adding to it. */
   readonly generationTokens: number;
+  /** Fraction 0..1 of `kvCacheTokens` held by running requests, as /metrics reports it. */
+  readonly kvCacheUsage: number;
 }
 
 export interface SimServer {
@@ -46,7 +48,7 @@ function formatUrl(host: string, port: number): string {
 export async function startSimServer(partial: Partial<SimOptions> = {}): Promise<SimServer> {
   const options = resolveSimOptions(partial);
   const state = createBackendState(options);
-  const { scheduler, faults, counters, inflight } = state;
+  const { scheduler, kvCache, faults, counters, inflight } = state;
   const routes = createRoutes(state);
   let closing: Promise<void> | null = null;
 
@@ -87,6 +89,7 @@ export async function startSimServer(partial: Partial<SimOptions> = {}): Promise
       promptTokens: counters.promptTokens,
       generationTokens: counters.generationTokens,
       maxRunningSeen: scheduler.maxRunningSeen,
+      kvCacheUsage: kvCache.usage,
     }),
     setFault: (change) => faults.update(change),
     close: () => {

@@ -45,6 +45,9 @@ describe('sim cli', () => {
   it.each([
     [['--max-num-seqs', '0'], '--max-num-seqs'],
     [['--error-rate', '2'], '--error-rate'],
+    [['--engine', 'tgi'], '--engine'],
+    [['--output-frac', '0'], '--output-frac'],
+    [['--kv-cache-tokens', '-1'], '--kv-cache-tokens'],
   ])('exits 2 on %j, naming the flag', async (args, flag) => {
     const exit = await runCli(args);
     expect(exit.code).toBe(2);

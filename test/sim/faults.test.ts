@@ -57,9 +57,10 @@ describe('error rate', () => {
 });
 
 describe('refuse', () => {
-  it('drops connections when started refusing', async () => {
+  it('drops connections when started refusing, /health and /metrics included', async () => {
     const sim = await startSim({ refuse: true });
     await expect(fetch(`${sim.url}/health`)).rejects.toThrow();
+    await expect(fetch(`${sim.url}/metrics`)).rejects.toThrow();
     expect(sim.stats().received).toBe(0);
   });
 
@@ -68,6 +69,7 @@ describe('refuse', () => {
     expect((await fetch(`${sim.url}/health`)).status).toBe(200);
     sim.setFault({ refuse: true });
     await expect(fetch(`${sim.url}/health`)).rejects.toThrow();
+    await expect(fetch(`${sim.url}/metrics`)).rejects.toThrow();
     await expect(post(`${sim.url}/v1/completions`, completion)).rejects.toThrow();
     sim.setFault({ refuse: false });
     expect((await fetch(`${sim.url}/health`)).status).toBe(200);

@@ -1,9 +1,8 @@
 // The OpenAI-compatible surface: response and chunk shapes, exact token counts, embeddings, models,
-// health, metrics names, and errors in OpenAI's shape.
+// health, and errors in OpenAI's shape. /metrics has its own file.
 
 import { describe, expect, it } from 'vitest';
 import {
-  metricValue,
   post,
   readJson,
   readSse,
@@ -188,43 +187,6 @@ describe('other endpoints', () => {
     const res = await fetch(`${sim.url}/health`);
     expect(res.status).toBe(200);
     expect(res.headers.get('x-sim-backend')).toBe('h');
-  });
-
-  it('exposes vLLM metric names with HELP, TYPE and a model_name label', async () => {
-    const sim = await startSim({ models: ['served'], maxNumSeqs: 2 });
-    await post(`${sim.url}/v1/completions`, { model: 'x', prompt: 'p', max_tokens: 1 });
-    const res = await fetch(`${sim.url}/metrics`);
-    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
-    const text = await res.text();
-    for (const [name, type] of [
-      ['vllm:num_requests_running', 'gauge'],
-      ['vllm:num_requests_waiting', 'gauge'],
-      ['vllm:kv_cache_usage_perc', 'gauge'],
-      ['vllm:prompt_tokens_total', 'counter'],
-      ['vllm:generation_tokens_total', 'counter'],
-      ['sluice_sim_requests_total', 'counter'],
-    ]) {
-      expect(text).toContain(`# HELP ${name} `);
-      expect(text).toContain(`# TYPE ${name} ${type}\n`);
-      expect(text).toContain(`${name}{model_name="served"`);
-    }
-    expect(text).toContain('sluice_sim_requests_total{model_name="served",outcome="completed"} 1\n');
-    expect(metricValue(text, 'vllm:num_requests_running')).toBe(0);
-    expect(metricValue(text, 'vllm:prompt_tokens_total')).toBe(1);
-    expect(metricValue(text, 'vllm:generation_tokens_total')).toBe(1);
-  });
-
-  it('reports kv_cache_usage_perc as running / max-num-seqs', async () => {
-    const sim = await startSim({ maxNumSeqs: 4, itlMs: 5 });
-    const controller = new AbortController();
-    const res = await post(`${sim.url}/v1/chat/completions`, chat({ max_tokens: 100_000, stream: true }), {
-      signal: controller.signal,
-    });
-    await res.body!.getReader().read();
-    const text = await (await fetch(`${sim.url}/metrics`)).text();
-    expect(metricValue(text, 'vllm:kv_cache_usage_perc')).toBe(0.25);
-    expect(metricValue(text, 'vllm:num_requests_running')).toBe(1);
-    controller.abort();
   });
 });
 

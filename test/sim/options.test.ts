@@ -1,7 +1,8 @@
 // The option parser: defaults, flag parsing, and rejection of bad values with the flag named.
 
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SIM_OPTIONS, parseSimArgs, resolveSimOptions } from '../../sim/options.ts';
+import { parseSimArgs } from '../../sim/flags.ts';
+import { DEFAULT_SIM_OPTIONS, resolveSimOptions } from '../../sim/options.ts';
 
 describe('parseSimArgs', () => {
   it('returns the frozen defaults with no flags', () => {
@@ -17,7 +18,7 @@ describe('parseSimArgs', () => {
       [
         '--port=8001 --host 0.0.0.0 --name a --model x,y --model z --max-num-seqs 8 --max-waiting 5',
         '--ttft-ms 12.5 --itl-ms 3 --default-max-tokens 9 --error-rate 0.25 --stall-ms 100 --stall-rate 0.5',
-        '--refuse --seed 99',
+        '--refuse --seed 99 --output-frac 0.15 --kv-cache-tokens 4096 --vllm-legacy-metrics',
       ]
         .join(' ')
         .split(' '),
@@ -32,6 +33,10 @@ describe('parseSimArgs', () => {
       ttftMs: 12.5,
       itlMs: 3,
       defaultMaxTokens: 9,
+      outputFrac: 0.15,
+      kvCacheTokens: 4096,
+      engine: 'vllm',
+      vllmLegacyMetrics: true,
       errorRate: 0.25,
       stallMs: 100,
       stallRate: 0.5,
@@ -52,8 +57,27 @@ describe('parseSimArgs', () => {
     [['--model', ','], /--model/],
     [['--bogus'], /--bogus/],
     [['--itl-ms'], /--itl-ms/],
+    [['--engine', 'tgi'], /--engine must be one of vllm, sglang, got "tgi"/],
+    [['--output-frac', '0'], /--output-frac must be a number > 0 and <= 1, got 0/],
+    [['--output-frac', '1.5'], /--output-frac/],
+    [['--kv-cache-tokens', '0'], /--kv-cache-tokens must be an integer >= 1, got 0/],
+    [['--kv-cache-tokens', '2.5'], /--kv-cache-tokens/],
+    [['--engine', 'sglang', '--vllm-legacy-metrics'], /--vllm-legacy-metrics applies to --engine vllm only/],
   ])('rejects %j naming the flag', (argv, message) => {
     expect(() => parseSimArgs(argv)).toThrow(message);
+  });
+
+  it('parses --engine sglang', () => {
+    expect(parseSimArgs(['--engine', 'sglang'])).toMatchObject({
+      engine: 'sglang',
+      vllmLegacyMetrics: false,
+    });
+  });
+
+  it('sizes the KV cache at 2048 tokens per slot unless --kv-cache-tokens is given', () => {
+    expect(DEFAULT_SIM_OPTIONS.kvCacheTokens).toBe(4 * 2048);
+    expect(parseSimArgs(['--max-num-seqs', '8']).kvCacheTokens).toBe(8 * 2048);
+    expect(parseSimArgs(['--max-num-seqs', '8', '--kv-cache-tokens', '100']).kvCacheTokens).toBe(100);
   });
 });
 
@@ -61,6 +85,11 @@ describe('resolveSimOptions', () => {
   it('names the field for programmatic options', () => {
     expect(() => resolveSimOptions({ maxNumSeqs: 0 })).toThrow(/^maxNumSeqs must be/);
     expect(() => resolveSimOptions({ models: [] })).toThrow(/^models must be/);
+    expect(() => resolveSimOptions({ outputFrac: 0 })).toThrow(/^outputFrac must be/);
+    expect(() => resolveSimOptions({ engine: 'x' as 'vllm' })).toThrow(/^engine must be/);
+    expect(() => resolveSimOptions({ engine: 'sglang', vllmLegacyMetrics: true })).toThrow(
+      /^vllmLegacyMetrics applies to engine vllm only/,
+    );
   });
 
   it('keeps defaults for fields left undefined', () => {

@@ -2,7 +2,8 @@
 // answers 503, and a client that disconnects (running or waiting) gives its place back.
 
 import { describe, expect, it, vi } from 'vitest';
-import { metricValue, post, readSse, useSims } from './sim-fixture.ts';
+import { scrapeMetrics } from './prometheus-reader.ts';
+import { post, readSse, useSims } from './sim-fixture.ts';
 
 const startSim = useSims();
 const streamBody = (maxTokens: number) => ({
@@ -22,13 +23,27 @@ describe('slots', () => {
     );
     await vi.waitFor(() => expect(sim.stats().received).toBe(10));
     // Each pair holds its slots for ~58 ms, so eight requests are still waiting when /metrics answers.
-    const metrics = await (await fetch(`${sim.url}/metrics`)).text();
-    expect(metricValue(metrics, 'vllm:num_requests_waiting')).toBeGreaterThan(0);
-    expect(metricValue(metrics, 'vllm:num_requests_running')).toBe(2);
+    const metrics = await scrapeMetrics(sim.url);
+    expect(metrics.value('vllm:num_requests_waiting')).toBeGreaterThan(0);
+    expect(metrics.value('vllm:num_requests_running')).toBe(2);
 
     const statuses = await Promise.all(responses.map(async (r) => (await r).status));
     expect(statuses).toEqual(Array(10).fill(200));
     expect(sim.stats()).toMatchObject({ maxRunningSeen: 2, completed: 10, running: 0, waiting: 0 });
+  });
+
+  it('answers /health and /metrics at once while every slot is busy and the queue is full', async () => {
+    const sim = await startSim({ maxNumSeqs: 1, maxWaiting: 2, itlMs: 5 });
+    for (let i = 0; i < 3; i++) await post(`${sim.url}/v1/chat/completions`, streamBody(ENDLESS));
+    expect((await post(`${sim.url}/v1/chat/completions`, streamBody(1))).status).toBe(503);
+    expect(sim.stats()).toMatchObject({ running: 1, waiting: 2 });
+
+    // Neither waits for a slot: a slot here is held for 100k tokens × 5 ms.
+    const signal = AbortSignal.timeout(1_000);
+    const health = await fetch(`${sim.url}/health`, { signal });
+    expect(health.status).toBe(200);
+    expect(await health.text()).toBe('');
+    expect((await fetch(`${sim.url}/metrics`, { signal })).status).toBe(200);
   });
 
   it('answers 503 in OpenAI shape once the waiting queue is full', async () => {

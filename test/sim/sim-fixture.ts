@@ -1,5 +1,5 @@
 // Shared helpers for the simulator tests: servers that are always closed after each test, JSON posts,
-// and an SSE reader that records when each event arrived.
+// held-open streams, and an SSE reader that records when each event arrived.
 
 import { afterEach } from 'vitest';
 import { startSimServer, type SimServer } from '../../sim/server.ts';
@@ -27,6 +27,35 @@ export function post(url: string, body: unknown, init: RequestInit = {}): Promis
   });
 }
 
+/** A chat request whose prompt is `promptTokens` tokens by the simulator's ⌈chars / 4⌉ estimate. */
+export function chatRequest(
+  promptTokens: number,
+  maxTokens: number,
+  extra: Record<string, unknown> = {},
+): object {
+  return {
+    model: 'm',
+    messages: [{ role: 'user', content: 'x'.repeat(promptTokens * 4) }],
+    max_tokens: maxTokens,
+    ...extra,
+  };
+}
+
+/**
+ * Starts a streaming chat request and resolves once the server has accepted it (streaming headers are
+ * sent on admission, before a slot is free). Aborting the returned controller ends it.
+ */
+export async function openStream(url: string, body: object): Promise<AbortController> {
+  const controller = new AbortController();
+  const res = await post(
+    `${url}/v1/chat/completions`,
+    { ...body, stream: true },
+    { signal: controller.signal },
+  );
+  if (res.status !== 200) throw new Error(`stream answered ${res.status}`);
+  return controller;
+}
+
 export interface SseEvent {
   readonly data: string;
   readonly atMs: number;
@@ -52,12 +81,6 @@ export async function readSse(response: Response, onEvent?: (event: SseEvent) =>
     }
   }
   return events;
-}
-
-/** Parses one sample value out of Prometheus text, e.g. `metricValue(text, 'vllm:num_requests_waiting')`. */
-export function metricValue(text: string, name: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 /** The slices of OpenAI response bodies these tests read; everything else is checked with toMatchObject. */
