@@ -51,6 +51,10 @@ type LineOutcome = typeof KEPT | typeof NOTHING | typeof MALFORMED;
 const DECIMAL_FLOAT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INTEGER = /^[+-]?\d+$/;
 
+/**
+ * Every sample in `text`, in order. Scrape with `Accept: text/plain; version=0.0.4`: this reads that
+ * format only, so an OpenMetrics exemplar (`# {trace_id="…"} …` after a value) makes its line malformed.
+ */
 export function parsePrometheusText(text: string, options: ParseOptions = {}): ParseResult {
   const samples: Sample[] = [];
   let skippedLines = 0;

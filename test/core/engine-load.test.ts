@@ -159,12 +159,14 @@ describe('readEngineLoad', () => {
     ].join('\n');
     expect(loadOf(body)).toEqual({ engine: 'vllm', waiting: 2, running: 3, kvCacheUsage: 0.4 });
     expect(loadOf('vllm:num_requests_waiting NaN\nvllm:num_requests_running 1\n')).toBeNull();
-    expect(loadOf('vllm:num_requests_waiting 0\nvllm:num_requests_running 1\nvllm:kv_cache_usage_perc NaN\n'))
-      .toEqual({ engine: 'vllm', waiting: 0, running: 1, kvCacheUsage: null });
+    expect(
+      loadOf('vllm:num_requests_waiting 0\nvllm:num_requests_running 1\nvllm:kv_cache_usage_perc NaN\n'),
+    ).toEqual({ engine: 'vllm', waiting: 0, running: 1, kvCacheUsage: null });
   });
 
   it('clamps KV usage to [0, 1] and negative counts to 0', () => {
-    const base = 'sglang:num_queue_reqs{dp_rank="0"} -2\nsglang:num_queue_reqs{dp_rank="1"} 1\nsglang:num_running_reqs 0\n';
+    const base =
+      'sglang:num_queue_reqs{dp_rank="0"} -2\nsglang:num_queue_reqs{dp_rank="1"} 1\nsglang:num_running_reqs 0\n';
     expect(loadOf(`${base}sglang:token_usage 1.3\n`)).toEqual({
       engine: 'sglang',
       waiting: 1,

@@ -237,7 +237,9 @@ describe('policy validation', () => {
     [{ staleAfterMs: Infinity }, 'staleAfterMs'],
   ] as Array<[Partial<SaturationPolicy>, string]>)('%o fails naming %s', (overrides, field) => {
     expect(() => resolveSaturationPolicy(overrides)).toThrow(TypeError);
-    expect(() => resolveSaturationPolicy(overrides)).toThrow(new RegExp(`saturation policy: ${field} must be`));
+    expect(() => resolveSaturationPolicy(overrides)).toThrow(
+      new RegExp(`saturation policy: ${field} must be`),
+    );
     expect(() => new BackendLoadTracker({ ...DEFAULT_SATURATION_POLICY, ...overrides })).toThrow(field);
   });
 
@@ -288,7 +290,9 @@ describe('compareLoad', () => {
   it('is antisymmetric', () => {
     const view = fc.oneof(
       fc.constant(stale),
-      fc.tuple(fc.nat(10), fc.option(fc.constantFrom(0, 0.25, 0.5, 1), { nil: null })).map(([w, kv]) => fresh(w, kv)),
+      fc
+        .tuple(fc.nat(10), fc.option(fc.constantFrom(0, 0.25, 0.5, 1), { nil: null }))
+        .map(([w, kv]) => fresh(w, kv)),
     );
     fc.assert(
       fc.property(view, view, (a, b) => {
@@ -327,7 +331,8 @@ describe('BackendLoadTracker: the estimate against a reference computed from the
             if (o.kind === 'dispatch') t.onDispatched(at);
             else t.onReleased(at);
             // Events dated before the scrape in effect when they are reported are already in it.
-            if (applied === null || at >= applied.scrapedAt) events.push({ delta: o.kind === 'dispatch' ? 1 : -1, at });
+            if (applied === null || at >= applied.scrapedAt)
+              events.push({ delta: o.kind === 'dispatch' ? 1 : -1, at });
           } else if (o.kind === 'scrape') {
             const scrapedAt = now - o.lag;
             const ok = t.onScrape(vllm(o.waiting, null), scrapedAt);
