@@ -47,6 +47,7 @@ export default defineConfig({
       }),
       workerProject('worker-timeout', ['test/worker-timeout/**/*.test.ts'], {
         UPSTREAM_HEADERS_TIMEOUT_MS: '300',
+        UPSTREAM_IDLE_TIMEOUT_MS: '300',
       }),
       {
         test: {

@@ -13,7 +13,14 @@ export const REASONS_BY_OUTCOME = {
   /** The client went away (or the router lost the client's waiter when its queue restarted). */
   cancelled: ['client_closed', 'queue_lost'],
   /** The backend failed the request. */
-  upstream_error: ['unreachable', 'headers_timeout', 'upstream_5xx', 'stream_failed', 'backend_removed'],
+  upstream_error: [
+    'unreachable',
+    'headers_timeout',
+    'upstream_5xx',
+    'stream_failed',
+    'idle_timeout',
+    'backend_removed',
+  ],
   /** Neither completed nor renewed within the lease TTL: its Worker is presumed to have crashed. */
   lost: ['lease_expired'],
 } as const;

@@ -26,6 +26,14 @@ export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
  * it is done, so this must exceed the longest generation; it stops a hung backend holding a slot forever.
  */
 export const DEFAULT_UPSTREAM_HEADERS_TIMEOUT_MS = 10 * 60_000;
+/**
+ * Longest silence between a backend's body chunks, from its headers on. A decoding backend streams a
+ * token every tens of ms, and a non-streaming answer arrives whole once its headers are sent; the one
+ * long gap is a stream's first token (vLLM sends headers at once, then prefills), which takes seconds even
+ * for a long prompt. 30 s of silence means a stuck backend, whose slot (kept alive by the lease heartbeat)
+ * would otherwise be held for as long as it stays stuck.
+ */
+export const DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS = 30_000;
 
 export interface BackendConfig {
   readonly name: string;
@@ -60,6 +68,7 @@ export interface SluiceConfig {
   readonly backendCooldown: BackendCooldown;
   readonly maxBodyBytes: number;
   readonly upstreamHeadersTimeoutMs: number;
+  readonly upstreamIdleTimeoutMs: number;
   readonly adminToken: string | null;
 }
 
@@ -245,6 +254,11 @@ export function parseConfig(env: Partial<Env>): ConfigResult {
         'UPSTREAM_HEADERS_TIMEOUT_MS',
         env.UPSTREAM_HEADERS_TIMEOUT_MS,
         DEFAULT_UPSTREAM_HEADERS_TIMEOUT_MS,
+      ),
+      upstreamIdleTimeoutMs: positiveInt(
+        'UPSTREAM_IDLE_TIMEOUT_MS',
+        env.UPSTREAM_IDLE_TIMEOUT_MS,
+        DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS,
       ),
       adminToken: parseAdminToken(env.ADMIN_TOKEN),
     };

@@ -69,6 +69,12 @@ const END_TO_HTTP: Record<Reason, Omit<HttpError, 'retryAfterSec'> & { readonly 
     code: 'upstream_error',
     retry: UPSTREAM_RETRY_AFTER_SEC,
   },
+  idle_timeout: {
+    status: 504,
+    type: 'upstream_error',
+    code: 'upstream_idle_timeout',
+    retry: UPSTREAM_RETRY_AFTER_SEC,
+  },
   backend_removed: {
     status: 503,
     type: 'overloaded_error',

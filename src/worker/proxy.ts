@@ -1,9 +1,10 @@
 // Forwards a granted request to its backend and streams the answer back without buffering. Reports the
-// true end of the exchange (stream finished, client gone, or upstream failed) as an Ended promise, so
-// the caller can release the slot and record completion exactly once, off the response's critical path.
+// true end of the exchange (stream finished, client gone, upstream failed or fell silent) as an Ended
+// promise, so the caller can release the slot and record completion exactly once, off the response's
+// critical path.
 
 import { ENDED, ended, type Ended } from '../core/index.ts';
-import type { BackendConfig } from './config.ts';
+import { type BackendConfig, DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS } from './config.ts';
 import { endToHttp } from './http-error.ts';
 
 // RFC 9110 §7.6.1 hop-by-hop headers, plus headers the runtime recomputes.
@@ -31,6 +32,12 @@ export interface ForwardInput {
   readonly requestId: string;
   /** Longest wait for the backend's response headers. */
   readonly headersTimeoutMs: number;
+  /**
+   * Longest silence between body chunks once the headers are in (default
+   * DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS). The lease heartbeat keeps a stalled stream's slot alive, so
+   * without this a backend that stops sending holds its slot for as long as it stays stuck.
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 export type ForwardResult =
@@ -116,14 +123,44 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
   // An identity TransformStream passes each chunk on as it arrives (no buffering).
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const sse = (upstream.headers.get('content-type') ?? '').toLowerCase().startsWith('text/event-stream');
-  const done = relay(upstream.body, writable, statusEnd, clientSignal, sse);
+  const done = relay(upstream.body, writable, statusEnd, clientSignal, sse, {
+    backendName: input.backend.name,
+    idleTimeoutMs: input.idleTimeoutMs ?? DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS,
+  });
   void done.finally(cleanup);
   return { ok: true, response: new Response(readable, { status: upstream.status, headers }), done };
 }
 
+/** Read by relay() when the backend sent nothing for idleTimeoutMs. */
+const IDLE = Symbol('idle');
+
+interface IdleLimit {
+  readonly backendName: string;
+  readonly idleTimeoutMs: number;
+}
+
+/**
+ * The next chunk, or IDLE if none arrives within `ms`. The timer is cleared on every path, so a read that
+ * wins leaves nothing behind; after IDLE the caller cancels the reader, which settles the pending read.
+ */
+async function readWithin(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  ms: number,
+): Promise<ReadableStreamReadResult<Uint8Array> | typeof IDLE> {
+  let fire: () => void = () => undefined;
+  const idle = new Promise<typeof IDLE>((resolve) => (fire = () => resolve(IDLE)));
+  const timer = setTimeout(fire, ms);
+  try {
+    return await Promise.race([reader.read(), idle]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Copies upstream → client chunk by chunk. Which side failed decides the outcome: a failed read is the
- * upstream's fault, a failed write means the client went away.
+ * upstream's fault, a failed write means the client went away. The idle limit runs only while a read is
+ * pending, so a client slow to take its chunks (backpressure on the write) is never blamed on the backend.
  */
 async function relay(
   source: ReadableStream<Uint8Array>,
@@ -131,20 +168,33 @@ async function relay(
   endAs: Ended,
   clientSignal: AbortSignal,
   sse: boolean,
+  limit: IdleLimit,
 ): Promise<Ended> {
   const reader = source.getReader();
   const writer = sink.getWriter();
   for (;;) {
-    let chunk: ReadableStreamReadResult<Uint8Array>;
+    let chunk: ReadableStreamReadResult<Uint8Array> | typeof IDLE;
     try {
-      chunk = await reader.read();
+      chunk = await readWithin(reader, limit.idleTimeoutMs);
     } catch (err) {
       if (clientSignal.aborted) {
         await writer.abort(err).catch(() => undefined);
         return ENDED.clientClosed;
       }
-      await failStream(writer, err, sse);
+      await failStream(writer, ended('stream_failed'), streamFailedMessage(err), sse);
       return ended('stream_failed');
+    }
+    if (chunk === IDLE) {
+      const message = `Backend '${limit.backendName}' sent nothing for ${limit.idleTimeoutMs} ms.`;
+      await reader.cancel(new Error(message)).catch(() => undefined);
+      // A client that cancelled its body mid-stream errors the writable side (desiredSize null) but is
+      // otherwise seen only on the next write, which a silent backend never gives it.
+      if (clientSignal.aborted || writer.desiredSize === null) {
+        await writer.abort(new Error(message)).catch(() => undefined);
+        return ENDED.clientClosed;
+      }
+      await failStream(writer, ended('idle_timeout'), message, sse);
+      return ended('idle_timeout');
     }
     if (chunk.done) {
       await writer.close().catch(() => undefined);
@@ -159,23 +209,28 @@ async function relay(
   }
 }
 
+function streamFailedMessage(err: unknown): string {
+  return `The backend's stream failed: ${err instanceof Error ? err.message : String(err)}`;
+}
+
 /**
- * Ends a response whose upstream failed mid-body. An SSE client is told in-band, in OpenAI's streaming
- * error shape (as vLLM does), and the stream is closed without [DONE]. Erroring the body instead makes
- * workerd log "Uncaught Error: Network connection lost." for every torn-down upstream; a non-SSE body has
- * no in-band channel, so it is still aborted (the client sees a truncated transfer, never a clean end).
+ * Ends a response whose upstream failed (or fell silent) mid-body. An SSE client is told in-band, in
+ * OpenAI's streaming error shape (as vLLM does) with the end's `type` and `code`, and the stream is closed
+ * without [DONE]. Erroring the body instead makes workerd log "Uncaught Error: Network connection lost."
+ * for every torn-down upstream; a non-SSE body has no in-band channel, so it is still aborted (the client
+ * sees a truncated transfer, never a clean end).
  */
 async function failStream(
   writer: WritableStreamDefaultWriter<Uint8Array>,
-  err: unknown,
+  end: Ended,
+  message: string,
   sse: boolean,
 ): Promise<void> {
   if (!sse) {
-    await writer.abort(err).catch(() => undefined);
+    await writer.abort(new Error(message)).catch(() => undefined);
     return;
   }
-  const http = endToHttp(ended('stream_failed'));
-  const message = `The backend's stream failed: ${err instanceof Error ? err.message : String(err)}`;
+  const http = endToHttp(end);
   const event = {
     error: { message, type: http?.type ?? 'upstream_error', code: http?.code ?? 'upstream_error' },
   };

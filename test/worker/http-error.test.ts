@@ -73,6 +73,12 @@ const EXPECTED: Record<Reason, Expected | null> = {
     code: 'upstream_error',
     retry: fixed(UPSTREAM_RETRY_AFTER_SEC),
   },
+  idle_timeout: {
+    status: 504,
+    type: 'upstream_error',
+    code: 'upstream_idle_timeout',
+    retry: fixed(UPSTREAM_RETRY_AFTER_SEC),
+  },
   backend_removed: {
     status: 503,
     type: 'overloaded_error',
@@ -105,7 +111,7 @@ describe('endToHttp', () => {
   it('has one expected row per reason, and each pair is the pairing outcome.ts declares', () => {
     expect(Object.keys(EXPECTED).sort()).toEqual(PAIRS.map(([, e]) => e.reason).sort());
     for (const [label, e] of PAIRS) expect(label).toBe(`${e.outcome}/${e.reason}`);
-    expect(PAIRS.length).toBe(11);
+    expect(PAIRS.length).toBe(12);
   });
 
   it.each(PAIRS)('%s: status, type, code and Retry-After', (_label, end) => {

@@ -5,7 +5,13 @@
 //   model "error"  → 500 in OpenAI's error shape
 //   model "hold"   → held until the test calls /release (then answers like "ok")
 //   model "drip"   → SSE that sends one chunk, then holds until /release
+//   model "stall-json" → JSON (not SSE) that sends part of its body, then holds until /release
+//   model "trickle" → SSE that sends a chunk every TRICKLE_GAP_MS, TRICKLE_CHUNKS times, then [DONE]
 //   host  "down.test" → connection refused (fetch throws)
+
+/** "trickle": slower in total than the worker-timeout project's idle limit, never silent for as long. */
+export const TRICKLE_GAP_MS = 100;
+export const TRICKLE_CHUNKS = 8;
 
 interface Held {
   readonly release: () => void;
@@ -73,14 +79,19 @@ async function fakeUpstream(request: Request, held: Held[], counters: { served: 
     return completion(model, body.stream === true, backend);
   }
   if (model === 'drip') {
+    return stalled(held, 'text/event-stream', 'data: {"first":true}\n\n', 'data: [DONE]\n\n');
+  }
+  if (model === 'stall-json') {
+    return stalled(held, 'application/json', '{"id":"c1","object":"chat.completion",', '"choices":[]}');
+  }
+  if (model === 'trickle') {
     const encoder = new TextEncoder();
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    held.push({ release });
     const stream = new ReadableStream<Uint8Array>({
       async start(controller) {
-        controller.enqueue(encoder.encode('data: {"first":true}\n\n'));
-        await gate;
+        for (let i = 0; i < TRICKLE_CHUNKS; i++) {
+          controller.enqueue(encoder.encode(`data: {"n":${i}}\n\n`));
+          await new Promise((resolve) => setTimeout(resolve, TRICKLE_GAP_MS));
+        }
         controller.enqueue(encoder.encode('data: [DONE]\n\n'));
         controller.close();
       },
@@ -88,6 +99,30 @@ async function fakeUpstream(request: Request, held: Held[], counters: { served: 
     return new Response(stream, { headers: { 'content-type': 'text/event-stream' } });
   }
   return completion(model, body.stream === true, backend);
+}
+
+/**
+ * Sends `head` at once and `tail` only when released. The router may have cancelled the body by then;
+ * enqueueing into a cancelled stream throws, which is the release arriving too late, not a fault.
+ */
+function stalled(held: Held[], contentType: string, head: string, tail: string): Response {
+  const encoder = new TextEncoder();
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  held.push({ release });
+  const stream = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      controller.enqueue(encoder.encode(head));
+      await gate;
+      try {
+        controller.enqueue(encoder.encode(tail));
+        controller.close();
+      } catch {
+        // Cancelled by the router already.
+      }
+    },
+  });
+  return new Response(stream, { headers: { 'content-type': contentType } });
 }
 
 function control(url: URL, held: Held[], served: number): Response {
