@@ -42,6 +42,28 @@ export default defineConfig({
           { name: 'beta', url: 'http://beta.test', maxConcurrency: 1, pool: 'small', models: ['qwen-7b'] },
         ]),
       }),
+      workerProject('worker-failover', ['test/worker-failover/**/*.test.ts'], {
+        BACKENDS: JSON.stringify([
+          { name: 'dead', url: 'http://down.test', maxConcurrency: 2, pool: 'dead', models: ['m-dead'] },
+          { name: 'live-a', url: 'http://alpha.test', maxConcurrency: 2, pool: 'dead', models: ['m-dead'] },
+          { name: 'busy', url: 'http://busy.test', maxConcurrency: 2, pool: 'busy', models: ['m-busy'] },
+          { name: 'live-b', url: 'http://beta.test', maxConcurrency: 2, pool: 'busy', models: ['m-busy'] },
+          {
+            name: 'busy-1',
+            url: 'http://busy.test',
+            maxConcurrency: 1,
+            pool: 'hopeless',
+            models: ['m-hopeless'],
+          },
+          {
+            name: 'busy-2',
+            url: 'http://busy.test',
+            maxConcurrency: 1,
+            pool: 'hopeless',
+            models: ['m-hopeless'],
+          },
+        ]),
+      }),
       workerProject('worker-conformance', ['test/worker-conformance/**/*.test.ts'], {
         MAX_QUEUE_PER_WORKLOAD: '3',
       }),

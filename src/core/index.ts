@@ -13,6 +13,7 @@ export * from './backend-pool.ts';
 export * from './dispatcher.ts';
 export * from './local-scheduler.ts';
 export * from './pools.ts';
+export * from './failover.ts';
 export * from './protocol/messages.ts';
 export * from './protocol/workload-host.ts';
 export * from './protocol/coordinator-host.ts';

@@ -168,8 +168,12 @@ export class LocalScheduler {
       {
         coordinator: {
           // One pool: every call goes to the one coordinator.
-          offer: (pool, id, head, signals, seq) =>
-            created.onOfferReply(pool, coordinator.offer(id, head, signals, seq, this.#now), this.#now),
+          offer: (pool, id, head, signals, seq, releases) =>
+            created.onOfferReply(
+              pool,
+              coordinator.offer(id, head, signals, seq, this.#now, releases),
+              this.#now,
+            ),
           release: (_pool, leaseId, health) => {
             coordinator.release(leaseId, health, this.#now);
             created.onReleased(leaseId);

@@ -43,6 +43,11 @@ export interface WorkloadMetrics {
   readonly queuedRequests: number;
   readonly inFlightRequests: number;
   readonly dispatchedCount: number;
+  /**
+   * Dispatches that failed before the first byte reached the client and went back to the queue for
+   * another backend of the pool (failover). The request itself is still counted once.
+   */
+  readonly retriedCount: number;
   /** Requests that ended, whatever the outcome: totalRequests = activeRequests + completedCount. */
   readonly completedCount: number;
   readonly outcomes: OutcomeCounts;
@@ -58,6 +63,7 @@ export interface RegistrySnapshot {
   readonly totalRequests: number;
   readonly estimatedTokens?: number;
   readonly dispatchedCount: number;
+  readonly retriedCount?: number;
   readonly completedCount: number;
   readonly outcomes: OutcomeCounts;
   /** Absent in snapshots written before reasons were counted. */
@@ -85,6 +91,7 @@ export class WorkloadRegistryEntry {
   #totalRequests = 0;
   #estimatedTokens = 0;
   #dispatchedCount = 0;
+  #retriedCount = 0;
   #completedCount = 0;
   #outcomes: OutcomeCounts = emptyOutcomeCounts();
   #reasons: ReasonCounts = emptyReasonCounts();
@@ -136,6 +143,20 @@ export class WorkloadRegistryEntry {
     const sample = Math.max(0, waitMs);
     this.#averageWaitMs =
       this.#averageWaitMs === null ? sample : this.#alpha * sample + (1 - this.#alpha) * this.#averageWaitMs;
+    return true;
+  }
+
+  /**
+   * A dispatch failed before the client saw a byte: the request waits again (failover). It stays one
+   * request (no new *new*); its next dispatch is counted as a dispatch again. False if not in flight.
+   */
+  onRequeued(requestId: string, now: number): boolean {
+    const live = this.#live.get(requestId);
+    if (!live || live.phase !== 'in_flight') return false;
+    this.#live.set(requestId, { phase: 'queued', since: now });
+    this.#inFlight.remove(requestId);
+    this.#queued++;
+    this.#retriedCount++;
     return true;
   }
 
@@ -213,6 +234,7 @@ export class WorkloadRegistryEntry {
       queuedRequests: this.#queued,
       inFlightRequests: this.#live.size - this.#queued,
       dispatchedCount: this.#dispatchedCount,
+      retriedCount: this.#retriedCount,
       completedCount: this.#completedCount,
       outcomes: { ...this.#outcomes },
       reasons: { ...this.#reasons },
@@ -228,6 +250,7 @@ export class WorkloadRegistryEntry {
       totalRequests: this.#totalRequests,
       estimatedTokens: this.#estimatedTokens,
       dispatchedCount: this.#dispatchedCount,
+      retriedCount: this.#retriedCount,
       completedCount: this.#completedCount,
       outcomes: { ...this.#outcomes },
       reasons: { ...this.#reasons },
@@ -248,6 +271,7 @@ export class WorkloadRegistryEntry {
     entry.#totalRequests = snap.totalRequests;
     entry.#estimatedTokens = snap.estimatedTokens ?? 0;
     entry.#dispatchedCount = snap.dispatchedCount;
+    entry.#retriedCount = snap.retriedCount ?? 0;
     entry.#completedCount = snap.completedCount;
     [entry.#outcomes, entry.#reasons] = restoreCounts(snap);
     entry.#averageWaitMs = snap.averageWaitMs;

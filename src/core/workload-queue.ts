@@ -62,17 +62,19 @@ export class WorkloadQueue {
    * already on its way (see WorkloadState.admit), and trims the excess once that settles.
    */
   push(
-    input: { requestId: string; criticality: number; tokenEstimate?: number },
+    input: { requestId: string; criticality: number; tokenEstimate?: number; enqueuedAt?: number },
     now: number,
     overCapacity = false,
   ): PushResult {
     if (this.#byArrival.size >= this.#opts.capacity && !overCapacity)
       return { ok: false, reason: 'queue_full' };
+    // A request back from a failed dispatch keeps its place: its first arrival, and its TTL from then.
+    const enqueuedAt = input.enqueuedAt ?? now;
     const request: QueuedRequest = {
       requestId: input.requestId,
       criticality: input.criticality,
-      enqueuedAt: now,
-      deadlineAt: now + this.#opts.ttlMs,
+      enqueuedAt,
+      deadlineAt: enqueuedAt + this.#opts.ttlMs,
       tokenEstimate: input.tokenEstimate ?? 0,
       seq: this.#seq++,
     };

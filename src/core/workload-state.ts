@@ -48,6 +48,8 @@ export type AdmitResult =
 export interface DispatchedRequest {
   readonly requestId: string;
   readonly waitMs: number;
+  /** When it first entered the queue (kept across failover). */
+  readonly enqueuedAt: number;
 }
 
 export interface SweepResult {
@@ -171,7 +173,31 @@ export class WorkloadState {
     this.#poolOf.delete(head.requestId);
     const waitMs = now - head.enqueuedAt;
     this.#registry.onDispatched(head.requestId, waitMs, now);
-    return { requestId: head.requestId, waitMs };
+    return { requestId: head.requestId, waitMs, enqueuedAt: head.enqueuedAt };
+  }
+
+  /**
+   * Failover: a dispatch failed before the client saw a byte, so the request waits again for another
+   * backend of its pool, in its old place (first arrival, criticality, TTL from first arrival). It is
+   * not counted as new; the queue bound does not apply (it was admitted once). False if not in flight.
+   */
+  requeue(
+    requestId: string,
+    again: { pool: string; criticality: Criticality; tokenEstimate: number; enqueuedAt: number },
+    now: number,
+  ): boolean {
+    if (!this.#registry.onRequeued(requestId, now)) return false;
+    this.#push(
+      again.pool,
+      {
+        requestId,
+        criticality: again.criticality,
+        tokenEstimate: again.tokenEstimate,
+        enqueuedAt: again.enqueuedAt,
+      },
+      now,
+    );
+    return true;
   }
 
   /** Removes a queued request (client gone) and records cancelled/client_closed. False if not queued. */
@@ -275,7 +301,7 @@ export class WorkloadState {
 
   #push(
     pool: string,
-    request: { requestId: string; criticality: number; tokenEstimate: number },
+    request: { requestId: string; criticality: number; tokenEstimate: number; enqueuedAt?: number },
     now: number,
   ): void {
     let queue = this.#queues.get(pool);

@@ -7,6 +7,7 @@ import {
   BACKEND_COOLDOWN_MAX_MS,
   type BackendCooldown,
   DEFAULT_LEASE_TTL_MS,
+  DEFAULT_MAX_ATTEMPTS,
   DEFAULT_MAX_QUEUE_PER_WORKLOAD,
   DEFAULT_QUEUE_TTL_MS,
   DEFAULT_WORKLOAD_AWARE_PARAMS,
@@ -68,6 +69,8 @@ export interface SluiceConfig {
   readonly backendCooldown: BackendCooldown;
   readonly maxBodyBytes: number;
   readonly upstreamHeadersTimeoutMs: number;
+  /** Tries per request, the first included (failover before the first byte; see core/failover.ts). */
+  readonly maxAttempts: number;
   readonly upstreamIdleTimeoutMs: number;
   readonly adminToken: string | null;
 }
@@ -260,6 +263,7 @@ export function parseConfig(env: Partial<Env>): ConfigResult {
         env.UPSTREAM_IDLE_TIMEOUT_MS,
         DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS,
       ),
+      maxAttempts: positiveInt('UPSTREAM_MAX_ATTEMPTS', env.UPSTREAM_MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, 10),
       adminToken: parseAdminToken(env.ADMIN_TOKEN),
     };
     if (config.backendCooldown.maxMs < config.backendCooldown.baseMs) {

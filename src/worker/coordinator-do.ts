@@ -9,6 +9,7 @@ import {
   createPolicy,
   type BackendHealth,
   type BackendStatus,
+  type CarriedRelease,
   type CoordinatorStats,
   type HeadSeq,
   type HeadView,
@@ -70,8 +71,14 @@ export class CoordinatorDO extends DurableObject<Env> {
     );
   }
 
-  offer(workloadId: string, head: HeadView | null, signals: WorkloadSignals, seq: HeadSeq): OfferReply {
-    return this.#host.offer(workloadId, head, signals, seq, Date.now());
+  offer(
+    workloadId: string,
+    head: HeadView | null,
+    signals: WorkloadSignals,
+    seq: HeadSeq,
+    releases: readonly CarriedRelease[] = [],
+  ): OfferReply {
+    return this.#host.offer(workloadId, head, signals, seq, Date.now(), releases);
   }
 
   release(leaseId: string, health: BackendHealth | null): { released: boolean } {

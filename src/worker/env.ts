@@ -17,6 +17,7 @@ export interface Env {
   readonly BACKEND_COOLDOWN_BASE_MS?: unknown;
   readonly BACKEND_COOLDOWN_MAX_MS?: unknown;
   readonly UPSTREAM_HEADERS_TIMEOUT_MS?: unknown;
+  readonly UPSTREAM_MAX_ATTEMPTS?: unknown;
   readonly UPSTREAM_IDLE_TIMEOUT_MS?: unknown;
   readonly AGING_HORIZON_MS?: unknown;
   readonly CRITICALITY_STEP_MS?: unknown;

@@ -15,6 +15,7 @@ import {
   type HeldLease,
   type Lease,
   type PersistedWorkload,
+  type RetryRequest,
   type WorkloadDescription,
 } from '../core/index.ts';
 import { loadConfig } from './config.ts';
@@ -45,10 +46,10 @@ export class WorkloadDO extends DurableObject<Env> {
       },
       {
         coordinator: {
-          offer: (pool, workloadId, head, signals, seq) =>
+          offer: (pool, workloadId, head, signals, seq, releases) =>
             send(
               `offer to the coordinator of pool ${pool}`,
-              coordinator(pool).offer(workloadId, head, signals, seq),
+              coordinator(pool).offer(workloadId, head, signals, seq, releases),
               (reply) => this.#host.onOfferReply(pool, reply, Date.now()),
               () => this.#host.onOfferFailed(pool, Date.now()),
             ),
@@ -86,6 +87,13 @@ export class WorkloadDO extends DurableObject<Env> {
   admit(req: AdmitRequest): Promise<AdmitReply> {
     const reply = new Promise<AdmitReply>((resolve) => this.#waiters.set(req.requestId, resolve));
     this.#host.admit(req, Date.now());
+    return reply;
+  }
+
+  /** Failover: queues a request whose dispatch failed before the first byte again, in its old place. */
+  retry(req: RetryRequest): Promise<AdmitReply> {
+    const reply = new Promise<AdmitReply>((resolve) => this.#waiters.set(req.requestId, resolve));
+    this.#host.retry(req, Date.now());
     return reply;
   }
 

@@ -41,9 +41,9 @@ export function inProcessTarget(): ProtocolTarget {
       { policy, maxQueue: CONFORMANCE_MAX_QUEUE, leaseTtlMs: 60_000, inFlightTtlMs: 60_000 },
       {
         coordinator: {
-          offer: (pool, id, head, signals, seq) =>
+          offer: (pool, id, head, signals, seq, releases) =>
             later(() => {
-              const reply = coordinator.offer(id, head, signals, seq, Date.now());
+              const reply = coordinator.offer(id, head, signals, seq, Date.now(), releases);
               later(() => created.onOfferReply(pool, reply, Date.now()));
             }),
           release: (_pool, leaseId, health) =>

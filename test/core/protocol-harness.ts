@@ -45,6 +45,11 @@ export interface WorkerRequest {
   leaseId?: string;
   backend?: string;
   replies: number;
+  /** Failover: the backend its last attempt failed on, and how many attempts it has had. */
+  failedOn?: string;
+  leasesAtFailure?: ReadonlySet<string>;
+  attempts?: number;
+  enqueuedAt?: number;
   /** How many completions the workload accepted as recorded for this request. */
   recorded: number;
   end?: Ended;
@@ -117,6 +122,38 @@ export class Cluster {
     if (this.#workload(r.workloadId).host.complete(id, end, null, lease, this.now).recorded) r.recorded++;
   }
 
+  /**
+   * The Worker's dispatch failed before the first byte (its backend refused): the request goes back to
+   * its queue, in its old place, and must not be sent back to that backend.
+   */
+  failover(id: string): void {
+    const r = this.requests.get(id);
+    if (r?.state !== 'running' || r.leaseId === undefined || r.backend === undefined) return;
+    r.state = 'waiting';
+    r.replies = 0;
+    r.failedOn = r.backend;
+    // Leases that existed when it failed: grants issued before the coordinator could know.
+    r.leasesAtFailure = new Set(this.coordinator.dispatcher.leases().map((l) => l.leaseId));
+    r.attempts = (r.attempts ?? 1) + 1;
+    const failedLeaseId = r.leaseId;
+    r.leaseId = undefined;
+    r.backend = undefined;
+    this.#workload(r.workloadId).host.retry(
+      {
+        requestId: id,
+        workloadId: r.workloadId,
+        pool: POOL,
+        criticality: 3,
+        tokenEstimate: 10,
+        enqueuedAt: r.enqueuedAt ?? this.now,
+        failedLeaseId,
+        failedBackend: r.failedOn,
+        health: { reachable: false, observedAt: this.now },
+      },
+      this.now,
+    );
+  }
+
   /** The Worker running this request dies: no more heartbeats, no completion. */
   crashWorker(id: string): void {
     const r = this.requests.get(id);
@@ -132,7 +169,11 @@ export class Cluster {
   deliver(index: number): void {
     const msg = this.#take(index);
     if (!msg) return;
-    if (!this.#reachable(msg)) return;
+    if (!this.#reachable(msg)) {
+      // A call to an incarnation that is gone fails for its caller; a reply to one is simply lost.
+      if (!msg.kind.endsWith('-reply')) msg.fail?.();
+      return;
+    }
     const reply = msg.deliver();
     if (reply) this.pending.push(reply);
   }
@@ -329,11 +370,11 @@ export class Cluster {
       },
       {
         coordinator: {
-          offer: (pool, id, head, signals, seq) =>
+          offer: (pool, id, head, signals, seq, releases) =>
             call(
               'offer',
               () => {
-                const reply = this.coordinator.offer(id, head, signals, seq, this.now);
+                const reply = this.coordinator.offer(id, head, signals, seq, this.now, releases);
                 return {
                   kind: 'offer-reply',
                   to,
@@ -423,6 +464,15 @@ export class Cluster {
     r.state = 'running';
     r.leaseId = reply.leaseId;
     r.backend = reply.backend;
+    r.enqueuedAt = reply.enqueuedAt;
+    // Back where it just failed, on a grant the coordinator issued before it knew of the failure: the
+    // workload must refuse that one. (A later grant there is the coordinator's informed choice: the
+    // cooldown ended, or the pool has no other backend.)
+    if (r.failedOn === reply.backend && r.leasesAtFailure?.has(reply.leaseId)) {
+      this.violations.push(
+        `t=${this.now}: ${requestId} sent back to ${reply.backend} on a grant from before its failure`,
+      );
+    }
     const max = this.backends.find((b) => b.name === reply.backend)?.maxConcurrency ?? 0;
     const running = this.runningOn(reply.backend);
     if (running > max)

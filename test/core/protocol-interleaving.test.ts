@@ -30,6 +30,7 @@ type Step =
   | { readonly k: 'complete'; readonly i: number; readonly ok: boolean }
   | { readonly k: 'abort'; readonly i: number }
   | { readonly k: 'crash'; readonly i: number }
+  | { readonly k: 'failover'; readonly i: number }
   | { readonly k: 'tick'; readonly dt: number }
   | { readonly k: 'settle' }
   | { readonly k: 'restartWorkload'; readonly w: number }
@@ -67,6 +68,7 @@ function stepArb(f: Faults): fc.Arbitrary<Step> {
     arbs.push({ weight: 1, arbitrary: fc.record({ k: fc.constant('dropReply' as const), i }) });
   }
   if (f.crashes) arbs.push({ weight: 1, arbitrary: fc.record({ k: fc.constant('crash' as const), i }) });
+  arbs.push({ weight: 1, arbitrary: fc.record({ k: fc.constant('failover' as const), i }) });
   if (f.restarts) {
     arbs.push({
       weight: 1,
@@ -117,6 +119,11 @@ function apply(cluster: Cluster, step: Step, o: RunOptions): void {
     case 'abort': {
       const r = pick(cluster.ofState('waiting'), step.i);
       if (r) cluster.complete(r.id, ENDED.clientClosed);
+      break;
+    }
+    case 'failover': {
+      const r = pick(cluster.ofState('running'), step.i);
+      if (r) cluster.failover(r.id);
       break;
     }
     case 'crash': {

@@ -14,7 +14,7 @@ describe('WorkloadState', () => {
     const ws = newState();
     expect(ws.admit({ requestId: 'r1', criticality: 2 }, 1_000)).toEqual({ kind: 'queued', position: 1 });
     expect(ws.head(1_000)).toEqual({ requestId: 'r1', criticality: 2, enqueuedAt: 1_000, tokenEstimate: 0 });
-    expect(ws.dispatchHead(1_400)).toEqual({ requestId: 'r1', waitMs: 400 });
+    expect(ws.dispatchHead(1_400)).toEqual({ requestId: 'r1', waitMs: 400, enqueuedAt: 1_000 });
     expect(ws.isQueued('r1')).toBe(false);
     expect(ws.isLive('r1')).toBe(true);
     expect(ws.signals(1_400)).toEqual({

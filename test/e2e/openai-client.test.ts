@@ -33,24 +33,24 @@ function client(workloadId: string, criticality: number): OpenAI {
 }
 
 describe('openai client through Sluice', () => {
-  it('answers 502 in OpenAI error shape when the backend is unreachable, then routes around it', async () => {
-    const c = client('e2e-502', 5);
+  it('fails a request that found a dead backend over to a live one, before any byte, and cools the dead one down', async () => {
+    const c = client('e2e-failover', 5);
     const ask = () =>
       c.chat.completions
         .create({ model: 'sim-model', messages: [{ role: 'user', content: 'x' }], max_tokens: 2 })
         .withResponse();
-    const err = await ask().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(OpenAI.APIError);
-    const apiErr = err as InstanceType<typeof OpenAI.APIError>;
-    expect(apiErr.status).toBe(502);
-    expect(apiErr.code).toBe('upstream_unreachable');
-    expect(apiErr.message).toContain('gpu-dead');
-    expect(apiErr.message).not.toContain('127.0.0.1');
+    // gpu-dead is the first pick: the connection is refused, and the request goes to a live backend.
+    const first = await ask();
+    expect(first.response.status).toBe(200);
+    expect(first.response.headers.get('x-sluice-attempts')).toBe('2');
+    expect(first.response.headers.get('x-sluice-backend')).not.toBe('gpu-dead');
+    expect(first.data.choices[0]?.message.content).toBeTruthy();
 
-    // The dead backend now cools down: the next requests go to live ones.
+    // The dead backend now cools down: the next requests go to live ones at once.
     for (let i = 0; i < 4; i++) {
       const { response } = await ask();
       expect(response.headers.get('x-sluice-backend')).not.toBe('gpu-dead');
+      expect(response.headers.get('x-sluice-attempts')).toBe('1');
     }
     const backends = (await (await fetch(`${stack.url}/admin/backends`)).json()) as {
       data: Array<{ name: string; healthy: boolean; consecutiveFailures: number }>;
@@ -59,11 +59,13 @@ describe('openai client through Sluice', () => {
       healthy: false,
       consecutiveFailures: 1,
     });
+    // One request each, counted once: five successes, one retry, no error.
     const w = await waitFor(
-      () => adminWorkload(stack.url, 'e2e-502'),
+      () => adminWorkload(stack.url, 'e2e-failover'),
       (x) => x['activeRequests'] === 0,
     );
-    expect(w['outcomes']).toMatchObject({ upstream_error: 1, success: 4 });
+    expect(w['outcomes']).toMatchObject({ upstream_error: 0, success: 5 });
+    expect(w).toMatchObject({ totalRequests: 5, completedCount: 5, retriedCount: 1 });
   });
 
   it('gets a chat completion, with exactly max_tokens tokens', async () => {

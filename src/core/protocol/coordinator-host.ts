@@ -8,6 +8,7 @@ import type { HeadView, WorkloadSignals } from '../policy/types.ts';
 import {
   isNewerSeq,
   type BackendHealth,
+  type CarriedRelease,
   type GrantReply,
   type HeadSeq,
   type OfferReply,
@@ -87,10 +88,14 @@ export class CoordinatorHost {
     signals: WorkloadSignals,
     seq: HeadSeq,
     now: number,
+    releases: readonly CarriedRelease[] = [],
   ): OfferReply {
+    // Failed leases first, with their backends' health: the head must not go back where it just failed.
+    for (const r of releases) this.#free(r.leaseId, r.health);
     this.#remember(workloadId);
     this.#report(workloadId, head, signals, seq);
     const grants = this.#drain(now, workloadId);
+    if (releases.some((r) => r.health?.reachable === false)) this.#armAlarm(now);
     return { grants, freeSlots: this.dispatcher.freeSlots(now) };
   }
 
@@ -100,15 +105,19 @@ export class CoordinatorHost {
    * after that observation (a stream that started before the backend died must not revive it).
    */
   release(leaseId: string, health: BackendHealth | null, now: number): { released: boolean } {
-    const lease = this.dispatcher.release(leaseId);
-    if (lease) {
-      this.#ports.deleteLease(leaseId);
-      if (health?.reachable === false) this.dispatcher.reportUnreachable(lease.backend, health.observedAt);
-      if (health?.reachable === true) this.dispatcher.reportReachable(lease.backend, health.observedAt);
-    }
+    const released = this.#free(leaseId, health);
     this.#drain(now);
     if (health?.reachable === false) this.#armAlarm(now);
-    return { released: lease !== null };
+    return { released };
+  }
+
+  #free(leaseId: string, health: BackendHealth | null): boolean {
+    const lease = this.dispatcher.release(leaseId);
+    if (!lease) return false;
+    this.#ports.deleteLease(leaseId);
+    if (health?.reachable === false) this.dispatcher.reportUnreachable(lease.backend, health.observedAt);
+    if (health?.reachable === true) this.dispatcher.reportReachable(lease.backend, health.observedAt);
+    return true;
   }
 
   /** The requests behind these leases are still running: push their expiry out (in memory only). */

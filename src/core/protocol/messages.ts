@@ -19,7 +19,14 @@ export interface AdmitRequest {
 
 /** The answer to an admit: a slot, or the request's end (decided by the workload host). */
 export type AdmitReply =
-  | { readonly kind: 'granted'; readonly leaseId: string; readonly backend: string; readonly waitMs: number }
+  | {
+      readonly kind: 'granted';
+      readonly leaseId: string;
+      readonly backend: string;
+      readonly waitMs: number;
+      /** When the request first entered its queue; sent back with a failover so it keeps its place. */
+      readonly enqueuedAt: number;
+    }
   | {
       readonly kind: 'ended';
       readonly end: Ended;
@@ -42,6 +49,24 @@ export function isNewerSeq(a: HeadSeq, than: HeadSeq | undefined): boolean {
   return than === undefined || a.epoch > than.epoch || (a.epoch === than.epoch && a.n > than.n);
 }
 
+/**
+ * The Worker's dispatch failed before the client saw a byte: the request goes back to its queue for
+ * another backend of the same pool, in its old place, and the failed lease is handed back with what was
+ * learned of that backend.
+ */
+export interface RetryRequest {
+  readonly requestId: string;
+  readonly workloadId: string;
+  readonly pool: string;
+  readonly criticality: Criticality;
+  readonly tokenEstimate: number;
+  readonly enqueuedAt: number;
+  readonly failedLeaseId: string;
+  /** The backend it failed on: it is not sent back there. */
+  readonly failedBackend: string;
+  readonly health: BackendHealth;
+}
+
 export interface GrantReply {
   /** The request that took the slot, or null when nothing was queued any more (the slot goes back). */
   readonly taken: { readonly requestId: string; readonly waitMs: number } | null;
@@ -49,6 +74,12 @@ export interface GrantReply {
   readonly head: HeadView | null;
   readonly signals: WorkloadSignals;
   readonly seq: HeadSeq;
+}
+
+/** A lease handed back inside an offer, applied before the offered head is weighed. */
+export interface CarriedRelease {
+  readonly leaseId: string;
+  readonly health: BackendHealth | null;
 }
 
 export interface OfferReply {

@@ -15,11 +15,13 @@ import type {
   AdmitReply,
   AdmitRequest,
   BackendHealth,
+  CarriedRelease,
   CompleteReply,
   GrantReply,
   HeadSeq,
   OfferReply,
   RenewReply,
+  RetryRequest,
   WorkloadDescription,
 } from './messages.ts';
 
@@ -28,13 +30,18 @@ import type {
  * on* method, with the same pool.
  */
 export interface CoordinatorCalls {
-  /** → onOfferReply / onOfferFailed. At most one offer per pool is in flight at a time. */
+  /**
+   * → onOfferReply / onOfferFailed. At most one offer per pool is in flight at a time. `releases` are
+   * applied first: a failover hands its failed lease back in the same message that offers the request
+   * again, so the coordinator has cooled the failed backend down before it picks the next one.
+   */
   offer(
     pool: string,
     workloadId: string,
     head: HeadView | null,
     signals: WorkloadSignals,
     seq: HeadSeq,
+    releases: readonly CarriedRelease[],
   ): void;
   /** → onReleased / onReleaseFailed. Idempotent at the coordinator, so retries are safe. */
   release(pool: string, leaseId: string, health: BackendHealth | null): void;
@@ -93,6 +100,9 @@ interface PendingRelease {
 interface OfferState {
   inFlight: boolean;
   dirty: boolean;
+  /** Releases to carry in the next offer (failover), and those the offer in flight carries. */
+  carry: CarriedRelease[];
+  carrying: readonly CarriedRelease[];
 }
 
 export class WorkloadHost {
@@ -110,6 +120,15 @@ export class WorkloadHost {
   /** Admitted requests whose admit reply is still owed. */
   readonly #waiting = new Set<string>();
   readonly #offers = new Map<string, OfferState>();
+  /**
+   * Requests back from a failed dispatch → the backend they failed on and the failed lease, until the
+   * coordinator has that lease back (and so knows the failure and cools the backend down). Until then a
+   * grant on that backend, issued before the coordinator knew, goes back instead of sending the request
+   * straight to a dead server. After that a grant there is the coordinator's informed choice (the
+   * cooldown ended, or the pool has no other backend) and is taken. In memory only: after a restart at
+   * worst one more attempt lands there.
+   */
+  readonly #avoid = new Map<string, { readonly backend: string; readonly leaseId: string }>();
   /** Every pool this workload has offered to (persisted, for the goodbye when idle). */
   readonly #pools = new Set<string>();
   #alarmAt: number | null = null;
@@ -176,6 +195,43 @@ export class WorkloadHost {
     this.#armAlarm(now);
   }
 
+  /**
+   * Failover: hands back the failed lease (its backend's health goes with it, so the coordinator cools
+   * that backend down) and queues the request again in its old place; the answer comes through
+   * ports.reply like an admit's. A request no longer in flight here (swept as lost, or completed) is
+   * answered with its end at once.
+   */
+  retry(req: RetryRequest, now: number): void {
+    // The release rides with the next offer of the pool (see CoordinatorCalls.offer); until that is
+    // answered it is pending like any other, so a lost offer leaves it to the alarm's retries.
+    this.#pendingReleases.set(req.failedLeaseId, { pool: req.pool, health: req.health });
+    this.#releasing.add(req.failedLeaseId);
+    this.#offerState(req.pool).carry.push({ leaseId: req.failedLeaseId, health: req.health });
+    this.#avoid.set(req.requestId, { backend: req.failedBackend, leaseId: req.failedLeaseId });
+    const held = this.#leases.get(req.requestId);
+    if (held?.leaseId === req.failedLeaseId) this.#leases.delete(req.requestId);
+    const state = this.#state;
+    const requeued =
+      state?.requeue(
+        req.requestId,
+        {
+          pool: req.pool,
+          criticality: req.criticality,
+          tokenEstimate: req.tokenEstimate,
+          enqueuedAt: req.enqueuedAt,
+        },
+        now,
+      ) ?? false;
+    this.#ports.persist();
+    if (!requeued) {
+      this.#ports.reply(req.requestId, { kind: 'ended', end: ENDED.leaseExpired });
+      return;
+    }
+    this.#waiting.add(req.requestId);
+    this.#offer(req.pool, now);
+    this.#armAlarm(now);
+  }
+
   /** From a pool's coordinator: one slot for this workload, given to its current head in that pool. */
   grant(pool: string, lease: Lease, now: number): GrantReply {
     const taken = this.#applyGrant(pool, lease, now);
@@ -204,6 +260,7 @@ export class WorkloadHost {
     const state = this.#state;
     const queuedIn = state?.poolOfQueued(requestId);
     const recorded = state?.complete(requestId, end, now) ?? false;
+    this.#avoid.delete(requestId);
     this.#resolve(requestId, { kind: 'ended', end });
     const held = this.#leases.get(requestId) ?? lease;
     this.#leases.delete(requestId);
@@ -270,6 +327,8 @@ export class WorkloadHost {
   onOfferReply(pool: string, reply: OfferReply, now: number): void {
     const offer = this.#offerState(pool);
     offer.inFlight = false;
+    for (const carried of offer.carrying) this.onReleased(carried.leaseId);
+    offer.carrying = [];
     for (const lease of reply.grants) {
       if (this.#applyGrant(pool, lease, now)) offer.dirty = true;
       else this.#release(pool, lease.leaseId, null);
@@ -285,12 +344,17 @@ export class WorkloadHost {
   onOfferFailed(pool: string, now: number): void {
     const offer = this.#offerState(pool);
     offer.inFlight = false;
+    // The carried releases stay pending: the alarm sends them on their own.
+    for (const carried of offer.carrying) this.#releasing.delete(carried.leaseId);
+    offer.carrying = [];
     if (!this.#anyOfferInFlight()) this.#settleHeld(now);
     offer.dirty = false;
     this.#armAlarm(now);
   }
 
   onReleased(leaseId: string): void {
+    for (const [requestId, avoid] of this.#avoid)
+      if (avoid.leaseId === leaseId) this.#avoid.delete(requestId);
     this.#releasing.delete(leaseId);
     if (this.#pendingReleases.delete(leaseId)) this.#ports.persist();
   }
@@ -360,8 +424,18 @@ export class WorkloadHost {
   #applyGrant(pool: string, lease: Lease, now: number): { requestId: string; waitMs: number } | null {
     // Half a TTL left leaves a quarter of one as slack for a late alarm before the next renewal beat.
     if (now + this.#leaseTtlMs / 2 >= lease.expiresAt) return null;
+    const head = this.#state?.head(now, pool);
+    const avoid = head ? this.#avoid.get(head.requestId) : undefined;
+    if (avoid?.backend === lease.backend) {
+      // Make sure the failure is on its way (a lost offer may have carried it), so this stops soon.
+      const pending = this.#pendingReleases.get(avoid.leaseId);
+      if (pending && !this.#releasing.has(avoid.leaseId))
+        this.#release(pending.pool, avoid.leaseId, pending.health);
+      return null;
+    }
     const taken = this.#state?.dispatchHead(now, pool) ?? null;
     if (!taken) return null;
+    this.#avoid.delete(taken.requestId);
     if (this.#leases.size === 0) this.#lastRenewAt = now;
     this.#leases.set(taken.requestId, { pool, leaseId: lease.leaseId });
     this.#ports.persist();
@@ -370,6 +444,7 @@ export class WorkloadHost {
       leaseId: lease.leaseId,
       backend: lease.backend,
       waitMs: taken.waitMs,
+      enqueuedAt: taken.enqueuedAt,
     });
     return taken;
   }
@@ -390,6 +465,8 @@ export class WorkloadHost {
     offer.dirty = false;
     if (!state) return;
     offer.inFlight = true;
+    offer.carrying = offer.carry;
+    offer.carry = [];
     if (!this.#pools.has(pool)) {
       this.#pools.add(pool);
       this.#ports.persist();
@@ -401,13 +478,14 @@ export class WorkloadHost {
       state.head(now, pool),
       state.signals(now),
       this.#nextSeq(),
+      offer.carrying,
     );
   }
 
   #offerState(pool: string): OfferState {
     let offer = this.#offers.get(pool);
     if (!offer) {
-      offer = { inFlight: false, dirty: false };
+      offer = { inFlight: false, dirty: false, carry: [], carrying: [] };
       this.#offers.set(pool, offer);
     }
     return offer;

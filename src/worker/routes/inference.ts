@@ -7,6 +7,9 @@ import {
   ended,
   leaseRenewIntervalMs,
   parseWorkloadContext,
+  isBackendDownStatus,
+  shouldFailover,
+  type DispatchFailure,
   type AdmitReply,
   type BackendHealth,
   type Ended,
@@ -122,71 +125,141 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
       admitted.retryAfterSec,
     );
   }
-  lease = { pool: pool.name, leaseId: admitted.leaseId };
-
-  const backend = pool.backends.find((b) => b.name === admitted.backend);
-  if (!backend) {
-    const end = ended('backend_removed');
-    complete(end);
-    return endResponse(end, `Backend '${admitted.backend}' is no longer configured.`, contextHeaders);
-  }
-  if (request.signal.aborted) {
-    complete(ENDED.clientClosed);
-    return endResponse(ENDED.clientClosed, 'Client disconnected.', contextHeaders);
-  }
-
-  // Heartbeat from grant to the true end: long generations keep their slot, a crashed Worker does not.
-  const heartbeat = setInterval(() => {
-    ctx.waitUntil(
-      stub.renew(trackId).then(
-        () => undefined,
-        (err: unknown) => console.error(`[sluice] heartbeat for ${trackId} failed: ${String(err)}`),
-      ),
-    );
-  }, leaseRenewIntervalMs(config.leaseTtlMs));
-
+  let granted = admitted;
+  const heartbeat = new Heartbeat(ctx, () => stub.renew(trackId), leaseRenewIntervalMs(config.leaseTtlMs));
   // A client that leaves before the backend's headers: once it is gone, workerd never resumes this
   // handler after `await forward(...)`, so the end is recorded from the abort event itself (completion is
   // idempotent, so the later call from the normal path, if any, changes nothing).
   const onGone = (): void => {
-    clearInterval(heartbeat);
+    heartbeat.stop();
     complete(ENDED.clientClosed);
   };
   request.signal.addEventListener('abort', onGone);
-  let result: Awaited<ReturnType<typeof forward>>;
   try {
-    result = await forward({
-      backend,
-      path: call.path,
-      clientRequest: request,
-      body: body.body.bytes,
-      requestId,
-      headersTimeoutMs: config.upstreamHeadersTimeoutMs,
-    });
-  } catch (err) {
-    clearInterval(heartbeat);
-    throw err;
+    for (let attempt = 1; ; attempt++) {
+      lease = { pool: pool.name, leaseId: granted.leaseId };
+      const backend = pool.backends.find((b) => b.name === granted.backend);
+      if (!backend) {
+        const end = ended('backend_removed');
+        complete(end);
+        return endResponse(end, `Backend '${granted.backend}' is no longer configured.`, contextHeaders);
+      }
+      if (request.signal.aborted) {
+        complete(ENDED.clientClosed);
+        return endResponse(ENDED.clientClosed, 'Client disconnected.', contextHeaders);
+      }
+      // Heartbeat from grant to the true end: long generations keep their slot, a crashed Worker does not.
+      heartbeat.start();
+      let result: Awaited<ReturnType<typeof forward>>;
+      try {
+        result = await forward({
+          backend,
+          path: call.path,
+          clientRequest: request,
+          body: body.body.bytes,
+          requestId,
+          headersTimeoutMs: config.upstreamHeadersTimeoutMs,
+          idleTimeoutMs: config.upstreamIdleTimeoutMs,
+        });
+      } catch (err) {
+        heartbeat.stop();
+        throw err;
+      }
+      const headers = {
+        ...contextHeaders,
+        'x-sluice-backend': backend.name,
+        'x-sluice-attempts': String(attempt),
+      };
+      const failure: DispatchFailure | null = !result.ok
+        ? { kind: 'no_response', end: result.end }
+        : result.response.status >= 500
+          ? { kind: 'status', status: result.response.status }
+          : null;
+      if (failure && !request.signal.aborted && shouldFailover(failure, attempt, config.maxAttempts)) {
+        // Nothing has reached the client: the request goes back to its queue, in its old place, for
+        // another backend of the pool; this one cools down (its health goes with the lease).
+        heartbeat.stop();
+        if (result.ok) await result.response.body?.cancel().catch(() => undefined);
+        let again: AdmitReply;
+        try {
+          again = await stub.retry({
+            requestId: trackId,
+            workloadId: workload.workloadId,
+            pool: pool.name,
+            criticality: workload.criticality,
+            tokenEstimate: body.body.tokenEstimate,
+            enqueuedAt: granted.enqueuedAt,
+            failedLeaseId: granted.leaseId,
+            failedBackend: backend.name,
+            health: { reachable: false, observedAt: Date.now() },
+          });
+        } catch (err) {
+          console.error(`[sluice] failover for ${trackId} failed: ${String(err)}`);
+          complete(ENDED.queueLost);
+          return endResponse(ENDED.queueLost, 'The workload queue is restarting; retry shortly.', headers);
+        }
+        if (again.kind === 'granted') {
+          granted = again;
+          continue;
+        }
+        lease = undefined;
+        return endResponse(again.end, endMessage(again.end, workload, config), headers, again.retryAfterSec);
+      }
+      if (!result.ok) {
+        heartbeat.stop();
+        const unreachable = result.end.reason === 'unreachable';
+        complete(result.end, unreachable ? { reachable: false, observedAt: Date.now() } : undefined);
+        return endResponse(result.end, result.message, headers);
+      }
+      const answeredAt = Date.now();
+      // A 502/503 passed through (attempts used up) says the server is not serving: it must not end a
+      // cooldown that earlier failures started.
+      const reachable = !isBackendDownStatus(result.response.status);
+      ctx.waitUntil(
+        result.done.then((end) => {
+          heartbeat.stop();
+          complete(end, { reachable, observedAt: answeredAt });
+        }),
+      );
+      const out = new Headers(result.response.headers);
+      for (const [k, v] of Object.entries(headers)) out.set(k, v);
+      out.set('x-sluice-queue-ms', String(Math.round(granted.waitMs)));
+      return new Response(result.response.body, { status: result.response.status, headers: out });
+    }
   } finally {
     request.signal.removeEventListener('abort', onGone);
   }
-  const backendHeaders = { ...contextHeaders, 'x-sluice-backend': backend.name };
-  if (!result.ok) {
-    clearInterval(heartbeat);
-    const unreachable = result.end.reason === 'unreachable';
-    complete(result.end, unreachable ? { reachable: false, observedAt: Date.now() } : undefined);
-    return endResponse(result.end, result.message, backendHeaders);
+}
+
+/** Renews a running request's lease at its workload while it runs; one interval at a time. */
+class Heartbeat {
+  readonly #ctx: InferenceCall['ctx'];
+  readonly #renew: () => Promise<unknown>;
+  readonly #everyMs: number;
+  #timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(ctx: InferenceCall['ctx'], renew: () => Promise<unknown>, everyMs: number) {
+    this.#ctx = ctx;
+    this.#renew = renew;
+    this.#everyMs = everyMs;
   }
-  const answeredAt = Date.now();
-  ctx.waitUntil(
-    result.done.then((end) => {
-      clearInterval(heartbeat);
-      complete(end, { reachable: true, observedAt: answeredAt });
-    }),
-  );
-  const headers = new Headers(result.response.headers);
-  for (const [k, v] of Object.entries(backendHeaders)) headers.set(k, v);
-  headers.set('x-sluice-queue-ms', String(Math.round(admitted.waitMs)));
-  return new Response(result.response.body, { status: result.response.status, headers });
+
+  start(): void {
+    this.stop();
+    this.#timer = setInterval(() => {
+      this.#ctx.waitUntil(
+        this.#renew().then(
+          () => undefined,
+          (err: unknown) => console.error(`[sluice] heartbeat failed: ${String(err)}`),
+        ),
+      );
+    }, this.#everyMs);
+  }
+
+  stop(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+  }
 }
 
 function endMessage(end: Ended, workload: WorkloadContext, config: SluiceConfig): string {

@@ -7,7 +7,8 @@
 //   model "drip"   → SSE that sends one chunk, then holds until /release
 //   model "stall-json" → JSON (not SSE) that sends part of its body, then holds until /release
 //   model "trickle" → SSE that sends a chunk every TRICKLE_GAP_MS, TRICKLE_CHUNKS times, then [DONE]
-//   host  "down.test" → connection refused (fetch throws)
+//   host  "down.test" → 502 to everything (a gateway in front of a dead server)
+//   host  "busy.test" → 503 to every inference request (an overloaded engine)
 
 /** "trickle": slower in total than the worker-timeout project's idle limit, never silent for as long. */
 export const TRICKLE_GAP_MS = 100;
@@ -57,7 +58,21 @@ export function createFakeUpstream(): (request: Request) => Promise<Response> {
 async function fakeUpstream(request: Request, held: Held[], counters: { served: number }): Promise<Response> {
   const url = new URL(request.url);
   if (url.hostname === 'control.test') return control(url, held, counters.served);
-  if (url.hostname === 'down.test') return Response.error();
+  // Miniflare's outbound service cannot make the Worker's fetch reject (a thrown error or Response.error()
+  // reaches it as a 500), so a dead server is what a gateway in front of one answers: 502. The e2e tests
+  // kill a real server for the refused-connection case.
+  if (url.hostname === 'down.test') {
+    return Response.json(
+      { error: { message: 'no upstream', type: 'server_error', code: 'bad_gateway' } },
+      { status: 502, headers: { 'x-fake-backend': 'down' } },
+    );
+  }
+  if (url.hostname === 'busy.test' && url.pathname !== '/v1/models') {
+    return Response.json(
+      { error: { message: 'overloaded', type: 'server_error', code: 'busy' } },
+      { status: 503, headers: { 'x-fake-backend': 'busy' } },
+    );
+  }
   const backend = url.hostname.split('.')[0] ?? 'unknown';
   if (url.pathname === '/v1/models') {
     return Response.json({
