@@ -1,9 +1,12 @@
-// Backends and their slots. Picks the backend with the most free capacity relative to its maximum;
-// ties go to the one listed first, so the choice is deterministic. A backend that could not be reached is
-// skipped for a cooldown that doubles with each consecutive failure, so one dead server does not turn a
-// share of all traffic into 502s; the first success resets it.
+// Backends and their slots. A backend that could not be reached is skipped for a cooldown that doubles
+// with each consecutive failure; the first success resets it. With engine metrics (saturation), a
+// backend whose engine is saturated gets nothing new, and among the others the least loaded is picked
+// (engine queue, then KV use); then, as without metrics, the most free capacity relative to its
+// maximum; ties go to the one listed first, so the choice is deterministic.
 
 import { BACKEND_COOLDOWN_BASE_MS, BACKEND_COOLDOWN_MAX_MS } from './defaults.ts';
+import type { EngineLoad } from './engine-load.ts';
+import { BackendLoadTracker, compareLoad, type LoadView, type SaturationPolicy } from './saturation.ts';
 
 export interface BackendSpec {
   readonly name: string;
@@ -19,6 +22,8 @@ export interface BackendStatus {
   readonly consecutiveFailures: number;
   /** When the cooldown ends (ms), or null when healthy. */
   readonly downUntil: number | null;
+  /** The engine's load as Sluice sees it (saturation on); null when metrics are off. */
+  readonly load: LoadView | null;
 }
 
 interface BackendSlotState {
@@ -28,6 +33,7 @@ interface BackendSlotState {
   downUntil: number;
   lastFailureAt: number;
   lastSuccessAt: number;
+  readonly load: BackendLoadTracker | null;
 }
 
 export interface BackendCooldown {
@@ -45,7 +51,11 @@ export class BackendPool {
   readonly #byName = new Map<string, BackendSlotState>();
   readonly #cooldown: BackendCooldown;
 
-  constructor(specs: readonly BackendSpec[], cooldown: BackendCooldown = DEFAULT_BACKEND_COOLDOWN) {
+  constructor(
+    specs: readonly BackendSpec[],
+    cooldown: BackendCooldown = DEFAULT_BACKEND_COOLDOWN,
+    saturation: SaturationPolicy | null = null,
+  ) {
     if (!(cooldown.baseMs >= 0 && cooldown.maxMs >= cooldown.baseMs)) {
       throw new TypeError(
         `backend cooldown: need 0 ≤ baseMs ≤ maxMs, got ${cooldown.baseMs}/${cooldown.maxMs}`,
@@ -66,6 +76,7 @@ export class BackendPool {
         downUntil: -Infinity,
         lastFailureAt: -Infinity,
         lastSuccessAt: -Infinity,
+        load: saturation ? new BackendLoadTracker(saturation) : null,
       };
       this.#byName.set(spec.name, state);
       return state;
@@ -76,40 +87,70 @@ export class BackendPool {
     return this.#backends.length;
   }
 
-  /** Free slots on backends that are not cooling down at `now`. */
+  /** Free slots on backends that can take a request at `now` (not cooling down, not saturated). */
   freeSlots(now: number): number {
     let free = 0;
     for (const b of this.#backends)
-      if (b.downUntil <= now) free += Math.max(0, b.spec.maxConcurrency - b.inFlight);
+      if (this.#usable(b, now)) free += Math.max(0, b.spec.maxConcurrency - b.inFlight);
     return free;
   }
 
-  /** The backend to use next at `now`, or null when every usable slot is taken. */
+  /** The backend to use next at `now`, or null when no usable backend has a free slot. */
   pick(now: number): string | null {
     let best: BackendSlotState | null = null;
+    let bestView: LoadView | null = null;
     let bestRatio = 0;
     for (const b of this.#backends) {
       const free = b.spec.maxConcurrency - b.inFlight;
-      if (free <= 0 || b.downUntil > now) continue;
+      if (free <= 0 || !this.#usable(b, now)) continue;
+      const view = b.load?.view(now) ?? null;
       const ratio = free / b.spec.maxConcurrency;
-      if (best === null || ratio > bestRatio) {
+      const byLoad = view && bestView ? compareLoad(view, bestView) : 0;
+      if (best === null || byLoad < 0 || (byLoad === 0 && ratio > bestRatio)) {
         best = b;
+        bestView = view;
         bestRatio = ratio;
       }
     }
     return best?.spec.name ?? null;
   }
 
-  acquire(name: string): void {
+  acquire(name: string, now?: number): void {
     const b = this.#require(name);
     if (b.inFlight >= b.spec.maxConcurrency) throw new Error(`backend ${name}: no free slot`);
     b.inFlight++;
+    if (now !== undefined) b.load?.onDispatched(now);
   }
 
   /** Returns a slot; unknown names are ignored (a lease may outlive a backend removed by redeploy). */
-  release(name: string): void {
+  release(name: string, now?: number): void {
     const b = this.#byName.get(name);
-    if (b && b.inFlight > 0) b.inFlight--;
+    if (b && b.inFlight > 0) {
+      b.inFlight--;
+      if (now !== undefined) b.load?.onReleased(now);
+    }
+  }
+
+  /** A scrape of the backend's engine metrics, started at `scrapedAt`, succeeded. */
+  reportLoad(name: string, load: EngineLoad, scrapedAt: number): void {
+    this.#byName.get(name)?.load?.onScrape(load, scrapedAt);
+  }
+
+  reportScrapeFailed(name: string, at: number): void {
+    this.#byName.get(name)?.load?.onScrapeFailed(at);
+  }
+
+  /** Whether engine metrics are read at all (a saturation policy was given). */
+  get readsMetrics(): boolean {
+    return this.#backends.some((b) => b.load !== null);
+  }
+
+  names(): string[] {
+    return this.#backends.map((b) => b.spec.name);
+  }
+
+  #usable(b: BackendSlotState, now: number): boolean {
+    return b.downUntil <= now && !(b.load?.view(now).saturated ?? false);
   }
 
   /** Counts a slot held by a lease restored from storage, even beyond the current maximum. */
@@ -159,6 +200,7 @@ export class BackendPool {
       healthy: b.downUntil <= now,
       consecutiveFailures: b.consecutiveFailures,
       downUntil: b.downUntil > now ? b.downUntil : null,
+      load: b.load?.view(now) ?? null,
     }));
   }
 

@@ -8,6 +8,8 @@
 
 import { BackendPool, type BackendCooldown, type BackendSpec, type BackendStatus } from './backend-pool.ts';
 import { DEFAULT_LEASE_TTL_MS, MAX_TOKEN_ESTIMATE } from './defaults.ts';
+import type { EngineLoad } from './engine-load.ts';
+import type { SaturationPolicy } from './saturation.ts';
 import { IndexedHeap } from './indexed-heap.ts';
 import { isOverdue, type HeadView, type Policy, type WorkloadSignals } from './policy/types.ts';
 
@@ -38,6 +40,8 @@ export interface DispatcherOptions {
   readonly policy: Policy;
   readonly leaseTtlMs?: number;
   readonly backendCooldown?: BackendCooldown;
+  /** With a policy, backends' engine metrics decide saturation (see saturation.ts); null: slots only. */
+  readonly saturation?: SaturationPolicy | null;
   /** Lease IDs must be unique across restarts in a real host; the default counter suits tests. */
   readonly newLeaseId?: () => string;
 }
@@ -72,7 +76,7 @@ export class Dispatcher {
 
   constructor(opts: DispatcherOptions) {
     this.policy = opts.policy;
-    this.#pool = new BackendPool(opts.backends, opts.backendCooldown);
+    this.#pool = new BackendPool(opts.backends, opts.backendCooldown, opts.saturation ?? null);
     this.#leaseTtlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
     if (!(this.#leaseTtlMs > 0)) throw new TypeError(`leaseTtlMs must be > 0, got ${this.#leaseTtlMs}`);
     let counter = 0;
@@ -157,7 +161,7 @@ export class Dispatcher {
     let leaseId = this.#newLeaseId();
     while (this.#leases.has(leaseId)) leaseId = this.#newLeaseId();
     this.withdraw(best.workloadId);
-    this.#pool.acquire(backend);
+    this.#pool.acquire(backend, now);
     if (this.policy.fairness === 'tokens') {
       const tag = best.signals.serviceTag ?? this.#virtualTokens;
       this.#virtualTokens = Math.max(this.#virtualTokens, tag);
@@ -215,11 +219,28 @@ export class Dispatcher {
   }
 
   /** Idempotent: the second release of a lease (or of an expired one) returns null and frees nothing. */
-  release(leaseId: string): Lease | null {
+  release(leaseId: string, now?: number): Lease | null {
     const lease = this.#leases.remove(leaseId);
     if (!lease) return null;
-    this.#pool.release(lease.backend);
+    this.#pool.release(lease.backend, now);
     return lease;
+  }
+
+  /** A scrape of a backend's engine metrics, started at `scrapedAt`, succeeded. */
+  reportLoad(backend: string, load: EngineLoad, scrapedAt: number): void {
+    this.#pool.reportLoad(backend, load, scrapedAt);
+  }
+
+  reportScrapeFailed(backend: string, at: number): void {
+    this.#pool.reportScrapeFailed(backend, at);
+  }
+
+  get readsMetrics(): boolean {
+    return this.#pool.readsMetrics;
+  }
+
+  backendNames(): string[] {
+    return this.#pool.names();
   }
 
   /** A lease's backend could not be reached: it is skipped for a cooldown (see BackendPool). */
@@ -235,7 +256,7 @@ export class Dispatcher {
   expireLeases(now: number): Lease[] {
     const expired: Lease[] = [];
     for (let l = this.#leases.peek(); l && l.expiresAt <= now; l = this.#leases.peek()) {
-      this.release(l.leaseId);
+      this.release(l.leaseId, now);
       expired.push(l);
     }
     return expired;

@@ -65,6 +65,8 @@ export class LocalScheduler {
         deleteWorkload: () => undefined,
         setAlarm: () => undefined,
         warn: () => undefined,
+        // Slots only: no saturation policy, so nothing is ever scraped.
+        scrape: () => undefined,
       },
     );
   }

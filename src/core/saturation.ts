@@ -148,12 +148,13 @@ class EventTimes {
  *
  *   estimatedWaiting = max(0, reportedWaiting + dispatchedSinceScrape − releasedSinceScrape)
  *
- * The model behind it: the engine's running batch is full at what it reported, so each request Sluice
- * sends joins its queue, and each of Sluice's requests that ends frees one place in the batch, which the
- * head of the queue (or the next request sent) takes. With a batch that in fact had room, a dispatch that
- * started running at once is still counted as waiting until the next scrape: the estimate errs towards
- * saturated, by at most one interval, and the next scrape corrects it. The price is ramp-up: from idle,
- * a backend takes at most maxWaiting plus its releases per scrape beyond what it reported. Dispatches and
+ * The model behind it: when the scrape showed requests waiting, the engine's batch was full, so each
+ * request Sluice sends joins its queue, and each of Sluice's requests that ends frees one place in the
+ * batch, which the head of the queue (or the next request sent) takes. When the scrape showed none
+ * waiting, the batch had room: new requests fill that room first (the batch size is learned from the
+ * last scrape that showed it full, `running` then; unknown until seen, and then only maxConcurrency
+ * caps), and only the excess counts as waiting. So a backend ramps up from idle at full speed, and the
+ * first scrape that shows a queue teaches the tracker its real batch size. Dispatches and
  * releases by anyone else (another pool, another router) show up only at the next scrape.
  *
  * Which events are "since the scrape". `scrapedAt` is when the scrape was started (the request sent), not
@@ -179,6 +180,11 @@ export class BackendLoadTracker {
   readonly #dispatched = new EventTimes();
   readonly #released = new EventTimes();
   #consecutiveFailures = 0;
+  /**
+   * The engine's batch size as last seen: `running` in a scrape that also showed requests waiting (the
+   * batch was full then). Null until seen.
+   */
+  #batchCapacity: number | null = null;
 
   constructor(policy: SaturationPolicy = DEFAULT_SATURATION_POLICY) {
     validateSaturationPolicy(policy);
@@ -195,6 +201,7 @@ export class BackendLoadTracker {
     }
     if (this.#scrape !== null && scrapedAt < this.#scrape.scrapedAt) return false;
     this.#scrape = { load, scrapedAt };
+    if (load.waiting > 0 && load.running > 0) this.#batchCapacity = load.running;
     this.#consecutiveFailures = 0;
     this.#prune();
     return true;
@@ -231,7 +238,20 @@ export class BackendLoadTracker {
   view(now: number): LoadView {
     const scrape = this.#scrape;
     if (scrape === null || now - scrape.scrapedAt > this.policy.staleAfterMs) return STALE_VIEW;
-    const estimatedWaiting = Math.max(0, scrape.load.waiting + this.#dispatched.size - this.#released.size);
+    // Room the batch had at the scrape: none if requests were waiting; otherwise what is left of the batch
+    // size last seen full, or unknown (then no limit here: maxConcurrency still caps, and the next scrape
+    // shows the queue and teaches the batch size).
+    const room =
+      scrape.load.waiting > 0
+        ? 0
+        : this.#batchCapacity === null
+          ? Infinity
+          : Math.max(0, this.#batchCapacity - scrape.load.running);
+    const sent = Math.max(0, this.#dispatched.size - this.#released.size);
+    const estimatedWaiting =
+      scrape.load.waiting > 0
+        ? Math.max(0, scrape.load.waiting + this.#dispatched.size - this.#released.size)
+        : Math.max(0, sent - room);
     const kvCacheUsage = scrape.load.kvCacheUsage;
     const reason = saturationReason(estimatedWaiting, kvCacheUsage, this.policy);
     return { fresh: true, saturated: reason !== null, estimatedWaiting, kvCacheUsage, reason };

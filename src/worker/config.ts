@@ -8,6 +8,11 @@ import {
   type BackendCooldown,
   DEFAULT_LEASE_TTL_MS,
   DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_METRICS_INTERVAL_MS,
+  DEFAULT_SATURATION_MAX_KV_CACHE,
+  DEFAULT_SATURATION_MAX_WAITING,
+  resolveSaturationPolicy,
+  type SaturationPolicy,
   DEFAULT_MAX_QUEUE_PER_WORKLOAD,
   DEFAULT_QUEUE_TTL_MS,
   DEFAULT_WORKLOAD_AWARE_PARAMS,
@@ -71,6 +76,10 @@ export interface SluiceConfig {
   readonly upstreamHeadersTimeoutMs: number;
   /** Tries per request, the first included (failover before the first byte; see core/failover.ts). */
   readonly maxAttempts: number;
+  /** How often a busy pool's coordinator reads its backends' engine metrics; 0: never (slots only). */
+  readonly metricsIntervalMs: number;
+  /** When a backend's engine counts as saturated (null when metrics are off). */
+  readonly saturation: SaturationPolicy | null;
   readonly upstreamIdleTimeoutMs: number;
   readonly adminToken: string | null;
 }
@@ -196,6 +205,39 @@ function parseLocationHints(raw: unknown, pools: PoolTable<BackendConfig>): Reco
   return hints;
 }
 
+function parseSaturation(env: Partial<Env>): Pick<SluiceConfig, 'metricsIntervalMs' | 'saturation'> {
+  const intervalMs = nonNegative('METRICS_INTERVAL_MS', env.METRICS_INTERVAL_MS, DEFAULT_METRICS_INTERVAL_MS);
+  if (intervalMs === 0) return { metricsIntervalMs: 0, saturation: null };
+  if (!Number.isInteger(intervalMs) || intervalMs < 100) {
+    throw new ConfigFieldError(
+      'METRICS_INTERVAL_MS',
+      `must be 0 (off) or an integer ≥ 100, got ${intervalMs}`,
+    );
+  }
+  const maxWaiting = positiveInt(
+    'SATURATION_MAX_WAITING',
+    env.SATURATION_MAX_WAITING,
+    DEFAULT_SATURATION_MAX_WAITING,
+    100_000,
+  );
+  const maxKvCacheUsage = nonNegative(
+    'SATURATION_MAX_KV_CACHE',
+    env.SATURATION_MAX_KV_CACHE,
+    DEFAULT_SATURATION_MAX_KV_CACHE,
+  );
+  if (!(maxKvCacheUsage > 0 && maxKvCacheUsage <= 1)) {
+    throw new ConfigFieldError(
+      'SATURATION_MAX_KV_CACHE',
+      `must be a fraction in (0, 1], got ${maxKvCacheUsage}`,
+    );
+  }
+  // Three intervals: two lost scrapes in a row do not yet drop a backend back to slot counting.
+  return {
+    metricsIntervalMs: intervalMs,
+    saturation: resolveSaturationPolicy({ maxWaiting, maxKvCacheUsage, staleAfterMs: 3 * intervalMs }),
+  };
+}
+
 function parseFairness(raw: unknown): Fairness {
   const mode = raw === undefined || raw === '' ? 'requests' : String(raw).trim();
   if (!(FAIRNESS_MODES as readonly string[]).includes(mode)) {
@@ -264,6 +306,7 @@ export function parseConfig(env: Partial<Env>): ConfigResult {
         DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS,
       ),
       maxAttempts: positiveInt('UPSTREAM_MAX_ATTEMPTS', env.UPSTREAM_MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, 10),
+      ...parseSaturation(env),
       adminToken: parseAdminToken(env.ADMIN_TOKEN),
     };
     if (config.backendCooldown.maxMs < config.backendCooldown.baseMs) {

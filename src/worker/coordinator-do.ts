@@ -20,6 +20,7 @@ import {
 } from '../core/index.ts';
 import { loadConfig } from './config.ts';
 import type { Env } from './env.ts';
+import { readEngineMetrics } from './engine-metrics.ts';
 import { poolOfCoordinator, workloadStub } from './stubs.ts';
 import { send } from './workload-do.ts';
 
@@ -44,6 +45,8 @@ export class CoordinatorDO extends DurableObject<Env> {
         policy: createPolicy(config.policy, config.policyParams),
         leaseTtlMs: config.leaseTtlMs,
         backendCooldown: config.backendCooldown,
+        saturation: config.saturation,
+        metricsIntervalMs: config.metricsIntervalMs,
         newLeaseId: () => crypto.randomUUID(),
       },
       {
@@ -60,6 +63,20 @@ export class CoordinatorDO extends DurableObject<Env> {
         deleteWorkload: (workloadId) => kv.delete(WORKLOAD_KEY + workloadId),
         setAlarm: (at) => send('setting the alarm', ctx.storage.setAlarm(at)),
         warn: (message) => console.warn(`[sluice] ${message}`),
+        scrape: (name) => {
+          const backend = config.pools.pool(pool)?.backends.find((b) => b.name === name);
+          if (!backend) return;
+          const startedAt = Date.now();
+          send(
+            `metrics of backend ${name}`,
+            readEngineMetrics(backend, config.metricsIntervalMs),
+            (load) => {
+              if (load) this.#host.onScrape(name, load, startedAt, Date.now());
+              else this.#host.onScrapeFailed(name, startedAt, 'no vLLM or SGLang load metrics in /metrics');
+            },
+            () => this.#host.onScrapeFailed(name, startedAt, 'unreachable'),
+          );
+        },
       },
     );
     this.#host.restore(

@@ -18,6 +18,9 @@ export interface Env {
   readonly BACKEND_COOLDOWN_MAX_MS?: unknown;
   readonly UPSTREAM_HEADERS_TIMEOUT_MS?: unknown;
   readonly UPSTREAM_MAX_ATTEMPTS?: unknown;
+  readonly METRICS_INTERVAL_MS?: unknown;
+  readonly SATURATION_MAX_WAITING?: unknown;
+  readonly SATURATION_MAX_KV_CACHE?: unknown;
   readonly UPSTREAM_IDLE_TIMEOUT_MS?: unknown;
   readonly AGING_HORIZON_MS?: unknown;
   readonly CRITICALITY_STEP_MS?: unknown;

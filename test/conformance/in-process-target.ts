@@ -31,6 +31,8 @@ export function inProcessTarget(): ProtocolTarget {
       deleteWorkload: () => undefined,
       setAlarm: () => undefined,
       warn: () => undefined,
+      // Slots only: no saturation policy, so nothing is ever scraped.
+      scrape: () => undefined,
     },
   );
 

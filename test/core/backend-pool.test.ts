@@ -8,6 +8,7 @@ import {
   BACKEND_COOLDOWN_BASE_MS,
   BACKEND_COOLDOWN_MAX_MS,
   BackendPool,
+  DEFAULT_SATURATION_POLICY,
   type BackendSpec,
 } from '../../src/core/index.ts';
 
@@ -101,7 +102,15 @@ describe('BackendPool', () => {
     pool.release('a');
     pool.release('a');
     expect(pool.status(0)).toEqual([
-      { name: 'a', maxConcurrency: 1, inFlight: 0, healthy: true, consecutiveFailures: 0, downUntil: null },
+      {
+        name: 'a',
+        maxConcurrency: 1,
+        inFlight: 0,
+        healthy: true,
+        consecutiveFailures: 0,
+        downUntil: null,
+        load: null,
+      },
     ]);
   });
 
@@ -217,5 +226,69 @@ describe('BackendPool cooldown', () => {
     expect(pool.reportUnreachable('a', 0)).toBe(200);
     expect(pool.reportUnreachable('a', 0)).toBe(400);
     expect(pool.reportUnreachable('a', 0)).toBe(400);
+  });
+});
+
+describe('BackendPool with engine metrics (saturation)', () => {
+  const load = (waiting: number, kvCacheUsage = 0.2, running = 3) =>
+    ({ engine: 'vllm', waiting, running, kvCacheUsage }) as const;
+  const pool = () =>
+    new BackendPool(
+      [
+        { name: 'a', maxConcurrency: 12 },
+        { name: 'b', maxConcurrency: 12 },
+      ],
+      undefined,
+      DEFAULT_SATURATION_POLICY,
+    );
+
+  it('gives nothing new to a saturated backend, by engine queue or by KV cache', () => {
+    const p = pool();
+    p.reportLoad('a', load(5), 0);
+    p.reportLoad('b', load(0, 0.5), 0);
+    expect(p.pick(10)).toBe('b');
+    p.reportLoad('b', load(0, 0.8), 20);
+    expect(p.pick(30)).toBeNull();
+    expect(p.freeSlots(30)).toBe(0);
+    expect(p.status(30).map((s) => s.load?.reason)).toEqual(['waiting', 'kv_cache']);
+  });
+
+  it('picks the least loaded unsaturated backend: engine queue first, then KV use', () => {
+    const p = pool();
+    p.reportLoad('a', load(2, 0.1), 0);
+    p.reportLoad('b', load(1, 0.6), 0);
+    expect(p.pick(10)).toBe('b');
+    p.reportLoad('a', load(1, 0.1), 20);
+    expect(p.pick(30)).toBe('a');
+  });
+
+  it('counts its own dispatches into the engine queue until the next scrape (no oscillation)', () => {
+    const p = pool();
+    p.reportLoad('a', load(3), 0);
+    p.reportLoad('b', load(3), 0);
+    // Each dispatch joins an engine queue that was full at the scrape: 2 each saturate both.
+    for (let i = 0; i < 4; i++) p.acquire(p.pick(10) ?? 'none', 10);
+    expect(p.pick(10)).toBeNull();
+    // A release frees a place in one batch.
+    p.release('a', 20);
+    expect(p.pick(20)).toBe('a');
+  });
+
+  it('falls back to slot counting when metrics are stale, so a broken scrape path never blocks the pool', () => {
+    const p = pool();
+    p.reportLoad('a', load(9), 0);
+    p.reportLoad('b', load(9), 0);
+    expect(p.pick(1_000)).toBeNull();
+    const stale = DEFAULT_SATURATION_POLICY.staleAfterMs + 1;
+    expect(p.pick(stale)).toBe('a');
+    expect(p.status(stale)[0]?.load).toMatchObject({ fresh: false, saturated: false });
+  });
+
+  it('keeps maxConcurrency as a hard cap whatever the engine says', () => {
+    const p = new BackendPool([{ name: 'a', maxConcurrency: 2 }], undefined, DEFAULT_SATURATION_POLICY);
+    p.reportLoad('a', load(0, 0.1, 0), 0);
+    p.acquire('a', 1);
+    p.acquire('a', 1);
+    expect(p.pick(2)).toBeNull();
   });
 });

@@ -333,6 +333,8 @@ export class Cluster {
           if (epoch === this.#coordinatorEpoch) this.#coordinatorAlarm = at;
         },
         warn: () => undefined,
+        // Slots only: no saturation policy, so nothing is ever scraped.
+        scrape: () => undefined,
       },
     );
     const leases = [...this.#leaseStore.values()];

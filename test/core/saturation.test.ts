@@ -123,13 +123,28 @@ describe('BackendLoadTracker: dispatched and released since the scrape', () => {
     expect(t.view(1_300).estimatedWaiting).toBe(0);
   });
 
-  it('a release frees a batch place that a later dispatch takes (0 waiting, release, dispatch → 0)', () => {
+  it('with nothing waiting and the batch size unknown, dispatches fill the batch (ramp-up from idle)', () => {
     const t = scraped(0);
-    t.onReleased(1_100);
-    t.onDispatched(1_200);
-    expect(t.view(1_200).estimatedWaiting).toBe(0);
-    t.onDispatched(1_300);
-    expect(t.view(1_300).estimatedWaiting).toBe(1);
+    for (let i = 0; i < 20; i++) t.onDispatched(1_100 + i);
+    expect(t.view(1_200)).toMatchObject({ estimatedWaiting: 0, saturated: false });
+  });
+
+  it('learns the batch size from a scrape that showed a queue, and counts only the excess as waiting', () => {
+    const t = new BackendLoadTracker();
+    // Full at 3 running, 2 waiting: the batch holds 3.
+    t.onScrape(vllm(2, 0.2, 3), 1_000);
+    // Later it drained to 1 running, none waiting: room for 2 more.
+    t.onScrape(vllm(0, 0.2, 1), 2_000);
+    t.onDispatched(2_100);
+    t.onDispatched(2_200);
+    expect(t.view(2_200).estimatedWaiting).toBe(0);
+    t.onDispatched(2_300);
+    expect(t.view(2_300).estimatedWaiting).toBe(1);
+    // A release frees a batch place that the next dispatch takes.
+    t.onReleased(2_400);
+    expect(t.view(2_400).estimatedWaiting).toBe(0);
+    for (let i = 0; i < 5; i++) t.onDispatched(2_500 + i);
+    expect(t.view(2_600)).toMatchObject({ estimatedWaiting: 5, saturated: true, reason: 'waiting' });
   });
 
   it('counts a dispatch made while the scrape was in flight (scrapedAt is when it started)', () => {
@@ -305,24 +320,31 @@ describe('compareLoad', () => {
 describe('BackendLoadTracker: the estimate against a reference computed from the whole history', () => {
   type Op =
     | { kind: 'dispatch' | 'release'; dt: number; late: number }
-    | { kind: 'scrape'; dt: number; lag: number; waiting: number }
+    | { kind: 'scrape'; dt: number; lag: number; waiting: number; running: number }
     | { kind: 'fail'; dt: number; lag: number }
     | { kind: 'view'; dt: number };
   const dt = fc.integer({ min: 0, max: 600 });
   const op: fc.Arbitrary<Op> = fc.oneof(
     fc.record({ kind: fc.constantFrom('dispatch' as const, 'release' as const), dt, late: fc.nat(300) }),
-    fc.record({ kind: fc.constant('scrape' as const), dt, lag: fc.nat(1_500), waiting: fc.nat(8) }),
+    fc.record({
+      kind: fc.constant('scrape' as const),
+      dt,
+      lag: fc.nat(1_500),
+      waiting: fc.nat(8),
+      running: fc.integer({ min: 1, max: 8 }),
+    }),
     fc.record({ kind: fc.constant('fail' as const), dt, lag: fc.nat(1_500) }),
     fc.record({ kind: fc.constant('view' as const), dt }),
   );
 
-  it('fresh views equal max(0, reported + dispatches − releases dated at or after the scrape start)', () => {
+  it('fresh views follow the rule: a queue at the scrape grows with each dispatch; otherwise only the excess over the batch room waits', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
         const policy = DEFAULT_SATURATION_POLICY;
         const t = new BackendLoadTracker(policy);
         const events: Array<{ delta: 1 | -1; at: number }> = [];
-        let applied: { waiting: number; scrapedAt: number } | null = null;
+        let applied: { waiting: number; running: number; scrapedAt: number } | null = null;
+        let batch: number | null = null;
         let now = 0;
         for (const o of ops) {
           now += o.dt;
@@ -335,9 +357,12 @@ describe('BackendLoadTracker: the estimate against a reference computed from the
               events.push({ delta: o.kind === 'dispatch' ? 1 : -1, at });
           } else if (o.kind === 'scrape') {
             const scrapedAt = now - o.lag;
-            const ok = t.onScrape(vllm(o.waiting, null), scrapedAt);
+            const ok = t.onScrape(vllm(o.waiting, null, o.running), scrapedAt);
             expect(ok).toBe(applied === null || scrapedAt >= applied.scrapedAt);
-            if (ok) applied = { waiting: o.waiting, scrapedAt };
+            if (ok) {
+              applied = { waiting: o.waiting, running: o.running, scrapedAt };
+              if (o.waiting > 0) batch = o.running;
+            }
           } else if (o.kind === 'fail') {
             t.onScrapeFailed(now - o.lag);
           }
@@ -350,12 +375,16 @@ describe('BackendLoadTracker: the estimate against a reference computed from the
           const since = events.filter((e) => e.at >= (applied?.scrapedAt ?? 0));
           const dispatched = since.filter((e) => e.delta === 1).length;
           const released = since.length - dispatched;
-          const expected = Math.max(0, applied.waiting + dispatched - released);
+          const room =
+            applied.waiting > 0 ? 0 : batch === null ? Infinity : Math.max(0, batch - applied.running);
+          const expected =
+            applied.waiting > 0
+              ? Math.max(0, applied.waiting + dispatched - released)
+              : Math.max(0, Math.max(0, dispatched - released) - room);
           expect(view.estimatedWaiting).toBe(expected);
           expect(view.saturated).toBe(expected >= policy.maxWaiting);
-          // The bounds the rule promises: never negative, never below reported − releases, never
-          // above reported + dispatches.
-          expect(expected).toBeGreaterThanOrEqual(Math.max(0, applied.waiting - released));
+          // The bounds the rule promises: never negative, never above reported + dispatches.
+          expect(expected).toBeGreaterThanOrEqual(0);
           expect(expected).toBeLessThanOrEqual(applied.waiting + dispatched);
         }
       }),

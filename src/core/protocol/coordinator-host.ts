@@ -4,6 +4,7 @@
 // the in-process scheduler. No I/O: grants leave through a port, their replies come back via on* methods.
 
 import { Dispatcher, type DispatcherOptions, type Lease } from '../dispatcher.ts';
+import type { EngineLoad } from '../engine-load.ts';
 import type { HeadView, WorkloadSignals } from '../policy/types.ts';
 import {
   isNewerSeq,
@@ -34,6 +35,11 @@ export interface CoordinatorPorts {
   setAlarm(at: number): void;
   /** Something an operator should know (a lease expired unreleased, a grant failed). */
   warn(message: string): void;
+  /**
+   * Reads a backend's engine metrics. The result MUST come back through onScrape (with the time the
+   * scrape started) or onScrapeFailed. Only called when the host reads metrics.
+   */
+  scrape(backend: string): void;
 }
 
 export interface CoordinatorSaved {
@@ -61,10 +67,18 @@ export class CoordinatorHost {
   #alarmAt: number | null = null;
   #draining = false;
 
-  constructor(opts: DispatcherOptions & { readonly leaseTtlMs: number }, ports: CoordinatorPorts) {
+  readonly #metricsIntervalMs: number;
+  /** When the next round of scrapes is due (only while the pool has work). */
+  #nextScrapeAt = -Infinity;
+
+  constructor(
+    opts: DispatcherOptions & { readonly leaseTtlMs: number; readonly metricsIntervalMs?: number },
+    ports: CoordinatorPorts,
+  ) {
     this.dispatcher = new Dispatcher(opts);
     this.#leaseTtlMs = opts.leaseTtlMs;
     this.#ports = ports;
+    this.#metricsIntervalMs = this.dispatcher.readsMetrics ? (opts.metricsIntervalMs ?? 0) : 0;
   }
 
   /**
@@ -91,7 +105,7 @@ export class CoordinatorHost {
     releases: readonly CarriedRelease[] = [],
   ): OfferReply {
     // Failed leases first, with their backends' health: the head must not go back where it just failed.
-    for (const r of releases) this.#free(r.leaseId, r.health);
+    for (const r of releases) this.#free(r.leaseId, r.health, now);
     this.#remember(workloadId);
     this.#report(workloadId, head, signals, seq);
     const grants = this.#drain(now, workloadId);
@@ -105,14 +119,14 @@ export class CoordinatorHost {
    * after that observation (a stream that started before the backend died must not revive it).
    */
   release(leaseId: string, health: BackendHealth | null, now: number): { released: boolean } {
-    const released = this.#free(leaseId, health);
+    const released = this.#free(leaseId, health, now);
     this.#drain(now);
     if (health?.reachable === false) this.#armAlarm(now);
     return { released };
   }
 
-  #free(leaseId: string, health: BackendHealth | null): boolean {
-    const lease = this.dispatcher.release(leaseId);
+  #free(leaseId: string, health: BackendHealth | null, now: number): boolean {
+    const lease = this.dispatcher.release(leaseId, now);
     if (!lease) return false;
     this.#ports.deleteLease(leaseId);
     if (health?.reachable === false) this.dispatcher.reportUnreachable(lease.backend, health.observedAt);
@@ -140,14 +154,42 @@ export class CoordinatorHost {
       this.#ports.deleteLease(lease.leaseId);
       this.#ports.warn(`lease ${lease.leaseId} of workload ${lease.workloadId} expired unreleased`);
     }
+    if (this.#scrapeDue(now)) {
+      this.#nextScrapeAt = now + this.#metricsIntervalMs;
+      for (const backend of this.dispatcher.backendNames()) this.#ports.scrape(backend);
+    }
     this.#drain(now);
     this.#armAlarm(now);
   }
 
+  /** A backend's engine metrics, scraped from `startedAt`: saturation may have cleared, so drain. */
+  onScrape(backend: string, load: EngineLoad, startedAt: number, now: number): void {
+    this.dispatcher.reportLoad(backend, load, startedAt);
+    this.#drain(now);
+  }
+
+  onScrapeFailed(backend: string, startedAt: number, why: string): void {
+    this.dispatcher.reportScrapeFailed(backend, startedAt);
+    this.#ports.warn(`metrics of backend ${backend} unreadable: ${why}`);
+  }
+
+  /**
+   * Metrics are read while the pool has work (a waiting head or a running request) and the interval has
+   * passed; an idle pool costs its backends nothing.
+   */
+  #scrapeDue(now: number): boolean {
+    return this.#metricsIntervalMs > 0 && this.#busy() && now >= this.#nextScrapeAt;
+  }
+
+  #busy(): boolean {
+    return this.dispatcher.readyCount > 0 || this.dispatcher.leaseCount > 0;
+  }
+
   /** The workload took the slot (or not) and told its head after that. */
   onGrantReply(lease: Lease, reply: GrantReply, now: number): void {
-    if (reply.taken === null && this.dispatcher.release(lease.leaseId))
+    if (reply.taken === null && this.dispatcher.release(lease.leaseId, now)) {
       this.#ports.deleteLease(lease.leaseId);
+    }
     this.#report(lease.workloadId, reply.head, reply.signals, reply.seq);
     this.#drain(now);
   }
@@ -199,8 +241,9 @@ export class CoordinatorHost {
     } finally {
       this.#draining = false;
     }
-    // New leases expire after every existing one (same TTL), so only an unarmed alarm needs setting.
-    if (this.#alarmAt === null && this.dispatcher.leaseCount > 0) this.#armAlarm(now);
+    // New leases expire after every existing one (same TTL), so only an unarmed alarm needs setting; a
+    // pool that reads metrics keeps its scrape beat while it has work.
+    if (this.#alarmAt === null && this.#busy()) this.#armAlarm(now);
     return inline ?? NO_GRANTS;
   }
 
@@ -211,8 +254,9 @@ export class CoordinatorHost {
   }
 
   #armAlarm(now: number): void {
-    const next = this.dispatcher.nextDeadline(now);
-    if (next === null) return;
+    let next = this.dispatcher.nextDeadline(now) ?? Infinity;
+    if (this.#metricsIntervalMs > 0 && this.#busy()) next = Math.min(next, Math.max(now, this.#nextScrapeAt));
+    if (!Number.isFinite(next)) return;
     if (this.#alarmAt !== null && this.#alarmAt <= next && this.#alarmAt > now) return;
     this.#alarmAt = next;
     this.#ports.setAlarm(next);
