@@ -132,8 +132,8 @@ export class BackendPool {
   }
 
   /** A scrape of the backend's engine metrics, started at `scrapedAt`, succeeded. */
-  reportLoad(name: string, load: EngineLoad, scrapedAt: number): void {
-    this.#byName.get(name)?.load?.onScrape(load, scrapedAt);
+  reportLoad(name: string, load: EngineLoad, scrapedAt: number, arrivedAt?: number): void {
+    this.#byName.get(name)?.load?.onScrape(load, scrapedAt, arrivedAt);
   }
 
   reportScrapeFailed(name: string, at: number): void {

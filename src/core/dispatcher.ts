@@ -227,8 +227,8 @@ export class Dispatcher {
   }
 
   /** A scrape of a backend's engine metrics, started at `scrapedAt`, succeeded. */
-  reportLoad(backend: string, load: EngineLoad, scrapedAt: number): void {
-    this.#pool.reportLoad(backend, load, scrapedAt);
+  reportLoad(backend: string, load: EngineLoad, scrapedAt: number, arrivedAt?: number): void {
+    this.#pool.reportLoad(backend, load, scrapedAt, arrivedAt);
   }
 
   reportScrapeFailed(backend: string, at: number): void {

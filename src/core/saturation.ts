@@ -124,6 +124,13 @@ class EventTimes {
     this.#times[j] = at;
   }
 
+  /** How many times are at or after `t` (scans from the newest: the window is short). */
+  countSince(t: number): number {
+    let n = 0;
+    for (let i = this.#times.length - 1; i >= this.#head && (this.#times[i] ?? -Infinity) >= t; i--) n++;
+    return n;
+  }
+
   /** Forgets every time before `t`. */
   dropBefore(t: number): void {
     while (this.#head < this.#times.length && (this.#times[this.#head] ?? Infinity) < t) this.#head++;
@@ -176,7 +183,8 @@ class EventTimes {
  */
 export class BackendLoadTracker {
   readonly policy: SaturationPolicy;
-  #scrape: { readonly load: EngineLoad; readonly scrapedAt: number } | null = null;
+  #scrape: { readonly load: EngineLoad; readonly scrapedAt: number; readonly arrivedAt: number } | null =
+    null;
   readonly #dispatched = new EventTimes();
   readonly #released = new EventTimes();
   #consecutiveFailures = 0;
@@ -195,12 +203,12 @@ export class BackendLoadTracker {
    * Applies a successful scrape started at `scrapedAt`. Returns false (and changes nothing) when a scrape
    * started later has already been applied.
    */
-  onScrape(load: EngineLoad, scrapedAt: number): boolean {
+  onScrape(load: EngineLoad, scrapedAt: number, arrivedAt: number = scrapedAt): boolean {
     if (!(Number.isFinite(load.waiting) && load.waiting >= 0)) {
       throw new TypeError(`engine load: waiting must be a finite number ≥ 0, got ${load.waiting}`);
     }
     if (this.#scrape !== null && scrapedAt < this.#scrape.scrapedAt) return false;
-    this.#scrape = { load, scrapedAt };
+    this.#scrape = { load, scrapedAt, arrivedAt: Math.max(scrapedAt, arrivedAt) };
     if (load.waiting > 0 && load.running > 0) this.#batchCapacity = load.running;
     this.#consecutiveFailures = 0;
     this.#prune();
@@ -247,10 +255,16 @@ export class BackendLoadTracker {
         : this.#batchCapacity === null
           ? Infinity
           : Math.max(0, this.#batchCapacity - scrape.load.running);
-    const sent = Math.max(0, this.#dispatched.size - this.#released.size);
+    // Releases count from the scrape's arrival, not its start: a request that finished in the engine
+    // before the engine took its snapshot is already in the report, and its release, on its way through
+    // the Worker and the workload, often reaches the coordinator only after the scrape started. Counted
+    // from the start it would be subtracted twice, and the estimate would run low by the completions of
+    // that lag, sending a few too many (the engine queue then sits above the threshold).
+    const released = this.#released.countSince(scrape.arrivedAt);
+    const sent = Math.max(0, this.#dispatched.size - released);
     const estimatedWaiting =
       scrape.load.waiting > 0
-        ? Math.max(0, scrape.load.waiting + this.#dispatched.size - this.#released.size)
+        ? Math.max(0, scrape.load.waiting + this.#dispatched.size - released)
         : Math.max(0, sent - room);
     const kvCacheUsage = scrape.load.kvCacheUsage;
     const reason = saturationReason(estimatedWaiting, kvCacheUsage, this.policy);

@@ -164,7 +164,7 @@ export class CoordinatorHost {
 
   /** A backend's engine metrics, scraped from `startedAt`: saturation may have cleared, so drain. */
   onScrape(backend: string, load: EngineLoad, startedAt: number, now: number): void {
-    this.dispatcher.reportLoad(backend, load, startedAt);
+    this.dispatcher.reportLoad(backend, load, startedAt, now);
     this.#drain(now);
   }
 
