@@ -24,6 +24,12 @@ export interface BackendStatus {
   readonly downUntil: number | null;
   /** The engine's load as Sluice sees it (saturation on); null when metrics are off. */
   readonly load: LoadView | null;
+  /**
+   * `cooling` after a failure; `probing` once the cooldown is over, until a health probe answers (no live
+   * request is sent to find out); `half_open` after a good probe, with a slot allowance that doubles with
+   * each success; `healthy` again once the allowance reaches maxConcurrency.
+   */
+  readonly state: 'healthy' | 'cooling' | 'probing' | 'half_open';
 }
 
 interface BackendSlotState {
@@ -34,6 +40,9 @@ interface BackendSlotState {
   lastFailureAt: number;
   lastSuccessAt: number;
   readonly load: BackendLoadTracker | null;
+  /** Slots it may use: Infinity when healthy, 0 until a probe succeeds (probing on), then 1, 2, 4, … */
+  allowance: number;
+  probeInFlight: boolean;
 }
 
 export interface BackendCooldown {
@@ -50,12 +59,16 @@ export class BackendPool {
   readonly #backends: BackendSlotState[];
   readonly #byName = new Map<string, BackendSlotState>();
   readonly #cooldown: BackendCooldown;
+  readonly #probing: boolean;
 
   constructor(
     specs: readonly BackendSpec[],
     cooldown: BackendCooldown = DEFAULT_BACKEND_COOLDOWN,
     saturation: SaturationPolicy | null = null,
+    /** Probe a backend after its cooldown, and bring it back gradually (the coordinator does this). */
+    probing = false,
   ) {
+    this.#probing = probing;
     if (!(cooldown.baseMs >= 0 && cooldown.maxMs >= cooldown.baseMs)) {
       throw new TypeError(
         `backend cooldown: need 0 ≤ baseMs ≤ maxMs, got ${cooldown.baseMs}/${cooldown.maxMs}`,
@@ -77,6 +90,8 @@ export class BackendPool {
         lastFailureAt: -Infinity,
         lastSuccessAt: -Infinity,
         load: saturation ? new BackendLoadTracker(saturation) : null,
+        allowance: Infinity,
+        probeInFlight: false,
       };
       this.#byName.set(spec.name, state);
       return state;
@@ -90,8 +105,7 @@ export class BackendPool {
   /** Free slots on backends that can take a request at `now` (not cooling down, not saturated). */
   freeSlots(now: number): number {
     let free = 0;
-    for (const b of this.#backends)
-      if (this.#usable(b, now)) free += Math.max(0, b.spec.maxConcurrency - b.inFlight);
+    for (const b of this.#backends) if (this.#usable(b, now)) free += Math.max(0, this.#cap(b) - b.inFlight);
     return free;
   }
 
@@ -101,7 +115,7 @@ export class BackendPool {
     let bestView: LoadView | null = null;
     let bestRatio = 0;
     for (const b of this.#backends) {
-      const free = b.spec.maxConcurrency - b.inFlight;
+      const free = this.#cap(b) - b.inFlight;
       if (free <= 0 || !this.#usable(b, now)) continue;
       const view = b.load?.view(now) ?? null;
       const ratio = free / b.spec.maxConcurrency;
@@ -150,7 +164,41 @@ export class BackendPool {
   }
 
   #usable(b: BackendSlotState, now: number): boolean {
-    return b.downUntil <= now && !(b.load?.view(now).saturated ?? false);
+    return b.downUntil <= now && b.allowance > 0 && !(b.load?.view(now).saturated ?? false);
+  }
+
+  /** Slots it may hold now: its maximum, or less while it comes back (half-open). */
+  #cap(b: BackendSlotState): number {
+    return Math.min(b.spec.maxConcurrency, b.allowance);
+  }
+
+  /**
+   * Backends whose cooldown is over and that wait for a health probe; each is returned once until its
+   * probe is answered (onProbe).
+   */
+  probesDue(now: number): string[] {
+    const due: string[] = [];
+    for (const b of this.#backends) {
+      if (b.allowance === 0 && b.downUntil <= now && !b.probeInFlight) {
+        b.probeInFlight = true;
+        due.push(b.spec.name);
+      }
+    }
+    return due;
+  }
+
+  /** A health probe sent at `at` answered: good brings the backend back with one slot; bad cools it again. */
+  onProbe(name: string, ok: boolean, at: number): void {
+    const b = this.#byName.get(name);
+    if (!b) return;
+    b.probeInFlight = false;
+    if (b.allowance !== 0) return;
+    if (ok) {
+      b.allowance = 1;
+      b.downUntil = -Infinity;
+    } else {
+      this.reportUnreachable(name, at);
+    }
   }
 
   /** Counts a slot held by a lease restored from storage, even beyond the current maximum. */
@@ -170,6 +218,7 @@ export class BackendPool {
     b.lastFailureAt = Math.max(b.lastFailureAt, now);
     const cooldown = Math.min(this.#cooldown.maxMs, this.#cooldown.baseMs * 2 ** (b.consecutiveFailures - 1));
     b.downUntil = now + cooldown;
+    if (this.#probing) b.allowance = 0;
     return b.downUntil;
   }
 
@@ -181,8 +230,15 @@ export class BackendPool {
     const b = this.#byName.get(name);
     if (!b || observedAt < b.lastFailureAt) return;
     b.lastSuccessAt = Math.max(b.lastSuccessAt, observedAt);
+    if (this.#probing && b.consecutiveFailures > 0) {
+      // Half-open: each success doubles what it may take; a success before the probe changes nothing.
+      if (b.allowance === 0) return;
+      b.allowance *= 2;
+      if (b.allowance < b.spec.maxConcurrency) return;
+    }
     b.consecutiveFailures = 0;
     b.downUntil = -Infinity;
+    b.allowance = Infinity;
   }
 
   /** The earliest end of a cooldown after `now`, or null. */
@@ -197,7 +253,15 @@ export class BackendPool {
       name: b.spec.name,
       maxConcurrency: b.spec.maxConcurrency,
       inFlight: b.inFlight,
-      healthy: b.downUntil <= now,
+      healthy: b.downUntil <= now && b.allowance > 0,
+      state:
+        b.downUntil > now
+          ? 'cooling'
+          : b.allowance === 0
+            ? 'probing'
+            : b.allowance < b.spec.maxConcurrency
+              ? 'half_open'
+              : 'healthy',
       consecutiveFailures: b.consecutiveFailures,
       downUntil: b.downUntil > now ? b.downUntil : null,
       load: b.load?.view(now) ?? null,

@@ -42,6 +42,8 @@ export interface DispatcherOptions {
   readonly backendCooldown?: BackendCooldown;
   /** With a policy, backends' engine metrics decide saturation (see saturation.ts); null: slots only. */
   readonly saturation?: SaturationPolicy | null;
+  /** Recovering backends are probed before use, then brought back gradually (see BackendPool). */
+  readonly probing?: boolean;
   /** Lease IDs must be unique across restarts in a real host; the default counter suits tests. */
   readonly newLeaseId?: () => string;
 }
@@ -76,7 +78,12 @@ export class Dispatcher {
 
   constructor(opts: DispatcherOptions) {
     this.policy = opts.policy;
-    this.#pool = new BackendPool(opts.backends, opts.backendCooldown, opts.saturation ?? null);
+    this.#pool = new BackendPool(
+      opts.backends,
+      opts.backendCooldown,
+      opts.saturation ?? null,
+      opts.probing ?? false,
+    );
     this.#leaseTtlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
     if (!(this.#leaseTtlMs > 0)) throw new TypeError(`leaseTtlMs must be > 0, got ${this.#leaseTtlMs}`);
     let counter = 0;
@@ -233,6 +240,14 @@ export class Dispatcher {
 
   reportScrapeFailed(backend: string, at: number): void {
     this.#pool.reportScrapeFailed(backend, at);
+  }
+
+  probesDue(now: number): string[] {
+    return this.#pool.probesDue(now);
+  }
+
+  onProbe(backend: string, ok: boolean, at: number): void {
+    this.#pool.onProbe(backend, ok, at);
   }
 
   get readsMetrics(): boolean {

@@ -67,6 +67,7 @@ export class LocalScheduler {
         warn: () => undefined,
         // Slots only: no saturation policy, so nothing is ever scraped.
         scrape: () => undefined,
+        probe: () => undefined,
       },
     );
   }

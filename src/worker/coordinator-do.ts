@@ -20,7 +20,7 @@ import {
 } from '../core/index.ts';
 import { loadConfig } from './config.ts';
 import type { Env } from './env.ts';
-import { readEngineMetrics } from './engine-metrics.ts';
+import { probeHealth, readEngineMetrics } from './engine-metrics.ts';
 import { poolOfCoordinator, workloadStub } from './stubs.ts';
 import { send } from './workload-do.ts';
 
@@ -46,6 +46,7 @@ export class CoordinatorDO extends DurableObject<Env> {
         leaseTtlMs: config.leaseTtlMs,
         backendCooldown: config.backendCooldown,
         saturation: config.saturation,
+        probing: true,
         metricsIntervalMs: config.metricsIntervalMs,
         newLeaseId: () => crypto.randomUUID(),
       },
@@ -63,6 +64,17 @@ export class CoordinatorDO extends DurableObject<Env> {
         deleteWorkload: (workloadId) => kv.delete(WORKLOAD_KEY + workloadId),
         setAlarm: (at) => send('setting the alarm', ctx.storage.setAlarm(at)),
         warn: (message) => console.warn(`[sluice] ${message}`),
+        probe: (name) => {
+          const backend = config.pools.pool(pool)?.backends.find((b) => b.name === name);
+          if (!backend) return;
+          const sentAt = Date.now();
+          send(
+            `health probe of backend ${name}`,
+            probeHealth(backend),
+            (ok) => this.#host.onProbe(name, ok, sentAt, Date.now()),
+            () => this.#host.onProbe(name, false, sentAt, Date.now()),
+          );
+        },
         scrape: (name) => {
           const backend = config.pools.pool(pool)?.backends.find((b) => b.name === name);
           if (!backend) return;

@@ -1,5 +1,6 @@
-// Fetches a backend's Prometheus /metrics and reads its engine load (vLLM or SGLang names). The parsing
-// and every rule about what the numbers mean are in src/core; this is the I/O.
+// Fetches a backend's Prometheus /metrics and reads its engine load (vLLM or SGLang names), and probes
+// its health endpoint. The parsing and every rule about what the answers mean are in src/core; this is
+// the I/O.
 
 import {
   ENGINE_LOAD_METRIC_NAMES,
@@ -27,4 +28,25 @@ export async function readEngineMetrics(
   }
   const { samples } = parsePrometheusText(await res.text(), { only: ENGINE_LOAD_METRIC_NAMES });
   return readEngineLoad(samples);
+}
+
+/** Longest wait for a health probe: a healthy server answers /health in milliseconds. */
+export const HEALTH_PROBE_TIMEOUT_MS = 2_000;
+
+/**
+ * True when the backend answers its health endpoint (vLLM, SGLang and TGI serve GET /health; a server
+ * without one is asked for GET /v1/models instead).
+ */
+export async function probeHealth(backend: BackendConfig): Promise<boolean> {
+  const get = (path: string) =>
+    fetch(`${backend.url}${path}`, {
+      headers: backend.apiKey !== undefined ? { authorization: `Bearer ${backend.apiKey}` } : {},
+      signal: AbortSignal.timeout(HEALTH_PROBE_TIMEOUT_MS),
+    });
+  const health = await get('/health');
+  await health.body?.cancel();
+  if (health.status !== 404) return health.ok;
+  const models = await get('/v1/models');
+  await models.body?.cancel();
+  return models.ok;
 }

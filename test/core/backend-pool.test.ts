@@ -110,6 +110,7 @@ describe('BackendPool', () => {
         consecutiveFailures: 0,
         downUntil: null,
         load: null,
+        state: 'healthy',
       },
     ]);
   });
@@ -290,5 +291,66 @@ describe('BackendPool with engine metrics (saturation)', () => {
     p.acquire('a', 1);
     p.acquire('a', 1);
     expect(p.pick(2)).toBeNull();
+  });
+});
+
+describe('BackendPool with probing (recovery without sacrificing a live request)', () => {
+  const pool = () =>
+    new BackendPool(
+      [
+        { name: 'a', maxConcurrency: 8 },
+        { name: 'b', maxConcurrency: 8 },
+      ],
+      { baseMs: 1_000, maxMs: 30_000 },
+      null,
+      true,
+    );
+
+  it('after its cooldown a failed backend gets no live request until a health probe answers', () => {
+    const p = pool();
+    p.reportUnreachable('a', 0);
+    expect(p.status(500)[0]?.state).toBe('cooling');
+    expect(p.probesDue(500)).toEqual([]);
+    // Cooldown over: it waits for a probe, and only one probe is sent.
+    expect(p.status(1_000)[0]?.state).toBe('probing');
+    for (let i = 0; i < 8; i++) p.acquire(p.pick(1_000) ?? 'none', 1_000);
+    expect(p.pick(1_000)).toBeNull();
+    expect(p.probesDue(1_000)).toEqual(['a']);
+    expect(p.probesDue(1_000)).toEqual([]);
+  });
+
+  it('a failed probe cools it down again, for twice as long', () => {
+    const p = pool();
+    p.reportUnreachable('a', 0);
+    p.probesDue(1_000);
+    p.onProbe('a', false, 1_000);
+    expect(p.status(2_500)[0]).toMatchObject({ state: 'cooling', downUntil: 3_000 });
+  });
+
+  it('comes back half-open: one slot, doubling with each success, healthy at full', () => {
+    const p = pool();
+    p.reportUnreachable('a', 0);
+    p.probesDue(1_000);
+    p.onProbe('a', true, 1_000);
+    expect(p.status(1_000)[0]?.state).toBe('half_open');
+    expect(p.freeSlots(1_000)).toBe(1 + 8);
+    p.acquire('a', 1_000);
+    expect(p.pick(1_000)).toBe('b');
+    p.release('a', 1_100);
+    p.reportReachable('a', 1_100);
+    expect(p.freeSlots(1_100)).toBe(2 + 8);
+    p.reportReachable('a', 1_200);
+    p.reportReachable('a', 1_300);
+    expect(p.status(1_300)[0]).toMatchObject({ state: 'healthy', consecutiveFailures: 0 });
+    expect(p.freeSlots(1_300)).toBe(16);
+  });
+
+  it('a failure while half-open sends it back to cooling, with the doubled cooldown', () => {
+    const p = pool();
+    p.reportUnreachable('a', 0);
+    p.probesDue(1_000);
+    p.onProbe('a', true, 1_000);
+    p.reportUnreachable('a', 1_050);
+    expect(p.status(1_100)[0]).toMatchObject({ state: 'cooling', downUntil: 3_050 });
   });
 });

@@ -335,6 +335,7 @@ export class Cluster {
         warn: () => undefined,
         // Slots only: no saturation policy, so nothing is ever scraped.
         scrape: () => undefined,
+        probe: () => undefined,
       },
     );
     const leases = [...this.#leaseStore.values()];

@@ -55,10 +55,10 @@ describe('openai client through Sluice', () => {
     const backends = (await (await fetch(`${stack.url}/admin/backends`)).json()) as {
       data: Array<{ name: string; healthy: boolean; consecutiveFailures: number }>;
     };
-    expect(backends.data.find((b) => b.name === 'gpu-dead')).toMatchObject({
-      healthy: false,
-      consecutiveFailures: 1,
-    });
+    const dead = backends.data.find((b) => b.name === 'gpu-dead');
+    expect(dead?.healthy).toBe(false);
+    // 1, or more once its cooldown ended and a health probe to the closed port failed too.
+    expect(dead?.consecutiveFailures).toBeGreaterThanOrEqual(1);
     // One request each, counted once: five successes, one retry, no error.
     const w = await waitFor(
       () => adminWorkload(stack.url, 'e2e-failover'),

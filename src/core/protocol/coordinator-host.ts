@@ -40,6 +40,11 @@ export interface CoordinatorPorts {
    * scrape started) or onScrapeFailed. Only called when the host reads metrics.
    */
   scrape(backend: string): void;
+  /**
+   * Checks a backend's health endpoint. The answer MUST come back through onProbe. Only called for a
+   * backend whose cooldown is over (probing on), so no live request is spent finding out.
+   */
+  probe(backend: string): void;
 }
 
 export interface CoordinatorSaved {
@@ -154,6 +159,7 @@ export class CoordinatorHost {
       this.#ports.deleteLease(lease.leaseId);
       this.#ports.warn(`lease ${lease.leaseId} of workload ${lease.workloadId} expired unreleased`);
     }
+    for (const backend of this.dispatcher.probesDue(now)) this.#ports.probe(backend);
     if (this.#scrapeDue(now)) {
       this.#nextScrapeAt = now + this.#metricsIntervalMs;
       for (const backend of this.dispatcher.backendNames()) this.#ports.scrape(backend);
@@ -166,6 +172,13 @@ export class CoordinatorHost {
   onScrape(backend: string, load: EngineLoad, startedAt: number, now: number): void {
     this.dispatcher.reportLoad(backend, load, startedAt, now);
     this.#drain(now);
+  }
+
+  /** A health probe sent at `sentAt` answered; a good one brings the backend back with one slot. */
+  onProbe(backend: string, ok: boolean, sentAt: number, now: number): void {
+    this.dispatcher.onProbe(backend, ok, sentAt);
+    if (ok) this.#drain(now);
+    else this.#armAlarm(now);
   }
 
   onScrapeFailed(backend: string, startedAt: number, why: string): void {
