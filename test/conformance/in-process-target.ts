@@ -33,6 +33,7 @@ export function inProcessTarget(): ProtocolTarget {
       warn: () => undefined,
       // Slots only: no saturation policy, so nothing is ever scraped.
       scrape: () => undefined,
+      probe: () => undefined,
     },
   );
 
