@@ -50,6 +50,9 @@ export interface BackendCooldown {
   readonly maxMs: number;
 }
 
+/** How soon a backend waiting for its health probe is expected back (the probe's own round trip). */
+const PROBE_WAIT_MS = 1_000;
+
 export const DEFAULT_BACKEND_COOLDOWN: BackendCooldown = Object.freeze({
   baseMs: BACKEND_COOLDOWN_BASE_MS,
   maxMs: BACKEND_COOLDOWN_MAX_MS,
@@ -239,6 +242,21 @@ export class BackendPool {
     b.consecutiveFailures = 0;
     b.downUntil = -Infinity;
     b.allowance = Infinity;
+  }
+
+  /**
+   * When every backend is out (cooling down or waiting for its probe), the earliest time one may be back;
+   * null while any can take requests (a saturated one counts as up: it drains on its own). A pool with no
+   * backend at all is down for good.
+   */
+  downUntil(now: number): number | null {
+    let back = Infinity;
+    for (const b of this.#backends) {
+      if (b.downUntil <= now && b.allowance > 0) return null;
+      // Waiting for a probe: back as soon as it answers, so retrying in about a second is right.
+      back = Math.min(back, b.downUntil > now ? b.downUntil : now + PROBE_WAIT_MS);
+    }
+    return back;
   }
 
   /** The earliest end of a cooldown after `now`, or null. */

@@ -242,6 +242,11 @@ export class Dispatcher {
     this.#pool.reportScrapeFailed(backend, at);
   }
 
+  /** See BackendPool.downUntil: when every backend is out, the earliest time one may be back. */
+  poolDownUntil(now: number): number | null {
+    return this.#pool.downUntil(now);
+  }
+
   probesDue(now: number): string[] {
     return this.#pool.probesDue(now);
   }

@@ -9,7 +9,7 @@ export const REASONS_BY_OUTCOME = {
   /** Turned away at admission, before waiting. */
   rejected: ['queue_full'],
   /** Admitted, then taken out of the queue by the router without being served. */
-  evicted: ['ttl_expired'],
+  evicted: ['ttl_expired', 'pool_down'],
   /** The client went away (or the router lost the client's waiter when its queue restarted). */
   cancelled: ['client_closed', 'queue_lost'],
   /** The backend failed the request. */
@@ -63,6 +63,7 @@ export const ENDED = Object.freeze({
   completed: ended('completed'),
   queueFull: ended('queue_full'),
   ttlExpired: ended('ttl_expired'),
+  poolDown: ended('pool_down'),
   clientClosed: ended('client_closed'),
   queueLost: ended('queue_lost'),
   leaseExpired: ended('lease_expired'),

@@ -200,6 +200,21 @@ export class WorkloadState {
     return true;
   }
 
+  /**
+   * Every backend of the pool is out: its waiting requests end now as evicted/pool_down rather than wait
+   * for their TTL. Returns their IDs.
+   */
+  evictPool(pool: string, now: number): string[] {
+    const queue = this.#queues.get(pool);
+    if (!queue) return [];
+    const ids = [...queue.values()].map((r) => r.requestId);
+    for (const id of ids) {
+      this.#remove(id);
+      this.#registry.onCompleted(id, ENDED.poolDown, now);
+    }
+    return ids;
+  }
+
   /** Removes a queued request (client gone) and records cancelled/client_closed. False if not queued. */
   cancel(requestId: string, now: number): boolean {
     if (!this.#remove(requestId)) return false;

@@ -37,6 +37,8 @@ const END_TO_HTTP: Record<Reason, Omit<HttpError, 'retryAfterSec'> & { readonly 
   completed: { status: 200, type: 'server_error', code: 'completed', retry: null },
   queue_full: { status: 429, type: 'rate_limit_error', code: 'queue_full', retry: 'estimate' },
   ttl_expired: { status: 503, type: 'overloaded_error', code: 'queue_timeout', retry: 'estimate' },
+  // Retry-After: when the first backend may be back, which the coordinator knows.
+  pool_down: { status: 503, type: 'overloaded_error', code: 'pool_unavailable', retry: 'estimate' },
   // nginx's convention for "client closed the request"; the client never sees it, logs do.
   client_closed: { status: 499, type: 'invalid_request_error', code: 'client_closed', retry: null },
   queue_lost: {

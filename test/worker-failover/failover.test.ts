@@ -46,7 +46,7 @@ describe('failover before the first byte', () => {
     expect(w.totalRequests).toBe(6);
   });
 
-  it('does not retry a 4xx-free success path, and caps attempts: a pool of only failing servers errors once', async () => {
+  it('caps attempts: a pool of only failing servers answers its error once, then 503 pool_unavailable while it is down', async () => {
     const res = await chat({ model: 'm-hopeless' }, { workload_id: 'failover-hopeless' });
     expect(res.status).toBe(503);
     expect(res.headers.get('x-sluice-attempts')).toBe('2');
@@ -57,5 +57,18 @@ describe('failover before the first byte', () => {
     );
     expect(w).toMatchObject({ totalRequests: 1, retriedCount: 1 });
     expect(w.reasons.upstream_5xx).toBe(1);
+
+    // Both servers of the pool now cool down: the next request is told so at once, not queued for its TTL.
+    const next = await chat({ model: 'm-hopeless' }, { workload_id: 'failover-hopeless' });
+    expect(next.status).toBe(503);
+    expect(Number(next.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const body = (await next.json()) as { error: { code: string; type: string } };
+    expect(body.error).toMatchObject({ code: 'pool_unavailable', type: 'overloaded_error' });
+    const after = await until(
+      () => workload('failover-hopeless'),
+      (x) => x.completedCount === 2,
+    );
+    expect(after.reasons.pool_down).toBe(1);
+    expect(after.activeRequests).toBe(0);
   });
 });

@@ -42,6 +42,7 @@ const EXPECTED: Record<Reason, Expected | null> = {
   completed: null,
   queue_full: { status: 429, type: 'rate_limit_error', code: 'queue_full', retry: ESTIMATE },
   ttl_expired: { status: 503, type: 'overloaded_error', code: 'queue_timeout', retry: ESTIMATE },
+  pool_down: { status: 503, type: 'overloaded_error', code: 'pool_unavailable', retry: ESTIMATE },
   client_closed: { status: 499, type: 'invalid_request_error', code: 'client_closed', retry: NONE },
   queue_lost: {
     status: 503,
@@ -111,7 +112,7 @@ describe('endToHttp', () => {
   it('has one expected row per reason, and each pair is the pairing outcome.ts declares', () => {
     expect(Object.keys(EXPECTED).sort()).toEqual(PAIRS.map(([, e]) => e.reason).sort());
     for (const [label, e] of PAIRS) expect(label).toBe(`${e.outcome}/${e.reason}`);
-    expect(PAIRS.length).toBe(12);
+    expect(PAIRS.length).toBe(13);
   });
 
   it.each(PAIRS)('%s: status, type, code and Retry-After', (_label, end) => {

@@ -115,7 +115,11 @@ export class CoordinatorHost {
     this.#report(workloadId, head, signals, seq);
     const grants = this.#drain(now, workloadId);
     if (releases.some((r) => r.health?.reachable === false)) this.#armAlarm(now);
-    return { grants, freeSlots: this.dispatcher.freeSlots(now) };
+    return {
+      grants,
+      freeSlots: this.dispatcher.freeSlots(now),
+      poolDownUntil: grants.length > 0 ? null : this.dispatcher.poolDownUntil(now),
+    };
   }
 
   /**

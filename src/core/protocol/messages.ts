@@ -90,6 +90,12 @@ export interface OfferReply {
    * workload's next head will be too: its held admissions are not really waiting yet.
    */
   readonly freeSlots: number;
+  /**
+   * Set when every backend of the pool is out (cooling down or waiting for a probe): the earliest time
+   * one may be back. The workload then ends that pool's waiting requests (503 with Retry-After) instead
+   * of holding them until their TTL.
+   */
+  readonly poolDownUntil: number | null;
 }
 
 /** What the Worker learned about the backend, and when, reported with a completion. */

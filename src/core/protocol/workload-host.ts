@@ -333,6 +333,19 @@ export class WorkloadHost {
       if (this.#applyGrant(pool, lease, now)) offer.dirty = true;
       else this.#release(pool, lease.leaseId, null);
     }
+    if (reply.poolDownUntil !== null) {
+      const retryAfterSec = Math.max(1, Math.ceil((reply.poolDownUntil - now) / 1000));
+      const evicted = this.#state?.evictPool(pool, now) ?? [];
+      for (const id of evicted) {
+        this.#avoid.delete(id);
+        this.#resolve(id, { kind: 'ended', end: ENDED.poolDown, retryAfterSec });
+      }
+      // The coordinator must hear that the head is gone (it would otherwise keep offering it slots).
+      if (evicted.length > 0) {
+        offer.dirty = true;
+        this.#ports.persist();
+      }
+    }
     // Held admissions wait while a pool still has room (the next round's grants may take them) and while
     // any other pool's offer is on its way.
     if ((reply.freeSlots === 0 || !offer.dirty) && !this.#anyOfferInFlight()) this.#settleHeld(now);

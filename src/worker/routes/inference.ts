@@ -268,6 +268,8 @@ function endMessage(end: Ended, workload: WorkloadContext, config: SluiceConfig)
       return `Queue for workload '${workload.workloadId}' is full (${config.maxQueuePerWorkload} waiting).`;
     case 'ttl_expired':
       return `Request waited ${config.queueTtlMs} ms in the queue without a free backend slot.`;
+    case 'pool_down':
+      return `Every backend that serves this model is down; retry after the time in Retry-After.`;
     case 'client_closed':
       return 'Request was cancelled while queued.';
     default:

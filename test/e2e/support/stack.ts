@@ -18,6 +18,10 @@ export interface StackBackend {
   /** Point the router at this URL instead of a simulator (e.g. a closed port). */
   readonly url?: string;
   readonly maxConcurrency: number;
+  /** The BACKENDS `pool` (default: the router's default pool). */
+  readonly pool?: string;
+  /** The BACKENDS `models`; a simulator also lists them on /v1/models unless `sim.models` says otherwise. */
+  readonly models?: readonly string[];
 }
 
 export async function startStack(
@@ -29,11 +33,17 @@ export async function startStack(
   for (const b of backends) {
     let url = b.url;
     if (url === undefined) {
-      const sim = await startSimServer({ name: b.name, port: 0, maxNumSeqs: b.maxConcurrency, ...b.sim });
+      const sim = await startSimServer({
+        name: b.name,
+        port: 0,
+        maxNumSeqs: b.maxConcurrency,
+        ...(b.models === undefined ? {} : { models: b.models }),
+        ...b.sim,
+      });
       sims.push(sim);
       url = sim.url;
     }
-    entries.push({ name: b.name, url, maxConcurrency: b.maxConcurrency });
+    entries.push({ name: b.name, url, maxConcurrency: b.maxConcurrency, pool: b.pool, models: b.models });
   }
   const output: string[] = [];
   let router: RouterProcess;
