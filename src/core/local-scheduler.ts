@@ -7,7 +7,7 @@ import type { BackendSpec } from './backend-pool.ts';
 import type { Dispatcher, Lease } from './dispatcher.ts';
 import type { Ended } from './outcome.ts';
 import type { Policy } from './policy/types.ts';
-import { CoordinatorHost } from './protocol/coordinator-host.ts';
+import { CoordinatorHost, IN_MEMORY_COORDINATOR_PORTS } from './protocol/coordinator-host.ts';
 import type { AdmitReply } from './protocol/messages.ts';
 import { WorkloadHost } from './protocol/workload-host.ts';
 import type { WorkloadState, WorkloadStateOptions } from './workload-state.ts';
@@ -59,15 +59,7 @@ export class LocalScheduler {
       { backends: opts.backends, policy: opts.policy, leaseTtlMs: this.#leaseTtlMs },
       {
         grant: (lease) => this.#deliverGrant(lease),
-        putLease: () => undefined,
-        deleteLease: () => undefined,
-        addWorkload: () => undefined,
-        deleteWorkload: () => undefined,
-        setAlarm: () => undefined,
-        warn: () => undefined,
-        // Slots only: no saturation policy, so nothing is ever scraped.
-        scrape: () => undefined,
-        probe: () => undefined,
+        ...IN_MEMORY_COORDINATOR_PORTS,
       },
     );
   }

@@ -4,6 +4,7 @@
 import {
   CoordinatorHost,
   DEFAULT_POOL,
+  IN_MEMORY_COORDINATOR_PORTS,
   WorkloadHost,
   createPolicy,
   type AdmitReply,
@@ -25,15 +26,7 @@ export function inProcessTarget(): ProtocolTarget {
           const reply = host(lease.workloadId).grant(DEFAULT_POOL, lease, Date.now());
           later(() => coordinator.onGrantReply(lease, reply, Date.now()));
         }),
-      putLease: () => undefined,
-      deleteLease: () => undefined,
-      addWorkload: () => undefined,
-      deleteWorkload: () => undefined,
-      setAlarm: () => undefined,
-      warn: () => undefined,
-      // Slots only: no saturation policy, so nothing is ever scraped.
-      scrape: () => undefined,
-      probe: () => undefined,
+      ...IN_MEMORY_COORDINATOR_PORTS,
     },
   );
 

@@ -47,6 +47,21 @@ export interface CoordinatorPorts {
   probe(backend: string): void;
 }
 
+/**
+ * Ports for a coordinator that keeps nothing outside its memory and reads no engine (the in-process
+ * scheduler and tests): everything but the grant delivery does nothing.
+ */
+export const IN_MEMORY_COORDINATOR_PORTS: Omit<CoordinatorPorts, 'grant'> = Object.freeze({
+  putLease: () => undefined,
+  deleteLease: () => undefined,
+  addWorkload: () => undefined,
+  deleteWorkload: () => undefined,
+  setAlarm: () => undefined,
+  warn: () => undefined,
+  scrape: () => undefined,
+  probe: () => undefined,
+});
+
 export interface CoordinatorSaved {
   readonly leases: readonly Lease[];
   readonly workloads: readonly string[];

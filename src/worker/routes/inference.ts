@@ -11,6 +11,7 @@ import {
   shouldFailover,
   type DispatchFailure,
   type AdmitReply,
+  type AdmitRequest,
   type BackendHealth,
   type Ended,
   type HeldLease,
@@ -99,16 +100,18 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
   // Where the runtime reports it (in production; not under workerd locally, see README), a client that
   // disconnects while queued is taken out of the queue at once.
   const onAbort = (): void => complete(ENDED.clientClosed);
+  /** Who the request is, as the workload sees it at admission and again at a failover. */
+  const identity: AdmitRequest = {
+    requestId: trackId,
+    workloadId: workload.workloadId,
+    pool: pool.name,
+    criticality: workload.criticality,
+    tokenEstimate: body.body.tokenEstimate,
+  };
   request.signal.addEventListener('abort', onAbort);
   let admitted: AdmitReply;
   try {
-    admitted = await stub.admit({
-      requestId: trackId,
-      workloadId: workload.workloadId,
-      pool: pool.name,
-      criticality: workload.criticality,
-      tokenEstimate: body.body.tokenEstimate,
-    });
+    admitted = await stub.admit(identity);
   } catch (err) {
     // The workload's object failed or restarted under us (e.g. a deploy): retryable, not a server bug.
     console.error(`[sluice] admit for workload ${workload.workloadId} failed: ${String(err)}`);
@@ -183,11 +186,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
         let again: AdmitReply;
         try {
           again = await stub.retry({
-            requestId: trackId,
-            workloadId: workload.workloadId,
-            pool: pool.name,
-            criticality: workload.criticality,
-            tokenEstimate: body.body.tokenEstimate,
+            ...identity,
             enqueuedAt: granted.enqueuedAt,
             failedLeaseId: granted.leaseId,
             failedBackend: backend.name,
