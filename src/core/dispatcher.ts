@@ -263,6 +263,10 @@ export class Dispatcher {
     return this.#pool.names();
   }
 
+  backendsInService(now: number): string[] {
+    return this.#pool.inService(now);
+  }
+
   /** A lease's backend could not be reached: it is skipped for a cooldown (see BackendPool). */
   reportUnreachable(backend: string, now: number): void {
     this.#pool.reportUnreachable(backend, now);

@@ -79,15 +79,19 @@ export class CoordinatorDO extends DurableObject<Env> {
           const backend = config.pools.pool(pool)?.backends.find((b) => b.name === name);
           if (!backend) return;
           const startedAt = Date.now();
-          send(
-            `metrics of backend ${name}`,
-            readEngineMetrics(backend, config.metricsIntervalMs),
-            (load) => {
-              if (load) this.#host.onScrape(name, load, startedAt, Date.now());
-              else this.#host.onScrapeFailed(name, startedAt, 'no vLLM or SGLang load metrics in /metrics');
-            },
-            () => this.#host.onScrapeFailed(name, startedAt, 'unreachable'),
-          );
+          // Not through send(): the host logs a failed scrape once, with its reason.
+          readEngineMetrics(backend, config.metricsIntervalMs)
+            .then(
+              (load) => {
+                if (load) this.#host.onScrape(name, load, startedAt, Date.now());
+                else this.#host.onScrapeFailed(name, startedAt, 'no vLLM or SGLang load metrics in /metrics');
+              },
+              (err: unknown) =>
+                this.#host.onScrapeFailed(name, startedAt, err instanceof Error ? err.message : String(err)),
+            )
+            .catch((err: unknown) =>
+              console.error(`[sluice] handling metrics of ${name} failed: ${String(err)}`),
+            );
         },
       },
     );

@@ -181,7 +181,7 @@ export class CoordinatorHost {
     for (const backend of this.dispatcher.probesDue(now)) this.#ports.probe(backend);
     if (this.#scrapeDue(now)) {
       this.#nextScrapeAt = now + this.#metricsIntervalMs;
-      for (const backend of this.dispatcher.backendNames()) this.#ports.scrape(backend);
+      for (const backend of this.dispatcher.backendsInService(now)) this.#ports.scrape(backend);
     }
     this.#drain(now);
     this.#armAlarm(now);

@@ -91,6 +91,8 @@ export interface PersistedWorkload {
   readonly pools?: readonly string[];
 }
 
+const NOTHING_CARRIED: readonly CarriedRelease[] = Object.freeze([]);
+
 interface PendingRelease {
   readonly pool: string;
   readonly health: BackendHealth | null;
@@ -327,8 +329,10 @@ export class WorkloadHost {
   onOfferReply(pool: string, reply: OfferReply, now: number): void {
     const offer = this.#offerState(pool);
     offer.inFlight = false;
-    for (const carried of offer.carrying) this.onReleased(carried.leaseId);
-    offer.carrying = [];
+    if (offer.carrying.length > 0) {
+      for (const carried of offer.carrying) this.onReleased(carried.leaseId);
+      offer.carrying = NOTHING_CARRIED;
+    }
     for (const lease of reply.grants) {
       if (this.#applyGrant(pool, lease, now)) offer.dirty = true;
       else this.#release(pool, lease.leaseId, null);
@@ -358,8 +362,10 @@ export class WorkloadHost {
     const offer = this.#offerState(pool);
     offer.inFlight = false;
     // The carried releases stay pending: the alarm sends them on their own.
-    for (const carried of offer.carrying) this.#releasing.delete(carried.leaseId);
-    offer.carrying = [];
+    if (offer.carrying.length > 0) {
+      for (const carried of offer.carrying) this.#releasing.delete(carried.leaseId);
+      offer.carrying = NOTHING_CARRIED;
+    }
     if (!this.#anyOfferInFlight()) this.#settleHeld(now);
     offer.dirty = false;
     this.#armAlarm(now);
@@ -478,8 +484,11 @@ export class WorkloadHost {
     offer.dirty = false;
     if (!state) return;
     offer.inFlight = true;
-    offer.carrying = offer.carry;
-    offer.carry = [];
+    // Hot path: no allocation when nothing rides along (almost always).
+    if (offer.carry.length > 0) {
+      offer.carrying = offer.carry;
+      offer.carry = [];
+    }
     if (!this.#pools.has(pool)) {
       this.#pools.add(pool);
       this.#ports.persist();
@@ -498,7 +507,7 @@ export class WorkloadHost {
   #offerState(pool: string): OfferState {
     let offer = this.#offers.get(pool);
     if (!offer) {
-      offer = { inFlight: false, dirty: false, carry: [], carrying: [] };
+      offer = { inFlight: false, dirty: false, carry: [], carrying: NOTHING_CARRIED };
       this.#offers.set(pool, offer);
     }
     return offer;
