@@ -64,8 +64,8 @@ export class WorkloadState {
   readonly #registry: WorkloadRegistryEntry;
   /** One queue per pool this workload uses (one tenant, one registry entry, several queues). */
   readonly #queues = new Map<string, WorkloadQueue>();
-  /** The pool of each queued request. */
-  readonly #poolOf = new Map<string, string>();
+  /** Queued requests across every pool (the queues are few: one per pool the workload uses). */
+  #queued = 0;
   readonly #queueOpts: Omit<WorkloadQueueOptions, 'capacity'>;
   readonly #capacity: number;
   readonly #inFlightTtlMs: number;
@@ -125,7 +125,7 @@ export class WorkloadState {
    */
   settleHeld(now: number): string[] {
     const rejected: string[] = [];
-    const held = [...this.#held].filter((id) => this.#poolOf.has(id));
+    const held = [...this.#held].filter((id) => this.isQueued(id));
     this.#held.clear();
     while (this.queueSize > this.#capacity) {
       const id = held.pop();
@@ -170,7 +170,7 @@ export class WorkloadState {
   dispatchHead(now: number, pool: string = DEFAULT_POOL): DispatchedRequest | null {
     const head = this.#queues.get(pool)?.shift(now);
     if (!head) return null;
-    this.#poolOf.delete(head.requestId);
+    this.#queued--;
     const waitMs = now - head.enqueuedAt;
     this.#registry.onDispatched(head.requestId, waitMs, now);
     return { requestId: head.requestId, waitMs, enqueuedAt: head.enqueuedAt };
@@ -237,12 +237,13 @@ export class WorkloadState {
   }
 
   isQueued(requestId: string): boolean {
-    return this.#poolOf.has(requestId);
+    return this.poolOfQueued(requestId) !== undefined;
   }
 
   /** The pool a queued request waits in. */
   poolOfQueued(requestId: string): string | undefined {
-    return this.#poolOf.get(requestId);
+    for (const [pool, queue] of this.#queues) if (queue.has(requestId)) return pool;
+    return undefined;
   }
 
   isLive(requestId: string): boolean {
@@ -255,7 +256,7 @@ export class WorkloadState {
     for (const queue of this.#queues.values()) {
       for (const r of queue.expire(now)) {
         evicted.push(r.requestId);
-        this.#poolOf.delete(r.requestId);
+        this.#queued--;
         this.#registry.onCompleted(r.requestId, ENDED.ttlExpired, now);
       }
     }
@@ -303,7 +304,7 @@ export class WorkloadState {
 
   /** Queued requests across every pool. */
   get queueSize(): number {
-    return this.#poolOf.size;
+    return this.#queued;
   }
 
   queueSizeOf(pool: string): number {
@@ -325,14 +326,17 @@ export class WorkloadState {
       this.#queues.set(pool, queue);
     }
     queue.push(request, now);
-    this.#poolOf.set(request.requestId, pool);
+    this.#queued++;
   }
 
   #remove(requestId: string): boolean {
-    const pool = this.#poolOf.get(requestId);
-    if (pool === undefined) return false;
-    this.#poolOf.delete(requestId);
-    return this.#queues.get(pool)?.remove(requestId) !== undefined;
+    for (const queue of this.#queues.values()) {
+      if (queue.remove(requestId)) {
+        this.#queued--;
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -342,7 +346,7 @@ export class WorkloadState {
   #dropOrphanedQueued(now: number): void {
     const orphans: string[] = [];
     for (const [id, live] of this.#registry.liveRequests()) {
-      if (live.phase === 'queued' && !this.#poolOf.has(id)) orphans.push(id);
+      if (live.phase === 'queued' && !this.isQueued(id)) orphans.push(id);
     }
     for (const id of orphans) this.#registry.onCompleted(id, ENDED.queueLost, now);
   }

@@ -443,7 +443,8 @@ export class WorkloadHost {
   #applyGrant(pool: string, lease: Lease, now: number): { requestId: string; waitMs: number } | null {
     // Half a TTL left leaves a quarter of one as slack for a late alarm before the next renewal beat.
     if (now + this.#leaseTtlMs / 2 >= lease.expiresAt) return null;
-    const head = this.#state?.head(now, pool);
+    // Only after a failover is there anything to avoid (the common path stays one lookup lighter).
+    const head = this.#avoid.size > 0 ? this.#state?.head(now, pool) : undefined;
     const avoid = head ? this.#avoid.get(head.requestId) : undefined;
     if (avoid?.backend === lease.backend) {
       // Make sure the failure is on its way (a lost offer may have carried it), so this stops soon.
