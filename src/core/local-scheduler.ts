@@ -8,8 +8,9 @@ import type { Dispatcher, Lease } from './dispatcher.ts';
 import type { Ended } from './outcome.ts';
 import type { Policy } from './policy/types.ts';
 import { CoordinatorHost, IN_MEMORY_COORDINATOR_PORTS } from './protocol/coordinator-host.ts';
-import type { AdmitReply } from './protocol/messages.ts';
-import { WorkloadHost } from './protocol/workload-host.ts';
+import type { AdmitReply, BackendHealth, CarriedRelease, HeadSeq } from './protocol/messages.ts';
+import type { HeadView, WorkloadSignals } from './policy/types.ts';
+import { WorkloadHost, type CoordinatorCalls, type WorkloadPorts } from './protocol/workload-host.ts';
 import type { WorkloadState, WorkloadStateOptions } from './workload-state.ts';
 import { DEFAULT_LEASE_TTL_MS } from './defaults.ts';
 import { DEFAULT_POOL } from './pools.ts';
@@ -150,8 +151,8 @@ export class LocalScheduler {
   #host(workloadId: string): WorkloadHost {
     let host = this.#hosts.get(workloadId);
     if (host) return host;
-    const coordinator = this.coordinator;
-    const created: WorkloadHost = new WorkloadHost(
+    const ports = new LocalWorkloadPorts(this, workloadId);
+    host = new WorkloadHost(
       {
         ...this.#opts.workload,
         policy: this.#opts.policy,
@@ -160,31 +161,26 @@ export class LocalScheduler {
         reofferIntervalMs: Infinity,
         keepIdle: true,
       },
-      {
-        coordinator: {
-          // One pool: every call goes to the one coordinator.
-          offer: (pool, id, head, signals, seq, releases) =>
-            created.onOfferReply(
-              pool,
-              coordinator.offer(id, head, signals, seq, this.#now, releases),
-              this.#now,
-            ),
-          release: (_pool, leaseId, health) => {
-            coordinator.release(leaseId, health, this.#now);
-            created.onReleased(leaseId);
-          },
-          renew: (_pool, leaseIds) => created.onRenewReply(coordinator.renew(leaseIds, this.#now)),
-          forget: (_pool, id) => coordinator.forget(id),
-        },
-        reply: (requestId, reply) => this.#onReply(workloadId, requestId, reply),
-        persist: () => undefined,
-        setAlarm: (at) => this.#dueAt.set(workloadId, at),
-        deleteState: () => undefined,
-      },
+      ports,
     );
-    host = created;
+    ports.host = host;
     this.#hosts.set(workloadId, host);
     return host;
+  }
+
+  /** @internal The time of the call being served (for the ports). */
+  get now(): number {
+    return this.#now;
+  }
+
+  /** @internal */
+  setDue(workloadId: string, at: number): void {
+    this.#dueAt.set(workloadId, at);
+  }
+
+  /** @internal */
+  onReply(workloadId: string, requestId: string, reply: AdmitReply): void {
+    this.#onReply(workloadId, requestId, reply);
   }
 
   #deliverGrant(lease: Lease): void {
@@ -209,4 +205,65 @@ export class LocalScheduler {
       this.#ended = reply;
     }
   }
+}
+
+/**
+ * One workload host's ports in process: a class, so that every host's calls go through the same
+ * functions (with thousands of workloads, per-host closures would make each call site megamorphic).
+ * One pool: every call goes to the one coordinator, and answers at once.
+ */
+class LocalWorkloadPorts implements WorkloadPorts, CoordinatorCalls {
+  host!: WorkloadHost;
+  readonly #scheduler: LocalScheduler;
+  readonly #workloadId: string;
+
+  constructor(scheduler: LocalScheduler, workloadId: string) {
+    this.#scheduler = scheduler;
+    this.#workloadId = workloadId;
+  }
+
+  get coordinator(): CoordinatorCalls {
+    return this;
+  }
+
+  offer(
+    pool: string,
+    workloadId: string,
+    head: HeadView | null,
+    signals: WorkloadSignals,
+    seq: HeadSeq,
+    releases: readonly CarriedRelease[],
+  ): void {
+    const now = this.#scheduler.now;
+    this.host.onOfferReply(
+      pool,
+      this.#scheduler.coordinator.offer(workloadId, head, signals, seq, now, releases),
+      now,
+    );
+  }
+
+  release(_pool: string, leaseId: string, health: BackendHealth | null): void {
+    this.#scheduler.coordinator.release(leaseId, health, this.#scheduler.now);
+    this.host.onReleased(leaseId);
+  }
+
+  renew(_pool: string, leaseIds: readonly string[]): void {
+    this.host.onRenewReply(this.#scheduler.coordinator.renew(leaseIds, this.#scheduler.now));
+  }
+
+  forget(_pool: string, workloadId: string): void {
+    this.#scheduler.coordinator.forget(workloadId);
+  }
+
+  reply(requestId: string, reply: AdmitReply): void {
+    this.#scheduler.onReply(this.#workloadId, requestId, reply);
+  }
+
+  persist(): void {}
+
+  setAlarm(at: number): void {
+    this.#scheduler.setDue(this.#workloadId, at);
+  }
+
+  deleteState(): void {}
 }

@@ -87,6 +87,14 @@ const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
   waitEmaAlpha: WAIT_EMA_ALPHA,
 };
 
+interface InFlight {
+  readonly id: string;
+  readonly since: number;
+}
+// Module-level, not per entry: every heap shares these, so their call sites stay monomorphic.
+const inFlightKey = (r: InFlight): string => r.id;
+const bySince = (a: InFlight, b: InFlight): number => a.since - b.since;
+
 export class WorkloadRegistryEntry {
   #totalRequests = 0;
   #estimatedTokens = 0;
@@ -101,10 +109,7 @@ export class WorkloadRegistryEntry {
   #queued = 0;
   readonly #live = new Map<string, LiveRequest>();
   /** In-flight requests by `since`, so the oldest one (the next lost-request deadline) is O(1). */
-  readonly #inFlight = new IndexedHeap<{ readonly id: string; readonly since: number }>(
-    (r) => r.id,
-    (a, b) => a.since - b.since,
-  );
+  readonly #inFlight = new IndexedHeap<InFlight>(inFlightKey, bySince);
   readonly #rate: SlidingWindowRate;
   readonly #alpha: number;
 
