@@ -153,8 +153,11 @@ export class BackendPool {
     this.#byName.get(name)?.load?.onScrape(load, scrapedAt, arrivedAt);
   }
 
-  reportScrapeFailed(name: string, at: number): void {
-    this.#byName.get(name)?.load?.onScrapeFailed(at);
+  /** Returns how many scrapes in a row have failed now (0 when metrics are off for it). */
+  reportScrapeFailed(name: string, at: number): number {
+    const load = this.#byName.get(name)?.load;
+    load?.onScrapeFailed(at);
+    return load?.consecutiveScrapeFailures ?? 0;
   }
 
   /** Whether engine metrics are read at all (a saturation policy was given). */

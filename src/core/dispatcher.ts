@@ -238,8 +238,8 @@ export class Dispatcher {
     this.#pool.reportLoad(backend, load, scrapedAt, arrivedAt);
   }
 
-  reportScrapeFailed(backend: string, at: number): void {
-    this.#pool.reportScrapeFailed(backend, at);
+  reportScrapeFailed(backend: string, at: number): number {
+    return this.#pool.reportScrapeFailed(backend, at);
   }
 
   /** See BackendPool.downUntil: when every backend is out, the earliest time one may be back. */

@@ -201,8 +201,14 @@ export class CoordinatorHost {
   }
 
   onScrapeFailed(backend: string, startedAt: number, why: string): void {
-    this.dispatcher.reportScrapeFailed(backend, startedAt);
-    this.#ports.warn(`metrics of backend ${backend} unreadable: ${why}`);
+    const inARow = this.dispatcher.reportScrapeFailed(backend, startedAt);
+    // Once when it starts failing, then about once a minute at the default interval: a backend without
+    // engine metrics must not fill the log every second.
+    if (inARow === 1 || inARow % 60 === 0) {
+      this.#ports.warn(
+        `metrics of backend ${backend} unreadable (${inARow} in a row, slot counting meanwhile): ${why}`,
+      );
+    }
   }
 
   /**
