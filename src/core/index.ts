@@ -24,3 +24,4 @@ export * from './policy/index.ts';
 export { createFcfsPolicy } from './policy/fcfs.ts';
 export { createSeedPolicy } from './policy/seed.ts';
 export { createWorkloadAwarePolicy, validateWorkloadAwareParams } from './policy/workload-aware.ts';
+export * from './usage.ts';
