@@ -20,6 +20,7 @@ import {
 } from './outcome.ts';
 import { IndexedHeap } from './indexed-heap.ts';
 import { SlidingWindowRate, type RateWindowSnapshot } from './rate-window.ts';
+import type { TokenUsage } from './usage.ts';
 
 export type RequestPhase = 'queued' | 'in_flight';
 
@@ -38,6 +39,14 @@ export interface WorkloadMetrics {
    * hundreds of short ones).
    */
   readonly estimatedTokens: number;
+  /** Prompt tokens the backends reported (`usage.prompt_tokens`) for the requests that ended. */
+  readonly promptTokens: number;
+  /** Completion tokens the backends reported (`usage.completion_tokens`) for the requests that ended. */
+  readonly completionTokens: number;
+  /** Requests that ended after reaching a backend, with their usage read (counted in the two above). */
+  readonly usageKnownCount: number;
+  /** Requests that ended after reaching a backend without a usage report (cut off, or none sent). */
+  readonly usageUnknownCount: number;
   /** Queued plus in flight. */
   readonly activeRequests: number;
   readonly queuedRequests: number;
@@ -62,6 +71,11 @@ export interface WorkloadMetrics {
 export interface RegistrySnapshot {
   readonly totalRequests: number;
   readonly estimatedTokens?: number;
+  /** The four usage counters are absent in snapshots written before usage was read. */
+  readonly promptTokens?: number;
+  readonly completionTokens?: number;
+  readonly usageKnownCount?: number;
+  readonly usageUnknownCount?: number;
   readonly dispatchedCount: number;
   readonly retriedCount?: number;
   readonly completedCount: number;
@@ -98,6 +112,10 @@ const bySince = (a: InFlight, b: InFlight): number => a.since - b.since;
 export class WorkloadRegistryEntry {
   #totalRequests = 0;
   #estimatedTokens = 0;
+  #promptTokens = 0;
+  #completionTokens = 0;
+  #usageKnownCount = 0;
+  #usageUnknownCount = 0;
   #dispatchedCount = 0;
   #retriedCount = 0;
   #completedCount = 0;
@@ -178,11 +196,23 @@ export class WorkloadRegistryEntry {
 
   /**
    * Tracking point 3, exactly once per request whatever the outcome. A second call for the same request
-   * (a retry, a race between abort and stream end) returns false and changes nothing.
+   * (a retry, a race between abort and stream end) returns false and changes nothing. `usage` is what
+   * the backend reported; only a request that was in flight (reached a backend) counts as with or
+   * without usage.
    */
-  onCompleted(requestId: string, end: Ended, _now: number): boolean {
+  onCompleted(requestId: string, end: Ended, _now: number, usage?: TokenUsage | null): boolean {
+    if (usage != null && !(isTokenCount(usage.promptTokens) && isTokenCount(usage.completionTokens))) {
+      throw new TypeError(`registry: usage must hold token counts ≥ 0, got ${JSON.stringify(usage)}`);
+    }
     const live = this.#live.get(requestId);
     if (!live) return false;
+    if (usage != null) {
+      this.#promptTokens += usage.promptTokens;
+      this.#completionTokens += usage.completionTokens;
+      this.#usageKnownCount++;
+    } else if (live.phase === 'in_flight') {
+      this.#usageUnknownCount++;
+    }
     this.#live.delete(requestId);
     if (live.phase === 'queued') this.#queued--;
     else this.#inFlight.remove(requestId);
@@ -235,6 +265,10 @@ export class WorkloadRegistryEntry {
     return {
       totalRequests: this.#totalRequests,
       estimatedTokens: this.#estimatedTokens,
+      promptTokens: this.#promptTokens,
+      completionTokens: this.#completionTokens,
+      usageKnownCount: this.#usageKnownCount,
+      usageUnknownCount: this.#usageUnknownCount,
       activeRequests: this.#live.size,
       queuedRequests: this.#queued,
       inFlightRequests: this.#live.size - this.#queued,
@@ -254,6 +288,10 @@ export class WorkloadRegistryEntry {
     return {
       totalRequests: this.#totalRequests,
       estimatedTokens: this.#estimatedTokens,
+      promptTokens: this.#promptTokens,
+      completionTokens: this.#completionTokens,
+      usageKnownCount: this.#usageKnownCount,
+      usageUnknownCount: this.#usageUnknownCount,
       dispatchedCount: this.#dispatchedCount,
       retriedCount: this.#retriedCount,
       completedCount: this.#completedCount,
@@ -275,6 +313,10 @@ export class WorkloadRegistryEntry {
     });
     entry.#totalRequests = snap.totalRequests;
     entry.#estimatedTokens = snap.estimatedTokens ?? 0;
+    entry.#promptTokens = snap.promptTokens ?? 0;
+    entry.#completionTokens = snap.completionTokens ?? 0;
+    entry.#usageKnownCount = snap.usageKnownCount ?? 0;
+    entry.#usageUnknownCount = snap.usageUnknownCount ?? 0;
     entry.#dispatchedCount = snap.dispatchedCount;
     entry.#retriedCount = snap.retriedCount ?? 0;
     entry.#completedCount = snap.completedCount;
@@ -290,6 +332,10 @@ export class WorkloadRegistryEntry {
     }
     return entry;
   }
+}
+
+function isTokenCount(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0;
 }
 
 /** Counts from a snapshot, translating outcome names written before the two-level taxonomy. */

@@ -19,6 +19,7 @@ import {
 import type { Criticality } from './workload-context.ts';
 import { DEFAULT_POOL } from './pools.ts';
 import { WorkloadQueue, type WorkloadQueueOptions } from './workload-queue.ts';
+import type { TokenUsage } from './usage.ts';
 
 export interface WorkloadStateOptions {
   readonly policy: Pick<Policy, 'queueOrder' | 'agingHorizonMs'>;
@@ -226,9 +227,9 @@ export class WorkloadState {
    * Records *completed* exactly once. A queued request is also taken out of the queue, so completing
    * it by any path cannot leave a ghost behind. Returns false for a request already completed.
    */
-  complete(requestId: string, end: Ended, now: number): boolean {
+  complete(requestId: string, end: Ended, now: number, usage?: TokenUsage | null): boolean {
     this.#remove(requestId);
-    return this.#registry.onCompleted(requestId, end, now);
+    return this.#registry.onCompleted(requestId, end, now, usage);
   }
 
   /** The request is still in flight and alive; false if it is not in flight here. */

@@ -16,6 +16,7 @@ import {
   type Lease,
   type PersistedWorkload,
   type RetryRequest,
+  type TokenUsage,
   type WorkloadDescription,
 } from '../core/index.ts';
 import { loadConfig } from './config.ts';
@@ -102,9 +103,18 @@ export class WorkloadDO extends DurableObject<Env> {
     return this.#host.grant(pool, lease, Date.now());
   }
 
-  /** Records *completed* exactly once and hands the lease back (see WorkloadHost.complete). */
-  complete(requestId: string, end: Ended, health?: BackendHealth, lease?: HeldLease): CompleteReply {
-    return this.#host.complete(requestId, end, health ?? null, lease, Date.now());
+  /**
+   * Records *completed* exactly once, with the usage the backend reported, and hands the lease back
+   * (see WorkloadHost.complete).
+   */
+  complete(
+    requestId: string,
+    end: Ended,
+    health?: BackendHealth,
+    lease?: HeldLease,
+    usage?: TokenUsage | null,
+  ): CompleteReply {
+    return this.#host.complete(requestId, end, health ?? null, lease, Date.now(), usage);
   }
 
   /** The Worker's heartbeat for a running request. */

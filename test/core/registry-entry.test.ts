@@ -259,3 +259,62 @@ describe('WorkloadRegistryEntry token estimates', () => {
     expect(r.metrics(0)).toMatchObject({ totalRequests: 0, activeRequests: 0 });
   });
 });
+
+describe('WorkloadRegistryEntry actual usage', () => {
+  it('sums the usage of completed requests, once each, next to the estimate', () => {
+    const r = new WorkloadRegistryEntry();
+    for (const id of ['a', 'b', 'c', 'd']) {
+      r.onNew(id, 0, 100);
+      r.onDispatched(id, 0, 0);
+    }
+    r.onNew('queued', 0, 100);
+    expect(r.onCompleted('a', ENDED.completed, 5, { promptTokens: 10, completionTokens: 4 })).toBe(true);
+    expect(r.onCompleted('a', ENDED.completed, 6, { promptTokens: 10, completionTokens: 4 })).toBe(false);
+    r.onCompleted('b', ENDED.completed, 7, { promptTokens: 3, completionTokens: 0 });
+    r.onCompleted('c', ENDED.clientClosed, 8);
+    r.onCompleted('d', ended('stream_failed'), 9, null);
+    // Never reached a backend: neither with nor without usage.
+    r.onCompleted('queued', ENDED.ttlExpired, 9);
+    expect(r.metrics(10)).toMatchObject({
+      estimatedTokens: 500,
+      promptTokens: 13,
+      completionTokens: 4,
+      usageKnownCount: 2,
+      usageUnknownCount: 2,
+    });
+  });
+
+  it('keeps usage across a snapshot; a snapshot from before usage was read restores zeros', () => {
+    const r = new WorkloadRegistryEntry();
+    r.onNew('a', 0);
+    r.onDispatched('a', 0, 0);
+    r.onCompleted('a', ENDED.completed, 1, { promptTokens: 7, completionTokens: 9 });
+    const snap = JSON.parse(JSON.stringify(r.snapshot())) as RegistrySnapshot;
+    expect(WorkloadRegistryEntry.fromSnapshot(snap).metrics(1)).toMatchObject({
+      promptTokens: 7,
+      completionTokens: 9,
+      usageKnownCount: 1,
+      usageUnknownCount: 0,
+    });
+    const usageFields = new Set(['promptTokens', 'completionTokens', 'usageKnownCount', 'usageUnknownCount']);
+    const old = Object.fromEntries(
+      Object.entries(snap).filter(([k]) => !usageFields.has(k)),
+    ) as unknown as RegistrySnapshot;
+    expect(WorkloadRegistryEntry.fromSnapshot(old).metrics(1)).toMatchObject({
+      promptTokens: 0,
+      completionTokens: 0,
+      usageKnownCount: 0,
+      usageUnknownCount: 0,
+      completedCount: 1,
+    });
+  });
+
+  it('rejects usage that is not token counts with a TypeError, without completing the request', () => {
+    const r = new WorkloadRegistryEntry();
+    r.onNew('a', 0);
+    expect(() => r.onCompleted('a', ENDED.completed, 1, { promptTokens: -1, completionTokens: 0 })).toThrow(
+      TypeError,
+    );
+    expect(r.metrics(1).activeRequests).toBe(1);
+  });
+});

@@ -11,6 +11,7 @@ import type { HeadView, WorkloadSignals } from '../policy/types.ts';
 import type { RegistrySnapshot } from '../registry-entry.ts';
 import { DEFAULT_POOL } from '../pools.ts';
 import { WorkloadState, type SweepResult, type WorkloadStateOptions } from '../workload-state.ts';
+import type { TokenUsage } from '../usage.ts';
 import type {
   AdmitReply,
   AdmitRequest,
@@ -258,10 +259,11 @@ export class WorkloadHost {
     health: BackendHealth | null,
     lease: HeldLease | undefined,
     now: number,
+    usage?: TokenUsage | null,
   ): CompleteReply {
     const state = this.#state;
     const queuedIn = state?.poolOfQueued(requestId);
-    const recorded = state?.complete(requestId, end, now) ?? false;
+    const recorded = state?.complete(requestId, end, now, usage) ?? false;
     this.#avoid.delete(requestId);
     this.#resolve(requestId, { kind: 'ended', end });
     const held = this.#leases.get(requestId) ?? lease;
