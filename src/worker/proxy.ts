@@ -1,9 +1,17 @@
 // Forwards a granted request to its backend and streams the answer back without buffering. Reports the
 // true end of the exchange (stream finished, client gone, upstream failed or fell silent) as an Ended
 // promise, so the caller can release the slot and record completion exactly once, off the response's
-// critical path.
+// critical path, and the token usage the backend reported on the way (read as the bytes pass, once).
 
-import { ENDED, ended, type Ended } from '../core/index.ts';
+import {
+  ENDED,
+  ended,
+  JsonUsageReader,
+  SseUsageReader,
+  type Ended,
+  type TokenUsage,
+  type UsageReader,
+} from '../core/index.ts';
 import { type BackendConfig, DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS } from './config.ts';
 import { endToHttp } from './http-error.ts';
 
@@ -38,10 +46,21 @@ export interface ForwardInput {
    * without this a backend that stops sending holds its slot for as long as it stays stuck.
    */
   readonly idleTimeoutMs?: number;
+  /**
+   * Sluice added `stream_options.include_usage` to the body: the usage-only chunk is read, then removed
+   * from the stream the client receives (it did not ask for it).
+   */
+  readonly dropUsageChunk?: boolean;
 }
 
 export type ForwardResult =
-  | { readonly ok: true; readonly response: Response; readonly done: Promise<Ended> }
+  | {
+      readonly ok: true;
+      readonly response: Response;
+      readonly done: Promise<Ended>;
+      /** The usage the backend reported, settled with `done`; null when it sent none or was cut off. */
+      readonly usage: Promise<TokenUsage | null>;
+    }
   /** No response: the end says why (client_closed, unreachable or headers_timeout). */
   | { readonly ok: false; readonly end: Ended; readonly message: string };
 
@@ -118,25 +137,45 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
       ok: true,
       response: new Response(null, { status: upstream.status, headers }),
       done: Promise.resolve(statusEnd),
+      usage: Promise.resolve(null),
     };
   }
   // An identity TransformStream passes each chunk on as it arrives (no buffering).
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const sse = (upstream.headers.get('content-type') ?? '').toLowerCase().startsWith('text/event-stream');
-  const done = relay(upstream.body, writable, statusEnd, clientSignal, sse, {
+  const exchange = relay(upstream.body, writable, statusEnd, clientSignal, sse, {
     backendName: input.backend.name,
     idleTimeoutMs: input.idleTimeoutMs ?? DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS,
+    usage: usageReader(upstream.headers, sse, input.dropUsageChunk === true),
   });
-  void done.finally(cleanup);
-  return { ok: true, response: new Response(readable, { status: upstream.status, headers }), done };
+  void exchange.finally(cleanup);
+  return {
+    ok: true,
+    response: new Response(readable, { status: upstream.status, headers }),
+    done: exchange.then((x) => x.end),
+    usage: exchange.then((x) => x.usage),
+  };
+}
+
+/** SSE and JSON bodies carry OpenAI's `usage`; anything else passes through unread. */
+function usageReader(headers: Headers, sse: boolean, dropUsageChunk: boolean): UsageReader | null {
+  if (sse) return new SseUsageReader({ dropUsageOnly: dropUsageChunk });
+  return (headers.get('content-type') ?? '').toLowerCase().includes('json') ? new JsonUsageReader() : null;
 }
 
 /** Read by relay() when the backend sent nothing for idleTimeoutMs. */
 const IDLE = Symbol('idle');
 
-interface IdleLimit {
+interface RelayOptions {
   readonly backendName: string;
   readonly idleTimeoutMs: number;
+  /** Reads usage from the chunks as they pass and decides what of them passes on. */
+  readonly usage: UsageReader | null;
+}
+
+interface Exchange {
+  readonly end: Ended;
+  readonly usage: TokenUsage | null;
 }
 
 /**
@@ -168,10 +207,12 @@ async function relay(
   endAs: Ended,
   clientSignal: AbortSignal,
   sse: boolean,
-  limit: IdleLimit,
-): Promise<Ended> {
+  limit: RelayOptions,
+): Promise<Exchange> {
   const reader = source.getReader();
   const writer = sink.getWriter();
+  const usage = limit.usage;
+  const exchange = (end: Ended): Exchange => ({ end, usage: usage?.usage ?? null });
   for (;;) {
     let chunk: ReadableStreamReadResult<Uint8Array> | typeof IDLE;
     try {
@@ -179,10 +220,10 @@ async function relay(
     } catch (err) {
       if (clientSignal.aborted) {
         await writer.abort(err).catch(() => undefined);
-        return ENDED.clientClosed;
+        return exchange(ENDED.clientClosed);
       }
       await failStream(writer, ended('stream_failed'), streamFailedMessage(err), sse);
-      return ended('stream_failed');
+      return exchange(ended('stream_failed'));
     }
     if (chunk === IDLE) {
       const message = `Backend '${limit.backendName}' sent nothing for ${limit.idleTimeoutMs} ms.`;
@@ -191,20 +232,22 @@ async function relay(
       // otherwise seen only on the next write, which a silent backend never gives it.
       if (clientSignal.aborted || writer.desiredSize === null) {
         await writer.abort(new Error(message)).catch(() => undefined);
-        return ENDED.clientClosed;
+        return exchange(ENDED.clientClosed);
       }
       await failStream(writer, ended('idle_timeout'), message, sse);
-      return ended('idle_timeout');
+      return exchange(ended('idle_timeout'));
+    }
+    const out = chunk.done ? usage?.finish() : usage === null ? chunk.value : usage.push(chunk.value);
+    try {
+      // Empty when the reader holds an unfinished event back (or dropped one): nothing to write yet.
+      if (out !== undefined && out.byteLength > 0) await writer.write(out);
+    } catch {
+      await reader.cancel().catch(() => undefined);
+      return exchange(ENDED.clientClosed);
     }
     if (chunk.done) {
       await writer.close().catch(() => undefined);
-      return endAs;
-    }
-    try {
-      await writer.write(chunk.value);
-    } catch {
-      await reader.cancel().catch(() => undefined);
-      return ENDED.clientClosed;
+      return exchange(endAs);
     }
   }
 }

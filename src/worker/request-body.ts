@@ -1,11 +1,21 @@
 // Reads an inference request body under a size limit and pulls out what scheduling needs (the model
-// and whether the client wants a stream). The body is forwarded byte for byte; nothing is rewritten.
+// and whether the client wants a stream). The body is forwarded byte for byte, except that a streaming
+// completion is asked for its usage (see requestStreamUsage) when the client did not ask.
 
-import { MAX_TOKEN_ESTIMATE } from '../core/index.ts';
+import { MAX_TOKEN_ESTIMATE, requestStreamUsage } from '../core/index.ts';
 import type { HttpOnlyError } from './http-error.ts';
 
+/** The routes whose streams can carry usage (`stream_options.include_usage`); embeddings do not stream. */
+const STREAM_USAGE_PATHS = new Set(['/v1/chat/completions', '/v1/completions']);
+
 export interface InferenceBody {
+  /** The bytes to forward: the client's, or with `stream_options.include_usage` added. */
   readonly bytes: Uint8Array;
+  /**
+   * Sluice asked the backend for the stream's usage on the client's behalf: the usage-only chunk must be
+   * removed from what the client receives.
+   */
+  readonly usageInjected: boolean;
   readonly model: string;
   readonly stream: boolean;
   /**
@@ -21,7 +31,12 @@ export type BodyResult =
   /** The client stopped sending before the body was complete: its doing, answered as client closed. */
   | { readonly ok: false; readonly incomplete: true; readonly message: string };
 
-export async function readInferenceBody(request: Request, maxBytes: number): Promise<BodyResult> {
+/** `path` is the route (e.g. `/v1/chat/completions`); without it the body is never rewritten. */
+export async function readInferenceBody(
+  request: Request,
+  maxBytes: number,
+  path?: string,
+): Promise<BodyResult> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) return tooLarge(maxBytes);
   let bytes: Uint8Array | null;
@@ -57,10 +72,15 @@ export async function readInferenceBody(request: Request, maxBytes: number): Pro
   const maxOut = [fields['max_completion_tokens'], fields['max_tokens']].find(
     (v): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0,
   );
+  const forwarded =
+    path !== undefined && STREAM_USAGE_PATHS.has(path)
+      ? requestStreamUsage(fields, bytes)
+      : { bytes, injected: false };
   return {
     ok: true,
     body: {
-      bytes,
+      bytes: forwarded.bytes,
+      usageInjected: forwarded.injected,
       model: fields['model'],
       stream: fields['stream'] === true,
       // Capped: the backend validates max_tokens; here an absurd value must only cost its own sender.

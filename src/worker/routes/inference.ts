@@ -15,6 +15,7 @@ import {
   type BackendHealth,
   type Ended,
   type HeldLease,
+  type TokenUsage,
   type WorkloadContext,
 } from '../../core/index.ts';
 import type { SluiceConfig } from '../config.ts';
@@ -47,7 +48,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
   };
   if (parsed.defaulted.length > 0) contextHeaders['x-sluice-context-defaulted'] = parsed.defaulted.join(',');
 
-  const body = await readInferenceBody(request, config.maxBodyBytes);
+  const body = await readInferenceBody(request, config.maxBodyBytes, call.path);
   if (!body.ok) {
     // Not admitted, so nothing to record: the request never reached a workload's counters.
     if ('incomplete' in body) return endResponse(ENDED.clientClosed, body.message, contextHeaders);
@@ -85,8 +86,8 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
   let lease: HeldLease | undefined = undefined; // set once granted; read by complete()
   // Completion is idempotent in the WorkloadDO, so one retry after a failed call is safe; the lease
   // travels with it so the slot is released even if the object lost track of the request (a restart).
-  const complete = (end: Ended, health?: BackendHealth): void => {
-    const send = () => stub.complete(trackId, end, health, lease);
+  const complete = (end: Ended, health?: BackendHealth, usage?: TokenUsage | null): void => {
+    const send = () => stub.complete(trackId, end, health, lease, usage);
     ctx.waitUntil(
       send()
         .catch(() => send())
@@ -163,6 +164,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
           requestId,
           headersTimeoutMs: config.upstreamHeadersTimeoutMs,
           idleTimeoutMs: config.upstreamIdleTimeoutMs,
+          dropUsageChunk: body.body.usageInjected,
         });
       } catch (err) {
         heartbeat.stop();
@@ -214,10 +216,11 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
       // A 502/503 passed through (attempts used up) says the server is not serving: it must not end a
       // cooldown that earlier failures started.
       const reachable = !isBackendDownStatus(result.response.status);
+      const { done, usage } = result;
       ctx.waitUntil(
-        result.done.then((end) => {
+        done.then(async (end) => {
           heartbeat.stop();
-          complete(end, { reachable, observedAt: answeredAt });
+          complete(end, { reachable, observedAt: answeredAt }, await usage);
         }),
       );
       const out = new Headers(result.response.headers);

@@ -1,7 +1,8 @@
 // A fake OpenAI-compatible upstream for the Workers-runtime tests. It runs in the vitest (Node) process as
 // Miniflare's outbound service, so every fetch the Worker makes lands here. Behaviour is chosen by the
 // request's `model`, and tests steer held requests through http://control.test/.
-//   model "ok"     → JSON completion (stream: SSE chunks, then [DONE])
+//   model "ok"     → JSON completion with usage (stream: SSE chunks, then [DONE]; with
+//                    stream_options.include_usage, a usage-only chunk before [DONE], as OpenAI and vLLM do)
 //   model "error"  → 500 in OpenAI's error shape
 //   model "hold"   → held until the test calls /release (then answers like "ok")
 //   model "drip"   → SSE that sends one chunk, then holds until /release
@@ -22,7 +23,19 @@ function sse(chunks: string[]): string {
   return chunks.map((c) => `data: ${c}\n\n`).join('') + 'data: [DONE]\n\n';
 }
 
-function completion(model: string, stream: boolean, backend: string): Response {
+/** What the fake reports for every completion. */
+export const FAKE_USAGE = { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } as const;
+
+interface FakeBody {
+  model?: string;
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+}
+
+function completion(body: FakeBody, backend: string): Response {
+  const model = body.model ?? '';
+  const stream = body.stream === true;
+  const includeUsage = body.stream_options?.include_usage === true;
   const headers = { 'x-fake-backend': backend, connection: 'keep-alive', 'keep-alive': 'timeout=5' };
   if (stream) {
     const chunk = (content: string, finish: string | null): string =>
@@ -31,8 +44,15 @@ function completion(model: string, stream: boolean, backend: string): Response {
         object: 'chat.completion.chunk',
         model,
         choices: [{ index: 0, delta: { content }, finish_reason: finish }],
+        ...(includeUsage ? { usage: null } : {}),
       });
-    return new Response(sse([chunk('hello', null), chunk(' world', 'stop')]), {
+    const chunks = [chunk('hello', null), chunk(' world', 'stop')];
+    if (includeUsage) {
+      chunks.push(
+        JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model, choices: [], usage: FAKE_USAGE }),
+      );
+    }
+    return new Response(sse(chunks), {
       headers: { ...headers, 'content-type': 'text/event-stream' },
     });
   }
@@ -42,7 +62,7 @@ function completion(model: string, stream: boolean, backend: string): Response {
       object: 'chat.completion',
       model,
       choices: [{ index: 0, message: { role: 'assistant', content: 'hello world' }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
+      usage: FAKE_USAGE,
     },
     { headers },
   );
@@ -83,7 +103,7 @@ async function fakeUpstream(request: Request, held: Held[], counters: { served: 
       ],
     });
   }
-  const body = (await request.json()) as { model?: string; stream?: boolean };
+  const body = (await request.json()) as FakeBody;
   counters.served++;
   const model = body.model ?? '';
   if (model === 'error') {
@@ -91,7 +111,7 @@ async function fakeUpstream(request: Request, held: Held[], counters: { served: 
   }
   if (model === 'hold') {
     await new Promise<void>((resolve) => held.push({ release: resolve }));
-    return completion(model, body.stream === true, backend);
+    return completion(body, backend);
   }
   if (model === 'drip') {
     return stalled(held, 'text/event-stream', 'data: {"first":true}\n\n', 'data: [DONE]\n\n');
@@ -113,7 +133,7 @@ async function fakeUpstream(request: Request, held: Held[], counters: { served: 
     });
     return new Response(stream, { headers: { 'content-type': 'text/event-stream' } });
   }
-  return completion(model, body.stream === true, backend);
+  return completion(body, backend);
 }
 
 /**
