@@ -175,16 +175,18 @@ export class Dispatcher {
       const tokens = Math.min(MAX_TOKEN_ESTIMATE, Math.max(0, best.head.tokenEstimate ?? 0));
       this.#finishTag.set(best.workloadId, tag + tokens);
     }
-    const lease: Lease = {
+    // One object: the lease kept here is the grant returned (a Lease with its score along).
+    const grant: Grant = {
       leaseId,
       workloadId: best.workloadId,
       requestId: best.head.requestId,
       backend,
       grantedAt: now,
       expiresAt: now + this.#leaseTtlMs,
+      score: this.policy.score(best.head, best.signals, now),
     };
-    this.#leases.push(lease);
-    return { ...lease, score: this.policy.score(best.head, best.signals, now) };
+    this.#leases.push(grant);
+    return grant;
   }
 
   /**
