@@ -22,7 +22,7 @@ import { loadConfig } from './config.ts';
 import type { Env } from './env.ts';
 import { probeHealth, readEngineMetrics } from './engine-metrics.ts';
 import { poolOfCoordinator, workloadStub } from './stubs.ts';
-import { send } from './workload-do.ts';
+import { send } from './send.ts';
 
 const LEASE_KEY = 'lease:';
 const WORKLOAD_KEY = 'wl:';

@@ -22,6 +22,7 @@ import {
 import { loadConfig } from './config.ts';
 import type { Env } from './env.ts';
 import { coordinatorStub } from './stubs.ts';
+import { send } from './send.ts';
 import { WriteBehind } from './write-behind.ts';
 
 const STATE_KEY = 'state';
@@ -134,19 +135,4 @@ export class WorkloadDO extends DurableObject<Env> {
     const value = this.#host.persisted();
     if (value) this.ctx.storage.kv.put(STATE_KEY, value);
   }
-}
-
-/** Runs an outgoing call to completion, feeding its reply (or failure) back; never leaves a rejection unhandled. */
-export function send<T>(
-  what: string,
-  call: Promise<T>,
-  onReply: (reply: T) => void = () => undefined,
-  onFailure: () => void = () => undefined,
-): void {
-  call
-    .then(onReply, (err: unknown) => {
-      console.error(`[sluice] ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
-      onFailure();
-    })
-    .catch((err: unknown) => console.error(`[sluice] handling the reply to ${what} failed: ${String(err)}`));
 }
