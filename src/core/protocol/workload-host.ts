@@ -374,8 +374,10 @@ export class WorkloadHost {
   }
 
   onReleased(leaseId: string): void {
-    for (const [requestId, avoid] of this.#avoid)
-      if (avoid.leaseId === leaseId) this.#avoid.delete(requestId);
+    if (this.#avoid.size > 0) {
+      for (const [requestId, avoid] of this.#avoid)
+        if (avoid.leaseId === leaseId) this.#avoid.delete(requestId);
+    }
     this.#releasing.delete(leaseId);
     if (this.#pendingReleases.delete(leaseId)) this.#ports.persist();
   }
