@@ -29,8 +29,10 @@ export interface BackendStatus {
    * request is sent to find out); `half_open` after a good probe, with a slot allowance that doubles with
    * each success; `healthy` again once the allowance reaches maxConcurrency.
    */
-  readonly state: 'healthy' | 'cooling' | 'probing' | 'half_open';
+  readonly state: BackendState;
 }
+
+export type BackendState = 'healthy' | 'cooling' | 'probing' | 'half_open';
 
 interface BackendSlotState {
   readonly spec: BackendSpec;

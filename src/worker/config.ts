@@ -7,7 +7,10 @@ import {
   BACKEND_COOLDOWN_MAX_MS,
   type BackendCooldown,
   DEFAULT_LEASE_TTL_MS,
+  DEFAULT_LOG_LEVEL,
   DEFAULT_MAX_ATTEMPTS,
+  LOG_LEVELS,
+  type LogLevel,
   DEFAULT_METRICS_INTERVAL_MS,
   DEFAULT_SATURATION_MAX_KV_CACHE,
   DEFAULT_SATURATION_MAX_WAITING,
@@ -82,6 +85,8 @@ export interface SluiceConfig {
   readonly saturation: SaturationPolicy | null;
   readonly upstreamIdleTimeoutMs: number;
   readonly adminToken: string | null;
+  /** The least severe log records printed (see src/core/request-log.ts). */
+  readonly logLevel: LogLevel;
 }
 
 export type ConfigResult =
@@ -238,6 +243,17 @@ function parseSaturation(env: Partial<Env>): Pick<SluiceConfig, 'metricsInterval
   };
 }
 
+function parseLogLevel(raw: unknown): LogLevel {
+  const level = raw === undefined || raw === '' ? DEFAULT_LOG_LEVEL : String(raw).trim();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new ConfigFieldError(
+      'LOG_LEVEL',
+      `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return level as LogLevel;
+}
+
 function parseFairness(raw: unknown): Fairness {
   const mode = raw === undefined || raw === '' ? 'requests' : String(raw).trim();
   if (!(FAIRNESS_MODES as readonly string[]).includes(mode)) {
@@ -308,6 +324,7 @@ export function parseConfig(env: Partial<Env>): ConfigResult {
       maxAttempts: positiveInt('UPSTREAM_MAX_ATTEMPTS', env.UPSTREAM_MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, 10),
       ...parseSaturation(env),
       adminToken: parseAdminToken(env.ADMIN_TOKEN),
+      logLevel: parseLogLevel(env.LOG_LEVEL),
     };
     if (config.backendCooldown.maxMs < config.backendCooldown.baseMs) {
       throw new ConfigFieldError('BACKEND_COOLDOWN_MAX_MS', 'must be ≥ BACKEND_COOLDOWN_BASE_MS');
@@ -331,7 +348,8 @@ export function loadConfig(env: Env): ConfigResult {
     cache.set(env, result);
     if (!result.ok && loggedError !== result.message) {
       loggedError = result.message;
-      console.error(`[sluice] ${result.message}`);
+      // A bad config stops every request: always printed, whatever LOG_LEVEL says.
+      console.error(JSON.stringify({ event: 'config_error', level: 'error', message: result.message }));
     }
   }
   return result;

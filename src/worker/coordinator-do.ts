@@ -4,6 +4,7 @@
 
 import { DurableObject } from 'cloudflare:workers';
 import {
+  backendHealthRecord,
   CoordinatorHost,
   DEFAULT_POOL,
   createPolicy,
@@ -22,6 +23,7 @@ import { loadConfig } from './config.ts';
 import type { Env } from './env.ts';
 import { probeHealth, readEngineMetrics } from './engine-metrics.ts';
 import { poolOfCoordinator, workloadStub } from './stubs.ts';
+import { logRecord } from './log.ts';
 import { send } from './send.ts';
 
 const LEASE_KEY = 'lease:';
@@ -64,6 +66,7 @@ export class CoordinatorDO extends DurableObject<Env> {
         deleteWorkload: (workloadId) => kv.delete(WORKLOAD_KEY + workloadId),
         setAlarm: (at) => send('setting the alarm', ctx.storage.setAlarm(at)),
         warn: (message) => console.warn(`[sluice] ${message}`),
+        healthChanged: (change) => logRecord(config.logLevel, backendHealthRecord({ pool, ...change })),
         probe: (name) => {
           const backend = config.pools.pool(pool)?.backends.find((b) => b.name === name);
           if (!backend) return;

@@ -30,4 +30,5 @@ export interface Env {
   readonly TOKEN_COST_MS_PER_1K?: unknown;
   /** When set, /admin requires `Authorization: Bearer <token>`. */
   readonly ADMIN_TOKEN?: unknown;
+  readonly LOG_LEVEL?: unknown;
 }

@@ -336,6 +336,7 @@ export class Cluster {
         // Slots only: no saturation policy, so nothing is ever scraped.
         scrape: () => undefined,
         probe: () => undefined,
+        healthChanged: () => undefined,
       },
     );
     const leases = [...this.#leaseStore.values()];

@@ -4,6 +4,7 @@
 // the in-process scheduler. No I/O: grants leave through a port, their replies come back via on* methods.
 
 import { Dispatcher, type DispatcherOptions, type Lease } from '../dispatcher.ts';
+import type { BackendState } from '../backend-pool.ts';
 import type { EngineLoad } from '../engine-load.ts';
 import type { HeadView, WorkloadSignals } from '../policy/types.ts';
 import {
@@ -45,6 +46,15 @@ export interface CoordinatorPorts {
    * backend whose cooldown is over (probing on), so no live request is spent finding out.
    */
   probe(backend: string): void;
+  /** A backend moved between healthy, cooling, probing and half-open (for the operator's log). */
+  healthChanged(change: BackendHealthChange): void;
+}
+
+export interface BackendHealthChange {
+  readonly backend: string;
+  readonly from: BackendState;
+  readonly to: BackendState;
+  readonly consecutiveFailures: number;
 }
 
 /**
@@ -60,6 +70,7 @@ export const IN_MEMORY_COORDINATOR_PORTS: Omit<CoordinatorPorts, 'grant'> = Obje
   warn: () => undefined,
   scrape: () => undefined,
   probe: () => undefined,
+  healthChanged: () => undefined,
 });
 
 export interface CoordinatorSaved {
@@ -86,6 +97,10 @@ export class CoordinatorHost {
   readonly #lastSeq = new Map<string, HeadSeq>();
   #alarmAt: number | null = null;
   #draining = false;
+  /** Each backend's state as last reported to healthChanged. */
+  readonly #states = new Map<string, BackendState>();
+  /** Whether any backend was out of full health at the last look (only then do successes matter). */
+  #anyRecovering = false;
 
   readonly #metricsIntervalMs: number;
   /** When the next round of scrapes is due (only while the pool has work). */
@@ -129,7 +144,10 @@ export class CoordinatorHost {
     this.#remember(workloadId);
     this.#report(workloadId, head, signals, seq);
     const grants = this.#drain(now, workloadId);
-    if (releases.some((r) => r.health?.reachable === false)) this.#armAlarm(now);
+    if (releases.some((r) => r.health?.reachable === false)) {
+      this.#armAlarm(now);
+      this.#noteHealth(now);
+    }
     return {
       grants,
       freeSlots: this.dispatcher.freeSlots(now),
@@ -146,6 +164,7 @@ export class CoordinatorHost {
     const released = this.#free(leaseId, health, now);
     this.#drain(now);
     if (health?.reachable === false) this.#armAlarm(now);
+    if (health?.reachable === false || (health && this.#anyRecovering)) this.#noteHealth(now);
     return { released };
   }
 
@@ -178,6 +197,7 @@ export class CoordinatorHost {
       this.#ports.deleteLease(lease.leaseId);
       this.#ports.warn(`lease ${lease.leaseId} of workload ${lease.workloadId} expired unreleased`);
     }
+    this.#noteHealth(now);
     for (const backend of this.dispatcher.probesDue(now)) this.#ports.probe(backend);
     if (this.#scrapeDue(now)) {
       this.#nextScrapeAt = now + this.#metricsIntervalMs;
@@ -196,6 +216,7 @@ export class CoordinatorHost {
   /** A health probe sent at `sentAt` answered; a good one brings the backend back with one slot. */
   onProbe(backend: string, ok: boolean, sentAt: number, now: number): void {
     this.dispatcher.onProbe(backend, ok, sentAt);
+    this.#noteHealth(now);
     if (ok) this.#drain(now);
     else this.#armAlarm(now);
   }
@@ -283,6 +304,24 @@ export class CoordinatorHost {
     // pool that reads metrics keeps its scrape beat while it has work.
     if (this.#alarmAt === null && this.#busy()) this.#armAlarm(now);
     return inline ?? NO_GRANTS;
+  }
+
+  /** Reports each backend whose state changed since the last look. */
+  #noteHealth(now: number): void {
+    let recovering = false;
+    for (const b of this.dispatcher.backends(now)) {
+      if (b.state !== 'healthy') recovering = true;
+      const before = this.#states.get(b.name) ?? 'healthy';
+      if (before === b.state) continue;
+      this.#states.set(b.name, b.state);
+      this.#ports.healthChanged({
+        backend: b.name,
+        from: before,
+        to: b.state,
+        consecutiveFailures: b.consecutiveFailures,
+      });
+    }
+    this.#anyRecovering = recovering;
   }
 
   #report(workloadId: string, head: HeadView | null, signals: WorkloadSignals, seq: HeadSeq): void {

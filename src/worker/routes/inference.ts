@@ -7,6 +7,7 @@ import {
   ended,
   leaseRenewIntervalMs,
   parseWorkloadContext,
+  requestLogRecord,
   isBackendDownStatus,
   shouldFailover,
   type DispatchFailure,
@@ -21,6 +22,7 @@ import {
 import type { SluiceConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { endResponse, errorResponse, NO_BACKEND_RETRY_AFTER_SEC } from '../http-error.ts';
+import { logRecord } from '../log.ts';
 import { forward } from '../proxy.ts';
 import { readInferenceBody } from '../request-body.ts';
 import { workloadStub } from '../stubs.ts';
@@ -86,7 +88,34 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
   let lease: HeldLease | undefined = undefined; // set once granted; read by complete()
   // Completion is idempotent in the WorkloadDO, so one retry after a failed call is safe; the lease
   // travels with it so the slot is released even if the object lost track of the request (a restart).
+  // What the request's log line reports (one line, at its first end; see core/request-log.ts).
+  const trace = {
+    backend: null as string | null,
+    attempts: 0,
+    queueMs: null as number | null,
+    forwardedAt: 0,
+  };
+  let logged = false;
+  const logEnd = (end: Ended, usage?: TokenUsage | null): void => {
+    if (logged) return;
+    logged = true;
+    const record = requestLogRecord({
+      requestId,
+      workloadId: workload.workloadId,
+      criticality: workload.criticality,
+      pool: pool.name,
+      backend: trace.backend,
+      end,
+      queueMs: trace.queueMs,
+      upstreamMs: trace.forwardedAt > 0 ? Date.now() - trace.forwardedAt : null,
+      attempts: trace.attempts,
+      promptTokens: usage?.promptTokens ?? null,
+      completionTokens: usage?.completionTokens ?? null,
+    });
+    logRecord(config.logLevel, record);
+  };
   const complete = (end: Ended, health?: BackendHealth, usage?: TokenUsage | null): void => {
+    logEnd(end, usage);
     const send = () => stub.complete(trackId, end, health, lease, usage);
     ctx.waitUntil(
       send()
@@ -122,6 +151,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
     request.signal.removeEventListener('abort', onAbort);
   }
   if (admitted.kind === 'ended') {
+    logEnd(admitted.end);
     return endResponse(
       admitted.end,
       endMessage(admitted.end, workload, config),
@@ -142,6 +172,9 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
   try {
     for (let attempt = 1; ; attempt++) {
       lease = { pool: pool.name, leaseId: granted.leaseId };
+      trace.attempts = attempt;
+      trace.backend = granted.backend;
+      trace.queueMs = Math.round(granted.waitMs);
       const backend = pool.backends.find((b) => b.name === granted.backend);
       if (!backend) {
         const end = ended('backend_removed');
@@ -154,6 +187,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
       }
       // Heartbeat from grant to the true end: long generations keep their slot, a crashed Worker does not.
       heartbeat.start();
+      trace.forwardedAt = Date.now();
       let result: Awaited<ReturnType<typeof forward>>;
       try {
         result = await forward({
@@ -204,6 +238,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
           continue;
         }
         lease = undefined;
+        logEnd(again.end);
         return endResponse(again.end, endMessage(again.end, workload, config), headers, again.retryAfterSec);
       }
       if (!result.ok) {
