@@ -22,6 +22,7 @@ import {
 import type { SluiceConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { endResponse, errorResponse, NO_BACKEND_RETRY_AFTER_SEC } from '../http-error.ts';
+import { Heartbeat } from '../heartbeat.ts';
 import { logRecord } from '../log.ts';
 import { forward } from '../proxy.ts';
 import { readInferenceBody } from '../request-body.ts';
@@ -265,37 +266,6 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
     }
   } finally {
     request.signal.removeEventListener('abort', onGone);
-  }
-}
-
-/** Renews a running request's lease at its workload while it runs; one interval at a time. */
-class Heartbeat {
-  readonly #ctx: InferenceCall['ctx'];
-  readonly #renew: () => Promise<unknown>;
-  readonly #everyMs: number;
-  #timer: ReturnType<typeof setInterval> | null = null;
-
-  constructor(ctx: InferenceCall['ctx'], renew: () => Promise<unknown>, everyMs: number) {
-    this.#ctx = ctx;
-    this.#renew = renew;
-    this.#everyMs = everyMs;
-  }
-
-  start(): void {
-    this.stop();
-    this.#timer = setInterval(() => {
-      this.#ctx.waitUntil(
-        this.#renew().then(
-          () => undefined,
-          (err: unknown) => console.error(`[sluice] heartbeat failed: ${String(err)}`),
-        ),
-      );
-    }, this.#everyMs);
-  }
-
-  stop(): void {
-    if (this.#timer !== null) clearInterval(this.#timer);
-    this.#timer = null;
   }
 }
 

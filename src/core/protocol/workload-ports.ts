@@ -1,0 +1,73 @@
+// What a workload host needs from its surroundings (ports: calls to each pool's coordinator, the admit
+// replies, persistence, the alarm) and what it persists. The host itself is workload-host.ts.
+
+import type { HeadView, WorkloadSignals } from '../policy/types.ts';
+import type { RegistrySnapshot } from '../registry-entry.ts';
+import type { WorkloadStateOptions } from '../workload-state.ts';
+import type { AdmitReply, BackendHealth, CarriedRelease, HeadSeq } from './messages.ts';
+
+/**
+ * Calls to the coordinator of a pool (one per pool). Each reply MUST be fed back through the matching
+ * on* method, with the same pool.
+ */
+export interface CoordinatorCalls {
+  /**
+   * → onOfferReply / onOfferFailed. At most one offer per pool is in flight at a time. `releases` are
+   * applied first: a failover hands its failed lease back in the same message that offers the request
+   * again, so the coordinator has cooled the failed backend down before it picks the next one.
+   */
+  offer(
+    pool: string,
+    workloadId: string,
+    head: HeadView | null,
+    signals: WorkloadSignals,
+    seq: HeadSeq,
+    releases: readonly CarriedRelease[],
+  ): void;
+  /** → onReleased / onReleaseFailed. Idempotent at the coordinator, so retries are safe. */
+  release(pool: string, leaseId: string, health: BackendHealth | null): void;
+  /** → onRenewReply (a lost renewal is simply superseded by the next one). */
+  renew(pool: string, leaseIds: readonly string[]): void;
+  /** The workload deleted itself; fire and forget. */
+  forget(pool: string, workloadId: string): void;
+}
+
+/** A lease as the workload knows it: which pool's coordinator holds it. */
+export interface HeldLease {
+  readonly pool: string;
+  readonly leaseId: string;
+}
+
+export interface WorkloadPorts {
+  readonly coordinator: CoordinatorCalls;
+  /** The answer to a pending admit (exactly one per admitted request that is still waiting). */
+  reply(requestId: string, reply: AdmitReply): void;
+  /** State changed: persist `persisted()` (the host may coalesce writes). */
+  persist(): void;
+  /** Call alarm() at `at`. The host asks only when the new time is earlier than the one pending. */
+  setAlarm(at: number): void;
+  /** The workload was idle and is gone: delete its storage. */
+  deleteState(): void;
+}
+
+export interface WorkloadHostOptions extends WorkloadStateOptions {
+  readonly leaseTtlMs?: number;
+  /** Infinity where offers cannot be lost (the in-process scheduler). */
+  readonly reofferIntervalMs?: number;
+  /** Never delete the workload when idle (the in-process scheduler keeps every number readable). */
+  readonly keepIdle?: boolean;
+}
+
+export interface PersistedWorkload {
+  readonly workloadId: string;
+  readonly registry: RegistrySnapshot;
+  /**
+   * [requestId, leaseId, pool] for requests in flight, so completion after a restart still frees the
+   * slot. The pool is absent in state written before pools existed (then it is the default pool).
+   */
+  readonly leases: ReadonlyArray<readonly [string, string, string?]>;
+  /** [leaseId, health, pool]: releases the coordinator has not acknowledged yet; retried by the alarm. */
+  readonly pendingReleases?: ReadonlyArray<readonly [string, BackendHealth | null, string?]>;
+  /** Pools this workload has offered to, so an idle workload says goodbye to each. */
+  readonly pools?: readonly string[];
+}
