@@ -21,6 +21,8 @@ export interface Lease {
   readonly backend: string;
   readonly grantedAt: number;
   readonly expiresAt: number;
+  /** Token fairness: the tokens charged at the grant (the head's estimate), trued up at release. */
+  readonly charged?: number;
 }
 
 export interface Grant extends Lease {
@@ -115,6 +117,10 @@ export class Dispatcher {
       signals =
         keep !== undefined ? { ...offered, serviceTag: keep } : this.#withServiceTag(workloadId, offered);
     }
+    this.#place(workloadId, head, signals);
+  }
+
+  #place(workloadId: string, head: HeadView, signals: WorkloadSignals): void {
     const ready: ReadyHead = {
       workloadId,
       head,
@@ -169,11 +175,12 @@ export class Dispatcher {
     while (this.#leases.has(leaseId)) leaseId = this.#newLeaseId();
     this.withdraw(best.workloadId);
     this.#pool.acquire(backend, now);
+    let charged: number | undefined;
     if (this.policy.fairness === 'tokens') {
       const tag = best.signals.serviceTag ?? this.#virtualTokens;
       this.#virtualTokens = Math.max(this.#virtualTokens, tag);
-      const tokens = Math.min(MAX_TOKEN_ESTIMATE, Math.max(0, best.head.tokenEstimate ?? 0));
-      this.#finishTag.set(best.workloadId, tag + tokens);
+      charged = Math.min(MAX_TOKEN_ESTIMATE, Math.max(0, best.head.tokenEstimate ?? 0));
+      this.#finishTag.set(best.workloadId, tag + charged);
     }
     // One object: the lease kept here is the grant returned (a Lease with its score along).
     const grant: Grant = {
@@ -184,6 +191,7 @@ export class Dispatcher {
       grantedAt: now,
       expiresAt: now + this.#leaseTtlMs,
       score: this.policy.score(best.head, best.signals, now),
+      ...(charged !== undefined ? { charged } : {}),
     };
     this.#leases.push(grant);
     return grant;
@@ -228,11 +236,36 @@ export class Dispatcher {
   }
 
   /** Idempotent: the second release of a lease (or of an expired one) returns null and frees nothing. */
-  release(leaseId: string, now?: number): Lease | null {
+  release(leaseId: string, now?: number, actualTokens?: number): Lease | null {
     const lease = this.#leases.remove(leaseId);
     if (!lease) return null;
     this.#pool.release(lease.backend, now);
+    if (actualTokens !== undefined && lease.charged !== undefined) {
+      this.#trueUp(lease.workloadId, lease.charged, actualTokens);
+    }
     return lease;
+  }
+
+  /**
+   * Token fairness charges the estimate at the grant; when the request ends with its real usage the
+   * workload's finish tag moves by the difference, so a tenant that asks for far more than it uses gets
+   * the excess back and one that uses more than it asked pays for it. A workload whose tag was already
+   * dropped (it fell behind the virtual time: idle) gets no credit, which would let it cash in its
+   * absence, but does carry a debt.
+   */
+  #trueUp(workloadId: string, charged: number, actual: number): void {
+    const delta = Math.min(MAX_TOKEN_ESTIMATE, Math.max(0, actual)) - charged;
+    if (delta === 0) return;
+    const finish = this.#finishTag.get(workloadId);
+    if (finish !== undefined) this.#finishTag.set(workloadId, finish + delta);
+    else if (delta > 0) this.#finishTag.set(workloadId, this.#virtualTokens + delta);
+    // A head already waiting took its start tag from the old finish tag: it moves with it.
+    const ready = this.peekReady(workloadId);
+    const tag = ready?.signals.serviceTag;
+    if (!ready || tag === undefined || finish === undefined || tag !== finish) return;
+    const signals = { ...ready.signals, serviceTag: Math.max(this.#virtualTokens, tag + delta) };
+    this.withdraw(workloadId);
+    this.#place(workloadId, ready.head, signals);
   }
 
   /** A scrape of a backend's engine metrics, started at `scrapedAt`, succeeded. */

@@ -18,6 +18,7 @@ export * from './prometheus-text.ts';
 export * from './engine-load.ts';
 export * from './saturation.ts';
 export * from './request-log.ts';
+export * from './token-charge.ts';
 export * from './protocol/messages.ts';
 export * from './protocol/workload-host.ts';
 export * from './protocol/coordinator-host.ts';

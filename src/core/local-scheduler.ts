@@ -14,6 +14,7 @@ import { WorkloadHost, type CoordinatorCalls, type WorkloadPorts } from './proto
 import type { WorkloadState, WorkloadStateOptions } from './workload-state.ts';
 import { DEFAULT_LEASE_TTL_MS } from './defaults.ts';
 import { DEFAULT_POOL } from './pools.ts';
+import type { TokenUsage } from './usage.ts';
 import type { Criticality } from './workload-context.ts';
 
 export interface LocalSchedulerOptions {
@@ -107,11 +108,11 @@ export class LocalScheduler {
   }
 
   /** Completion by request: releases its lease if it holds one. Exactly once; false on repeats. */
-  complete(workloadId: string, requestId: string, end: Ended, now: number): boolean {
+  complete(workloadId: string, requestId: string, end: Ended, now: number, usage?: TokenUsage): boolean {
     this.#now = now;
     const host = this.#hosts.get(workloadId);
     if (!host) return false;
-    return host.complete(requestId, end, null, undefined, now).recorded;
+    return host.complete(requestId, end, null, undefined, now, usage).recorded;
   }
 
   /** Client gone while queued. False if the request is not queued. */
@@ -242,8 +243,8 @@ class LocalWorkloadPorts implements WorkloadPorts, CoordinatorCalls {
     );
   }
 
-  release(_pool: string, leaseId: string, health: BackendHealth | null): void {
-    this.#scheduler.coordinator.release(leaseId, health, this.#scheduler.now);
+  release(_pool: string, leaseId: string, health: BackendHealth | null, actualTokens?: number): void {
+    this.#scheduler.coordinator.release(leaseId, health, this.#scheduler.now, actualTokens);
     this.host.onReleased(leaseId);
   }
 

@@ -117,8 +117,8 @@ export class CoordinatorDO extends DurableObject<Env> {
     return this.#host.offer(workloadId, head, signals, seq, Date.now(), releases);
   }
 
-  release(leaseId: string, health: BackendHealth | null): { released: boolean } {
-    return this.#host.release(leaseId, health, Date.now());
+  release(leaseId: string, health: BackendHealth | null, actualTokens?: number): { released: boolean } {
+    return this.#host.release(leaseId, health, Date.now(), actualTokens);
   }
 
   renew(leaseIds: readonly string[]): RenewReply {

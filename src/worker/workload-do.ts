@@ -55,10 +55,10 @@ export class WorkloadDO extends DurableObject<Env> {
               (reply) => this.#host.onOfferReply(pool, reply, Date.now()),
               () => this.#host.onOfferFailed(pool, Date.now()),
             ),
-          release: (pool, leaseId, health) =>
+          release: (pool, leaseId, health, actualTokens) =>
             send(
               `release of lease ${leaseId} (the alarm retries it)`,
-              coordinator(pool).release(leaseId, health),
+              coordinator(pool).release(leaseId, health, actualTokens),
               () => this.#host.onReleased(leaseId),
               () => this.#host.onReleaseFailed(leaseId, Date.now()),
             ),

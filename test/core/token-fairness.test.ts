@@ -227,3 +227,49 @@ describe('token fairness robustness', () => {
     expect(d.peekReady('waiting')?.signals.serviceTag).toBe(2_000);
   });
 });
+
+describe('token fairness charges real usage (true-up at release)', () => {
+  const dispatcher = () => new Dispatcher({ backends: [{ name: 'gpu', maxConcurrency: 1 }], policy: tokens });
+
+  it('gives an over-asking workload back what it did not use, and makes an under-asker pay', () => {
+    const d = dispatcher();
+    // Both ask for 1,000 tokens; `over` uses 100, `under` uses 3,000.
+    d.offer('over', head(3, 0, 1_000, 'o1'), signals());
+    const o1 = d.next(10);
+    d.release(o1?.leaseId ?? '', 20, 100);
+    d.offer('under', head(3, 1, 1_000, 'u1'), signals());
+    const u1 = d.next(30);
+    d.release(u1?.leaseId ?? '', 40, 3_000);
+    d.offer('over', head(3, 2, 1_000, 'o2'), signals());
+    d.offer('under', head(3, 3, 1_000, 'u2'), signals());
+    // over's finish tag is 0 + 100 (charged 1,000, trued up to 100); under's 0 + 3,000.
+    expect(d.peekReady('over')?.signals.serviceTag).toBe(100);
+    expect(d.peekReady('under')?.signals.serviceTag).toBe(3_000);
+    expect(d.next(50)?.workloadId).toBe('over');
+  });
+
+  it('keeps the estimate when the request ends without usage', () => {
+    const d = dispatcher();
+    d.offer('w', head(3, 0, 1_000, 'a'), signals());
+    d.release(d.next(10)?.leaseId ?? '', 20);
+    d.offer('w', head(3, 1, 1_000, 'b'), signals());
+    expect(d.peekReady('w')?.signals.serviceTag).toBe(1_000);
+  });
+
+  it('reaches the dispatcher from a completion with usage, through the workload and coordinator hosts', () => {
+    const s = new LocalScheduler({ policy: tokens, backends: [{ name: 'gpu', maxConcurrency: 1 }] });
+    s.admit('a', 'a1', 3, 0, 2_000);
+    const [d1] = s.dispatch(0);
+    expect(d1?.requestId).toBe('a1');
+    s.admit('a', 'a2', 3, 1, 2_000);
+    s.admit('b', 'b1', 3, 2, 2_000);
+    // a1 asked for 2,000 and used 150: a2 (already waiting, tagged 2,000) moves to 150. b starts at the
+    // virtual time (0) and still goes first, but a is behind by 150 tokens, not 2,000.
+    expect(s.complete('a', 'a1', ENDED.completed, 10, { promptTokens: 50, completionTokens: 100 })).toBe(
+      true,
+    );
+    const [d2] = s.dispatch(10);
+    expect(d2?.requestId).toBe('b1');
+    expect(s.dispatcher.peekReady('a')?.signals.serviceTag).toBe(150);
+  });
+});

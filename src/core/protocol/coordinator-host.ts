@@ -160,16 +160,22 @@ export class CoordinatorHost {
    * and when: unreachable starts that backend's cooldown; reachable ends it unless a failure was seen
    * after that observation (a stream that started before the backend died must not revive it).
    */
-  release(leaseId: string, health: BackendHealth | null, now: number): { released: boolean } {
-    const released = this.#free(leaseId, health, now);
+  /** `actualTokens`: the request's real charge (token fairness true-up); absent when not known. */
+  release(
+    leaseId: string,
+    health: BackendHealth | null,
+    now: number,
+    actualTokens?: number,
+  ): { released: boolean } {
+    const released = this.#free(leaseId, health, now, actualTokens);
     this.#drain(now);
     if (health?.reachable === false) this.#armAlarm(now);
     if (health?.reachable === false || (health && this.#anyRecovering)) this.#noteHealth(now);
     return { released };
   }
 
-  #free(leaseId: string, health: BackendHealth | null, now: number): boolean {
-    const lease = this.dispatcher.release(leaseId, now);
+  #free(leaseId: string, health: BackendHealth | null, now: number, actualTokens?: number): boolean {
+    const lease = this.dispatcher.release(leaseId, now, actualTokens);
     if (!lease) return false;
     this.#ports.deleteLease(leaseId);
     if (health?.reachable === false) this.dispatcher.reportUnreachable(lease.backend, health.observedAt);

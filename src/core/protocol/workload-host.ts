@@ -10,6 +10,7 @@ import { ENDED, type Ended } from '../outcome.ts';
 import type { RegistrySnapshot } from '../registry-entry.ts';
 import { DEFAULT_POOL } from '../pools.ts';
 import { WorkloadState, type SweepResult } from '../workload-state.ts';
+import { chargedTokens } from '../token-charge.ts';
 import type { TokenUsage } from '../usage.ts';
 import type { HeldLease, PersistedWorkload, WorkloadHostOptions, WorkloadPorts } from './workload-ports.ts';
 import type {
@@ -39,6 +40,8 @@ const NOTHING_CARRIED: readonly CarriedRelease[] = Object.freeze([]);
 interface PendingRelease {
   readonly pool: string;
   readonly health: BackendHealth | null;
+  /** The request's real token charge, for token fairness (absent when unknown). */
+  readonly actualTokens?: number;
 }
 
 /** One pool's offer state: coalesced, one in flight at a time. */
@@ -211,7 +214,8 @@ export class WorkloadHost {
     const held = this.#leases.get(requestId) ?? lease;
     this.#leases.delete(requestId);
     this.#ports.persist();
-    if (held !== undefined) this.#release(held.pool, held.leaseId, health);
+    const charge = usage ? chargedTokens(usage) : undefined;
+    if (held !== undefined) this.#release(held.pool, held.leaseId, health, charge);
     if (queuedIn !== undefined) this.#offer(queuedIn, now);
     this.#armAlarm(now);
     return { recorded };
@@ -244,7 +248,9 @@ export class WorkloadHost {
     // Re-offer before releasing: a slot freed here must be weighed against this workload's new head (the
     // TTL may just have taken the old one), not granted for a head that is gone.
     if (state.queueSize > 0 || evicted.length > 0) for (const pool of this.#pools) this.#offer(pool, now);
-    for (const [leaseId, { pool, health }] of this.#pendingReleases) this.#release(pool, leaseId, health);
+    for (const [leaseId, { pool, health, actualTokens }] of this.#pendingReleases) {
+      this.#release(pool, leaseId, health, actualTokens);
+    }
     if (this.#leases.size > 0 && now >= this.#lastRenewAt + this.#renewEveryMs) {
       this.#lastRenewAt = now;
       const byPool = new Map<string, string[]>();
@@ -485,12 +491,15 @@ export class WorkloadHost {
   }
 
   /** Hands a lease back; it stays pending until the coordinator acknowledges. */
-  #release(pool: string, leaseId: string, health: BackendHealth | null): void {
-    this.#pendingReleases.set(leaseId, { pool, health });
+  #release(pool: string, leaseId: string, health: BackendHealth | null, actualTokens?: number): void {
+    this.#pendingReleases.set(
+      leaseId,
+      actualTokens === undefined ? { pool, health } : { pool, health, actualTokens },
+    );
     if (this.#releasing.has(leaseId)) return;
     this.#releasing.add(leaseId);
     this.#ports.persist();
-    this.#ports.coordinator.release(pool, leaseId, health);
+    this.#ports.coordinator.release(pool, leaseId, health, actualTokens);
   }
 
   #resolve(requestId: string, reply: AdmitReply): void {

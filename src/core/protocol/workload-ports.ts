@@ -25,7 +25,7 @@ export interface CoordinatorCalls {
     releases: readonly CarriedRelease[],
   ): void;
   /** → onReleased / onReleaseFailed. Idempotent at the coordinator, so retries are safe. */
-  release(pool: string, leaseId: string, health: BackendHealth | null): void;
+  release(pool: string, leaseId: string, health: BackendHealth | null, actualTokens?: number): void;
   /** → onRenewReply (a lost renewal is simply superseded by the next one). */
   renew(pool: string, leaseIds: readonly string[]): void;
   /** The workload deleted itself; fire and forget. */
