@@ -2,12 +2,18 @@
 // wrangler dev and two simulated backends (one failing 10% of requests), with streaming, aborts, a small
 // queue (429s) and a short TTL (503s). Prints what the clients saw and what the admin API counted; every
 // workload should end with activeRequests 0 and completed = total, every backend with inFlight 0.
+// With SOAK_MEMORY_EVERY_S set, it also prints the router's resident memory (wrangler dev and its
+// workerd) at that interval, during the load and for 30 s of idle after it, to see whether it levels off.
 
 import { startStack } from '../test/e2e/support/stack.ts';
+import { treeRssMiB } from './process-memory.ts';
 
 const SOAK_MS = Number(process.env['SOAK_SECONDS'] ?? 10) * 1000;
 const CLIENTS = 40;
 const WORKLOADS = 5;
+const MEMORY_EVERY_MS = Number(process.env['SOAK_MEMORY_EVERY_S'] ?? 0) * 1000;
+/** Idle time after the load, while memory is still sampled: does the router give memory back? */
+const IDLE_AFTER_MS = 30_000;
 
 export async function runSoak(): Promise<string> {
   const stack = await startStack(
@@ -52,14 +58,26 @@ export async function runSoak(): Promise<string> {
     seen[key] = (seen[key] ?? 0) + 1;
   };
   const start = Date.now();
+  const memory: string[] = [];
+  const rootPid = stack.router.child.pid;
+  const sample = (): void => {
+    const mib = rootPid === undefined ? null : treeRssMiB(rootPid);
+    memory.push(`| ${Math.round((Date.now() - start) / 1000)} | ${mib === null ? 'n/a' : mib.toFixed(0)} |`);
+  };
+  const sampler = MEMORY_EVERY_MS > 0 ? setInterval(sample, MEMORY_EVERY_MS) : undefined;
+  if (sampler) sample();
   try {
     await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
         while (Date.now() - start < SOAK_MS) await one();
       }),
     );
-    // Completions are recorded off the response path; give them a moment.
-    await new Promise((r) => setTimeout(r, 2_000));
+    // Completions are recorded off the response path; give them a moment (and the router an idle spell).
+    await new Promise((r) => setTimeout(r, sampler ? IDLE_AFTER_MS : 2_000));
+    if (sampler) {
+      sample();
+      clearInterval(sampler);
+    }
     const workloads = (await (await fetch(`${stack.url}/admin/workloads`)).json()) as {
       data: Array<{
         workloadId: string;
@@ -81,9 +99,13 @@ export async function runSoak(): Promise<string> {
       ),
       '',
       `backends in flight: ${backends.data.map((b) => `${b.name}=${b.inFlight}`).join(', ')}`,
+      ...(memory.length > 0
+        ? ['', 'Router memory (RSS of wrangler dev and workerd):', '', '| s | MiB |', '|---|---|', ...memory]
+        : []),
     ];
     return lines.join('\n');
   } finally {
+    if (sampler) clearInterval(sampler);
     await stack.close();
   }
 }

@@ -1,0 +1,42 @@
+// Resident memory of a process and all its descendants (Linux /proc), for the soak: wrangler dev runs
+// the router in a workerd grandchild, so the router's memory is the tree's, not the launcher's.
+
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Total RSS in MiB of `rootPid` and every process below it; null where /proc is not available. */
+export function treeRssMiB(rootPid: number): number | null {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return null;
+  }
+  const parentOf = new Map<number, number>();
+  for (const e of entries) {
+    try {
+      // Field 4 of /proc/<pid>/stat is the parent; the name (field 2) may hold spaces, so split after ')'.
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parentOf.set(Number(e), Number(fields[1]));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; p = parentOf.get(p) ?? 0, hops++) {
+      if (p === rootPid) return true;
+    }
+    return false;
+  };
+  let kib = 0;
+  for (const pid of parentOf.keys()) {
+    if (!inTree(pid)) continue;
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      kib += Number(m?.[1] ?? 0);
+    } catch {
+      // Gone.
+    }
+  }
+  return kib / 1024;
+}
