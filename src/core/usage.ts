@@ -127,6 +127,8 @@ export class SseUsageReader implements UsageReader {
   /** An event outgrew MAX_USAGE_EVENT_BYTES: everything from there on passes unread. */
   #blind = false;
   #usage: TokenUsage | null = null;
+  /** The event just read carried `"usage": null`, which only Sluice's include_usage put there. */
+  #nullUsage = false;
 
   constructor(options: SseUsageReaderOptions) {
     this.#drop = options.dropUsageOnly;
@@ -172,9 +174,14 @@ export class SseUsageReader implements UsageReader {
       const keep = this.#endEvent();
       if (crAtEnd) this.#afterCr = keep ? 'keep' : 'drop';
       if (this.#drop && keep) {
-        for (const part of this.#held) emit(part);
-        emit(chunk.subarray(eventStart, end));
+        if (this.#nullUsage) {
+          emit(withoutNullUsage([...this.#held, chunk.subarray(eventStart, end)]));
+        } else {
+          for (const part of this.#held) emit(part);
+          emit(chunk.subarray(eventStart, end));
+        }
       }
+      this.#nullUsage = false;
       this.#held = [];
       this.#eventBytes = 0;
       eventStart = end;
@@ -237,10 +244,32 @@ export class SseUsageReader implements UsageReader {
       return true;
     }
     const usage = usageOf(parsed);
-    if (usage === null) return true;
+    if (usage === null) {
+      this.#nullUsage = this.#drop && (parsed as Record<string, unknown>)['usage'] === null;
+      return true;
+    }
     this.#usage = usage;
     return !(this.#drop && isUsageOnly(parsed));
   }
+}
+
+/**
+ * With include_usage, OpenAI-style servers put `"usage": null` on every chunk before the last. A client
+ * that did not ask for usage must not see it: the field is cut where servers put it, last in the object
+ * (`…, "usage": null}` at the end of its data line). Written anywhere else, the event passes unchanged:
+ * an extra null field, never a broken one.
+ */
+const TRAILING_NULL_USAGE = /,\s*"usage"\s*:\s*null\s*\}(?=\r\n|\r|\n)/;
+
+function withoutNullUsage(parts: readonly Uint8Array[]): Uint8Array {
+  const bytes = concat(
+    parts,
+    parts.reduce((n, p) => n + p.byteLength, 0),
+  );
+  // A whole event: its bytes end with the blank line, so no character is split here.
+  const text = new TextDecoder().decode(bytes);
+  const cut = text.replace(TRAILING_NULL_USAGE, '}');
+  return cut === text ? bytes : new TextEncoder().encode(cut);
 }
 
 /** A chunk that carries usage and no choices: the extra last chunk `include_usage` asks for. */

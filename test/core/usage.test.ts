@@ -37,6 +37,9 @@ function run(reader: UsageReader, bytes: Uint8Array, cuts: readonly number[] = [
 
 const chunk = (content: string): string =>
   JSON.stringify({ id: 'c', choices: [{ index: 0, delta: { content } }], usage: null });
+/** The same chunk as a client that did not ask for usage sees it: without the `usage: null` field. */
+const clientChunk = (content: string): string =>
+  JSON.stringify({ id: 'c', choices: [{ index: 0, delta: { content } }] });
 const USAGE_ONLY = JSON.stringify({
   id: 'c',
   choices: [],
@@ -87,8 +90,19 @@ describe('SseUsageReader', () => {
   it('drops the usage-only chunk it asked for on the client behalf, and nothing else', () => {
     const reader = new SseUsageReader({ dropUsageOnly: true });
     const out = run(reader, encoder.encode(stream([chunk('a'), chunk('b'), USAGE_ONLY])));
-    expect(out).toBe(stream([chunk('a'), chunk('b')]));
+    expect(out).toBe(stream([clientChunk('a'), clientChunk('b')]));
     expect(reader.usage).toEqual({ promptTokens: 7, completionTokens: 3 });
+  });
+
+  it('removes the `usage: null` field it asked for where servers write it, last; elsewhere leaves the chunk whole', () => {
+    const reader = new SseUsageReader({ dropUsageOnly: true });
+    const spaced = '{"id": "c", "choices": [{"index": 0}], "usage": null}';
+    const first = '{"usage":null,"id":"c","choices":[{"index":0}]}';
+    const out = run(reader, encoder.encode(stream([spaced, first])));
+    expect(out).toBe(stream(['{"id": "c", "choices": [{"index": 0}]}', first]));
+    // Asked for by the client: nothing is touched.
+    const asked = new SseUsageReader({ dropUsageOnly: false });
+    expect(run(asked, encoder.encode(stream([spaced])))).toBe(stream([spaced]));
   });
 
   it('keeps a chunk that carries usage alongside choices (continuous usage stats)', () => {
@@ -107,15 +121,15 @@ describe('SseUsageReader', () => {
       const head = `: ping${eol}${eol}event: x${eol}id: 1${eol}`;
       const reader = new SseUsageReader({ dropUsageOnly: true });
       const out = run(reader, encoder.encode(head + stream([chunk('a'), USAGE_ONLY], eol)));
-      expect(out).toBe(head + stream([chunk('a')], eol));
+      expect(out).toBe(head + stream([clientChunk('a')], eol));
       expect(reader.usage).toEqual({ promptTokens: 7, completionTokens: 3 });
     }
   });
 
   it('ignores malformed JSON, events without usage and [DONE]', () => {
-    const text = 'data: {"choices":[\n\ndata: not json\n\n' + stream([chunk('a')]);
+    const head = 'data: {"choices":[\n\ndata: not json\n\n';
     const reader = new SseUsageReader({ dropUsageOnly: true });
-    expect(run(reader, encoder.encode(text))).toBe(text);
+    expect(run(reader, encoder.encode(head + stream([chunk('a')])))).toBe(head + stream([clientChunk('a')]));
     expect(reader.usage).toBeNull();
   });
 
@@ -127,9 +141,11 @@ describe('SseUsageReader', () => {
   });
 
   it('does not read an event left unterminated at the end, but passes its bytes on', () => {
-    const text = `data: ${chunk('a')}\n\ndata: ${USAGE_ONLY}\n`;
+    const tail = `data: ${USAGE_ONLY}\n`;
     const reader = new SseUsageReader({ dropUsageOnly: true });
-    expect(run(reader, encoder.encode(text))).toBe(text);
+    expect(run(reader, encoder.encode(`data: ${chunk('a')}\n\n${tail}`))).toBe(
+      `data: ${clientChunk('a')}\n\n${tail}`,
+    );
     expect(reader.usage).toBeNull();
   });
 
@@ -141,9 +157,14 @@ describe('SseUsageReader', () => {
 
   it('stops reading an event too large to hold and passes it all on', () => {
     const huge = `data: {"x":"${'y'.repeat(MAX_USAGE_EVENT_BYTES + 1000)}"}\n\n`;
-    const text = `data: ${chunk('a')}\n\n` + huge + `data: ${USAGE_ONLY}\n\n`;
+    const rest = huge + `data: ${USAGE_ONLY}\n\n`;
     const reader = new SseUsageReader({ dropUsageOnly: true });
-    expect(run(reader, encoder.encode(text), [40, 5000, MAX_USAGE_EVENT_BYTES + 500])).toBe(text);
+    const out = run(reader, encoder.encode(`data: ${chunk('a')}\n\n` + rest), [
+      40,
+      5000,
+      MAX_USAGE_EVENT_BYTES + 500,
+    ]);
+    expect(out).toBe(`data: ${clientChunk('a')}\n\n` + rest);
     expect(reader.usage).toBeNull();
   });
 
@@ -192,7 +213,9 @@ describe('SseUsageReader', () => {
       fc.property(events, fc.constantFrom('\n', '\r\n'), (evs, eol) => {
         const bytes = encoder.encode(evs.map((e) => `${e}${eol}${eol}`).join(''));
         const reader = new SseUsageReader({ dropUsageOnly: true });
-        const kept = evs.filter((e) => !e.includes('"choices":[],'));
+        const kept = evs
+          .filter((e) => !e.includes('"choices":[],'))
+          .map((e) => e.replace(/,"usage":null\}$/, '}'));
         expect(run(reader, bytes)).toBe(kept.map((e) => `${e}${eol}${eol}`).join(''));
         const last = evs.filter((e) => e.includes('"choices":[],')).at(-1);
         const usage =
