@@ -38,8 +38,21 @@ export default defineConfig({
       workerProject('worker-lease', ['test/worker-lease/**/*.test.ts'], { LEASE_TTL_MS: '1200' }),
       workerProject('worker-pools', ['test/worker-pools/**/*.test.ts'], {
         BACKENDS: JSON.stringify([
-          { name: 'alpha', url: 'http://alpha.test', maxConcurrency: 2, pool: 'big', models: ['llama-70b'] },
-          { name: 'beta', url: 'http://beta.test', maxConcurrency: 1, pool: 'small', models: ['qwen-7b'] },
+          {
+            name: 'alpha',
+            url: 'http://alpha.test',
+            maxConcurrency: 2,
+            pool: 'big',
+            models: ['llama-70b', 'echo-headers'],
+            apiKey: 'backend-key',
+          },
+          {
+            name: 'beta',
+            url: 'http://beta.test',
+            maxConcurrency: 1,
+            pool: 'small',
+            models: ['qwen-7b', 'echo-headers-small'],
+          },
         ]),
       }),
       workerProject('worker-failover', ['test/worker-failover/**/*.test.ts'], {

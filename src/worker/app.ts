@@ -65,7 +65,7 @@ export function createApp(): Hono<AppEnv> {
       }),
     );
   }
-  app.get('/v1/models', (c) => handleModels(c.get('config'), c.req.header('authorization')));
+  app.get('/v1/models', (c) => handleModels(c.get('config')));
   app.get('/healthz', (c) => {
     const config = c.get('config');
     return c.json({

@@ -29,8 +29,12 @@ const HOP_BY_HOP = new Set([
   'host',
   'content-length',
 ]);
-/** Sluice's own request headers: meaningful to the router only. */
-const SLUICE_REQUEST_HEADERS = new Set(['x-workload-context']);
+/**
+ * Headers meant for the router, never for a backend: Sluice's own, and the client's credentials (a key
+ * for Sluice must not leak to a server that may log it; a backend gets its own configured `apiKey`, or
+ * nothing). Cookies likewise.
+ */
+const SLUICE_REQUEST_HEADERS = new Set(['x-workload-context', 'authorization', 'cookie']);
 
 export interface ForwardInput {
   readonly backend: BackendConfig;

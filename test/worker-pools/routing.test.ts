@@ -37,9 +37,34 @@ describe('model pools', () => {
     const res = await call('/v1/models');
     const body = (await res.json()) as { data: Array<{ id: string; pool: string }> };
     expect(body.data.map((m) => [m.id, m.pool])).toEqual([
+      ['echo-headers', 'big'],
       ['llama-70b', 'big'],
+      ['echo-headers-small', 'small'],
       ['qwen-7b', 'small'],
     ]);
+  });
+
+  it('never forwards the client’s credentials: a backend gets its own configured key', async () => {
+    const res = await chat(
+      { model: 'echo-headers' },
+      { workload_id: 'pools-headers' },
+      { authorization: 'Bearer client-secret', cookie: 'session=abc', 'x-request-id': 'hdr-1' },
+    );
+    expect(res.status).toBe(200);
+    const { headers } = (await res.json()) as { headers: Record<string, string> };
+    expect(headers['authorization']).toBe('Bearer backend-key');
+    expect(JSON.stringify(headers)).not.toContain('client-secret');
+    expect(headers['cookie']).toBeUndefined();
+    expect(headers['x-workload-context']).toBeUndefined();
+    expect(headers['x-request-id']).toBe('hdr-1');
+    // A backend without a key of its own gets no Authorization at all.
+    const bare = await chat(
+      { model: 'echo-headers-small' },
+      { workload_id: 'pools-headers' },
+      { authorization: 'Bearer client-secret' },
+    );
+    const seen = ((await bare.json()) as { headers: Record<string, string> }).headers;
+    expect(seen['authorization']).toBeUndefined();
   });
 
   it('runs one coordinator per pool, each holding only its pool’s backends', async () => {

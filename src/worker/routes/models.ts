@@ -13,10 +13,9 @@ interface ModelEntry {
 
 /**
  * Models a pool lists in config are served as listed, without asking anyone; a catch-all pool (no model
- * list) serves whatever its backends report. `clientAuth`: the client's Authorization header, forwarded
- * like inference requests forward it.
+ * list) serves whatever its backends report, asked with their own configured key (never the client's).
  */
-export async function handleModels(config: SluiceConfig, clientAuth: string | undefined): Promise<Response> {
+export async function handleModels(config: SluiceConfig): Promise<Response> {
   if (config.backends.length === 0) {
     return errorResponse({
       code: 'no_backend',
@@ -32,7 +31,7 @@ export async function handleModels(config: SluiceConfig, clientAuth: string | un
   }
   const catchAll = config.pools.catchAll;
   if (!catchAll) return Response.json({ object: 'list', data: [...byId.values()] });
-  const lists = await Promise.all(catchAll.backends.map((backend) => listBackendModels(backend, clientAuth)));
+  const lists = await Promise.all(catchAll.backends.map((backend) => listBackendModels(backend)));
   if (byId.size === 0 && lists.every((l) => l === null)) {
     return errorResponse({
       code: 'upstream_unreachable',
@@ -47,18 +46,10 @@ export async function handleModels(config: SluiceConfig, clientAuth: string | un
   return Response.json({ object: 'list', data: [...byId.values()] });
 }
 
-async function listBackendModels(
-  backend: BackendConfig,
-  clientAuth: string | undefined,
-): Promise<ModelEntry[] | null> {
+async function listBackendModels(backend: BackendConfig): Promise<ModelEntry[] | null> {
   try {
     const res = await fetch(`${backend.url}/v1/models`, {
-      headers:
-        backend.apiKey !== undefined
-          ? { authorization: `Bearer ${backend.apiKey}` }
-          : clientAuth !== undefined
-            ? { authorization: clientAuth }
-            : {},
+      headers: backend.apiKey !== undefined ? { authorization: `Bearer ${backend.apiKey}` } : {},
       signal: AbortSignal.timeout(MODELS_TIMEOUT_MS),
     });
     if (!res.ok) return null;

@@ -4,6 +4,7 @@
 //   model "ok"     → JSON completion with usage (stream: SSE chunks, then [DONE]; with
 //                    stream_options.include_usage, a usage-only chunk before [DONE], as OpenAI and vLLM do)
 //   model "error"  → 500 in OpenAI's error shape
+//   model "echo-headers…" → the request headers it received, as JSON
 //   model "hold"   → held until the test calls /release (then answers like "ok")
 //   model "drip"   → SSE that sends one chunk, then holds until /release
 //   model "stall-json" → JSON (not SSE) that sends part of its body, then holds until /release
@@ -106,6 +107,12 @@ async function fakeUpstream(request: Request, held: Held[], counters: { served: 
   const body = (await request.json()) as FakeBody;
   counters.served++;
   const model = body.model ?? '';
+  if (model.startsWith('echo-headers')) {
+    return Response.json(
+      { headers: Object.fromEntries(request.headers) },
+      { headers: { 'x-fake-backend': backend } },
+    );
+  }
   if (model === 'error') {
     return Response.json({ error: { message: 'boom', type: 'server_error', code: 'fake' } }, { status: 500 });
   }
