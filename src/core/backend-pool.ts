@@ -167,10 +167,6 @@ export class BackendPool {
     return this.#backends.some((b) => b.load !== null);
   }
 
-  names(): string[] {
-    return this.#backends.map((b) => b.spec.name);
-  }
-
   /** Backends worth reading metrics from: not cooling down or waiting for a probe (those are out anyway). */
   inService(now: number): string[] {
     return this.#backends.filter((b) => b.downUntil <= now && b.allowance > 0).map((b) => b.spec.name);

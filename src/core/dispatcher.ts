@@ -294,10 +294,6 @@ export class Dispatcher {
     return this.#pool.readsMetrics;
   }
 
-  backendNames(): string[] {
-    return this.#pool.names();
-  }
-
   backendsInService(now: number): string[] {
     return this.#pool.inService(now);
   }

@@ -41,6 +41,7 @@ export class CoordinatorDO extends DurableObject<Env> {
     // The object is named after its pool (stubs.ts); a pool no longer configured has no backends, so its
     // leases drain and nothing new is granted.
     const pool = poolOfCoordinator(ctx.id.name) ?? DEFAULT_POOL;
+    const backendNamed = (name: string) => config.pools.pool(pool)?.backends.find((b) => b.name === name);
     this.#host = new CoordinatorHost(
       {
         backends: config.pools.pool(pool)?.backends ?? [],
@@ -68,7 +69,7 @@ export class CoordinatorDO extends DurableObject<Env> {
         warn: (message) => console.warn(`[sluice] ${message}`),
         healthChanged: (change) => logRecord(config.logLevel, backendHealthRecord({ pool, ...change })),
         probe: (name) => {
-          const backend = config.pools.pool(pool)?.backends.find((b) => b.name === name);
+          const backend = backendNamed(name);
           if (!backend) return;
           const sentAt = Date.now();
           send(
@@ -79,7 +80,7 @@ export class CoordinatorDO extends DurableObject<Env> {
           );
         },
         scrape: (name) => {
-          const backend = config.pools.pool(pool)?.backends.find((b) => b.name === name);
+          const backend = backendNamed(name);
           if (!backend) return;
           const startedAt = Date.now();
           // Not through send(): the host logs a failed scrape once, with its reason.

@@ -107,10 +107,6 @@ export class WorkloadHost {
     }
   }
 
-  get workloadId(): string | null {
-    return this.#state?.workloadId ?? null;
-  }
-
   get state(): WorkloadState | null {
     return this.#state;
   }
@@ -367,15 +363,6 @@ export class WorkloadHost {
       ),
       pools: [...this.#pools],
     };
-  }
-
-  /** Leases held by running requests (for tests and the in-process scheduler). */
-  leaseOf(requestId: string): HeldLease | undefined {
-    return this.#leases.get(requestId);
-  }
-
-  get pendingReleaseCount(): number {
-    return this.#pendingReleases.size;
   }
 
   #ensure(workloadId: string, now: number): WorkloadState {
