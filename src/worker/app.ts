@@ -9,6 +9,7 @@ import { requestIdFrom } from './request-id.ts';
 import { handleBackends, handleGetWorkload, handleListWorkloads } from './routes/admin.ts';
 import { handleInference } from './routes/inference.ts';
 import { handleModels } from './routes/models.ts';
+import { requireOperator } from './operator-auth.ts';
 
 type AppEnv = { Bindings: Env; Variables: { config: SluiceConfig; requestId: string } };
 
@@ -41,17 +42,7 @@ export function createApp(): Hono<AppEnv> {
     c.res.headers.set('x-request-id', requestId);
   });
 
-  // Enforced only when ADMIN_TOKEN is set.
-  app.use('/admin/*', async (c, next) => {
-    const token = c.get('config').adminToken;
-    if (token !== null && !bearerMatches(c.req.header('authorization'), token)) {
-      return errorResponse(
-        { code: 'unauthorized', message: 'The admin API needs Authorization: Bearer <ADMIN_TOKEN>.' },
-        { 'www-authenticate': 'Bearer realm="sluice-admin"' },
-      );
-    }
-    await next();
-  });
+  app.use('/admin/*', requireOperator);
 
   for (const path of INFERENCE_PATHS) {
     app.post(path, (c) =>
@@ -108,13 +99,4 @@ function notFoundOrWrongMethod(c: Context<AppEnv>): Response {
     );
   }
   return errorResponse({ code: 'not_found', message: `No route for ${c.req.method} ${path}.` });
-}
-
-/** Constant-time comparison, so response timing does not reveal how much of a guess was right. */
-function bearerMatches(header: string | undefined, token: string): boolean {
-  const given = new TextEncoder().encode(header ?? '');
-  const expected = new TextEncoder().encode(`Bearer ${token}`);
-  let diff = given.length ^ expected.length;
-  for (let i = 0; i < expected.length; i++) diff |= (given[i] ?? 0) ^ (expected[i] ?? 0);
-  return diff === 0;
 }
