@@ -10,6 +10,8 @@ export interface LoadResult {
   readonly p95Ms: number;
   readonly p99Ms: number;
   readonly meanMs: number;
+  /** Mean duration of each stage the server reported in Server-Timing (empty if it reported none). */
+  readonly stagesMeanMs: Readonly<Record<string, number>>;
 }
 
 export interface LoadOptions {
@@ -30,6 +32,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   let next = 0;
+  const stages = new Map<string, { sum: number; n: number }>();
   const headers = { 'content-type': 'application/json', ...opts.headers };
   const worker = async (): Promise<void> => {
     while (next < opts.requests) {
@@ -37,8 +40,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       const t0 = performance.now();
       try {
         const res = await fetch(opts.url, { method: 'POST', headers, body: opts.body });
+        const timing = res.headers.get('server-timing');
         await res.arrayBuffer();
         if (res.status !== 200) errors++;
+        else if (timing !== null) addStages(stages, timing);
       } catch {
         errors++;
       }
@@ -58,5 +63,21 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     p95Ms: percentile(latencies, 95),
     p99Ms: percentile(latencies, 99),
     meanMs: latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length),
+    stagesMeanMs: Object.fromEntries([...stages].map(([name, s]) => [name, s.sum / s.n])),
   };
+}
+
+/** Adds one response's `Server-Timing: name;dur=ms, …` to the running sums. */
+function addStages(stages: Map<string, { sum: number; n: number }>, header: string): void {
+  for (const part of header.split(',')) {
+    const [name, ...params] = part.trim().split(';');
+    const dur = params.find((p) => p.trim().startsWith('dur='));
+    if (!name || dur === undefined) continue;
+    const ms = Number(dur.trim().slice(4));
+    if (!Number.isFinite(ms)) continue;
+    const s = stages.get(name) ?? { sum: 0, n: 0 };
+    s.sum += ms;
+    s.n++;
+    stages.set(name, s);
+  }
 }

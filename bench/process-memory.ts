@@ -5,6 +5,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /** Total RSS in MiB of `rootPid` and every process below it; null where /proc is not available. */
 export function treeRssMiB(rootPid: number): number | null {
+  const byName = treeRssByNameMiB(rootPid);
+  return byName === null ? null : Object.values(byName).reduce((a, b) => a + b, 0);
+}
+
+/** The same, split by process name (`node` for wrangler, `workerd` for the runtime). */
+export function treeRssByNameMiB(rootPid: number): Record<string, number> | null {
   let entries: string[];
   try {
     entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
@@ -28,15 +34,17 @@ export function treeRssMiB(rootPid: number): number | null {
     }
     return false;
   };
-  let kib = 0;
+  const mib: Record<string, number> = {};
   for (const pid of parentOf.keys()) {
     if (!inTree(pid)) continue;
     try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      kib += Number(m?.[1] ?? 0);
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const name = /Name:\s+(\S+)/.exec(status)?.[1] ?? 'unknown';
+      const kib = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+      mib[name] = (mib[name] ?? 0) + kib / 1024;
     } catch {
       // Gone.
     }
   }
-  return kib / 1024;
+  return mib;
 }

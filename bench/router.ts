@@ -9,8 +9,14 @@ import { startMiniflareWorker } from '../scripts/miniflare-router.ts';
 import { REPO_ROOT, startRouterProcess } from '../scripts/router-process.ts';
 import { runLoad, type LoadResult } from './load.ts';
 
-const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
-const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 2000);
+/** The issue's two operating points: throughput at concurrency 16, added latency at concurrency 1. */
+const POINTS = [
+  {
+    concurrency: Number(process.env['BENCH_CONCURRENCY'] ?? 16),
+    requests: Number(process.env['BENCH_REQUESTS'] ?? 2000),
+  },
+  { concurrency: 1, requests: Number(process.env['BENCH_SERIAL_REQUESTS'] ?? 500) },
+] as const;
 const WARMUP_REQUESTS = 200;
 /** Enough backend slots that the backend never queues: we measure the router, not the GPU. */
 const BACKEND_SLOTS = 256;
@@ -27,16 +33,46 @@ interface Endpoint {
   close(): Promise<void>;
 }
 
-async function measure(base: string): Promise<LoadResult> {
-  const url = `${base}/v1/chat/completions`;
-  await runLoad({ url, concurrency: CONCURRENCY, requests: WARMUP_REQUESTS, body: BODY, headers: HEADERS });
-  return runLoad({ url, concurrency: CONCURRENCY, requests: REQUESTS, body: BODY, headers: HEADERS });
+interface Runtime {
+  readonly passthrough: Endpoint;
+  readonly skeleton: Endpoint;
+  readonly sluice: Endpoint;
 }
 
-async function underMiniflare(backendUrl: string): Promise<{ passthrough: Endpoint; sluice: Endpoint }> {
+/** The paths measured in each runtime, in the order they are reported. */
+const PATHS = [
+  { label: 'pass-through Worker', of: (r: Runtime) => `${r.passthrough.url}/v1/chat/completions` },
+  { label: 'skeleton: 1 object hop', of: (r: Runtime) => `${r.skeleton.url}/v1/chat/completions?shape=hop1` },
+  {
+    label: 'skeleton: 2 object hops',
+    of: (r: Runtime) => `${r.skeleton.url}/v1/chat/completions?shape=hop2`,
+  },
+  {
+    label: 'skeleton: 2 hops + lease write + release',
+    of: (r: Runtime) => `${r.skeleton.url}/v1/chat/completions?shape=full`,
+  },
+  { label: 'Sluice', of: (r: Runtime) => `${r.sluice.url}/v1/chat/completions` },
+] as const;
+
+async function measure(url: string, concurrency: number, requests: number): Promise<LoadResult> {
+  await runLoad({ url, concurrency, requests: WARMUP_REQUESTS, body: BODY, headers: HEADERS });
+  return runLoad({ url, concurrency, requests, body: BODY, headers: HEADERS });
+}
+
+const SKELETON_OBJECTS = {
+  WORKLOAD: { className: 'SkeletonWorkload', useSQLite: true },
+  COORDINATOR: { className: 'SkeletonCoordinator', useSQLite: true },
+};
+
+async function underMiniflare(backendUrl: string): Promise<Runtime> {
   const passthrough = await startMiniflareWorker({
     configPath: join(REPO_ROOT, 'bench', 'passthrough.wrangler.toml'),
     bindings: { BACKEND_URL: backendUrl },
+  });
+  const skeleton = await startMiniflareWorker({
+    configPath: join(REPO_ROOT, 'bench', 'skeleton.wrangler.toml'),
+    bindings: { BACKEND_URL: backendUrl },
+    durableObjects: SKELETON_OBJECTS,
   });
   const sluice = await startMiniflareWorker({
     configPath: join(REPO_ROOT, 'wrangler.toml'),
@@ -49,56 +85,95 @@ async function underMiniflare(backendUrl: string): Promise<{ passthrough: Endpoi
       COORDINATOR: { className: 'CoordinatorDO', useSQLite: true },
     },
   });
-  return { passthrough, sluice };
+  return { passthrough, skeleton, sluice };
 }
 
-async function underWranglerDev(backendUrl: string): Promise<{ passthrough: Endpoint; sluice: Endpoint }> {
+async function underWranglerDev(backendUrl: string): Promise<Runtime> {
   const passthrough = await startRouterProcess({
     port: await freePort(),
     configPath: join(REPO_ROOT, 'bench', 'passthrough.wrangler.toml'),
+    vars: { BACKEND_URL: backendUrl },
+  });
+  const skeleton = await startRouterProcess({
+    port: await freePort(),
+    configPath: join(REPO_ROOT, 'bench', 'skeleton.wrangler.toml'),
     vars: { BACKEND_URL: backendUrl },
   });
   const sluice = await startRouterProcess({
     port: await freePort(),
     vars: { BACKENDS: JSON.stringify([{ name: 'sim', url: backendUrl, maxConcurrency: BACKEND_SLOTS }]) },
   });
-  return { passthrough, sluice };
+  return { passthrough, skeleton, sluice };
 }
 
-function row(runtime: string, path: string, r: LoadResult, direct: LoadResult): string {
-  const added = r.p50Ms - direct.p50Ms;
-  return `| ${runtime} | ${path} | ${r.rps.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p95Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${path === 'direct' ? '—' : added.toFixed(2)} | ${r.errors} |`;
+function row(runtime: string, path: string, r: LoadResult, pass: LoadResult | null): string {
+  const share = pass ? `${((100 * r.rps) / pass.rps).toFixed(0)} %` : '—';
+  const added = pass ? (r.p50Ms - pass.p50Ms).toFixed(2) : '—';
+  return `| ${runtime} | ${path} | ${r.rps.toFixed(0)} | ${share} | ${r.p50Ms.toFixed(2)} | ${r.p95Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${added} | ${r.errors} |`;
+}
+
+function stages(r: LoadResult): string {
+  const entries = Object.entries(r.stagesMeanMs);
+  return entries.length === 0 ? 'none reported' : entries.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
 }
 
 export async function runRouterBench(): Promise<string> {
   const sim = await startSimServer({ name: 'sim', port: 0, maxNumSeqs: BACKEND_SLOTS, ttftMs: 0, itlMs: 0 });
   const lines = [
-    `Router benchmark: ${REQUESTS} requests (after ${WARMUP_REQUESTS} warm-up) at concurrency ${CONCURRENCY},`,
-    'non-streaming chat completions with max_tokens 1 against a zero-delay simulated backend.',
-    '',
-    '| runtime | path | req/s | p50 ms | p95 ms | p99 ms | added p50 ms vs direct | errors |',
-    '|---|---|---|---|---|---|---|---|',
+    'Router benchmark: non-streaming chat completions with max_tokens 1 against a zero-delay simulated',
+    `backend, ${WARMUP_REQUESTS} warm-up requests before each measurement. "% of pass" is throughput as a`,
+    'share of the bare pass-through Worker in the same runtime and run; "added p50" is over that Worker.',
+    "The skeleton rows run Sluice's Durable Object round trips and writes with none of its logic",
+    '(bench/skeleton-worker.ts): what the design costs in this runtime before any Sluice code runs.',
   ];
+  const stageLines: string[] = [];
   try {
-    const direct = await measure(sim.url);
-    for (const [runtime, start] of [
-      ['Miniflare (API)', underMiniflare],
-      ['wrangler dev', underWranglerDev],
-    ] as const) {
-      const { passthrough, sluice } = await start(sim.url);
-      try {
-        const pass = await measure(passthrough.url);
-        const through = await measure(sluice.url);
-        lines.push(row(runtime, 'direct', direct, direct));
-        lines.push(row(runtime, 'pass-through Worker', pass, direct));
-        lines.push(row(runtime, 'Sluice', through, direct));
-      } finally {
-        await passthrough.close();
-        await sluice.close();
+    for (const point of POINTS) {
+      lines.push(
+        '',
+        `Concurrency ${point.concurrency}, ${point.requests} requests:`,
+        '',
+        '| runtime | path | req/s | % of pass | p50 ms | p95 ms | p99 ms | added p50 ms | errors |',
+        '|---|---|---|---|---|---|---|---|---|',
+      );
+      lines.push(
+        row(
+          '—',
+          'direct to backend',
+          await measure(`${sim.url}/v1/chat/completions`, point.concurrency, point.requests),
+          null,
+        ),
+      );
+      for (const [runtime, start] of [
+        ['Miniflare (API)', underMiniflare],
+        ['wrangler dev', underWranglerDev],
+      ] as const) {
+        const started = await start(sim.url);
+        try {
+          let pass: LoadResult | null = null;
+          for (const path of PATHS) {
+            const r = await measure(path.of(started), point.concurrency, point.requests);
+            pass ??= r;
+            lines.push(row(runtime, path.label, r, path.label === PATHS[0].label ? null : pass));
+            if (path.label === 'Sluice') {
+              stageLines.push(`- ${runtime}, concurrency ${point.concurrency}: ${stages(r)}`);
+            }
+          }
+        } finally {
+          await Promise.all([started.passthrough.close(), started.skeleton.close(), started.sluice.close()]);
+        }
       }
     }
   } finally {
     await sim.close();
   }
+  lines.push(
+    '',
+    "Sluice's stages, mean ms from its Server-Timing header (parse: context and body; admit: the",
+    "workload object round trip, which holds the offer to the coordinator; upstream: until the backend's",
+    'headers). The completion and release run after the response and show only in throughput.',
+    '',
+    ...stageLines,
+  );
   return lines.join('\n');
 }

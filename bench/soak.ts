@@ -3,10 +3,14 @@
 // queue (429s) and a short TTL (503s). Prints what the clients saw and what the admin API counted; every
 // workload should end with activeRequests 0 and completed = total, every backend with inFlight 0.
 // With SOAK_MEMORY_EVERY_S set, it also prints the router's resident memory (wrangler dev and its
-// workerd) at that interval, during the load and for 30 s of idle after it, to see whether it levels off.
+// workerd) at that interval, during the load and for 30 s of idle after it, to see whether it levels off,
+// next to the router isolate's JS heap after a full GC (read through the inspector): what Sluice's own
+// objects hold, as against the runtime's memory.
 
+import { freePort } from '../scripts/free-port.ts';
 import { startStack } from '../test/e2e/support/stack.ts';
-import { treeRssMiB } from './process-memory.ts';
+import { connectInspector, heapUsedMiB, type InspectorSession } from './inspector.ts';
+import { treeRssByNameMiB } from './process-memory.ts';
 
 const SOAK_MS = Number(process.env['SOAK_SECONDS'] ?? 10) * 1000;
 const CLIENTS = 40;
@@ -16,13 +20,24 @@ const MEMORY_EVERY_MS = Number(process.env['SOAK_MEMORY_EVERY_S'] ?? 0) * 1000;
 const IDLE_AFTER_MS = 30_000;
 
 export async function runSoak(): Promise<string> {
+  const inspectorPort = MEMORY_EVERY_MS > 0 ? await freePort() : undefined;
   const stack = await startStack(
     [
       { name: 'a', maxConcurrency: 4, sim: { ttftMs: 5, itlMs: 1, errorRate: 0.1, seed: 7 } },
       { name: 'b', maxConcurrency: 2, sim: { ttftMs: 5, itlMs: 1 } },
     ],
     { QUEUE_TTL_MS: '2000', MAX_QUEUE_PER_WORKLOAD: '20' },
+    inspectorPort === undefined ? {} : { inspectorPort },
   );
+  let inspector: InspectorSession | null = null;
+  if (inspectorPort !== undefined) {
+    inspector = await connectInspector(inspectorPort, (t) => t.title === 'Cloudflare Worker').catch(
+      (err: unknown) => {
+        console.error(`soak: no heap figures (${String(err)})`);
+        return null;
+      },
+    );
+  }
   const seen: Record<string, number> = {};
   let sent = 0;
   const one = async (): Promise<void> => {
@@ -60,12 +75,16 @@ export async function runSoak(): Promise<string> {
   const start = Date.now();
   const memory: string[] = [];
   const rootPid = stack.router.child.pid;
-  const sample = (): void => {
-    const mib = rootPid === undefined ? null : treeRssMiB(rootPid);
-    memory.push(`| ${Math.round((Date.now() - start) / 1000)} | ${mib === null ? 'n/a' : mib.toFixed(0)} |`);
+  const sample = async (): Promise<void> => {
+    const at = Math.round((Date.now() - start) / 1000);
+    const rss = rootPid === undefined ? null : treeRssByNameMiB(rootPid);
+    const heap = inspector ? await heapUsedMiB(inspector).catch(() => null) : null;
+    const cell = (x: number | undefined | null, digits: number): string =>
+      x === undefined || x === null ? 'n/a' : x.toFixed(digits);
+    memory.push(`| ${at} | ${cell(rss?.['node'], 0)} | ${cell(rss?.['workerd'], 0)} | ${cell(heap, 1)} |`);
   };
-  const sampler = MEMORY_EVERY_MS > 0 ? setInterval(sample, MEMORY_EVERY_MS) : undefined;
-  if (sampler) sample();
+  const sampler = MEMORY_EVERY_MS > 0 ? setInterval(() => void sample(), MEMORY_EVERY_MS) : undefined;
+  if (sampler) await sample();
   try {
     await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
@@ -75,8 +94,8 @@ export async function runSoak(): Promise<string> {
     // Completions are recorded off the response path; give them a moment (and the router an idle spell).
     await new Promise((r) => setTimeout(r, sampler ? IDLE_AFTER_MS : 2_000));
     if (sampler) {
-      sample();
       clearInterval(sampler);
+      await sample();
     }
     const workloads = (await (await fetch(`${stack.url}/admin/workloads`)).json()) as {
       data: Array<{
@@ -100,12 +119,21 @@ export async function runSoak(): Promise<string> {
       '',
       `backends in flight: ${backends.data.map((b) => `${b.name}=${b.inFlight}`).join(', ')}`,
       ...(memory.length > 0
-        ? ['', 'Router memory (RSS of wrangler dev and workerd):', '', '| s | MiB |', '|---|---|', ...memory]
+        ? [
+            '',
+            "Router memory: RSS of wrangler dev (node) and of workerd, and the router isolate's JS heap after a",
+            "GC (all of Sluice's own objects: the Worker and both Durable Object classes share the isolate):",
+            '',
+            '| s | wrangler (node) RSS MiB | workerd RSS MiB | JS heap MiB |',
+            '|---|---|---|---|',
+            ...memory,
+          ]
         : []),
     ];
     return lines.join('\n');
   } finally {
     if (sampler) clearInterval(sampler);
+    inspector?.close();
     await stack.close();
   }
 }

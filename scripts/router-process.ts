@@ -26,6 +26,8 @@ export interface RouterProcessOptions {
   /** Where wrangler's own output goes; default: discarded except errors. */
   readonly onOutput?: (line: string) => void;
   readonly readyTimeoutMs?: number;
+  /** The inspector's port (the benchmarks read heap and CPU through it); default: any free one. */
+  readonly inspectorPort?: number;
 }
 
 export async function startRouterProcess(opts: RouterProcessOptions): Promise<RouterProcess> {
@@ -46,7 +48,7 @@ export async function startRouterProcess(opts: RouterProcessOptions): Promise<Ro
     '--persist-to',
     persistTo,
     '--inspector-port',
-    '0',
+    String(opts.inspectorPort ?? 0),
     '--show-interactive-dev-session=false',
     '--log-level',
     'warn',

@@ -19,6 +19,15 @@ describe('failover before the first byte', () => {
     }
     const attempts = responses.map((r) => Number(r.headers.get('x-sluice-attempts')));
     expect(attempts.some((a) => a === 2)).toBe(true);
+    // Server-Timing shows the failed attempt as its own stage, between the admission and the answer.
+    for (const res of responses) {
+      const names = (res.headers.get('server-timing') ?? '').split(', ').map((s) => s.split(';')[0]);
+      const expected =
+        Number(res.headers.get('x-sluice-attempts')) === 2
+          ? ['parse', 'admit', 'failover', 'upstream']
+          : ['parse', 'admit', 'upstream'];
+      expect(names).toEqual(expected);
+    }
     const w = await until(
       () => workload('failover-dead'),
       (x) => x.completedCount === 8,

@@ -23,6 +23,7 @@ import type { SluiceConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { endResponse, errorResponse, NO_BACKEND_RETRY_AFTER_SEC } from '../http-error.ts';
 import { Heartbeat } from '../heartbeat.ts';
+import { ServerTiming } from '../server-timing.ts';
 import { logRecord } from '../log.ts';
 import { forward } from '../proxy.ts';
 import { readInferenceBody } from '../request-body.ts';
@@ -39,6 +40,7 @@ export interface InferenceCall {
 
 export async function handleInference(call: InferenceCall): Promise<Response> {
   const { request, env, ctx, config, requestId } = call;
+  const timing = new ServerTiming(Date.now());
   const idHeaders = { 'x-request-id': requestId };
 
   const parsed = parseWorkloadContext(request.headers.get('x-workload-context'));
@@ -79,6 +81,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
     );
   }
   contextHeaders['x-sluice-pool'] = pool.name;
+  timing.lap('parse', Date.now());
   // The body upload may already have been abandoned; an aborted signal never fires again.
   if (request.signal.aborted) {
     return endResponse(ENDED.clientClosed, 'Client disconnected.', contextHeaders);
@@ -160,6 +163,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
       admitted.retryAfterSec,
     );
   }
+  timing.lap('admit', Date.now());
   let granted = admitted;
   const heartbeat = new Heartbeat(ctx, () => stub.renew(trackId), leaseRenewIntervalMs(config.leaseTtlMs));
   // A client that leaves before the backend's headers: once it is gone, workerd never resumes this
@@ -235,6 +239,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
           return endResponse(ENDED.queueLost, 'The workload queue is restarting; retry shortly.', headers);
         }
         if (again.kind === 'granted') {
+          timing.lap('failover', Date.now());
           granted = again;
           continue;
         }
@@ -249,6 +254,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
         return endResponse(result.end, result.message, headers);
       }
       const answeredAt = Date.now();
+      timing.lap('upstream', answeredAt);
       // A 502/503 passed through (attempts used up) says the server is not serving: it must not end a
       // cooldown that earlier failures started.
       const reachable = !isBackendDownStatus(result.response.status);
@@ -262,6 +268,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
       const out = new Headers(result.response.headers);
       for (const [k, v] of Object.entries(headers)) out.set(k, v);
       out.set('x-sluice-queue-ms', String(Math.round(granted.waitMs)));
+      out.set('server-timing', timing.header());
       return new Response(result.response.body, { status: result.response.status, headers: out });
     }
   } finally {

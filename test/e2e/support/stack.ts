@@ -27,6 +27,7 @@ export interface StackBackend {
 export async function startStack(
   backends: readonly StackBackend[],
   vars: Record<string, string> = {},
+  options: { readonly inspectorPort?: number } = {},
 ): Promise<Stack> {
   const sims: SimServer[] = [];
   const entries = [];
@@ -52,6 +53,7 @@ export async function startStack(
       port: await freePort(),
       vars: { BACKENDS: JSON.stringify(entries), ...vars },
       onOutput: (line) => output.push(line),
+      ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     });
   } catch (err) {
     await Promise.all(sims.map((s) => s.close()));
