@@ -2,6 +2,7 @@
 
 import { createApp } from './app.ts';
 
+export { AuthStatsDO } from './auth-failures.ts';
 export { CoordinatorDO } from './coordinator-do.ts';
 export { WorkloadDO } from './workload-do.ts';
 
