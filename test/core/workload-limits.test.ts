@@ -160,6 +160,34 @@ describe('WorkloadHost with limits', () => {
     expect(host.state?.queueSize).toBe(1);
   });
 
+  it('keeps its limits and rate buckets across a restart (persisted with the workload)', () => {
+    const { host, admit } = hostWithPorts();
+    admit('a', 0, { requestsPerMinute: 1 });
+    const saved = host.persisted();
+    expect(saved?.limiter?.limits).toEqual({ requestsPerMinute: 1 });
+    const replies = new Map<string, AdmitReply>();
+    const restarted = new WorkloadHost(
+      { policy: createPolicy('fcfs'), leaseTtlMs: 60_000 },
+      {
+        coordinator: {
+          offer: () => undefined,
+          release: () => undefined,
+          renew: () => undefined,
+          forget: () => undefined,
+        },
+        reply: (id, r) => replies.set(id, r),
+        persist: () => undefined,
+        setAlarm: () => undefined,
+        deleteState: () => undefined,
+      },
+      saved ?? undefined,
+      1_000,
+    );
+    // No limits sent (a keyless request): the restored ones and the spent bucket still apply.
+    restarted.admit({ requestId: 'b', workloadId: 'w', pool: 'p', criticality: 3, tokenEstimate: 1 }, 1_000);
+    expect(replies.get('b')).toEqual({ kind: 'ended', end: ENDED.rateLimited, retryAfterSec: 59 });
+  });
+
   it('maxInFlight: a request beyond it waits (no reply), its head is not offered, and it is offered when a slot frees', () => {
     const { host, replies, offers, admit } = hostWithPorts();
     const limits = { maxInFlight: 1 };

@@ -8,6 +8,7 @@ import { createExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/worker/app.ts';
 import type { Env } from '../../src/worker/env.ts';
+import { KeyStore } from '../../src/worker/key-store.ts';
 import type { CreatedKey } from '../../src/worker/routes/keys.ts';
 import type { AuthStatus } from '../../src/worker/routes/auth-status.ts';
 import type { AdminWorkload } from '../../src/worker/routes/admin.ts';
@@ -66,6 +67,16 @@ describe('inference needs a valid key (401 invalid_api_key before anything is qu
     expect((await errorOf(res)).message).toContain('revoked');
     // The one request before revocation is all the workload ever saw.
     expect((await workload('auth-revoke')).totalRequests).toBe(1);
+  });
+
+  it('with a cache, a revocation takes effect at the cache horizon: real KV, injected time', async () => {
+    const { key, secret } = await createKey({ workload: 'auth-horizon' });
+    const store = new KeyStore(env.KEYS!, 10_000);
+    expect((await store.lookup(secret, 1_000)).ok).toBe(true);
+    await admin(`/admin/keys/${key.id}`, { method: 'DELETE' });
+    // Within the TTL this isolate still trusts what it read: the documented revocation delay.
+    expect((await store.lookup(secret, 10_999)).ok).toBe(true);
+    expect(await store.lookup(secret, 11_000)).toEqual({ ok: false, reason: 'revoked' });
   });
 
   it('/v1/models needs a key too (it may ask backends)', async () => {
@@ -149,6 +160,26 @@ describe('the admin API', () => {
     );
     expect(res.status).toBe(200);
     await res.arrayBuffer();
+    // A request that presents a Sluice key is still held to it: an unknown one is refused, a capped one capped.
+    const keyed = (secret: string, context: string) =>
+      createApp().fetch(
+        new Request('http://sluice.test/v1/chat/completions', {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${secret}`,
+            'x-workload-context': context,
+          },
+          body: JSON.stringify({ model: 'ok', messages: [] }),
+        }),
+        off,
+        ctx,
+      );
+    expect((await keyed(`sk-sluice-${'y'.repeat(43)}`, '{}')).status).toBe(401);
+    const { secret } = await createKey({ workload: 'auth-off-keyed', maxCriticality: 2 });
+    const capped = await keyed(secret, '{"criticality":5}');
+    expect(capped.headers.get('x-sluice-criticality')).toBe('2');
+    await capped.arrayBuffer();
   });
 
   it('lists keys without secrets or hashes; updates a key’s workloads; names a bad field', async () => {
