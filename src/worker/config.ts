@@ -26,6 +26,8 @@ import {
   PoolTable,
   type PolicyName,
   type WorkloadAwareParams,
+  type WorkloadLimits,
+  validateLimits,
 } from '../core/index.ts';
 import type { Env } from './env.ts';
 
@@ -93,6 +95,8 @@ export interface SluiceConfig {
   readonly auth: AuthMode;
   /** How long one isolate trusts a key lookup; part of a revocation's delay (see key-cache.ts). */
   readonly keyCacheTtlMs: number;
+  /** Limits configured per workload ID; a key's own limits override them field by field. */
+  readonly workloadLimits: Readonly<Record<string, WorkloadLimits>>;
   /** The least severe log records printed (see src/core/request-log.ts). */
   readonly logLevel: LogLevel;
 }
@@ -269,6 +273,29 @@ function parseAuth(env: Partial<Env>): AuthMode {
   return mode as AuthMode;
 }
 
+function parseWorkloadLimits(raw: unknown): Record<string, WorkloadLimits> {
+  if (raw === undefined || raw === '') return {};
+  let value = raw;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      throw new ConfigFieldError('WORKLOAD_LIMITS', 'is not valid JSON (expected {"<workload>": {limits}})');
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigFieldError('WORKLOAD_LIMITS', 'must be an object {"<workload>": {limits}}');
+  }
+  const out: Record<string, WorkloadLimits> = {};
+  for (const [workload, limits] of Object.entries(value as Record<string, unknown>)) {
+    const parsed = validateLimits(limits, {}, `WORKLOAD_LIMITS.${workload}`);
+    // The message already starts with the field's full path.
+    if (!parsed.ok) throw new ConfigFieldError(parsed.field, parsed.message.slice(parsed.field.length + 1));
+    out[workload] = parsed.limits;
+  }
+  return out;
+}
+
 function parseLogLevel(raw: unknown): LogLevel {
   const level = raw === undefined || raw === '' ? DEFAULT_LOG_LEVEL : String(raw).trim();
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
@@ -352,6 +379,7 @@ export function parseConfig(env: Partial<Env>): ConfigResult {
       adminToken: parseAdminToken(env.ADMIN_TOKEN),
       auth: parseAuth(env),
       keyCacheTtlMs: nonNegative('AUTH_CACHE_TTL_MS', env.AUTH_CACHE_TTL_MS, DEFAULT_KEY_CACHE_TTL_MS),
+      workloadLimits: Object.freeze(parseWorkloadLimits(env.WORKLOAD_LIMITS)),
       logLevel: parseLogLevel(env.LOG_LEVEL),
     };
     if (config.backendCooldown.maxMs < config.backendCooldown.baseMs) {

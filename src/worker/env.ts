@@ -38,5 +38,7 @@ export interface Env {
   /** `on` (default) or `off`. */
   readonly AUTH?: unknown;
   readonly AUTH_CACHE_TTL_MS?: unknown;
+  /** JSON {"<workload>": {maxInFlight?, requestsPerMinute?, tokensPerMinute?}}. */
+  readonly WORKLOAD_LIMITS?: unknown;
   readonly LOG_LEVEL?: unknown;
 }

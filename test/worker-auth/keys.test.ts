@@ -212,6 +212,45 @@ describe('the admin API', () => {
 });
 
 describe('per-workload limits (from the key), enforced by the workload', () => {
+  it('WORKLOAD_LIMITS applies without a key (AUTH=off), and a key’s own limits override it', async () => {
+    const ctx = createExecutionContext();
+    const off = {
+      ...env,
+      AUTH: 'off',
+      WORKLOAD_LIMITS: JSON.stringify({
+        'auth-cfg': { requestsPerMinute: 1 },
+        'auth-cfg-key': { requestsPerMinute: 1 },
+      }),
+    } as Env;
+    const send = (workloadId: string, headers: Record<string, string> = {}) =>
+      createApp().fetch(
+        new Request('http://sluice.test/v1/chat/completions', {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-workload-context': JSON.stringify({ workload_id: workloadId }),
+            ...headers,
+          },
+          body: JSON.stringify({ model: 'ok', messages: [] }),
+        }),
+        off,
+        ctx,
+      );
+    const first = await send('auth-cfg');
+    expect(first.status).toBe(200);
+    await first.arrayBuffer();
+    const second = await send('auth-cfg');
+    expect(second.status).toBe(429);
+    expect((await errorOf(second)).code).toBe('rate_limited');
+    // A key for the other workload raises its limit: two requests pass.
+    const { secret } = await createKey({ workload: 'auth-cfg-key', limits: { requestsPerMinute: 5 } });
+    for (let i = 0; i < 2; i++) {
+      const res = await send('auth-cfg-key', bearer(secret));
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+  });
+
   it('requestsPerMinute: beyond it 429 rate_limited with Retry-After, counted as rejected/rate_limited', async () => {
     const { secret } = await createKey({ workload: 'auth-rpm', limits: { requestsPerMinute: 2 } });
     for (let i = 0; i < 2; i++) {

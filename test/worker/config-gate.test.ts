@@ -66,6 +66,12 @@ describe('config gate', () => {
     [{ AUTH: 'maybe' }, 'AUTH must be on or off'],
     [{ AUTH: 'on', KEYS: undefined }, 'KEYS KV binding is missing'],
     [{ AUTH_CACHE_TTL_MS: '-5' }, 'AUTH_CACHE_TTL_MS'],
+    [
+      { WORKLOAD_LIMITS: '{"batch":{"maxInFlight":0}}' },
+      'WORKLOAD_LIMITS.batch.maxInFlight must be an integer',
+    ],
+    [{ WORKLOAD_LIMITS: '{"batch":{"rpm":5}}' }, 'WORKLOAD_LIMITS.batch.rpm is not a limit'],
+    [{ WORKLOAD_LIMITS: '[1]' }, 'WORKLOAD_LIMITS must be an object'],
   ])('names the auth setting that is wrong: %j', async (extra, message) => {
     const bad = { ...env, ...extra } as unknown as Env;
     const res = await createApp().fetch(request('/healthz'), bad, ctx);

@@ -146,10 +146,14 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
   // Where the runtime reports it (in production; not under workerd locally, see README), a client that
   // disconnects while queued is taken out of the queue at once.
   const onAbort = (): void => complete(ENDED.clientClosed);
+  // The workload's configured limits, overridden field by field by the key's; sent only when either
+  // exists, so a keyless request leaves limits a key set as they are.
+  const configured = config.workloadLimits[workload.workloadId];
+  const limits = principal ? { ...configured, ...principal.limits } : configured;
   /**
-   * Who the request is, as the workload sees it at admission and again at a failover. A key's limits
-   * travel with it (the workload enforces them); its fairness weight is `principal.weight`, for the
-   * admit field the weighted-fairness change adds.
+   * Who the request is, as the workload sees it at admission and again at a failover. Its limits travel
+   * with it (the workload enforces them); a key's fairness weight is `principal.weight`, for the admit
+   * field the weighted-fairness change adds.
    */
   const identity: AdmitRequest = {
     requestId: trackId,
@@ -157,7 +161,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
     pool: pool.name,
     criticality: workload.criticality,
     tokenEstimate: body.body.tokenEstimate,
-    ...(principal ? { limits: principal.limits } : {}),
+    ...(limits ? { limits } : {}),
   };
   request.signal.addEventListener('abort', onAbort);
   let admitted: AdmitReply;
