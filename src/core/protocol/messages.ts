@@ -127,7 +127,6 @@ export interface WorkloadDescription {
     readonly queued: number;
     readonly head: HeadView | null;
   }>;
-  /** Present when the workload has limits: them, what is left of its rate buckets, and its running count. */
+  /** Present when the workload has limits: them, and what is left of its per-minute buckets. */
   readonly limits?: LimitsView;
-  readonly inFlight?: number;
 }

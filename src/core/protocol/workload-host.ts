@@ -374,7 +374,7 @@ export class WorkloadHost {
     const description = { workloadId: state.workloadId, metrics: state.metrics(now), queues };
     return this.#limiter.snapshot() === undefined
       ? description
-      : { ...description, limits: this.#limiter.view(now), inFlight: this.#leases.size };
+      : { ...description, limits: this.#limiter.view(now) };
   }
 
   /** What the host persists; null once the workload is gone. */
