@@ -15,7 +15,11 @@ function workerProject(name: string, include: string[], vars: Record<string, str
     plugins: [
       cloudflareTest({
         wrangler: { configPath: './wrangler.toml' },
-        miniflare: { bindings: { BACKENDS: TEST_BACKENDS, ...vars }, outboundService: createFakeUpstream() },
+        // AUTH=off unless a project says otherwise: these suites test scheduling, not keys (worker-auth does).
+        miniflare: {
+          bindings: { BACKENDS: TEST_BACKENDS, AUTH: 'off', ...vars },
+          outboundService: createFakeUpstream(),
+        },
       }),
     ],
     // Polling helpers (test/worker/support/client.ts) give up after 15 s with a diagnostic; let them.
@@ -79,6 +83,16 @@ export default defineConfig({
       }),
       workerProject('worker-conformance', ['test/worker-conformance/**/*.test.ts'], {
         MAX_QUEUE_PER_WORKLOAD: '3',
+      }),
+      // wrangler.toml's own AUTH=on; no key cache, so a revocation is seen by the very next request
+      // (the cache's horizon itself is tested with injected time in test/core/key-record.test.ts).
+      workerProject('worker-auth', ['test/worker-auth/**/*.test.ts'], {
+        AUTH: 'on',
+        AUTH_CACHE_TTL_MS: '0',
+        ADMIN_TOKEN: 'test-admin-token',
+        BACKENDS: JSON.stringify([
+          { name: 'alpha', url: 'http://alpha.test', maxConcurrency: 4, apiKey: 'backend-key' },
+        ]),
       }),
       workerProject('worker-timeout', ['test/worker-timeout/**/*.test.ts'], {
         UPSTREAM_HEADERS_TIMEOUT_MS: '300',

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { startSimServer } from '../sim/server.ts';
 import { freePort } from '../scripts/free-port.ts';
-import { startMiniflareWorker } from '../scripts/miniflare-router.ts';
+import { SLUICE_DURABLE_OBJECTS, startMiniflareWorker } from '../scripts/miniflare-router.ts';
 import { REPO_ROOT, startRouterProcess } from '../scripts/router-process.ts';
 import { runLoad, type LoadResult } from './load.ts';
 
@@ -79,11 +79,10 @@ async function underMiniflare(backendUrl: string): Promise<Runtime> {
     bindings: {
       BACKENDS: JSON.stringify([{ name: 'sim', url: backendUrl, maxConcurrency: BACKEND_SLOTS }]),
       POLICY: 'workload-aware',
+      // The scheduling path alone; what a key lookup adds is `npm run bench -- auth`.
+      AUTH: 'off',
     },
-    durableObjects: {
-      WORKLOAD: { className: 'WorkloadDO', useSQLite: true },
-      COORDINATOR: { className: 'CoordinatorDO', useSQLite: true },
-    },
+    durableObjects: SLUICE_DURABLE_OBJECTS,
   });
   return { passthrough, skeleton, sluice };
 }
@@ -101,7 +100,10 @@ async function underWranglerDev(backendUrl: string): Promise<Runtime> {
   });
   const sluice = await startRouterProcess({
     port: await freePort(),
-    vars: { BACKENDS: JSON.stringify([{ name: 'sim', url: backendUrl, maxConcurrency: BACKEND_SLOTS }]) },
+    vars: {
+      BACKENDS: JSON.stringify([{ name: 'sim', url: backendUrl, maxConcurrency: BACKEND_SLOTS }]),
+      AUTH: 'off',
+    },
   });
   return { passthrough, skeleton, sluice };
 }

@@ -1,6 +1,7 @@
 // `npm run bench`: prints benchmark results as markdown. Benchmarks never fail on time.
-// `npm run bench -- core`, `-- router` or `-- soak` runs one part (the soak runs only when asked).
+// `npm run bench -- core`, `-- router`, `-- auth` or `-- soak` runs one part (the soak runs only when asked).
 
+import { runAuthBench } from './auth.ts';
 import { runCoreBench } from './core.ts';
 import { runRouterBench } from './router.ts';
 import { runSoak } from './soak.ts';
@@ -9,16 +10,20 @@ import { runSoak } from './soak.ts';
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 const only = process.argv[2];
-if (only !== undefined && only !== 'core' && only !== 'router' && only !== 'soak') {
-  console.error(`unknown benchmark ${JSON.stringify(only)}; use core, router or soak`);
+if (only !== undefined && !['core', 'router', 'auth', 'soak'].includes(only)) {
+  console.error(`unknown benchmark ${JSON.stringify(only)}; use core, router, auth or soak`);
   process.exit(2);
 }
 if (only === 'soak') {
   console.log(await runSoak());
+} else if (only === 'auth') {
+  console.log(await runAuthBench());
 } else {
   if (only !== 'router') console.log(runCoreBench());
   if (only !== 'core') {
     console.log('');
     console.log(await runRouterBench());
+    console.log('');
+    console.log(await runAuthBench());
   }
 }

@@ -18,7 +18,16 @@ export interface MiniflareWorkerOptions {
   readonly configPath: string;
   readonly bindings: Record<string, string>;
   readonly durableObjects?: Record<string, { className: string; useSQLite: boolean }>;
+  /** KV namespace bindings (in memory). */
+  readonly kvNamespaces?: readonly string[];
 }
+
+/** The router's Durable Object bindings, as wrangler.toml declares them. */
+export const SLUICE_DURABLE_OBJECTS = {
+  WORKLOAD: { className: 'WorkloadDO', useSQLite: true },
+  COORDINATOR: { className: 'CoordinatorDO', useSQLite: true },
+  AUTH_STATS: { className: 'AuthStatsDO', useSQLite: true },
+} as const;
 
 /** Bundles a wrangler project to a temporary directory and returns the entry module's path. */
 export function bundleWorker(configPath: string): { dir: string; entry: string } {
@@ -57,6 +66,7 @@ export async function startMiniflareWorker(opts: MiniflareWorkerOptions): Promis
           compatibilityFlags: ['enable_request_signal'],
           bindings: opts.bindings,
           ...(opts.durableObjects ? { durableObjects: opts.durableObjects } : {}),
+          ...(opts.kvNamespaces ? { kvNamespaces: [...opts.kvNamespaces] } : {}),
         },
       ],
     }),

@@ -64,10 +64,14 @@ async function main(): Promise<void> {
       })),
     );
   }
-  for (const key of ['POLICY', 'QUEUE_TTL_MS', 'MAX_QUEUE_PER_WORKLOAD'] as const) {
+  for (const key of ['POLICY', 'QUEUE_TTL_MS', 'MAX_QUEUE_PER_WORKLOAD', 'ADMIN_TOKEN'] as const) {
     const value = process.env[key];
     if (value) vars[key] = value;
   }
+  // The local demo trusts the network unless told otherwise (AUTH=on npm start); wrangler.toml, which
+  // `npm run dev` and deployments use, has AUTH=on.
+  const auth = process.env['AUTH'] === 'on' ? 'on' : 'off';
+  vars['AUTH'] = auth;
 
   console.log('Starting Sluice (wrangler dev)…');
   const router = await startRouterProcess({
@@ -105,11 +109,28 @@ async function main(): Promise<void> {
           `  backend ${SIM_BACKENDS[i]!.name}: ${s.url} (simulated, pool ${SIM_BACKENDS[i]!.pool}, ` +
           `model ${SIM_BACKENDS[i]!.model}, ${SIM_BACKENDS[i]!.maxNumSeqs} slots)`,
       );
+  const portFlag = port === DEFAULT_ROUTER_PORT ? '' : ` --url ${router.url}`;
+  const adminHeader = vars['ADMIN_TOKEN'] ? ` -H "Authorization: Bearer $SLUICE_ADMIN_TOKEN"` : '';
+  const authLines =
+    auth === 'off'
+      ? [
+          'AUTH=off (local demo): the network is trusted. Requests need no API key, and the admin API is',
+          vars['ADMIN_TOKEN']
+            ? 'guarded by ADMIN_TOKEN. A request that presents a Sluice key is held to that key.'
+            : 'OPEN to anyone who can reach this port. A request that presents a Sluice key is held to that key.',
+          'Deployed (wrangler.toml) AUTH is on: every request needs a key, and /admin needs ADMIN_TOKEN.',
+        ]
+      : [
+          'AUTH=on: every inference request needs an API key' +
+            (vars['ADMIN_TOKEN'] ? '.' : ', and the admin API is closed (no ADMIN_TOKEN set).'),
+        ];
   console.log(
     [
       '',
       `Sluice is listening on ${router.url}`,
       ...backendLines,
+      '',
+      ...authLines,
       '',
       'Try it:',
       `  curl ${router.url}/v1/chat/completions \\`,
@@ -117,9 +138,17 @@ async function main(): Promise<void> {
       `    -H 'X-Workload-Context: {"workload_id":"fraud","criticality":5}' \\`,
       `    -d '{"model":"llama-70b","messages":[{"role":"user","content":"hello"}],"max_tokens":8}'`,
       '',
+      'With an API key (what a deployment requires): create one, then send it as the bearer token.',
+      `  KEY=$(npm run -s keys -- create --workload fraud --max-criticality 5${portFlag} | tail -n1)`,
+      `  curl ${router.url}/v1/chat/completions -H "Authorization: Bearer $KEY" \\`,
+      `    -H 'content-type: application/json' \\`,
+      `    -d '{"model":"llama-70b","messages":[{"role":"user","content":"hello"}],"max_tokens":8}'`,
+      `  (the OpenAI SDK: new OpenAI({ baseURL: '${router.url}/v1', apiKey: KEY }))`,
+      '',
       `  curl ${router.url}/v1/models             # the models, and the pool each routes to`,
-      `  curl ${router.url}/admin/backends        # every pool's backends and slots`,
-      `  curl ${router.url}/admin/workloads`,
+      `  curl${adminHeader} ${router.url}/admin/backends        # every pool's backends and slots`,
+      `  curl${adminHeader} ${router.url}/admin/workloads`,
+      `  npm run keys -- list${portFlag}             # keys (never their secrets); revoke <id> to revoke`,
       '',
       'Ctrl-C stops the router and the simulated backends.',
     ].join('\n'),

@@ -6,8 +6,8 @@
 export const REASONS_BY_OUTCOME = {
   /** The backend answered (any status below 500), and the answer reached the end of its stream. */
   success: ['completed'],
-  /** Turned away at admission, before waiting. */
-  rejected: ['queue_full'],
+  /** Turned away at admission, before waiting: the queue is full, or a per-minute limit is used up. */
+  rejected: ['queue_full', 'rate_limited'],
   /** Admitted, then taken out of the queue by the router without being served. */
   evicted: ['ttl_expired', 'pool_down'],
   /** The client went away (or the router lost the client's waiter when its queue restarted). */
@@ -62,6 +62,7 @@ export function ended(reason: Reason): Ended {
 export const ENDED = Object.freeze({
   completed: ended('completed'),
   queueFull: ended('queue_full'),
+  rateLimited: ended('rate_limited'),
   ttlExpired: ended('ttl_expired'),
   poolDown: ended('pool_down'),
   clientClosed: ended('client_closed'),

@@ -36,44 +36,85 @@ export type ContextResult =
   | { readonly ok: false; readonly error: InputError };
 
 /**
- * Seam for an authenticated mode: when a principal is known (e.g. from an API key), it decides the
- * workload and caps the criticality the client may claim. Header mode passes no principal.
+ * Who an API key acts as (see key-record.ts): the workloads it may use (the first is its default) and
+ * the criticality it may claim. In authenticated mode the header chooses within these bounds only.
  */
 export interface WorkloadPrincipal {
-  readonly workloadId: string;
+  readonly workloads: readonly string[];
   readonly maxCriticality: Criticality;
+  readonly defaultCriticality: Criticality;
 }
+
+/** Why a principal's request cannot proceed: it named a workload its key may not act as (HTTP 403). */
+export interface PrincipalError {
+  readonly code: 'workload_not_allowed';
+  readonly message: string;
+}
+
+export type PrincipalContextResult =
+  | {
+      readonly ok: true;
+      readonly context: WorkloadContext;
+      readonly defaulted: readonly DefaultReason[];
+      /** The criticality the client asked for, when the key's cap lowered it; null otherwise. */
+      readonly cappedFrom: number | null;
+    }
+  | { readonly ok: false; readonly error: InputError | PrincipalError };
 
 // C0, DEL and C1 control characters: they break logs and metric labels.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 
-export function parseWorkloadContext(
-  header: string | null | undefined,
-  principal?: WorkloadPrincipal,
-): ContextResult {
+/** Header mode: no key, so the header is trusted for the workload and the criticality. */
+export function parseWorkloadContext(header: string | null | undefined): ContextResult {
   const defaulted: DefaultReason[] = [];
   const raw = readHeaderObject(header, defaulted);
-
-  let workloadId: string;
-  // With a principal the header's ID is ignored, so it cannot make the request fail either.
-  const idResult = principal ? principal.workloadId : readWorkloadId(raw);
+  const idResult = readWorkloadId(raw);
   if (idResult !== null && typeof idResult === 'object') return { ok: false, error: idResult };
+  let workloadId: string;
   if (idResult === null) {
     if (raw !== null) defaulted.push('workload_id_missing');
     workloadId = DEFAULT_WORKLOAD_ID;
   } else {
     workloadId = idResult;
   }
-
-  let criticality = readCriticality(raw, defaulted);
-  if (principal) {
-    workloadId = principal.workloadId;
-    if (criticality > principal.maxCriticality) {
-      criticality = principal.maxCriticality;
-      defaulted.push('criticality_capped');
-    }
-  }
+  const criticality = readCriticality(raw, defaulted) ?? DEFAULT_CRITICALITY;
   return { ok: true, context: { workloadId, criticality }, defaulted };
+}
+
+/**
+ * Authenticated mode: the header may pick one of the key's workloads (absent: the first) and lower the
+ * criticality; it can never name another workload (an error) nor raise the criticality above the cap
+ * (clamped, reported as `cappedFrom`). A criticality the header does not give usably is the key's default.
+ */
+export function resolvePrincipalContext(
+  header: string | null | undefined,
+  principal: WorkloadPrincipal,
+): PrincipalContextResult {
+  const defaulted: DefaultReason[] = [];
+  const raw = readHeaderObject(header, defaulted);
+  const idResult = readWorkloadId(raw);
+  if (idResult !== null && typeof idResult === 'object') return { ok: false, error: idResult };
+  const first = principal.workloads[0];
+  if (first === undefined) throw new TypeError('resolvePrincipalContext: a principal has ≥ 1 workload');
+  const workloadId = idResult ?? first;
+  if (!principal.workloads.includes(workloadId)) {
+    return {
+      ok: false,
+      error: {
+        code: 'workload_not_allowed',
+        message: `This API key may not act as workload '${workloadId}' (it may use: ${principal.workloads.join(', ')}).`,
+      },
+    };
+  }
+  const asked = readCriticality(raw, defaulted);
+  let criticality = asked ?? principal.defaultCriticality;
+  let cappedFrom: number | null = null;
+  if (criticality > principal.maxCriticality) {
+    cappedFrom = criticality;
+    criticality = principal.maxCriticality;
+    defaulted.push('criticality_capped');
+  }
+  return { ok: true, context: { workloadId, criticality }, defaulted, cappedFrom };
 }
 
 function readHeaderObject(
@@ -123,16 +164,20 @@ function readWorkloadId(raw: Record<string, unknown> | null): string | null | In
   return id;
 }
 
-function readCriticality(raw: Record<string, unknown> | null, defaulted: DefaultReason[]): Criticality {
-  if (raw === null) return DEFAULT_CRITICALITY;
+/** The criticality the header gives, clamped to 1..5; null when it gives none usable (the caller's default). */
+function readCriticality(
+  raw: Record<string, unknown> | null,
+  defaulted: DefaultReason[],
+): Criticality | null {
+  if (raw === null) return null;
   const value = raw['criticality'];
   if (value === undefined || value === null) {
     defaulted.push('criticality_missing');
-    return DEFAULT_CRITICALITY;
+    return null;
   }
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     defaulted.push('criticality_not_integer');
-    return DEFAULT_CRITICALITY;
+    return null;
   }
   if (value < MIN_CRITICALITY || value > MAX_CRITICALITY) {
     defaulted.push('criticality_clamped');

@@ -120,6 +120,12 @@ export class WorkloadState {
     return { kind: 'rejected', end: ENDED.queueFull };
   }
 
+  /** Records *new* and, at once, its end: turned away before queueing (a per-minute limit). */
+  refuse(requestId: string, tokenEstimate: number, end: Ended, now: number): void {
+    this.#registry.onNew(requestId, now, tokenEstimate);
+    this.#registry.onCompleted(requestId, end, now);
+  }
+
   /**
    * Judges held requests: while the queue is over capacity, the newest held request still queued is
    * rejected (queue_full); the rest become ordinary queued requests. Returns the rejected IDs.

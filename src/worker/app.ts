@@ -9,6 +9,15 @@ import { requestIdFrom } from './request-id.ts';
 import { handleBackends, handleGetWorkload, handleListWorkloads } from './routes/admin.ts';
 import { handleInference } from './routes/inference.ts';
 import { handleModels } from './routes/models.ts';
+import {
+  handleCreateKey,
+  handleGetKey,
+  handleListKeys,
+  handleRevokeKey,
+  handleUpdateKey,
+} from './routes/keys.ts';
+import { handleAuthStatus } from './routes/auth-status.ts';
+import { authenticate } from './authenticate.ts';
 import { requireOperator } from './operator-auth.ts';
 
 type AppEnv = { Bindings: Env; Variables: { config: SluiceConfig; requestId: string } };
@@ -22,6 +31,8 @@ const ROUTES: Record<string, string> = {
   '/healthz': 'GET',
   '/admin/workloads': 'GET',
   '/admin/backends': 'GET',
+  '/admin/keys': 'GET, POST',
+  '/admin/auth': 'GET',
 };
 
 export function createApp(): Hono<AppEnv> {
@@ -56,7 +67,11 @@ export function createApp(): Hono<AppEnv> {
       }),
     );
   }
-  app.get('/v1/models', (c) => handleModels(c.get('config')));
+  app.get('/v1/models', async (c) => {
+    // Listing may ask a catch-all pool's backends: with AUTH on, that needs a key like inference does.
+    const auth = await authenticate(c.req.raw, c.env, c.executionCtx, c.get('config'), {});
+    return auth.ok ? handleModels(c.get('config')) : auth.response;
+  });
   app.get('/healthz', (c) => {
     const config = c.get('config');
     return c.json({
@@ -73,6 +88,12 @@ export function createApp(): Hono<AppEnv> {
   app.get('/admin/workloads', (c) => handleListWorkloads(c.env, c.get('config'), c.req.query('offset')));
   app.get('/admin/workloads/:id', (c) => handleGetWorkload(c.env, c.get('config'), c.req.param('id')));
   app.get('/admin/backends', (c) => handleBackends(c.env, c.get('config')));
+  app.get('/admin/keys', (c) => handleListKeys(c.env, c.get('config')));
+  app.post('/admin/keys', (c) => handleCreateKey(c.req.raw, c.env, c.get('config')));
+  app.get('/admin/keys/:id', (c) => handleGetKey(c.env, c.get('config'), c.req.param('id')));
+  app.patch('/admin/keys/:id', (c) => handleUpdateKey(c.req.raw, c.env, c.get('config'), c.req.param('id')));
+  app.delete('/admin/keys/:id', (c) => handleRevokeKey(c.env, c.get('config'), c.req.param('id')));
+  app.get('/admin/auth', (c) => handleAuthStatus(c.env, c.get('config')));
 
   app.all('*', (c) => notFoundOrWrongMethod(c));
   app.onError((err, c) => {
@@ -91,7 +112,13 @@ export function createApp(): Hono<AppEnv> {
 
 function notFoundOrWrongMethod(c: Context<AppEnv>): Response {
   const path = c.req.path;
-  const allowed = ROUTES[path] ?? (path.startsWith('/admin/workloads/') ? 'GET' : undefined);
+  const allowed =
+    ROUTES[path] ??
+    (path.startsWith('/admin/workloads/')
+      ? 'GET'
+      : path.startsWith('/admin/keys/')
+        ? 'GET, PATCH, DELETE'
+        : undefined);
   if (allowed !== undefined) {
     return errorResponse(
       { code: 'method_not_allowed', message: `${c.req.method} is not allowed on ${path}; use ${allowed}.` },

@@ -6,6 +6,7 @@ import {
   BACKEND_COOLDOWN_BASE_MS,
   BACKEND_COOLDOWN_MAX_MS,
   type BackendCooldown,
+  DEFAULT_KEY_CACHE_TTL_MS,
   DEFAULT_LEASE_TTL_MS,
   DEFAULT_LOG_LEVEL,
   DEFAULT_MAX_ATTEMPTS,
@@ -25,6 +26,8 @@ import {
   PoolTable,
   type PolicyName,
   type WorkloadAwareParams,
+  type WorkloadLimits,
+  validateLimits,
 } from '../core/index.ts';
 import type { Env } from './env.ts';
 
@@ -85,9 +88,21 @@ export interface SluiceConfig {
   readonly saturation: SaturationPolicy | null;
   readonly upstreamIdleTimeoutMs: number;
   readonly adminToken: string | null;
+  /**
+   * `on` (the default, and what wrangler.toml sets): inference needs an API key and the operator
+   * endpoints need ADMIN_TOKEN (closed without one). `off`: the network is trusted (see operator-auth.ts).
+   */
+  readonly auth: AuthMode;
+  /** How long one isolate trusts a key lookup; part of a revocation's delay (see key-cache.ts). */
+  readonly keyCacheTtlMs: number;
+  /** Limits configured per workload ID; a key's own limits override them field by field. */
+  readonly workloadLimits: Readonly<Record<string, WorkloadLimits>>;
   /** The least severe log records printed (see src/core/request-log.ts). */
   readonly logLevel: LogLevel;
 }
+
+export const AUTH_MODES = ['on', 'off'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
 
 export type ConfigResult =
   { readonly ok: true; readonly config: SluiceConfig } | { readonly ok: false; readonly message: string };
@@ -243,6 +258,44 @@ function parseSaturation(env: Partial<Env>): Pick<SluiceConfig, 'metricsInterval
   };
 }
 
+function parseAuth(env: Partial<Env>): AuthMode {
+  const raw = env.AUTH;
+  const mode = raw === undefined || raw === '' ? 'on' : String(raw).trim().toLowerCase();
+  if (!(AUTH_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigFieldError('AUTH', `must be on or off, got ${JSON.stringify(raw)}`);
+  }
+  if (mode === 'on' && env.KEYS === undefined) {
+    throw new ConfigFieldError(
+      'AUTH',
+      'is on but the KEYS KV binding is missing (wrangler.toml: [[kv_namespaces]] binding = "KEYS")',
+    );
+  }
+  return mode as AuthMode;
+}
+
+function parseWorkloadLimits(raw: unknown): Record<string, WorkloadLimits> {
+  if (raw === undefined || raw === '') return {};
+  let value = raw;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      throw new ConfigFieldError('WORKLOAD_LIMITS', 'is not valid JSON (expected {"<workload>": {limits}})');
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigFieldError('WORKLOAD_LIMITS', 'must be an object {"<workload>": {limits}}');
+  }
+  const out: Record<string, WorkloadLimits> = {};
+  for (const [workload, limits] of Object.entries(value as Record<string, unknown>)) {
+    const parsed = validateLimits(limits, {}, `WORKLOAD_LIMITS.${workload}`);
+    // The message already starts with the field's full path.
+    if (!parsed.ok) throw new ConfigFieldError(parsed.field, parsed.message.slice(parsed.field.length + 1));
+    out[workload] = parsed.limits;
+  }
+  return out;
+}
+
 function parseLogLevel(raw: unknown): LogLevel {
   const level = raw === undefined || raw === '' ? DEFAULT_LOG_LEVEL : String(raw).trim();
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
@@ -324,6 +377,9 @@ export function parseConfig(env: Partial<Env>): ConfigResult {
       maxAttempts: positiveInt('UPSTREAM_MAX_ATTEMPTS', env.UPSTREAM_MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, 10),
       ...parseSaturation(env),
       adminToken: parseAdminToken(env.ADMIN_TOKEN),
+      auth: parseAuth(env),
+      keyCacheTtlMs: nonNegative('AUTH_CACHE_TTL_MS', env.AUTH_CACHE_TTL_MS, DEFAULT_KEY_CACHE_TTL_MS),
+      workloadLimits: Object.freeze(parseWorkloadLimits(env.WORKLOAD_LIMITS)),
       logLevel: parseLogLevel(env.LOG_LEVEL),
     };
     if (config.backendCooldown.maxMs < config.backendCooldown.baseMs) {
@@ -346,6 +402,7 @@ export function loadConfig(env: Env): ConfigResult {
   if (!result) {
     result = parseConfig(env);
     cache.set(env, result);
+    if (result.ok) logAuthModeOnce(result.config);
     if (!result.ok && loggedError !== result.message) {
       loggedError = result.message;
       // A bad config stops every request: always printed, whatever LOG_LEVEL says.
@@ -353,4 +410,28 @@ export function loadConfig(env: Env): ConfigResult {
     }
   }
   return result;
+}
+
+let loggedAuthMode = false;
+
+/**
+ * Workers have no start hook: the first config an isolate parses says, once, how it is protected, so
+ * `wrangler dev` and the deployed logs show it plainly. Always printed, whatever LOG_LEVEL says.
+ */
+function logAuthModeOnce(config: SluiceConfig): void {
+  if (loggedAuthMode) return;
+  loggedAuthMode = true;
+  let message: string | null = null;
+  if (config.auth === 'off') {
+    message =
+      'AUTH=off: the network is trusted. Inference needs no API key (a request presenting a Sluice key is still held to it), ' +
+      (config.adminToken === null
+        ? 'and the admin API is OPEN to anyone who can reach it (set ADMIN_TOKEN to close it).'
+        : 'and the admin API needs ADMIN_TOKEN.');
+  } else if (config.adminToken === null) {
+    message =
+      'AUTH=on without ADMIN_TOKEN: the admin API answers 403 until one is set (npx wrangler secret put ADMIN_TOKEN, or .dev.vars locally).';
+  }
+  if (message !== null)
+    console.warn(JSON.stringify({ event: 'auth_mode', level: 'warn', auth: config.auth, message }));
 }

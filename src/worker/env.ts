@@ -1,6 +1,7 @@
 // The Worker's bindings and vars, as wrangler.toml declares them. Vars arrive as strings (or JSON values
 // when written as TOML tables/arrays); src/worker/config.ts turns them into a typed config.
 
+import type { AuthStatsDO } from './auth-failures.ts';
 import type { CoordinatorDO } from './coordinator-do.ts';
 import type { WorkloadDO } from './workload-do.ts';
 
@@ -28,7 +29,16 @@ export interface Env {
   readonly RATE_CAP_PER_SEC?: unknown;
   readonly FAIRNESS?: unknown;
   readonly TOKEN_COST_MS_PER_1K?: unknown;
-  /** When set, /admin requires `Authorization: Bearer <token>`. */
+  /** The operator endpoints' bearer token (see operator-auth.ts for when it is required). */
   readonly ADMIN_TOKEN?: unknown;
+  /** API keys, stored by their SHA-256 (see key-store.ts). Required when AUTH is on. */
+  readonly KEYS?: KVNamespace;
+  /** Counts failed authentications for the whole deployment (see auth-failures.ts). */
+  readonly AUTH_STATS: DurableObjectNamespace<AuthStatsDO>;
+  /** `on` (default) or `off`. */
+  readonly AUTH?: unknown;
+  readonly AUTH_CACHE_TTL_MS?: unknown;
+  /** JSON {"<workload>": {maxInFlight?, requestsPerMinute?, tokensPerMinute?}}. */
+  readonly WORKLOAD_LIMITS?: unknown;
   readonly LOG_LEVEL?: unknown;
 }

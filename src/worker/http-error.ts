@@ -16,6 +16,7 @@ export const DEFAULT_QUEUE_RETRY_AFTER_SEC = 1;
 export type OpenAIErrorType =
   | 'invalid_request_error'
   | 'authentication_error'
+  | 'permission_error'
   | 'rate_limit_error'
   | 'overloaded_error'
   | 'upstream_error'
@@ -36,6 +37,8 @@ type RetryRule = number | 'estimate' | null;
 const END_TO_HTTP: Record<Reason, Omit<HttpError, 'retryAfterSec'> & { readonly retry: RetryRule }> = {
   completed: { status: 200, type: 'server_error', code: 'completed', retry: null },
   queue_full: { status: 429, type: 'rate_limit_error', code: 'queue_full', retry: 'estimate' },
+  // Retry-After: when the workload's token bucket has refilled enough (exact, from the limit).
+  rate_limited: { status: 429, type: 'rate_limit_error', code: 'rate_limited', retry: 'estimate' },
   ttl_expired: { status: 503, type: 'overloaded_error', code: 'queue_timeout', retry: 'estimate' },
   // Retry-After: when the first backend may be back, which the coordinator knows.
   pool_down: { status: 503, type: 'overloaded_error', code: 'pool_unavailable', retry: 'estimate' },
@@ -117,6 +120,10 @@ export const HTTP_ONLY_ERRORS = {
   model_not_found: { status: 404, type: 'invalid_request_error' },
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
   unauthorized: { status: 401, type: 'authentication_error' },
+  invalid_api_key: { status: 401, type: 'authentication_error' },
+  workload_not_allowed: { status: 403, type: 'permission_error' },
+  admin_disabled: { status: 403, type: 'permission_error' },
+  keys_not_configured: { status: 500, type: 'server_error' },
   no_backend: { status: 503, type: 'overloaded_error' },
   upstream_unreachable: { status: 502, type: 'upstream_error' },
   unavailable: { status: 503, type: 'overloaded_error' },

@@ -66,10 +66,17 @@ export function inProcessTarget(): ProtocolTarget {
   }
 
   return {
-    admit: (workloadId, requestId, criticality) => {
+    admit: (workloadId, requestId, criticality, limits) => {
       const reply = new Promise<AdmitReply>((resolve) => waiters.set(requestId, resolve));
       host(workloadId).admit(
-        { requestId, workloadId, pool: DEFAULT_POOL, criticality, tokenEstimate: 0 },
+        {
+          requestId,
+          workloadId,
+          pool: DEFAULT_POOL,
+          criticality,
+          tokenEstimate: 0,
+          ...(limits ? { limits } : {}),
+        },
         Date.now(),
       );
       return reply;

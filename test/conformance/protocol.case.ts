@@ -12,6 +12,7 @@ import {
   type CoordinatorStats,
   type Criticality,
   type Ended,
+  type WorkloadLimits,
   type WorkloadMetrics,
 } from '../../src/core/index.ts';
 
@@ -24,7 +25,13 @@ export const CONFORMANCE_MAX_QUEUE = 3;
 const SLOTS = 3;
 
 export interface ProtocolTarget {
-  admit(workloadId: string, requestId: string, criticality: Criticality): Promise<AdmitReply>;
+  /** `limits`: as an API key's travel with each admission (workload-limits.ts). */
+  admit(
+    workloadId: string,
+    requestId: string,
+    criticality: Criticality,
+    limits?: WorkloadLimits,
+  ): Promise<AdmitReply>;
   complete(workloadId: string, requestId: string, end: Ended, leaseId?: string): Promise<CompleteReply>;
   metrics(workloadId: string): Promise<WorkloadMetrics | null>;
   backends(): Promise<BackendStatus[]>;
@@ -128,6 +135,53 @@ export function runProtocolConformance(name: string, makeTarget: () => ProtocolT
         totalRequests: CONFORMANCE_MAX_QUEUE + 1,
         activeRequests: 0,
         reasons: expect.objectContaining({ queue_full: 1, client_closed: CONFORMANCE_MAX_QUEUE }),
+      });
+    });
+
+    it('maxInFlight: beyond it a request waits though slots are free, and runs when one of its own ends', async () => {
+      await idle();
+      const limits = { maxInFlight: 1 };
+      const firstId = rid();
+      const first = granted(await t.admit('c-mif', firstId, 3, limits));
+      const secondId = rid();
+      const second = t.admit('c-mif', secondId, 3, limits);
+      await t.until(
+        () => t.metrics('c-mif'),
+        (m) => m?.queuedRequests === 1,
+      );
+      // Two slots are free, yet only one of the workload's requests runs; another workload is not held.
+      expect(await inFlight()).toBe(1);
+      const otherId = rid();
+      const other = granted(await t.admit('c-mif-other', otherId, 3));
+      await t.complete('c-mif-other', otherId, ENDED.completed, other.leaseId);
+      await t.complete('c-mif', firstId, ENDED.completed, first.leaseId);
+      const next = granted(await second);
+      await t.complete('c-mif', secondId, ENDED.completed, next.leaseId);
+      await idle();
+      expect(await t.metrics('c-mif')).toMatchObject({
+        totalRequests: 2,
+        activeRequests: 0,
+        outcomes: expect.objectContaining({ success: 2, rejected: 0 }),
+      });
+    });
+
+    it('requestsPerMinute: beyond it a request is turned away at once as rejected/rate_limited', async () => {
+      await idle();
+      const limits = { requestsPerMinute: 1 };
+      const id = rid();
+      const reply = granted(await t.admit('c-rpm', id, 3, limits));
+      const refused = await t.admit('c-rpm', rid(), 3, limits);
+      expect(refused).toMatchObject({ kind: 'ended', end: ENDED.rateLimited });
+      // One request a minute: the bucket refills in at most 60 s.
+      const retry = (refused as { retryAfterSec?: number }).retryAfterSec ?? 0;
+      expect(retry).toBeGreaterThanOrEqual(1);
+      expect(retry).toBeLessThanOrEqual(60);
+      await t.complete('c-rpm', id, ENDED.completed, reply.leaseId);
+      await idle();
+      expect(await t.metrics('c-rpm')).toMatchObject({
+        totalRequests: 2,
+        activeRequests: 0,
+        reasons: expect.objectContaining({ completed: 1, rate_limited: 1 }),
       });
     });
 

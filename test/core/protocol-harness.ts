@@ -15,6 +15,7 @@ import {
   type Lease,
   type PersistedWorkload,
   type PolicyName,
+  type WorkloadLimits,
 } from '../../src/core/index.ts';
 
 export const LEASE_TTL_MS = 8_000;
@@ -88,8 +89,16 @@ export class Cluster {
   readonly #policy: PolicyName;
   readonly #mut: Mutations;
   #seq = 0;
+  /** Sent with every admit, as an API key's limits are (workload-limits.ts); none when absent. */
+  readonly limits: WorkloadLimits | undefined;
 
-  constructor(policy: PolicyName, backends: readonly number[], mutations: Mutations = {}) {
+  constructor(
+    policy: PolicyName,
+    backends: readonly number[],
+    mutations: Mutations = {},
+    limits?: WorkloadLimits,
+  ) {
+    this.limits = limits;
     this.#policy = policy;
     this.#mut = mutations;
     this.backends = backends.map((m, i) => ({ name: `b${i}`, maxConcurrency: m }));
@@ -102,7 +111,14 @@ export class Cluster {
     const id = `r${this.#seq++}`;
     this.requests.set(id, { id, workloadId, state: 'waiting', replies: 0, recorded: 0 });
     this.#workload(workloadId).host.admit(
-      { requestId: id, workloadId, pool: POOL, criticality, tokenEstimate: 10 },
+      {
+        requestId: id,
+        workloadId,
+        pool: POOL,
+        criticality,
+        tokenEstimate: 10,
+        ...(this.limits ? { limits: this.limits } : {}),
+      },
       this.now,
     );
     return id;

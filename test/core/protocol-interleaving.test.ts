@@ -10,7 +10,13 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ENDED, ended, type Criticality, type PolicyName } from '../../src/core/index.ts';
+import {
+  ENDED,
+  ended,
+  type Criticality,
+  type PolicyName,
+  type WorkloadLimits,
+} from '../../src/core/index.ts';
 import {
   Cluster,
   LEASE_TTL_MS,
@@ -85,8 +91,8 @@ const pick = <T>(xs: readonly T[], i: number): T | undefined => xs[i % Math.max(
 function expectHeadsCurrent(cluster: Cluster): void {
   let waiting = false;
   for (const id of cluster.workloadIds()) {
-    const state = cluster.workloadHost(id)?.state;
-    const head = state?.head(cluster.now) ?? null;
+    // The head it offers: none while the workload is at its maxInFlight (then it is not really waiting).
+    const head = cluster.workloadHost(id)?.offeredHead(cluster.now) ?? null;
     if (head) waiting = true;
     expect(cluster.coordinator.dispatcher.peekReady(id)?.head.requestId ?? null, `head of ${id}`).toBe(
       head?.requestId ?? null,
@@ -196,6 +202,7 @@ function expectSafeEnd(cluster: Cluster): void {
 }
 
 interface RunOptions {
+  readonly limits?: WorkloadLimits;
   readonly policy: PolicyName;
   readonly faults: Faults;
   readonly mutations?: Mutations;
@@ -207,15 +214,23 @@ function property(o: RunOptions) {
     fc.array(stepArb(o.faults), { minLength: 10, maxLength: 150, size: 'max' }),
     fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 2 }),
     (steps, slots) => {
-      const cluster = new Cluster(o.policy, slots, o.mutations);
+      const cluster = new Cluster(o.policy, slots, o.mutations, o.limits);
       for (const step of steps) {
         apply(cluster, step, o);
         expect(cluster.violations).toEqual([]);
+        if (o.limits?.maxInFlight !== undefined) expectWithinMaxInFlight(cluster, o.limits.maxInFlight);
       }
       drain(cluster, o.faults.loss !== true && !o.faults.restarts && !o.faults.crashes);
       expectSafeEnd(cluster);
     },
   );
+}
+
+/** No workload ever runs more than its maxInFlight requests at once (its Workers' view). */
+function expectWithinMaxInFlight(cluster: Cluster, max: number): void {
+  const running = new Map<string, number>();
+  for (const r of cluster.ofState('running')) running.set(r.workloadId, (running.get(r.workloadId) ?? 0) + 1);
+  for (const [id, n] of running) expect(n, `running requests of ${id}`).toBeLessThanOrEqual(max);
 }
 
 const SAFETY: Faults = { loss: true, restarts: true, crashes: true };
@@ -236,6 +251,33 @@ describe.each<PolicyName>(['workload-aware', 'fcfs'])(
     });
   },
 );
+
+// maxInFlight holds a workload's head back from its coordinator while it is at the limit: the same
+// guarantees must hold (no over-booking, exactly-once, no leaked slot), the limit is never exceeded,
+// and a held head is offered again as soon as one of the workload's requests ends (heads stay current).
+describe('protocol under random interleavings with maxInFlight 1 per workload', () => {
+  it('with loss, restarts and crashed Workers: never over the limit, never over-books, leaks nothing', () => {
+    fc.assert(
+      property({ policy: 'workload-aware', faults: SAFETY, checkHeads: false, limits: { maxInFlight: 1 } }),
+      {
+        seed: 13,
+        numRuns: 200,
+      },
+    );
+  });
+
+  it('without loss: a held head is offered again as soon as a slot of its workload is free', () => {
+    fc.assert(
+      property({
+        policy: 'workload-aware',
+        faults: { ...QUIET, crashes: true },
+        checkHeads: true,
+        limits: { maxInFlight: 1 },
+      }),
+      { seed: 17, numRuns: 200 },
+    );
+  });
+});
 
 /**
  * Each protocol rule, broken on purpose, and the property that catches it. A rule whose breakage no

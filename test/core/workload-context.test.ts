@@ -1,12 +1,14 @@
 // X-Workload-Context parsing: every fallback yields `default`/3 with the reason recorded; an ID that is
-// present but unusable is an `invalid_workload_context` error; the principal seam overrides the header.
+// present but unusable is an `invalid_workload_context` error; an API key's principal bounds both.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   MAX_WORKLOAD_HEADER_BYTES,
   parseWorkloadContext,
+  resolvePrincipalContext,
   type ContextResult,
+  type PrincipalContextResult,
   type DefaultReason,
 } from '../../src/core/index.ts';
 
@@ -165,56 +167,73 @@ describe('parseWorkloadContext: criticality', () => {
   });
 });
 
-describe('parseWorkloadContext: principal seam (authenticated mode)', () => {
-  const principal = { workloadId: 'tenant-from-key', maxCriticality: 2 } as const;
+describe('resolvePrincipalContext: authenticated mode (an API key)', () => {
+  const key = { workloads: ['fraud', 'fraud-shadow'], maxCriticality: 3, defaultCriticality: 2 } as const;
 
-  it('the principal decides the workload, whatever the header claims', () => {
-    expectContext(
-      parseWorkloadContext(header({ workload_id: 'someone-else', criticality: 1 }), principal),
-      'tenant-from-key',
+  function expectResolved(
+    result: PrincipalContextResult,
+    workloadId: string,
+    criticality: number,
+    cappedFrom: number | null,
+  ): void {
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.context).toEqual({ workloadId, criticality });
+    expect(result.cappedFrom).toBe(cappedFrom);
+  }
+
+  it("without a header: the key's first workload at its default criticality", () => {
+    expectResolved(resolvePrincipalContext(undefined, key), 'fraud', 2, null);
+  });
+
+  it('the header picks among the allowed workloads and may lower the criticality', () => {
+    expectResolved(
+      resolvePrincipalContext(header({ workload_id: 'fraud-shadow', criticality: 1 }), key),
+      'fraud-shadow',
       1,
-      [],
+      null,
     );
   });
 
-  it('caps the criticality the client claims, recording criticality_capped', () => {
-    expectContext(
-      parseWorkloadContext(header({ workload_id: 'x', criticality: 5 }), principal),
-      'tenant-from-key',
-      2,
-      ['criticality_capped'],
+  it('a criticality above the cap is clamped to it, with what was asked', () => {
+    const result = resolvePrincipalContext(header({ criticality: 5 }), key);
+    expectResolved(result, 'fraud', 3, 5);
+    expect(result.ok && result.defaulted).toContain('criticality_capped');
+  });
+
+  it('an out-of-range criticality is clamped to 1..5 first, then capped', () => {
+    expectResolved(resolvePrincipalContext(header({ criticality: 99 }), key), 'fraud', 3, 5);
+  });
+
+  it("a workload outside the key's list is workload_not_allowed, naming it", () => {
+    const result = resolvePrincipalContext(header({ workload_id: 'batch', criticality: 1 }), key);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.code).toBe('workload_not_allowed');
+    expect(result.error.message).toContain("'batch'");
+  });
+
+  it('an unusable header workload_id is still invalid_workload_context', () => {
+    const result = resolvePrincipalContext(header({ workload_id: 'x'.repeat(500) }), key);
+    expect(!result.ok && result.error.code).toBe('invalid_workload_context');
+  });
+
+  it('never yields a criticality above the cap nor a workload outside the list', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.json(), fc.record({ workload_id: fc.string(), criticality: fc.integer() })),
+        (h) => {
+          const result = resolvePrincipalContext(typeof h === 'string' ? h : JSON.stringify(h), key);
+          if (!result.ok) return;
+          expect(result.context.criticality).toBeLessThanOrEqual(key.maxCriticality);
+          expect(key.workloads).toContain(result.context.workloadId);
+        },
+      ),
     );
   });
+});
 
-  it('applies to a missing header too: the default criticality is capped', () => {
-    expectContext(parseWorkloadContext(undefined, principal), 'tenant-from-key', 2, [
-      'header_missing',
-      'criticality_capped',
-    ]);
-  });
-
-  it('leaves a criticality at or below the cap untouched', () => {
-    expectContext(
-      parseWorkloadContext(header({ criticality: 2 }), { workloadId: 'k', maxCriticality: 4 }),
-      'k',
-      2,
-      // The principal decides the workload, so a header without workload_id is not a fallback.
-      [],
-    );
-  });
-
-  it('ignores an unusable header workload_id when a principal decides the workload', () => {
-    expectContext(
-      parseWorkloadContext(header({ workload_id: 'x'.repeat(500), criticality: 2 }), {
-        workloadId: 'k',
-        maxCriticality: 4,
-      }),
-      'k',
-      2,
-      [],
-    );
-  });
-
+describe('parseWorkloadContext: control characters', () => {
   it('rejects a control character at either end of the ID instead of trimming it away', () => {
     const result = parseWorkloadContext(header({ workload_id: 'abc\t', criticality: 2 }));
     expect(result.ok).toBe(false);

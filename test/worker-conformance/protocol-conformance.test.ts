@@ -10,8 +10,15 @@ import { coordinatorStub, workloadStub } from '../../src/worker/stubs.ts';
 const POOL = DEFAULT_POOL;
 
 runProtocolConformance('Durable Objects', () => ({
-  admit: (workloadId, requestId, criticality) =>
-    workloadStub(env, workloadId).admit({ requestId, workloadId, pool: POOL, criticality, tokenEstimate: 0 }),
+  admit: (workloadId, requestId, criticality, limits) =>
+    workloadStub(env, workloadId).admit({
+      requestId,
+      workloadId,
+      pool: POOL,
+      criticality,
+      tokenEstimate: 0,
+      ...(limits ? { limits } : {}),
+    }),
   complete: (workloadId, requestId, end, leaseId) =>
     workloadStub(env, workloadId).complete(
       requestId,

@@ -134,12 +134,12 @@ describe('UPSTREAM_IDLE_TIMEOUT_MS', () => {
   it('reaches the config from this project’s vars, and defaults when unset', () => {
     const loaded = loadConfig(env);
     expect(loaded.ok && loaded.config.upstreamIdleTimeoutMs).toBe(IDLE_MS);
-    const unset = parseConfig({ BACKENDS: backends });
+    const unset = parseConfig({ BACKENDS: backends, AUTH: 'off' });
     expect(unset.ok && unset.config.upstreamIdleTimeoutMs).toBe(DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS);
   });
 
   it.each(['0', '-5', '1.5', 'soon'])('rejects %j, naming the field', (raw) => {
-    const result = parseConfig({ BACKENDS: backends, UPSTREAM_IDLE_TIMEOUT_MS: raw });
+    const result = parseConfig({ BACKENDS: backends, AUTH: 'off', UPSTREAM_IDLE_TIMEOUT_MS: raw });
     expect(result.ok).toBe(false);
     expect(!result.ok && result.message).toContain('UPSTREAM_IDLE_TIMEOUT_MS');
   });

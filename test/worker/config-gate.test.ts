@@ -62,6 +62,33 @@ describe('config gate', () => {
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain('without /v1');
   });
 
+  it.each([
+    [{ AUTH: 'maybe' }, 'AUTH must be on or off'],
+    [{ AUTH: 'on', KEYS: undefined }, 'KEYS KV binding is missing'],
+    [{ AUTH_CACHE_TTL_MS: '-5' }, 'AUTH_CACHE_TTL_MS'],
+    [
+      { WORKLOAD_LIMITS: '{"batch":{"maxInFlight":0}}' },
+      'WORKLOAD_LIMITS.batch.maxInFlight must be an integer',
+    ],
+    [{ WORKLOAD_LIMITS: '{"batch":{"rpm":5}}' }, 'WORKLOAD_LIMITS.batch.rpm is not a limit'],
+    [{ WORKLOAD_LIMITS: '[1]' }, 'WORKLOAD_LIMITS must be an object'],
+  ])('names the auth setting that is wrong: %j', async (extra, message) => {
+    const bad = { ...env, ...extra } as unknown as Env;
+    const res = await createApp().fetch(request('/healthz'), bad, ctx);
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(message);
+  });
+
+  it('defaults to AUTH on when AUTH is unset (secure unless turned off explicitly)', async () => {
+    const { AUTH: _auth, ...unset } = env as unknown as Record<string, unknown>;
+    const res = await createApp().fetch(
+      request('/v1/chat/completions', { method: 'POST', body: '{"model":"ok"}' }),
+      unset as unknown as Env,
+      ctx,
+    );
+    expect(res.status).toBe(401);
+  });
+
   it('refuses a non-string ADMIN_TOKEN instead of leaving /admin open', async () => {
     const bad = { ...env, ADMIN_TOKEN: 12345 } as unknown as Env;
     const res = await createApp().fetch(request('/admin/backends'), bad, ctx);

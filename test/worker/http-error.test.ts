@@ -41,6 +41,7 @@ const fixed = (sec: number): Retry => ({ kind: 'fixed', sec });
 const EXPECTED: Record<Reason, Expected | null> = {
   completed: null,
   queue_full: { status: 429, type: 'rate_limit_error', code: 'queue_full', retry: ESTIMATE },
+  rate_limited: { status: 429, type: 'rate_limit_error', code: 'rate_limited', retry: ESTIMATE },
   ttl_expired: { status: 503, type: 'overloaded_error', code: 'queue_timeout', retry: ESTIMATE },
   pool_down: { status: 503, type: 'overloaded_error', code: 'pool_unavailable', retry: ESTIMATE },
   client_closed: { status: 499, type: 'invalid_request_error', code: 'client_closed', retry: NONE },
@@ -112,7 +113,7 @@ describe('endToHttp', () => {
   it('has one expected row per reason, and each pair is the pairing outcome.ts declares', () => {
     expect(Object.keys(EXPECTED).sort()).toEqual(PAIRS.map(([, e]) => e.reason).sort());
     for (const [label, e] of PAIRS) expect(label).toBe(`${e.outcome}/${e.reason}`);
-    expect(PAIRS.length).toBe(13);
+    expect(PAIRS.length).toBe(14);
   });
 
   it.each(PAIRS)('%s: status, type, code and Retry-After', (_label, end) => {
@@ -185,6 +186,10 @@ const HTTP_ONLY_EXPECTED: Record<HttpOnlyCode, { status: number; type: OpenAIErr
   model_not_found: { status: 404, type: 'invalid_request_error' },
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
   unauthorized: { status: 401, type: 'authentication_error' },
+  invalid_api_key: { status: 401, type: 'authentication_error' },
+  workload_not_allowed: { status: 403, type: 'permission_error' },
+  admin_disabled: { status: 403, type: 'permission_error' },
+  keys_not_configured: { status: 500, type: 'server_error' },
   no_backend: { status: 503, type: 'overloaded_error' },
   upstream_unreachable: { status: 502, type: 'upstream_error' },
   unavailable: { status: 503, type: 'overloaded_error' },

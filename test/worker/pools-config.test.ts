@@ -11,7 +11,7 @@ const backend = (name: string, extra: Record<string, unknown> = {}) => ({
 });
 
 function configWith(backends: unknown[], extra: Record<string, unknown> = {}) {
-  return parseConfig({ BACKENDS: JSON.stringify(backends), ...extra });
+  return parseConfig({ BACKENDS: JSON.stringify(backends), AUTH: 'off', ...extra });
 }
 
 function messageOf(result: ReturnType<typeof parseConfig>): string {

@@ -6,6 +6,7 @@ import type { Ended } from '../outcome.ts';
 import type { HeadView, WorkloadSignals } from '../policy/types.ts';
 import type { WorkloadMetrics } from '../registry-entry.ts';
 import type { Criticality } from '../workload-context.ts';
+import type { LimitsView, WorkloadLimits } from '../workload-limits.ts';
 
 export interface AdmitRequest {
   /** Sluice's own ID for the request (unique), not the client's x-request-id. */
@@ -15,6 +16,8 @@ export interface AdmitRequest {
   readonly pool: string;
   readonly criticality: Criticality;
   readonly tokenEstimate: number;
+  /** The caller's limits for this workload (its API key's); absent: keep the workload's current ones. */
+  readonly limits?: WorkloadLimits;
 }
 
 /** The answer to an admit: a slot, or the request's end (decided by the workload host). */
@@ -124,4 +127,6 @@ export interface WorkloadDescription {
     readonly queued: number;
     readonly head: HeadView | null;
   }>;
+  /** Present when the workload has limits: them, and what is left of its per-minute buckets. */
+  readonly limits?: LimitsView;
 }

@@ -10,8 +10,10 @@ import { ENDED, type Ended } from '../outcome.ts';
 import type { RegistrySnapshot } from '../registry-entry.ts';
 import { DEFAULT_POOL } from '../pools.ts';
 import { WorkloadState, type SweepResult } from '../workload-state.ts';
+import { WorkloadLimiter } from '../workload-limits.ts';
 import { chargedTokens } from '../token-charge.ts';
 import type { TokenUsage } from '../usage.ts';
+import type { HeadView } from '../policy/types.ts';
 import type { HeldLease, PersistedWorkload, WorkloadHostOptions, WorkloadPorts } from './workload-ports.ts';
 import type {
   AdmitReply,
@@ -81,6 +83,8 @@ export class WorkloadHost {
   readonly #pools = new Set<string>();
   #alarmAt: number | null = null;
   #lastRenewAt = -Infinity;
+  /** Per-workload limits (workload-limits.ts): in flight = requests holding a lease here. */
+  #limiter = new WorkloadLimiter();
   readonly #epoch: number;
   #reports = 0;
 
@@ -100,6 +104,7 @@ export class WorkloadHost {
         this.#pendingReleases.set(leaseId, { health, pool: pool ?? DEFAULT_POOL });
       }
       for (const pool of saved.pools ?? [DEFAULT_POOL]) this.#pools.add(pool);
+      this.#limiter = new WorkloadLimiter(saved.limiter);
       // Renew at the next beat, not at once: a restored coordinator lease has a full TTL ahead of it.
       this.#lastRenewAt = now;
       this.#ports.persist();
@@ -119,6 +124,20 @@ export class WorkloadHost {
   /** Records *new* and queues; the answer comes through ports.reply (at once if it is an end). */
   admit(req: AdmitRequest, now: number): void {
     const state = this.#ensure(req.workloadId, now);
+    // The caller's limits (its key's) replace the workload's; a raised maxInFlight may unblock heads.
+    if (req.limits !== undefined && this.#limiter.configure(req.limits)) this.#offerQueuedPools(now);
+    const rate = this.#limiter.admit(req.tokenEstimate, now);
+    if (!rate.ok) {
+      state.refuse(req.requestId, req.tokenEstimate, ENDED.rateLimited, now);
+      this.#ports.persist();
+      this.#ports.reply(req.requestId, {
+        kind: 'ended',
+        end: ENDED.rateLimited,
+        retryAfterSec: rate.retryAfterSec,
+      });
+      this.#armAlarm(now);
+      return;
+    }
     const admitted = state.admit(
       {
         requestId: req.requestId,
@@ -153,6 +172,7 @@ export class WorkloadHost {
     this.#offerState(req.pool).carry.push({ leaseId: req.failedLeaseId, health: req.health });
     this.#avoid.set(req.requestId, { backend: req.failedBackend, leaseId: req.failedLeaseId });
     const held = this.#leases.get(req.requestId);
+    const blocked = !this.#limiter.allowsStart(this.#leases.size);
     if (held?.leaseId === req.failedLeaseId) this.#leases.delete(req.requestId);
     const state = this.#state;
     const requeued =
@@ -173,6 +193,7 @@ export class WorkloadHost {
     }
     this.#waiting.add(req.requestId);
     this.#offer(req.pool, now);
+    if (blocked) this.#offerQueuedPools(now);
     this.#armAlarm(now);
   }
 
@@ -183,7 +204,7 @@ export class WorkloadHost {
     const state = this.#state;
     return {
       taken,
-      head: state?.head(now, pool) ?? null,
+      head: this.offeredHead(now, pool),
       signals: state?.signals(now) ?? { requestRatePerSec: 0, averageWaitMs: null, lastDispatchedAt: null },
       seq: this.#nextSeq(),
     };
@@ -208,11 +229,14 @@ export class WorkloadHost {
     this.#avoid.delete(requestId);
     this.#resolve(requestId, { kind: 'ended', end });
     const held = this.#leases.get(requestId) ?? lease;
+    const blocked = !this.#limiter.allowsStart(this.#leases.size);
     this.#leases.delete(requestId);
     this.#ports.persist();
     const charge = usage ? chargedTokens(usage) : undefined;
     if (held !== undefined) this.#release(held.pool, held.leaseId, health, charge);
     if (queuedIn !== undefined) this.#offer(queuedIn, now);
+    // A head held back by maxInFlight is offered again now that one of the workload's slots is free.
+    if (blocked) this.#offerQueuedPools(now);
     this.#armAlarm(now);
     return { recorded };
   }
@@ -347,7 +371,10 @@ export class WorkloadHost {
       queued: state.queueSizeOf(pool),
       head: state.head(now, pool),
     }));
-    return { workloadId: state.workloadId, metrics: state.metrics(now), queues };
+    const description = { workloadId: state.workloadId, metrics: state.metrics(now), queues };
+    return this.#limiter.snapshot() === undefined
+      ? description
+      : { ...description, limits: this.#limiter.view(now) };
   }
 
   /** What the host persists; null once the workload is gone. */
@@ -362,7 +389,23 @@ export class WorkloadHost {
         ([leaseId, { health, pool }]) => [leaseId, health, pool] as const,
       ),
       pools: [...this.#pools],
+      ...this.#limiterSnapshot(),
     };
+  }
+
+  #limiterSnapshot(): { limiter?: NonNullable<PersistedWorkload['limiter']> } {
+    const limiter = this.#limiter.snapshot();
+    return limiter === undefined ? {} : { limiter };
+  }
+
+  /** The head this workload offers a pool: none while maxInFlight of its requests are running. */
+  offeredHead(now: number, pool: string = DEFAULT_POOL): HeadView | null {
+    if (!this.#limiter.allowsStart(this.#leases.size)) return null;
+    return this.#state?.head(now, pool) ?? null;
+  }
+
+  #offerQueuedPools(now: number): void {
+    for (const pool of this.#state?.pools() ?? []) this.#offer(pool, now);
   }
 
   #ensure(workloadId: string, now: number): WorkloadState {
@@ -382,6 +425,8 @@ export class WorkloadHost {
   #applyGrant(pool: string, lease: Lease, now: number): { requestId: string; waitMs: number } | null {
     // Half a TTL left leaves a quarter of one as slack for a late alarm before the next renewal beat.
     if (now + this.#leaseTtlMs / 2 >= lease.expiresAt) return null;
+    // At maxInFlight the slot goes back; the head is offered again when a request of this one ends.
+    if (!this.#limiter.allowsStart(this.#leases.size)) return null;
     // Only after a failover is there anything to avoid (the common path stays one lookup lighter).
     const head = this.#avoid.size > 0 ? this.#state?.head(now, pool) : undefined;
     const avoid = head ? this.#avoid.get(head.requestId) : undefined;
@@ -437,7 +482,7 @@ export class WorkloadHost {
     this.#ports.coordinator.offer(
       pool,
       state.workloadId,
-      state.head(now, pool),
+      this.offeredHead(now, pool),
       state.signals(now),
       this.#nextSeq(),
       offer.carrying,

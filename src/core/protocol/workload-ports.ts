@@ -4,6 +4,7 @@
 import type { HeadView, WorkloadSignals } from '../policy/types.ts';
 import type { RegistrySnapshot } from '../registry-entry.ts';
 import type { WorkloadStateOptions } from '../workload-state.ts';
+import type { LimiterSnapshot } from '../workload-limits.ts';
 import type { AdmitReply, BackendHealth, CarriedRelease, HeadSeq } from './messages.ts';
 
 /**
@@ -70,4 +71,6 @@ export interface PersistedWorkload {
   readonly pendingReleases?: ReadonlyArray<readonly [string, BackendHealth | null, string?]>;
   /** Pools this workload has offered to, so an idle workload says goodbye to each. */
   readonly pools?: readonly string[];
+  /** Its limits and rate buckets, so a restart neither forgets them nor refills the buckets. */
+  readonly limiter?: LimiterSnapshot;
 }

@@ -1,7 +1,13 @@
 // Read-only admin API: workloads with their metrics and each pool queue's head and score, and every
 // pool's backends with their slots. One call per pool coordinator plus one per workload on the page.
 
-import type { BackendStatus, HeadView, WorkloadDescription, WorkloadMetrics } from '../../core/index.ts';
+import type {
+  BackendStatus,
+  HeadView,
+  LimitsView,
+  WorkloadDescription,
+  WorkloadMetrics,
+} from '../../core/index.ts';
 import type { SluiceConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { errorResponse } from '../http-error.ts';
@@ -26,6 +32,8 @@ export interface AdminWorkload extends WorkloadMetrics {
   /** The first queue with a head (by pool name), for a quick look; see `queues` for all. */
   readonly head: HeadView | null;
   readonly headScore: number | null;
+  /** Its limits (set by the API key of its latest request) and what is left of its per-minute buckets. */
+  readonly limits?: LimitsView;
 }
 
 export interface AdminList<T> {
@@ -55,6 +63,7 @@ function present(d: WorkloadDescription, scores: Scores): AdminWorkload {
     queues,
     head: first?.head ?? null,
     headScore: first?.headScore ?? null,
+    ...(d.limits ? { limits: d.limits } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import {
   ended,
   leaseRenewIntervalMs,
   parseWorkloadContext,
+  resolvePrincipalContext,
   requestLogRecord,
   isBackendDownStatus,
   shouldFailover,
@@ -20,6 +21,8 @@ import {
   type WorkloadContext,
 } from '../../core/index.ts';
 import type { SluiceConfig } from '../config.ts';
+import { countAuthFailure } from '../auth-failures.ts';
+import { authenticate } from '../authenticate.ts';
 import type { Env } from '../env.ts';
 import { endResponse, errorResponse, NO_BACKEND_RETRY_AFTER_SEC } from '../http-error.ts';
 import { Heartbeat } from '../heartbeat.ts';
@@ -43,8 +46,16 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
   const timing = new ServerTiming(Date.now());
   const idHeaders = { 'x-request-id': requestId };
 
-  const parsed = parseWorkloadContext(request.headers.get('x-workload-context'));
-  if (!parsed.ok) return errorResponse(parsed.error, idHeaders);
+  // First of all: nothing is read, queued or counted for a request without a valid key.
+  const auth = await authenticate(request, env, ctx, config, idHeaders);
+  if (!auth.ok) return auth.response;
+  const principal = auth.principal;
+  const header = request.headers.get('x-workload-context');
+  const parsed = principal ? resolvePrincipalContext(header, principal) : parseWorkloadContext(header);
+  if (!parsed.ok) {
+    if (parsed.error.code === 'workload_not_allowed') countAuthFailure(env, ctx, 'workload_not_allowed');
+    return errorResponse(parsed.error, idHeaders);
+  }
   const workload: WorkloadContext = parsed.context;
   const contextHeaders: Record<string, string> = {
     ...idHeaders,
@@ -52,6 +63,10 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
     'x-sluice-criticality': String(workload.criticality),
   };
   if (parsed.defaulted.length > 0) contextHeaders['x-sluice-context-defaulted'] = parsed.defaulted.join(',');
+  // The criticality the client asked for, when its key's cap lowered it.
+  if ('cappedFrom' in parsed && parsed.cappedFrom !== null) {
+    contextHeaders['x-sluice-criticality-capped'] = String(parsed.cappedFrom);
+  }
 
   const body = await readInferenceBody(request, config.maxBodyBytes, call.path);
   if (!body.ok) {
@@ -134,13 +149,22 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
   // Where the runtime reports it (in production; not under workerd locally, see README), a client that
   // disconnects while queued is taken out of the queue at once.
   const onAbort = (): void => complete(ENDED.clientClosed);
-  /** Who the request is, as the workload sees it at admission and again at a failover. */
+  // The workload's configured limits, overridden field by field by the key's; sent only when either
+  // exists, so a keyless request leaves limits a key set as they are.
+  const configured = config.workloadLimits[workload.workloadId];
+  const limits = principal ? { ...configured, ...principal.limits } : configured;
+  /**
+   * Who the request is, as the workload sees it at admission and again at a failover. Its limits travel
+   * with it (the workload enforces them); a key's fairness weight is `principal.weight`, for the admit
+   * field the weighted-fairness change adds.
+   */
   const identity: AdmitRequest = {
     requestId: trackId,
     workloadId: workload.workloadId,
     pool: pool.name,
     criticality: workload.criticality,
     tokenEstimate: body.body.tokenEstimate,
+    ...(limits ? { limits } : {}),
   };
   request.signal.addEventListener('abort', onAbort);
   let admitted: AdmitReply;
@@ -280,6 +304,8 @@ function endMessage(end: Ended, workload: WorkloadContext, config: SluiceConfig)
   switch (end.reason) {
     case 'queue_full':
       return `Queue for workload '${workload.workloadId}' is full (${config.maxQueuePerWorkload} waiting).`;
+    case 'rate_limited':
+      return `Workload '${workload.workloadId}' is over its requests or tokens per minute; retry after the time in Retry-After.`;
     case 'ttl_expired':
       return `Request waited ${config.queueTtlMs} ms in the queue without a free backend slot.`;
     case 'pool_down':

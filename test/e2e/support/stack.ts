@@ -51,7 +51,8 @@ export async function startStack(
   try {
     router = await startRouterProcess({
       port: await freePort(),
-      vars: { BACKENDS: JSON.stringify(entries), ...vars },
+      // AUTH=off unless a test turns it on: most e2e tests exercise scheduling, not keys.
+      vars: { BACKENDS: JSON.stringify(entries), AUTH: 'off', ...vars },
       onOutput: (line) => output.push(line),
       ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     });
@@ -70,8 +71,12 @@ export async function startStack(
   };
 }
 
-export async function adminWorkload(url: string, id: string): Promise<Record<string, unknown>> {
-  const res = await fetch(`${url}/admin/workloads/${encodeURIComponent(id)}`);
+export async function adminWorkload(
+  url: string,
+  id: string,
+  headers: Record<string, string> = {},
+): Promise<Record<string, unknown>> {
+  const res = await fetch(`${url}/admin/workloads/${encodeURIComponent(id)}`, { headers });
   return (await res.json()) as Record<string, unknown>;
 }
 

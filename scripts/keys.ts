@@ -1,0 +1,168 @@
+// `npm run keys -- <command>`: API keys through the admin API of a running router. The admin token comes
+// from SLUICE_ADMIN_TOKEN (never a flag, so it stays out of shell history); `create` prints the new key
+// alone on its last line, so `KEY=$(npm run -s keys -- create … | tail -n1)` captures it.
+
+import { parseArgs } from 'node:util';
+
+const DEFAULT_URL = 'http://127.0.0.1:8787';
+
+const USAGE = `Usage: npm run keys -- <command> [options]
+
+  create --workload <id> [--workload <id> …] [--max-criticality 1-5] [--default-criticality 1-5]
+         [--max-in-flight N] [--rpm N] [--tpm N] [--weight W] [--name TEXT]
+  list
+  get <id>
+  update <id> [same options as create; a limit set to "none" removes it]
+  revoke <id>
+
+Options: --url <router> (default ${DEFAULT_URL}). The admin token is read from SLUICE_ADMIN_TOKEN.`;
+
+const OPTIONS = {
+  url: { type: 'string', default: DEFAULT_URL },
+  workload: { type: 'string', multiple: true },
+  'max-criticality': { type: 'string' },
+  'default-criticality': { type: 'string' },
+  'max-in-flight': { type: 'string' },
+  rpm: { type: 'string' },
+  tpm: { type: 'string' },
+  weight: { type: 'string' },
+  name: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+class UsageError extends Error {}
+
+/** A number flag as the admin API expects it; "none" (limits only) sends null, which removes it. */
+function numberFlag(flag: string, raw: string | undefined, allowNone: boolean): number | null | undefined {
+  if (raw === undefined) return undefined;
+  if (allowNone && raw === 'none') return null;
+  const n = Number(raw);
+  // The server validates ranges and names the field; here only "is it a number at all".
+  if (raw.trim() === '' || Number.isNaN(n)) throw new UsageError(`--${flag} must be a number, got "${raw}"`);
+  return n;
+}
+
+function grantFrom(values: Values, creating: boolean): Record<string, unknown> {
+  const grant: Record<string, unknown> = {};
+  if (values.workload) grant['workloads'] = values.workload;
+  else if (creating) throw new UsageError('create needs --workload <id>');
+  const max = numberFlag('max-criticality', values['max-criticality'], false);
+  if (max !== undefined) grant['maxCriticality'] = max;
+  const def = numberFlag('default-criticality', values['default-criticality'], false);
+  if (def !== undefined) grant['defaultCriticality'] = def;
+  const weight = numberFlag('weight', values.weight, !creating);
+  if (weight !== undefined) grant['weight'] = weight;
+  if (values.name !== undefined) grant['name'] = values.name;
+  const limits: Record<string, number | null> = {};
+  for (const [flag, field] of [
+    ['max-in-flight', 'maxInFlight'],
+    ['rpm', 'requestsPerMinute'],
+    ['tpm', 'tokensPerMinute'],
+  ] as const) {
+    const v = numberFlag(flag, values[flag], !creating);
+    if (v !== undefined) limits[field] = v;
+  }
+  if (Object.keys(limits).length > 0) grant['limits'] = limits;
+  return grant;
+}
+
+async function callAdmin(url: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  const token = process.env['SLUICE_ADMIN_TOKEN'];
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token) headers['authorization'] = `Bearer ${token}`;
+  let res: Response;
+  try {
+    res = await fetch(`${url.replace(/\/+$/, '')}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (err) {
+    throw new Error(`cannot reach the router at ${url} (${String(err)}); is it running? (--url)`);
+  }
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: reported as text below
+  }
+  if (!res.ok) {
+    const message = (parsed as { error?: { message?: string } })?.error?.message ?? text;
+    const hint = res.status === 401 && !token ? ' (set SLUICE_ADMIN_TOKEN)' : '';
+    throw new Error(`${method} ${path} → ${res.status}: ${message}${hint}`);
+  }
+  return parsed;
+}
+
+function idArg(command: string, positionals: string[]): string {
+  const id = positionals[1];
+  if (id === undefined) throw new UsageError(`${command} needs a key ID (see: npm run keys -- list)`);
+  return encodeURIComponent(id);
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({ options: OPTIONS, allowPositionals: true });
+  const command = positionals[0];
+  if (values.help || command === undefined) {
+    console.log(USAGE);
+    return;
+  }
+  const url = values.url;
+  switch (command) {
+    case 'create': {
+      const created = (await callAdmin(url, 'POST', '/admin/keys', grantFrom(values, true))) as {
+        key: Record<string, unknown>;
+        secret: string;
+      };
+      console.log(JSON.stringify(created.key, null, 2));
+      console.log('The key is shown only now; store it (only its SHA-256 is kept):');
+      console.log(created.secret);
+      return;
+    }
+    case 'list': {
+      const list = (await callAdmin(url, 'GET', '/admin/keys')) as { data: Array<Record<string, unknown>> };
+      for (const k of list.data) console.log(JSON.stringify(k));
+      if (list.data.length === 0) console.log('(no keys)');
+      return;
+    }
+    case 'get':
+      console.log(
+        JSON.stringify(await callAdmin(url, 'GET', `/admin/keys/${idArg(command, positionals)}`), null, 2),
+      );
+      return;
+    case 'update':
+      console.log(
+        JSON.stringify(
+          await callAdmin(
+            url,
+            'PATCH',
+            `/admin/keys/${idArg(command, positionals)}`,
+            grantFrom(values, false),
+          ),
+          null,
+          2,
+        ),
+      );
+      return;
+    case 'revoke': {
+      const revoked = (await callAdmin(url, 'DELETE', `/admin/keys/${idArg(command, positionals)}`)) as {
+        id: string;
+      };
+      console.log(
+        `revoked ${revoked.id}; every router isolate refuses it within its key cache TTL plus KV propagation (about 60 s)`,
+      );
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof UsageError) console.error(`${err.message}\n\n${USAGE}`);
+  else console.error(`npm run keys failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,104 @@
+// API keys in Workers KV: one entry per key, `key:<id>` → its record (the secret's SHA-256, never the
+// secret; the ID is the hash's first 16 hex digits, so a lookup is one read). Lookups go through a short
+// per-isolate cache (core/key-cache.ts); KV itself serves reads from its edge cache for up to 60 s.
+
+import {
+  API_KEY_PATTERN,
+  API_KEY_PREFIX,
+  KEY_ID_HEX_CHARS,
+  TtlCache,
+  constantTimeEqual,
+  keyIdOf,
+  parseKeyRecord,
+  principalOf,
+  type KeyGrant,
+  type KeyRecord,
+  type Principal,
+} from '../core/index.ts';
+
+const KEY_PREFIX = 'key:';
+/** Listing is for people: one page of KV's list is plenty for the keys of one router. */
+const MAX_LISTED_KEYS = 1000;
+
+export type LookupResult =
+  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: false; readonly reason: 'malformed' | 'unknown' | 'revoked' };
+
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** A new secret: 32 random bytes, base64url. */
+function newSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const b64 = btoa(String.fromCharCode(...bytes));
+  return API_KEY_PREFIX + b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** One per isolate, rebuilt when the configured TTL changes (tests run several configs in one isolate). */
+let cache: TtlCache<KeyRecord | null> | null = null;
+
+function lookupCache(ttlMs: number): TtlCache<KeyRecord | null> {
+  if (cache?.ttlMs !== ttlMs) cache = new TtlCache<KeyRecord | null>(ttlMs);
+  return cache;
+}
+
+export class KeyStore {
+  readonly #kv: KVNamespace;
+  readonly #cacheTtlMs: number;
+
+  constructor(kv: KVNamespace, cacheTtlMs: number) {
+    this.#kv = kv;
+    this.#cacheTtlMs = cacheTtlMs;
+  }
+
+  /**
+   * The principal of a presented secret. A malformed secret is refused without a read; unknown IDs are
+   * cached as misses too, so a flood of guesses costs KV one read per guess per TTL at most.
+   */
+  async lookup(secret: string, now: number): Promise<LookupResult> {
+    if (!API_KEY_PATTERN.test(secret)) return { ok: false, reason: 'malformed' };
+    const hash = await sha256Hex(secret);
+    const id = keyIdOf(hash);
+    const cached = lookupCache(this.#cacheTtlMs);
+    let record = cached.get(id, now);
+    if (record === undefined) {
+      record = await this.get(id);
+      cached.set(id, record, now);
+    }
+    // The ID is only a prefix: the whole hash must match, compared in constant time.
+    if (record === null || !constantTimeEqual(record.hash, hash)) return { ok: false, reason: 'unknown' };
+    const principal = principalOf(record);
+    return principal ? { ok: true, principal } : { ok: false, reason: 'revoked' };
+  }
+
+  async get(id: string): Promise<KeyRecord | null> {
+    if (!/^[0-9a-f]+$/.test(id) || id.length !== KEY_ID_HEX_CHARS) return null;
+    return parseKeyRecord(await this.#kv.get(KEY_PREFIX + id, 'json'));
+  }
+
+  /** Stores a new key; the secret is returned here and never again. */
+  async create(grant: KeyGrant, now: number): Promise<{ record: KeyRecord; secret: string }> {
+    for (;;) {
+      const secret = newSecret();
+      const hash = await sha256Hex(secret);
+      const id = keyIdOf(hash);
+      // 64-bit IDs collide about never; if one does, draw again rather than overwrite a key.
+      if ((await this.#kv.get(KEY_PREFIX + id)) !== null) continue;
+      const record: KeyRecord = { ...grant, id, hash, createdAt: now, updatedAt: now, revokedAt: null };
+      await this.put(record);
+      return { record, secret };
+    }
+  }
+
+  async put(record: KeyRecord): Promise<void> {
+    await this.#kv.put(KEY_PREFIX + record.id, JSON.stringify(record));
+  }
+
+  async list(): Promise<KeyRecord[]> {
+    const listed = await this.#kv.list({ prefix: KEY_PREFIX, limit: MAX_LISTED_KEYS });
+    const records = await Promise.all(listed.keys.map((k) => this.get(k.name.slice(KEY_PREFIX.length))));
+    return records.filter((r): r is KeyRecord => r !== null).sort((a, b) => a.createdAt - b.createdAt);
+  }
+}

@@ -1,0 +1,102 @@
+// Admin API for API keys (behind requireOperator): create (the secret is in that answer only), list and
+// read (never a secret, nor its hash), update a key's workloads, caps, limits and weight, and revoke.
+// Changes reach every isolate within the key cache TTL plus KV's propagation (about 60 s).
+
+import { keyView, validateKeyGrant, type KeyRecord, type KeyView } from '../../core/index.ts';
+import type { SluiceConfig } from '../config.ts';
+import type { Env } from '../env.ts';
+import { errorResponse } from '../http-error.ts';
+import { KeyStore } from '../key-store.ts';
+import type { AdminList } from './admin.ts';
+
+export interface CreatedKey {
+  readonly key: KeyView;
+  /** The secret: shown once, here; only its SHA-256 is stored. */
+  readonly secret: string;
+}
+
+function storeOf(env: Env, config: SluiceConfig): KeyStore | Response {
+  if (env.KEYS === undefined) {
+    return errorResponse({
+      code: 'keys_not_configured',
+      message: 'No KEYS KV binding: add [[kv_namespaces]] binding = "KEYS" to wrangler.toml.',
+    });
+  }
+  return new KeyStore(env.KEYS, config.keyCacheTtlMs);
+}
+
+async function readJson(
+  request: Request,
+): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
+  try {
+    return { ok: true, value: await request.json() };
+  } catch {
+    return {
+      ok: false,
+      response: errorResponse({ code: 'invalid_request', message: 'The body must be a JSON object.' }),
+    };
+  }
+}
+
+function notFound(id: string): Response {
+  return errorResponse({ code: 'not_found', message: `No API key with ID '${id}'.` });
+}
+
+export async function handleCreateKey(request: Request, env: Env, config: SluiceConfig): Promise<Response> {
+  const store = storeOf(env, config);
+  if (store instanceof Response) return store;
+  const body = await readJson(request);
+  if (!body.ok) return body.response;
+  const grant = validateKeyGrant(body.value);
+  if (!grant.ok) return errorResponse({ code: 'invalid_request', message: grant.message });
+  const { record, secret } = await store.create(grant.grant, Date.now());
+  const created: CreatedKey = { key: keyView(record), secret };
+  return Response.json(created, { status: 201, headers: { 'cache-control': 'no-store' } });
+}
+
+export async function handleListKeys(env: Env, config: SluiceConfig): Promise<Response> {
+  const store = storeOf(env, config);
+  if (store instanceof Response) return store;
+  const list: AdminList<KeyView> = { object: 'list', data: (await store.list()).map(keyView) };
+  return Response.json(list);
+}
+
+export async function handleGetKey(env: Env, config: SluiceConfig, id: string): Promise<Response> {
+  const store = storeOf(env, config);
+  if (store instanceof Response) return store;
+  const record = await store.get(id);
+  return record ? Response.json(keyView(record)) : notFound(id);
+}
+
+/** Partial update: fields absent keep their value; `limits` merges field by field (null removes one). */
+export async function handleUpdateKey(
+  request: Request,
+  env: Env,
+  config: SluiceConfig,
+  id: string,
+): Promise<Response> {
+  const store = storeOf(env, config);
+  if (store instanceof Response) return store;
+  const record = await store.get(id);
+  if (!record) return notFound(id);
+  const body = await readJson(request);
+  if (!body.ok) return body.response;
+  const grant = validateKeyGrant(body.value, record);
+  if (!grant.ok) return errorResponse({ code: 'invalid_request', message: grant.message });
+  const updated: KeyRecord = { ...record, ...grant.grant, updatedAt: Date.now() };
+  await store.put(updated);
+  return Response.json(keyView(updated));
+}
+
+/** Revoked keys stay listed (with revokedAt) so the trail of who had access remains. Idempotent. */
+export async function handleRevokeKey(env: Env, config: SluiceConfig, id: string): Promise<Response> {
+  const store = storeOf(env, config);
+  if (store instanceof Response) return store;
+  const record = await store.get(id);
+  if (!record) return notFound(id);
+  if (record.revokedAt !== null) return Response.json(keyView(record));
+  const now = Date.now();
+  const revoked: KeyRecord = { ...record, revokedAt: now, updatedAt: now };
+  await store.put(revoked);
+  return Response.json(keyView(revoked));
+}
