@@ -37,7 +37,15 @@ export class WorkloadDO extends DurableObject<Env> {
     const loaded = loadConfig(env);
     if (!loaded.ok) throw new Error(loaded.message);
     const c = loaded.config;
-    const coordinator = (pool: string) => coordinatorStub(this.env, pool, c);
+    // One stub per pool, reused across calls (creating one hashes the name each time); a failed call
+    // drops it, since Cloudflare documents that a stub may be left broken by an exception.
+    const stubs = new Map<string, ReturnType<typeof coordinatorStub>>();
+    const coordinator = (pool: string) => {
+      let stub = stubs.get(pool);
+      if (stub === undefined) stubs.set(pool, (stub = coordinatorStub(this.env, pool, c)));
+      return stub;
+    };
+    const dropStub = (pool: string) => stubs.delete(pool);
     this.#host = new WorkloadHost(
       {
         policy: createPolicy(c.policy, c.policyParams),
@@ -53,20 +61,30 @@ export class WorkloadDO extends DurableObject<Env> {
               `offer to the coordinator of pool ${pool}`,
               coordinator(pool).offer(workloadId, head, signals, seq, releases),
               (reply) => this.#host.onOfferReply(pool, reply, Date.now()),
-              () => this.#host.onOfferFailed(pool, Date.now()),
+              () => {
+                dropStub(pool);
+                this.#host.onOfferFailed(pool, Date.now());
+              },
             ),
           release: (pool, leaseId, health, actualTokens) =>
             send(
               `release of lease ${leaseId} (the alarm retries it)`,
               coordinator(pool).release(leaseId, health, actualTokens),
               () => this.#host.onReleased(leaseId),
-              () => this.#host.onReleaseFailed(leaseId, Date.now()),
+              () => {
+                dropStub(pool);
+                this.#host.onReleaseFailed(leaseId, Date.now());
+              },
             ),
           renew: (pool, leaseIds) =>
-            send('lease renewal', coordinator(pool).renew(leaseIds), (reply) =>
-              this.#host.onRenewReply(reply),
+            send(
+              'lease renewal',
+              coordinator(pool).renew(leaseIds),
+              (reply) => this.#host.onRenewReply(reply),
+              () => dropStub(pool),
             ),
-          forget: (pool, workloadId) => send('forget', coordinator(pool).forget(workloadId)),
+          forget: (pool, workloadId) =>
+            send('forget', coordinator(pool).forget(workloadId), undefined, () => dropStub(pool)),
         },
         reply: (requestId, reply) => {
           const resolve = this.#waiters.get(requestId);
