@@ -85,11 +85,19 @@ export class LocalScheduler {
     criticality: Criticality,
     now: number,
     tokenEstimate = 0,
+    weight?: number,
   ): LocalAdmitResult {
     this.#now = now;
     this.#admitting = requestId;
     this.#host(workloadId).admit(
-      { requestId, workloadId, pool: DEFAULT_POOL, criticality, tokenEstimate },
+      {
+        requestId,
+        workloadId,
+        pool: DEFAULT_POOL,
+        criticality,
+        tokenEstimate,
+        ...(weight !== undefined ? { weight } : {}),
+      },
       now,
     );
     this.#admitting = null;

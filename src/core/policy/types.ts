@@ -12,6 +12,8 @@ export interface HeadView {
   readonly enqueuedAt: number;
   /** The host's token estimate (prompt + requested completion); 0 or absent when unknown. */
   readonly tokenEstimate?: number;
+  /** Token fairness: the workload's share weight (absent: DEFAULT_WORKLOAD_WEIGHT); see dispatcher.ts. */
+  readonly weight?: number;
 }
 
 /** A workload's numbers as of its last update to the dispatcher. */

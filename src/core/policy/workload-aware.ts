@@ -65,7 +65,7 @@ export const DEFAULT_WORKLOAD_AWARE_PARAMS: WorkloadAwareParams = Object.freeze(
   criticalityStepMs: DEFAULT_CRITICALITY_STEP_MS,
   ratePenaltyMs: DEFAULT_RATE_PENALTY_MS,
   rateCapPerSec: DEFAULT_RATE_CAP_PER_SEC,
-  fairness: 'requests',
+  fairness: 'tokens',
   tokenCostMsPer1k: DEFAULT_TOKEN_COST_MS_PER_1K,
 });
 

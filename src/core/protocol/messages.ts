@@ -15,6 +15,8 @@ export interface AdmitRequest {
   readonly pool: string;
   readonly criticality: Criticality;
   readonly tokenEstimate: number;
+  /** The workload's share weight under token fairness; absent means DEFAULT_WORKLOAD_WEIGHT. */
+  readonly weight?: number;
 }
 
 /** The answer to an admit: a slot, or the request's end (decided by the workload host). */
@@ -60,6 +62,7 @@ export interface RetryRequest {
   readonly pool: string;
   readonly criticality: Criticality;
   readonly tokenEstimate: number;
+  readonly weight?: number;
   readonly enqueuedAt: number;
   readonly failedLeaseId: string;
   /** The backend it failed on: it is not sent back there. */

@@ -10,7 +10,7 @@ import { ENDED, type Ended } from '../outcome.ts';
 import type { RegistrySnapshot } from '../registry-entry.ts';
 import { DEFAULT_POOL } from '../pools.ts';
 import { WorkloadState, type SweepResult } from '../workload-state.ts';
-import { chargedTokens } from '../token-charge.ts';
+import { chargeAtEnd } from '../token-charge.ts';
 import type { TokenUsage } from '../usage.ts';
 import type { HeldLease, PersistedWorkload, WorkloadHostOptions, WorkloadPorts } from './workload-ports.ts';
 import type {
@@ -125,6 +125,7 @@ export class WorkloadHost {
         pool: req.pool,
         criticality: req.criticality,
         tokenEstimate: req.tokenEstimate,
+        ...(req.weight !== undefined ? { weight: req.weight } : {}),
       },
       now,
       this.#anyOfferInFlight(),
@@ -148,7 +149,8 @@ export class WorkloadHost {
   retry(req: RetryRequest, now: number): void {
     // The release rides with the next offer of the pool (see CoordinatorCalls.offer); until that is
     // answered it is pending like any other, so a lost offer leaves it to the alarm's retries.
-    this.#pendingReleases.set(req.failedLeaseId, { pool: req.pool, health: req.health });
+    // The failed lease is charged nothing: the request is charged again when it is granted anew.
+    this.#pendingReleases.set(req.failedLeaseId, { pool: req.pool, health: req.health, actualTokens: 0 });
     this.#releasing.add(req.failedLeaseId);
     this.#offerState(req.pool).carry.push({ leaseId: req.failedLeaseId, health: req.health });
     this.#avoid.set(req.requestId, { backend: req.failedBackend, leaseId: req.failedLeaseId });
@@ -162,6 +164,7 @@ export class WorkloadHost {
           pool: req.pool,
           criticality: req.criticality,
           tokenEstimate: req.tokenEstimate,
+          ...(req.weight !== undefined ? { weight: req.weight } : {}),
           enqueuedAt: req.enqueuedAt,
         },
         now,
@@ -210,7 +213,7 @@ export class WorkloadHost {
     const held = this.#leases.get(requestId) ?? lease;
     this.#leases.delete(requestId);
     this.#ports.persist();
-    const charge = usage ? chargedTokens(usage) : undefined;
+    const charge = chargeAtEnd(end, usage);
     if (held !== undefined) this.#release(held.pool, held.leaseId, health, charge);
     if (queuedIn !== undefined) this.#offer(queuedIn, now);
     this.#armAlarm(now);
