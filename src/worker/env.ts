@@ -28,6 +28,8 @@ export interface Env {
   readonly RATE_CAP_PER_SEC?: unknown;
   readonly FAIRNESS?: unknown;
   readonly TOKEN_COST_MS_PER_1K?: unknown;
+  /** JSON {"<workload_id>": weight}: share weights under token fairness (default 1 each). */
+  readonly WORKLOAD_WEIGHTS?: unknown;
   /** When set, /admin requires `Authorization: Bearer <token>`. */
   readonly ADMIN_TOKEN?: unknown;
   readonly LOG_LEVEL?: unknown;

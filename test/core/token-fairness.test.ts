@@ -284,3 +284,25 @@ describe('token fairness charges real usage (true-up at release)', () => {
     expect(s.dispatcher.peekReady('b')?.signals.serviceTag).toBe(2_000);
   });
 });
+
+describe('weights reach the dispatcher', () => {
+  it('carries an admitted request’s weight through the workload and coordinator hosts and divides its tag advance', () => {
+    const s = new LocalScheduler({ policy: tokens, backends: [{ name: 'gpu', maxConcurrency: 1 }] });
+    s.admit('heavy', 'h1', 3, 0, 1_000, 4);
+    s.admit('heavy', 'h2', 3, 1, 1_000, 4);
+    const [d1] = s.dispatch(1);
+    expect(d1?.requestId).toBe('h1');
+    expect(s.dispatcher.leases()[0]).toMatchObject({ charged: 1_000, weight: 4 });
+    // h2 continues from h1's finish tag: 1,000 tokens / weight 4.
+    expect(s.dispatcher.peekReady('heavy')?.signals.serviceTag).toBe(250);
+  });
+
+  it('treats an unusable weight as the default rather than corrupting the tags', () => {
+    const d = new Dispatcher({ backends: [{ name: 'gpu', maxConcurrency: 1 }], policy: tokens });
+    for (const [i, weight] of [0, -1, Number.NaN, Infinity, 1e9].entries()) {
+      d.offer(`w${i}`, { ...head(3, 0, 100, `r${i}`), weight }, signals());
+      expect(d.next(i)?.weight).toBe(1);
+      d.release(d.leases()[0]!.leaseId);
+    }
+  });
+});

@@ -20,6 +20,7 @@ import {
   type WorkloadContext,
 } from '../../core/index.ts';
 import type { SluiceConfig } from '../config.ts';
+import { weightField, workloadWeight } from '../workload-weight.ts';
 import type { Env } from '../env.ts';
 import { endResponse, errorResponse, NO_BACKEND_RETRY_AFTER_SEC } from '../http-error.ts';
 import { Heartbeat } from '../heartbeat.ts';
@@ -138,6 +139,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
     pool: pool.name,
     criticality: workload.criticality,
     tokenEstimate: body.body.tokenEstimate,
+    ...weightField(workloadWeight(config, workload.workloadId)),
   };
   request.signal.addEventListener('abort', onAbort);
   let admitted: AdmitReply;
