@@ -1,6 +1,6 @@
 // The policies the lab compares: the core's configurable ones, each built by the core's own factory with
-// shipped defaults, plus workload-aware's two fairness modes and token fairness as it was before usage
-// was charged (estimates only), the "before" of issue 11.
+// shipped defaults: workload-aware's two fairness modes, token fairness charging estimates only (no usage
+// reported), and token fairness as it was before issue 11 (the "before" of its policy change).
 
 import { createPolicy, DEFAULT_WORKLOAD_AWARE_PARAMS, type Policy } from '../src/core/policy/index.ts';
 
@@ -10,6 +10,7 @@ export const LAB_POLICIES = [
   'workload-aware',
   'workload-aware+tokens',
   'workload-aware+estimates',
+  'workload-aware+tokens-legacy',
 ] as const;
 export type LabPolicyName = (typeof LAB_POLICIES)[number];
 
@@ -27,8 +28,14 @@ export function createLabPolicy(name: LabPolicyName): Policy {
       return createPolicy('workload-aware', { fairness: 'requests' });
     case 'workload-aware+tokens':
     case 'workload-aware+estimates':
+    case 'workload-aware+tokens-legacy':
       return createPolicy('workload-aware', { fairness: 'tokens' });
   }
+}
+
+/** Dispatcher options beyond the policy: the legacy run keeps the pre-issue-11 token tags. */
+export function legacyTokenTags(name: LabPolicyName): boolean {
+  return name === 'workload-aware+tokens-legacy';
 }
 
 /** Whether the lab reports each completion's usage to the core (the router does, when the backend sends it). */

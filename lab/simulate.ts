@@ -7,7 +7,7 @@ import type { Criticality } from '../src/core/workload-context.ts';
 import { LocalScheduler } from '../src/core/local-scheduler.ts';
 import { serviceTimeMs, toBackendSpecs, type BackendModel } from './backend-model.ts';
 import { EventQueue, type TimedEvent } from './event-queue.ts';
-import { chargesUsage, createLabPolicy, type LabPolicyName } from './policies.ts';
+import { chargesUsage, createLabPolicy, legacyTokenTags, type LabPolicyName } from './policies.ts';
 import { generateRequests, type SimRequest } from './requests.ts';
 import { validateScenario, type Scenario } from './scenario.ts';
 
@@ -79,6 +79,7 @@ export function simulate(
     policy: createLabPolicy(policyName),
     backends: toBackendSpecs(scenario.backends),
     leaseTtlMs: NEVER_EXPIRES_MS,
+    legacyTokenTags: legacyTokenTags(policyName),
     workload: {
       inFlightTtlMs: NEVER_EXPIRES_MS,
       queueTtlMs: scenario.queueTtlMs,

@@ -63,6 +63,12 @@ export interface DispatcherOptions {
   readonly probing?: boolean;
   /** Lease IDs must be unique across restarts in a real host; the default counter suits tests. */
   readonly newLeaseId?: () => string;
+  /**
+   * Token fairness as it was before issue 11, kept only so the policy lab can show before and after: a
+   * new head starts at max(finish tag, largest start tag granted so far) and a grant charges the bare
+   * estimate. It has no drift bound (see test/core/token-bound.test.ts). Never set by the router.
+   */
+  readonly legacyTokenTags?: boolean;
 }
 
 const byWorkload = (a: ReadyHead, b: ReadyHead): number =>
@@ -102,6 +108,7 @@ export class Dispatcher {
   );
   readonly #leaseTtlMs: number;
   readonly #newLeaseId: () => string;
+  readonly #legacy: boolean;
   /** Token fairness: the start tag of the last grant; where a workload joins when no head waits. */
   #lastGrantedTag = 0;
   /** Token fairness: each workload's finish tag (its last granted tag + that request's tokens / weight). */
@@ -133,6 +140,7 @@ export class Dispatcher {
     if (!(this.#leaseTtlMs > 0)) throw new TypeError(`leaseTtlMs must be > 0, got ${this.#leaseTtlMs}`);
     let counter = 0;
     this.#newLeaseId = opts.newLeaseId ?? (() => `lease-${++counter}`);
+    this.#legacy = opts.legacyTokenTags ?? false;
   }
 
   get readyCount(): number {
@@ -230,9 +238,9 @@ export class Dispatcher {
     let weight: number | undefined;
     if (this.policy.fairness === 'tokens') {
       const tag = best.signals.serviceTag ?? this.#joinLevel();
-      this.#lastGrantedTag = tag;
+      this.#lastGrantedTag = this.#legacy ? Math.max(this.#lastGrantedTag, tag) : tag;
       estimated = Math.min(MAX_TOKEN_ESTIMATE, Math.max(0, best.head.tokenEstimate ?? 0));
-      charged = estimated * (this.#usageRatio.get(best.workloadId) ?? 1);
+      charged = estimated * (this.#legacy ? 1 : (this.#usageRatio.get(best.workloadId) ?? 1));
       weight = effectiveWeight(best.head.weight);
       this.#finishTag.set(best.workloadId, tag + charged / weight);
       this.#continuing.add(best.workloadId);
@@ -263,9 +271,9 @@ export class Dispatcher {
    */
   #withServiceTag(workloadId: string, signals: WorkloadSignals): WorkloadSignals {
     const finish = this.#finishTag.get(workloadId);
-    if (this.#continuing.delete(workloadId) && finish !== undefined)
+    if (this.#continuing.delete(workloadId) && finish !== undefined && !this.#legacy)
       return { ...signals, serviceTag: finish };
-    const level = this.#joinLevel();
+    const level = this.#legacy ? this.#lastGrantedTag : this.#joinLevel();
     if (finish !== undefined && finish <= level) this.#finishTag.delete(workloadId);
     return { ...signals, serviceTag: Math.max(finish ?? 0, level) };
   }
@@ -339,7 +347,8 @@ export class Dispatcher {
     const ready = this.peekReady(workloadId);
     const tag = ready?.signals.serviceTag;
     if (!ready || tag === undefined || finish === undefined || tag !== finish) return;
-    const signals = { ...ready.signals, serviceTag: tag + delta };
+    const moved = this.#legacy ? Math.max(this.#lastGrantedTag, tag + delta) : tag + delta;
+    const signals = { ...ready.signals, serviceTag: moved };
     this.withdraw(workloadId);
     this.#place(workloadId, ready.head, signals);
   }
