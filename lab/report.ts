@@ -25,6 +25,7 @@ export interface PolicyQuote {
   readonly formula: readonly string[];
   readonly guarantee: string;
   readonly tokenFairness: string;
+  readonly tokenBound: string;
 }
 
 export interface ReportInput {
@@ -53,9 +54,10 @@ export function quotePolicySource(sourcePath: string, source: string): PolicyQuo
     .flatMap((p) => [...p, '']);
   const guarantee = paragraphs.find((p) => p[0]?.startsWith('Guarantee:'));
   const tokenFairness = paragraphs.find((p) => p[0]?.startsWith('Token fairness'));
-  if (formula.length === 0 || !guarantee || !tokenFairness) {
+  const tokenBound = paragraphs.find((p) => p[0]?.startsWith('Token bound.'));
+  if (formula.length === 0 || !guarantee || !tokenFairness || !tokenBound) {
     throw new Error(
-      `${sourcePath}: expected an indented formula, a "Guarantee:" and a "Token fairness" paragraph in the header comment`,
+      `${sourcePath}: expected an indented formula, a "Guarantee:", a "Token fairness" and a "Token bound." paragraph in the header comment`,
     );
   }
   return {
@@ -63,6 +65,7 @@ export function quotePolicySource(sourcePath: string, source: string): PolicyQuo
     formula: formula.slice(0, -1),
     guarantee: guarantee.join(' '),
     tokenFairness: tokenFairness.join(' '),
+    tokenBound: tokenBound.join('\n'),
   };
 }
 
@@ -106,8 +109,10 @@ export function renderReport(input: ReportInput): string {
   out.push(`Quoted from \`${quote.sourcePath}\`:`);
   out.push(['```text', ...quote.formula, '```'].join('\n'));
   out.push(`> ${quote.guarantee}`);
-  out.push('Token fairness (`workload-aware+tokens`), from the same comment:');
+  out.push('Token fairness (`workload-aware+tokens`, the default), from the same comment:');
   out.push(`> ${quote.tokenFairness}`);
+  out.push('Its bound, from the same comment:');
+  out.push(['```text', ...quote.tokenBound.split('\n'), '```'].join('\n'));
 
   out.push('## Summary');
   out.push(

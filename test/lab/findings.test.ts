@@ -98,8 +98,8 @@ describe('lightTokenDemand (heavy-tail)', () => {
     const text = lightTokenDemand(heavyTail, run(80), all);
     expect(text).toBe(
       'each tenant asks for 27–36 tokens/s on average, under half an equal share of the backends’ 320 tokens/s, ' +
-        'so the virtual time usually passes a tenant’s finish tag before its next head is offered; that head then ' +
-        'starts at the virtual time, and heads that start there go in the order they were offered, close to ' +
+        'so the join level usually passes a tenant’s finish tag before its next request arrives; that head then ' +
+        'starts at the join level, and heads that start there go in the order they were offered, close to ' +
         'oldest first',
     );
   });
