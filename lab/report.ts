@@ -9,7 +9,7 @@ import { num, pct } from './findings.ts';
 import { renderTable, type Column } from './markdown-table.ts';
 import { groupOf, type Scenario } from './scenario.ts';
 import type { GroupSummary, RunSummary } from './summarize.ts';
-import { DEFAULT_LAB_POLICY, policyLabel } from './policies.ts';
+import { DEFAULT_LAB_POLICY, policyLabel, type LabPolicyName } from './policies.ts';
 import { evaluateTargets } from './targets.ts';
 import { describeMaxTokens, describeTokenLengths } from './token-lengths.ts';
 
@@ -164,6 +164,14 @@ export function renderReport(input: ReportInput): string {
     ),
   );
 
+  out.push('### Before and after');
+  out.push(
+    'The policy change behind these targets, on the same runs: before it, the router’s default was ' +
+      '`workload-aware` (request fairness), and its token fairness was `workload-aware+tokens-legacy` (a new head ' +
+      'started at the largest tag granted so far; grants charged the bare estimate).',
+  );
+  out.push(renderTable(...beforeAfter(results)));
+
   out.push('## Findings');
   for (const { scenario, runs } of results) {
     const lines = scenario.findings(new Map(runs.map((r) => [r.policy, r])));
@@ -291,6 +299,46 @@ function renderScenario(scenario: Scenario, runs: readonly RunSummary[], chartsD
     ),
   );
   return out;
+}
+
+const BEFORE_AFTER: readonly LabPolicyName[] = [
+  'workload-aware',
+  'workload-aware+tokens-legacy',
+  DEFAULT_LAB_POLICY,
+];
+
+/** A few figures the targets rest on, under the old default, the old token fairness and the new default. */
+function beforeAfter(results: readonly ScenarioRuns[]): [Column[], string[][]] {
+  const run = (scenario: string, policy: LabPolicyName): RunSummary | undefined =>
+    results.find((r) => r.scenario.name === scenario)?.runs.find((x) => x.policy === policy);
+  const groupFigure =
+    (scenario: string, id: string, pick: (g: GroupSummary) => string) => (p: LabPolicyName) => {
+      const g = run(scenario, p)?.groups.find((x) => x.group === id);
+      return g ? pick(g) : 'n/a';
+    };
+  const share = (g: GroupSummary): string => (g.activeTokenShare === null ? 'n/a' : pct(g.activeTokenShare));
+  const fcfsChatA = seconds(
+    run('heavy-tail', 'fcfs')?.groups.find((g) => g.group === 'chat-a')?.waitP95Ms ?? null,
+  );
+  const rows: Array<[string, (p: LabPolicyName) => string]> = [
+    ['many-tenants: Jain', (p) => num(run('many-tenants', p)?.jain ?? null, 3)],
+    ['many-tenants: active Jain', (p) => num(run('many-tenants', p)?.activeJain ?? null, 3)],
+    [
+      `heavy-tail: chat-a p95 wait (fcfs ${fcfsChatA} s)`,
+      groupFigure('heavy-tail', 'chat-a', (g) => seconds(g.waitP95Ms) + ' s'),
+    ],
+    ['over-asking: over-asker’s active token share', groupFigure('over-asking', 'over-asker', share)],
+    [
+      'weighted: weight-4 tenant’s active token share (4/7 = 57.1%)',
+      groupFigure('weighted', 'weight-4', share),
+    ],
+  ];
+  return [
+    [{ header: 'figure' }, ...BEFORE_AFTER.map((p) => ({ header: policyLabel(p), align: 'right' as const }))],
+    rows
+      .filter(([, f]) => BEFORE_AFTER.some((p) => f(p) !== 'n/a'))
+      .map(([label, f]) => [label, ...BEFORE_AFTER.map(f)]),
+  ];
 }
 
 function seconds(ms: number | null): string {
