@@ -164,13 +164,16 @@ export function renderReport(input: ReportInput): string {
     ),
   );
 
-  out.push('### Before and after');
-  out.push(
-    'The policy change behind these targets, on the same runs: before it, the router’s default was ' +
-      '`workload-aware` (request fairness), and its token fairness was `workload-aware+tokens-legacy` (a new head ' +
-      'started at the largest tag granted so far; grants charged the bare estimate).',
-  );
-  out.push(renderTable(...beforeAfter(results)));
+  // Only when every policy compared was run (a partial run selects one).
+  if (BEFORE_AFTER.every((p) => results.some((r) => r.runs.some((run) => run.policy === p)))) {
+    out.push('### Before and after');
+    out.push(
+      'The policy change behind these targets, on the same runs: before it, the router’s default was ' +
+        '`workload-aware` (request fairness), and its token fairness was `workload-aware+tokens-legacy` (a new ' +
+        'head started at the largest tag granted so far; each grant charged the bare estimate).',
+    );
+    out.push(renderTable(...beforeAfter(results)));
+  }
 
   out.push('## Findings');
   for (const { scenario, runs } of results) {
