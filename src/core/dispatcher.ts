@@ -323,19 +323,23 @@ export class Dispatcher {
   }
 
   /**
-   * Token fairness charges the estimate at the grant; when the request ends with its real usage the
-   * workload's finish tag moves by the difference, so a tenant that asks for far more than it uses gets
-   * the excess back and one that uses more than it asked pays for it. A workload whose tag was already
-   * dropped (it fell behind the join level: idle) gets no credit, which would let it cash in its
-   * absence, but does carry a debt. The finish tag stays ≥ the request's start tag (actual ≥ 0).
+   * The usage ratio moves toward this request's actual / estimated tokens (see #usageRatio). A charge of
+   * 0 is an attempt that was never served (failover, unreachable backend), not a usage: it teaches nothing.
    */
   #learnUsageRatio(workloadId: string, estimated: number, actual: number): void {
-    if (!(estimated > 0)) return;
+    if (!(estimated > 0) || !(actual > 0)) return;
     const sample = Math.min(1, Math.max(0, actual / estimated));
     const ratio = this.#usageRatio.get(workloadId) ?? 1;
     this.#usageRatio.set(workloadId, ratio + USAGE_RATIO_EMA_ALPHA * (sample - ratio));
   }
 
+  /**
+   * Token fairness charges the (scaled) estimate at the grant; when the request ends with its real usage
+   * the workload's finish tag moves by the difference, so a tenant that asks for far more than it uses
+   * gets the excess back and one that uses more than it asked pays for it. A workload whose tag was already
+   * dropped (it fell behind the join level: idle) gets no credit, which would let it cash in its
+   * absence, but does carry a debt. The finish tag stays ≥ the request's start tag (actual ≥ 0).
+   */
   #trueUp(workloadId: string, charged: number, actual: number, weight: number): void {
     const delta = (Math.min(MAX_TOKEN_ESTIMATE, Math.max(0, actual)) - charged) / weight;
     if (delta === 0) return;

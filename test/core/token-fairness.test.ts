@@ -306,3 +306,19 @@ describe('weights reach the dispatcher', () => {
     }
   });
 });
+
+describe('usage ratio', () => {
+  it('learns a workload’s actual / estimated tokens from usage, and nothing from unserved attempts', () => {
+    const d = new Dispatcher({ backends: [{ name: 'gpu', maxConcurrency: 1 }], policy: tokens });
+    const grant = (id: string, actual: number | undefined) => {
+      d.offer('w', head(3, 0, 1_000, id), signals());
+      const g = d.next(0);
+      d.release(g?.leaseId ?? '', 0, actual);
+      return g?.charged;
+    };
+    expect(grant('a', 0)).toBe(1_000); // a failover or unreachable backend: charged 0, ratio unchanged
+    expect(grant('b', undefined)).toBe(1_000); // no usage: ratio unchanged
+    expect(grant('c', 100)).toBe(1_000); // ratio 1 → 1 + 0.2 × (0.1 − 1) = 0.82
+    expect(grant('d', 100)).toBeCloseTo(820, 9);
+  });
+});
