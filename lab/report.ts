@@ -9,7 +9,9 @@ import { num, pct } from './findings.ts';
 import { renderTable, type Column } from './markdown-table.ts';
 import { groupOf, type Scenario } from './scenario.ts';
 import type { GroupSummary, RunSummary } from './summarize.ts';
-import { describeTokenLengths } from './token-lengths.ts';
+import { DEFAULT_LAB_POLICY, policyLabel, type LabPolicyName } from './policies.ts';
+import { evaluateTargets } from './targets.ts';
+import { describeMaxTokens, describeTokenLengths } from './token-lengths.ts';
 
 export interface ScenarioRuns {
   readonly scenario: Scenario;
@@ -23,6 +25,7 @@ export interface PolicyQuote {
   readonly formula: readonly string[];
   readonly guarantee: string;
   readonly tokenFairness: string;
+  readonly tokenBound: string;
 }
 
 export interface ReportInput {
@@ -51,9 +54,10 @@ export function quotePolicySource(sourcePath: string, source: string): PolicyQuo
     .flatMap((p) => [...p, '']);
   const guarantee = paragraphs.find((p) => p[0]?.startsWith('Guarantee:'));
   const tokenFairness = paragraphs.find((p) => p[0]?.startsWith('Token fairness'));
-  if (formula.length === 0 || !guarantee || !tokenFairness) {
+  const tokenBound = paragraphs.find((p) => p[0]?.startsWith('Token bound.'));
+  if (formula.length === 0 || !guarantee || !tokenFairness || !tokenBound) {
     throw new Error(
-      `${sourcePath}: expected an indented formula, a "Guarantee:" and a "Token fairness" paragraph in the header comment`,
+      `${sourcePath}: expected an indented formula, a "Guarantee:", a "Token fairness" and a "Token bound." paragraph in the header comment`,
     );
   }
   return {
@@ -61,6 +65,7 @@ export function quotePolicySource(sourcePath: string, source: string): PolicyQuo
     formula: formula.slice(0, -1),
     guarantee: guarantee.join(' '),
     tokenFairness: tokenFairness.join(' '),
+    tokenBound: tokenBound.join('\n'),
   };
 }
 
@@ -92,9 +97,11 @@ export function renderReport(input: ReportInput): string {
     [
       '- `fcfs`: the oldest waiting request first; the baseline.',
       '- `seed`: the reference design’s formula, `0.4·min(avgWaitSec/60, 1) + 0.4·criticality/5 − 0.2·min(ratePerSec/100, 1)`, ties FCFS.',
-      '- `workload-aware`: Sluice’s default (below), counting requests (`FAIRNESS=requests`).',
-      `- \`workload-aware+tokens\`: the same policy with token fairness, as \`POLICY=workload-aware\` and \`FAIRNESS=tokens\` configure it (quoted below). Below the horizon the service gap is replaced by a start tag in tokens kept by the dispatcher (start-time fair queuing): among equal criticality the tenant served the fewest tokens goes first, weighted ${DEFAULT_TOKEN_COST_MS_PER_1K.toLocaleString('en-US')} ms of criticality step per 1,000 tokens. The overdue tier, and so the guarantee, is unchanged.`,
-      '- All four run with the defaults they ship with.',
+      '- `workload-aware`: Sluice’s policy (below) counting requests (`FAIRNESS=requests`): the service gap orders tenants below the horizon.',
+      `- \`workload-aware+tokens\`: the same policy with token fairness, Sluice’s default configuration (\`POLICY\` and \`FAIRNESS\` unset; quoted below). Below the horizon the service gap is replaced by a start tag in tokens kept by the dispatcher (start-time fair queuing with the Virtual Token Counter’s join rule): among equal criticality the tenant served the fewest tokens per weight goes first, ${DEFAULT_TOKEN_COST_MS_PER_1K.toLocaleString('en-US')} ms of criticality step per 1,000 tokens. A grant charges the estimate scaled by the tenant’s learned usage ratio; the completion’s usage trues it up. The overdue tier, and so the guarantee, is unchanged.`,
+      '- `workload-aware+estimates`: token fairness when no usage is ever reported (every request keeps the charge made at its grant): estimate-only charging.',
+      '- `workload-aware+tokens-legacy`: token fairness as it was before issue 11 (a new head started at the largest start tag granted so far; a grant charged the bare estimate; usage trued it up). The “before” of this change.',
+      '- Rows of the default configuration say `(default)`. All run with the defaults they ship with.',
     ].join('\n'),
   );
 
@@ -102,8 +109,10 @@ export function renderReport(input: ReportInput): string {
   out.push(`Quoted from \`${quote.sourcePath}\`:`);
   out.push(['```text', ...quote.formula, '```'].join('\n'));
   out.push(`> ${quote.guarantee}`);
-  out.push('Token fairness (`workload-aware+tokens`), from the same comment:');
+  out.push('Token fairness (`workload-aware+tokens`, the default), from the same comment:');
   out.push(`> ${quote.tokenFairness}`);
+  out.push('Its bound, from the same comment:');
+  out.push(['```text', ...quote.tokenBound.split('\n'), '```'].join('\n'));
 
   out.push('## Summary');
   out.push(
@@ -115,6 +124,7 @@ export function renderReport(input: ReportInput): string {
     { header: 'completed', align: 'right' },
     { header: 'req/s', align: 'right' },
     { header: 'Jain', align: 'right' },
+    { header: 'active Jain', align: 'right' },
     { header: 'lowest crit. max wait (s)', align: 'right' },
     { header: 'evicted (TTL)', align: 'right' },
     { header: 'key figure' },
@@ -125,10 +135,11 @@ export function renderReport(input: ReportInput): string {
       results.flatMap(({ scenario, runs }) =>
         runs.map((run) => [
           scenario.name,
-          run.policy,
+          policyLabel(run.policy),
           `${run.completed}/${run.requests}`,
           num(run.throughputReqPerSec, 2),
           num(run.jain, 3),
+          num(run.activeJain, 3),
           seconds(run.lowestCriticalityMaxWaitMs),
           String(run.evictedTtl),
           scenario.keyMetric(run),
@@ -136,6 +147,33 @@ export function renderReport(input: ReportInput): string {
       ),
     ),
   );
+
+  out.push('## Targets (default configuration)');
+  out.push(
+    `Issue 11’s targets, checked for \`${policyLabel(DEFAULT_LAB_POLICY)}\` on the runs above (test/lab/targets.test.ts asserts them). ` +
+      'The FCFS comparison is made for tenants within their share, those asking for no more tokens per second than an ' +
+      'equal (weighted) share of what the backends generate: waits are zero-sum, so the tenants a fair policy protects ' +
+      'are paid for by those that ask for more than their share (the burst, the writers, a backlogged tenant) or rank ' +
+      'below another’s criticality, and no policy can keep those where FCFS puts them. One service time is the ' +
+      'tenant’s mean slot time.',
+  );
+  out.push(
+    renderTable(
+      [{ header: 'target' }, { header: 'measured' }, { header: 'holds' }],
+      evaluateTargets(results).map((t) => [t.target, t.measured, t.holds ? 'yes' : '**no**']),
+    ),
+  );
+
+  // Only when every policy compared was run (a partial run selects one).
+  if (BEFORE_AFTER.every((p) => results.some((r) => r.runs.some((run) => run.policy === p)))) {
+    out.push('### Before and after');
+    out.push(
+      'The policy change behind these targets, on the same runs: before it, the router’s default was ' +
+        '`workload-aware` (request fairness), and its token fairness was `workload-aware+tokens-legacy` (a new ' +
+        'head started at the largest tag granted so far; each grant charged the bare estimate).',
+    );
+    out.push(renderTable(...beforeAfter(results)));
+  }
 
   out.push('## Findings');
   for (const { scenario, runs } of results) {
@@ -156,7 +194,8 @@ export function renderReport(input: ReportInput): string {
       '- **Throughput**: successful completions per second from the first arrival to the last event. **Peak ready workloads**: the most workloads holding a head in the dispatcher at one decision, i.e. the size its heaps reached.',
       `- **Jain**: service fairness among workloads of equal criticality. In each ${FAIRNESS_WINDOW_MS / 1000} s window and criticality level, a workload’s demand is the number of its requests queued at some point in the window, and what it received is how many were dispatched in it. The slots the level got are split max-min fairly over the demands; Jain’s index (Σx)²/(n·Σx²) is taken over received / fair share. Reported: the mean over windows with at least two competing workloads, weighted by dispatches (1 = every tenant got its fair share; n/a = no two workloads of one criticality ever competed). A tenant waiting only on its own backlog is not counted as treated unfairly.`,
       '- **Request share / token share**: a group’s part of all successful completions, counted in requests and in generated tokens.',
-      '- **Token estimate**: `admit()` receives each request’s token estimate, which `workload-aware+tokens` charges at dispatch and the other policies ignore. The router estimates prompt bytes / 4 + `max_tokens`; the lab has no prompts and models `max_tokens` as the request’s actual completion length, an optimistic estimate (a real client’s `max_tokens` is only an upper bound, often far above what it generates).',
+      '- **Active Jain / active token share**: fairness while tenants are backlogged. In each window and criticality level, the tenants with a request queued throughout the window are compared by the tokens of their requests dispatched in it, divided by their weight; Jain’s index over those is averaged over windows with at least two such tenants, weighted by those tokens. A group’s active token share is its part of the same tokens. Unlike Jain above it counts tokens, not requests, and only tenants that are backlogged, where a fair policy has something to share.',
+      '- **Token estimate and usage**: `admit()` receives each request’s token estimate, which token fairness charges at dispatch and the other policies ignore. The router estimates prompt bytes / 4 + `max_tokens`; the lab’s prompts are empty, so the estimate is the client’s `max_tokens`. The generated length is drawn from the scenario’s distribution and `max_tokens` is modelled apart from it, always ≥ the length: by default the distribution’s cap (a client sets one ceiling for all its calls and most answers stop short of it), or a multiple of the length for an over-asking client. Each completion reports the generated length as its usage (except under `workload-aware+estimates`).',
       '- **Backends**: a request holds one slot for time-to-first-token + (tokens − 1) × per-token time. Slots are the dispatcher’s `maxConcurrency`.',
       `- **Simulation loop**: arrivals and completions in time order (a completion before an arrival at the same instant); after each, \`dispatch(now)\`; at the core’s next deadline (TTL, aging head change, lease expiry), \`sweep(now)\` then \`dispatch(now)\`. The aging horizon is the default ${DEFAULT_AGING_HORIZON_MS / 1000} s.`,
     ].join('\n'),
@@ -173,7 +212,9 @@ function renderScenario(scenario: Scenario, runs: readonly RunSummary[], chartsD
     scenario.workloads.map(
       (w) =>
         `\`${w.id}\`, criticality ${w.criticality}: ${describeArrivals(w.arrivals)}` +
-        (w.tokens ? `; ${describeTokenLengths(w.tokens)}` : ''),
+        (w.tokens ? `; ${describeTokenLengths(w.tokens)}` : '') +
+        (w.maxTokens ? `; ${describeMaxTokens(w.maxTokens)}` : '') +
+        (w.weight !== undefined ? `; weight ${w.weight}` : ''),
     );
   out.push(
     [
@@ -205,6 +246,7 @@ function renderScenario(scenario: Scenario, runs: readonly RunSummary[], chartsD
     { header: 'mean pos.', align: 'right' },
     { header: 'req share', align: 'right' },
     { header: 'token share', align: 'right' },
+    { header: 'active token share', align: 'right' },
   ];
   // Most critical first, then in the scenario's workload order.
   const order = [...new Set(scenario.workloads.map(groupOf))];
@@ -213,7 +255,7 @@ function renderScenario(scenario: Scenario, runs: readonly RunSummary[], chartsD
     [...run.groups]
       .sort((a, b) => b.criticality - a.criticality || rank(a) - rank(b))
       .map((g) => [
-        run.policy,
+        policyLabel(run.policy),
         g.group,
         String(g.criticality),
         ...(many ? [String(g.workloads)] : []),
@@ -227,6 +269,7 @@ function renderScenario(scenario: Scenario, runs: readonly RunSummary[], chartsD
         num(g.meanCompletionPosition, 1),
         pct(g.requestShare),
         pct(g.tokenShare),
+        g.activeTokenShare === null ? 'n/a' : pct(g.activeTokenShare),
       ]),
   );
   out.push(renderTable(columns, rows));
@@ -237,6 +280,7 @@ function renderScenario(scenario: Scenario, runs: readonly RunSummary[], chartsD
         { header: 'req/s', align: 'right' },
         { header: 'tokens/s', align: 'right' },
         { header: 'Jain', align: 'right' },
+        { header: 'active Jain', align: 'right' },
         { header: 'lowest crit. max wait (s)', align: 'right' },
         { header: 'evicted (TTL)', align: 'right' },
         { header: 'rejected', align: 'right' },
@@ -244,10 +288,11 @@ function renderScenario(scenario: Scenario, runs: readonly RunSummary[], chartsD
         { header: 'peak ready workloads', align: 'right' },
       ],
       runs.map((run) => [
-        run.policy,
+        policyLabel(run.policy),
         num(run.throughputReqPerSec, 2),
         num(run.throughputTokensPerSec, 1),
         num(run.jain, 3),
+        num(run.activeJain, 3),
         seconds(run.lowestCriticalityMaxWaitMs),
         String(run.evictedTtl),
         String(run.rejected),
@@ -257,6 +302,46 @@ function renderScenario(scenario: Scenario, runs: readonly RunSummary[], chartsD
     ),
   );
   return out;
+}
+
+const BEFORE_AFTER: readonly LabPolicyName[] = [
+  'workload-aware',
+  'workload-aware+tokens-legacy',
+  DEFAULT_LAB_POLICY,
+];
+
+/** A few figures the targets rest on, under the old default, the old token fairness and the new default. */
+function beforeAfter(results: readonly ScenarioRuns[]): [Column[], string[][]] {
+  const run = (scenario: string, policy: LabPolicyName): RunSummary | undefined =>
+    results.find((r) => r.scenario.name === scenario)?.runs.find((x) => x.policy === policy);
+  const groupFigure =
+    (scenario: string, id: string, pick: (g: GroupSummary) => string) => (p: LabPolicyName) => {
+      const g = run(scenario, p)?.groups.find((x) => x.group === id);
+      return g ? pick(g) : 'n/a';
+    };
+  const share = (g: GroupSummary): string => (g.activeTokenShare === null ? 'n/a' : pct(g.activeTokenShare));
+  const fcfsChatA = seconds(
+    run('heavy-tail', 'fcfs')?.groups.find((g) => g.group === 'chat-a')?.waitP95Ms ?? null,
+  );
+  const rows: Array<[string, (p: LabPolicyName) => string]> = [
+    ['many-tenants: Jain', (p) => num(run('many-tenants', p)?.jain ?? null, 3)],
+    ['many-tenants: active Jain', (p) => num(run('many-tenants', p)?.activeJain ?? null, 3)],
+    [
+      `heavy-tail: chat-a p95 wait (fcfs ${fcfsChatA} s)`,
+      groupFigure('heavy-tail', 'chat-a', (g) => seconds(g.waitP95Ms) + ' s'),
+    ],
+    ['over-asking: over-asker’s active token share', groupFigure('over-asking', 'over-asker', share)],
+    [
+      'weighted: weight-4 tenant’s active token share (4/7 = 57.1%)',
+      groupFigure('weighted', 'weight-4', share),
+    ],
+  ];
+  return [
+    [{ header: 'figure' }, ...BEFORE_AFTER.map((p) => ({ header: policyLabel(p), align: 'right' as const }))],
+    rows
+      .filter(([, f]) => BEFORE_AFTER.some((p) => f(p) !== 'n/a'))
+      .map(([label, f]) => [label, ...BEFORE_AFTER.map(f)]),
+  ];
 }
 
 function seconds(ms: number | null): string {

@@ -3,7 +3,7 @@
 import { arrivalTimesMs } from './arrivals.ts';
 import { deriveRng } from './prng.ts';
 import { groupOf, seriesOf, type Scenario } from './scenario.ts';
-import { drawTokens } from './token-lengths.ts';
+import { DEFAULT_MAX_TOKENS_MODEL, drawTokens, maxTokensFor } from './token-lengths.ts';
 
 export interface SimRequest {
   readonly id: string;
@@ -12,8 +12,12 @@ export interface SimRequest {
   readonly series: string;
   readonly criticality: number;
   readonly arriveAtMs: number;
-  /** Completion length: how long the request will hold its slot once dispatched. */
+  /** Completion length: how long the request will hold its slot once dispatched, and its usage. */
   readonly tokens: number;
+  /** What its client asks for (≥ tokens): the router's token estimate (the lab's prompts are empty). */
+  readonly maxTokens: number;
+  /** Its workload's share weight, when the scenario gives one. */
+  readonly weight?: number;
 }
 
 /** Requests in arrival order; simultaneous arrivals keep the scenario's workload order. */
@@ -23,7 +27,9 @@ export function generateRequests(scenario: Scenario): SimRequest[] {
     const arrivalRng = deriveRng(scenario.seed, `${w.id}/arrivals`);
     const tokenRng = deriveRng(scenario.seed, `${w.id}/tokens`);
     const lengths = w.tokens ?? scenario.tokens;
+    const asks = w.maxTokens ?? DEFAULT_MAX_TOKENS_MODEL;
     arrivalTimesMs(w.arrivals, arrivalRng).forEach((arriveAtMs, i) => {
+      const tokens = drawTokens(lengths, tokenRng);
       all.push({
         id: `${w.id}/${i}`,
         workloadId: w.id,
@@ -31,7 +37,9 @@ export function generateRequests(scenario: Scenario): SimRequest[] {
         series: seriesOf(w),
         criticality: w.criticality,
         arriveAtMs,
-        tokens: drawTokens(lengths, tokenRng),
+        tokens,
+        maxTokens: maxTokensFor(asks, lengths, tokens),
+        ...(w.weight !== undefined ? { weight: w.weight } : {}),
       });
     });
   }

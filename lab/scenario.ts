@@ -6,7 +6,7 @@ import type { ArrivalPattern } from './arrivals.ts';
 import type { BackendModel } from './backend-model.ts';
 import type { LabPolicyName } from './policies.ts';
 import type { RunSummary } from './summarize.ts';
-import type { TokenLengths } from './token-lengths.ts';
+import type { MaxTokensModel, TokenLengths } from './token-lengths.ts';
 
 interface WorkloadFields {
   /** 1..5, 5 most urgent; every request of the workload carries it. */
@@ -14,6 +14,10 @@ interface WorkloadFields {
   readonly arrivals: ArrivalPattern;
   /** Overrides the scenario's completion lengths for this workload. */
   readonly tokens?: TokenLengths;
+  /** What its client asks for as max_tokens; DEFAULT_MAX_TOKENS_MODEL (the cap) when absent. */
+  readonly maxTokens?: MaxTokensModel;
+  /** Its share weight under token fairness (WORKLOAD_WEIGHTS); the core's default when absent. */
+  readonly weight?: number;
   /** Chart series; defaults to the group. */
   readonly series?: string;
 }
@@ -76,6 +80,12 @@ export function validateScenario(s: Scenario): void {
     ids.add(w.id);
     if (!Number.isInteger(w.criticality) || w.criticality < 1 || w.criticality > 5) {
       fail(`workload ${w.id}: criticality must be an integer in 1..5, got ${w.criticality}`);
+    }
+    if (w.weight !== undefined && !(w.weight > 0 && Number.isFinite(w.weight))) {
+      fail(`workload ${w.id}: weight must be a positive number, got ${w.weight}`);
+    }
+    if (w.maxTokens?.kind === 'multiple' && !(w.maxTokens.factor >= 1)) {
+      fail(`workload ${w.id}: maxTokens factor must be ≥ 1, got ${w.maxTokens.factor}`);
     }
     const seen = groupCriticality.get(groupOf(w));
     if (seen !== undefined && seen !== w.criticality) fail(`group ${groupOf(w)} mixes criticalities`);

@@ -5,8 +5,10 @@ import type { Scenario } from './scenario.ts';
 import { burstVsSteady } from './scenarios/burst-vs-steady.ts';
 import { heavyTail } from './scenarios/heavy-tail.ts';
 import { manyTenants } from './scenarios/many-tenants.ts';
+import { overAsking } from './scenarios/over-asking.ts';
 import { referenceCriticality } from './scenarios/reference-criticality.ts';
 import { starvation } from './scenarios/starvation.ts';
+import { weighted } from './scenarios/weighted.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
   referenceCriticality,
@@ -14,6 +16,8 @@ export const SCENARIOS: readonly Scenario[] = [
   burstVsSteady,
   manyTenants,
   heavyTail,
+  overAsking,
+  weighted,
 ];
 
 export function findScenario(name: string): Scenario | undefined {

@@ -7,7 +7,7 @@ import type { Criticality } from '../src/core/workload-context.ts';
 import { LocalScheduler } from '../src/core/local-scheduler.ts';
 import { serviceTimeMs, toBackendSpecs, type BackendModel } from './backend-model.ts';
 import { EventQueue, type TimedEvent } from './event-queue.ts';
-import { createLabPolicy, type LabPolicyName } from './policies.ts';
+import { chargesUsage, createLabPolicy, legacyTokenTags, type LabPolicyName } from './policies.ts';
 import { generateRequests, type SimRequest } from './requests.ts';
 import { validateScenario, type Scenario } from './scenario.ts';
 
@@ -79,6 +79,7 @@ export function simulate(
     policy: createLabPolicy(policyName),
     backends: toBackendSpecs(scenario.backends),
     leaseTtlMs: NEVER_EXPIRES_MS,
+    legacyTokenTags: legacyTokenTags(policyName),
     workload: {
       inFlightTtlMs: NEVER_EXPIRES_MS,
       queueTtlMs: scenario.queueTtlMs,
@@ -146,19 +147,30 @@ export function simulate(
       now = event.atMs;
       const { request } = event;
       if (event.kind === 'arrival') {
-        // The router estimates prompt bytes / 4 + max_tokens. The lab has no prompts and models max_tokens
-        // as the request's actual length: an exact, optimistic estimate.
+        // The router estimates prompt bytes / 4 + max_tokens. The lab's prompts are empty, so the estimate
+        // is the client's max_tokens, at least the length it will generate (see token-lengths.ts).
         const admitted = scheduler.admit(
           request.workloadId,
           request.id,
           // validateScenario checked it is an integer in 1..5.
           request.criticality as Criticality,
           now,
-          request.tokens,
+          request.maxTokens,
+          request.weight,
         );
         if (admitted.kind === 'rejected') end(request.id, admitted.end.outcome, now);
         else waiting.add(request.workloadId);
-      } else if (scheduler.complete(request.workloadId, request.id, ENDED.completed, now)) {
+      } else if (
+        scheduler.complete(
+          request.workloadId,
+          request.id,
+          ENDED.completed,
+          now,
+          // The backend reports what it generated, as the router reads it from the answer; a policy that
+          // charges estimates only is run without it (the dispatcher then keeps the estimate).
+          chargesUsage(policyName) ? { promptTokens: 0, completionTokens: request.tokens } : undefined,
+        )
+      ) {
         end(request.id, 'success', now);
         recordOf(request.id).completionPosition = ++completions;
       }

@@ -1,6 +1,7 @@
 // Reduces one run (scenario × policy) to the numbers the report prints. Deterministic: no wall-clock
 // figures here; those stay in SimResult.decisionCost.
 
+import { activeFairness } from './active-fairness.ts';
 import { windowedJain } from './fairness.ts';
 import { mean, percentile } from './metrics.ts';
 import type { LabPolicyName } from './policies.ts';
@@ -28,6 +29,10 @@ export interface GroupSummary<G extends string = string> {
   /** Mean and longest completion (tokens) among the group's requests, served or not. */
   readonly meanTokens: number;
   readonly maxTokens: number;
+  /** Mean max_tokens its requests asked for (the router's estimate in the lab). */
+  readonly meanMaxTokens: number;
+  /** See active-fairness.ts: its share of tokens served while backlogged; null if never backlogged. */
+  readonly activeTokenShare: number | null;
 }
 
 export interface RunSummary<G extends string = string> {
@@ -47,6 +52,8 @@ export interface RunSummary<G extends string = string> {
   readonly throughputTokensPerSec: number;
   /** See fairness.ts; null when no two workloads of equal criticality competed. */
   readonly jain: number | null;
+  /** See active-fairness.ts: tokens per weight among tenants backlogged throughout a window. */
+  readonly activeJain: number | null;
   readonly lowestCriticality: number;
   readonly lowestCriticalityMaxWaitMs: number | null;
   readonly lowestCriticalityEvicted: number;
@@ -78,6 +85,7 @@ export function summarize(result: SimResult): RunSummary {
   const successes = result.records.filter((r) => r.outcome === 'success');
   const totalTokens = successes.reduce((sum, r) => sum + r.request.tokens, 0);
 
+  const active = activeFairness(result.records);
   const groups = [...byGroup].map(([group, records]): GroupSummary => {
     const waits = sortedWaits(records);
     const done = records.filter((r) => r.outcome === 'success');
@@ -99,6 +107,8 @@ export function summarize(result: SimResult): RunSummary {
       tokenShare: totalTokens === 0 ? 0 : done.reduce((sum, r) => sum + r.request.tokens, 0) / totalTokens,
       meanTokens: mean(records.map((r) => r.request.tokens)) ?? 0,
       maxTokens: records.reduce((max, r) => Math.max(max, r.request.tokens), 0),
+      meanMaxTokens: mean(records.map((r) => r.request.maxTokens)) ?? 0,
+      activeTokenShare: active.groupShares.get(group) ?? null,
     };
   });
 
@@ -119,6 +129,7 @@ export function summarize(result: SimResult): RunSummary {
     throughputReqPerSec: successes.length / spanSec,
     throughputTokensPerSec: totalTokens / spanSec,
     jain: windowedJain(result.records),
+    activeJain: active.jain,
     lowestCriticality: lowest,
     lowestCriticalityMaxWaitMs: sortedWaits(lowestRecords).at(-1) ?? null,
     lowestCriticalityEvicted: lowestRecords.filter((r) => r.outcome === 'evicted').length,

@@ -8,12 +8,13 @@ import { groupOf, type Scenario } from './scenario.ts';
 import type { RunSummary } from './summarize.ts';
 
 /**
- * Token fairness is start-time fair queuing over tokens (see src/core/dispatcher.ts): when a head is first
- * offered, its start tag is the later of its workload's finish tag (its last granted tag + that request's
- * tokens) and the virtual time (the largest tag granted so far); among equal criticality the lower tag
- * goes first, ties oldest first. A workload that asks for well under an equal share of the backends' tokens
- * is usually passed by the virtual time before its next head is offered, so that head starts at the virtual
- * time, and heads that start there go in the order they were offered. Returns that explanation when every
+ * Token fairness is start-time fair queuing over tokens (see src/core/dispatcher.ts): a workload joining
+ * the backlog starts at the later of its finish tag (its last granted tag + that request's tokens) and the
+ * join level (the smallest start tag waiting, or the last granted one when none waits); among equal
+ * criticality the lower tag goes first, ties oldest first. A workload that asks for well under an equal
+ * share of the backends' tokens has usually drained its queue and been passed by the join level before its
+ * next request, so that head starts at the join level, and heads that start there go in the order they
+ * were offered. Returns that explanation when every
  * listed group (each one workload) asks for less than half an equal share on average (mean tokens / mean
  * arrival gap), else null.
  */
@@ -36,8 +37,8 @@ export function lightTokenDemand<G extends string>(
   const [lo, hi] = [Math.min(...rounded), Math.max(...rounded)];
   return (
     `each tenant asks for ${lo === hi ? lo : `${lo}–${hi}`} tokens/s on average, under half an equal share of ` +
-    `the backends’ ${Math.round(tokenRatePerSec(scenario.backends))} tokens/s, so the virtual time usually ` +
-    'passes a tenant’s finish tag before its next head is offered; that head then starts at the virtual time, ' +
+    `the backends’ ${Math.round(tokenRatePerSec(scenario.backends))} tokens/s, so the join level usually ` +
+    'passes a tenant’s finish tag before its next request arrives; that head then starts at the join level, ' +
     'and heads that start there go in the order they were offered, close to oldest first'
   );
 }

@@ -99,6 +99,7 @@ export const SIM_USAGE = `usage: npm run backend -- [flags]
   --itl-ms MS              inter-token latency (default ${DEFAULT_ITL_MS})
   --default-max-tokens N   completion length when the request sets none (default ${DEFAULT_MAX_TOKENS})
   --output-frac F          completions use ceil(F x limit) tokens, 0 < F <= 1 (default ${DEFAULT_OUTPUT_FRAC})
+  --output-tokens N        completions end after at most N tokens whatever the limit; 0: off (default 0)
   --error-rate F           fraction 0..1 of requests answered 500 (default 0)
   --stall-ms MS            length of a mid-stream stall (default 0)
   --stall-rate F           fraction 0..1 of requests that stall (default 0)

@@ -81,7 +81,7 @@ export async function serveInference(
       await sleepUntil(performance.now() + options.ttftMs, signal);
       sendJson(res, 200, buildEmbeddings(request));
     } else {
-      const output = planOutput(request, options.outputFrac);
+      const output = planOutput(request, options.outputFrac, options.outputTokens);
       const plan = {
         tokens: output.tokens,
         ttftMs: options.ttftMs,

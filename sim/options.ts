@@ -34,6 +34,11 @@ export interface SimOptions extends SimFaults {
   readonly defaultMaxTokens: number;
   /** Fraction (0, 1] of the token limit a completion actually uses: ⌈outputFrac × limit⌉, at least 1. */
   readonly outputFrac: number;
+  /**
+   * When > 0, a completion ends after at most this many tokens whatever its limit (a model whose answers
+   * are this long): a client asking for 8× more is served the same answer. 0: no such cap.
+   */
+  readonly outputTokens: number;
   /** KV-cache capacity in tokens; usage is the running requests' prompt + generated tokens over this. */
   readonly kvCacheTokens: number;
   readonly engine: SimEngine;
@@ -74,6 +79,7 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = Object.freeze({
   itlMs: DEFAULT_ITL_MS,
   defaultMaxTokens: DEFAULT_MAX_TOKENS,
   outputFrac: DEFAULT_OUTPUT_FRAC,
+  outputTokens: 0,
   kvCacheTokens: DEFAULT_MAX_NUM_SEQS * DEFAULT_KV_TOKENS_PER_SEQ,
   engine: DEFAULT_ENGINE,
   vllmLegacyMetrics: false,
@@ -108,6 +114,7 @@ export const NUMERIC_SPECS: Readonly<Record<NumericKey, NumericSpec>> = {
   itlMs: { flag: '--itl-ms', integer: false, min: 0, max: UNBOUNDED },
   defaultMaxTokens: { flag: '--default-max-tokens', integer: true, min: 1, max: UNBOUNDED },
   outputFrac: { flag: '--output-frac', integer: false, min: 0, exclusiveMin: true, max: 1 },
+  outputTokens: { flag: '--output-tokens', integer: true, min: 0, max: UNBOUNDED },
   kvCacheTokens: { flag: '--kv-cache-tokens', integer: true, min: 1, max: UNBOUNDED },
   errorRate: { flag: '--error-rate', integer: false, min: 0, max: 1 },
   stallMs: { flag: '--stall-ms', integer: false, min: 0, max: UNBOUNDED },

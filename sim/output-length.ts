@@ -1,5 +1,6 @@
-// How long a simulated completion is and why it ended: ⌈outputFrac × limit⌉ tokens (at least 1), so a
-// client that asks for 1024 can get 150 and a natural "stop", as with a real model.
+// How long a simulated completion is and why it ended: ⌈outputFrac × limit⌉ tokens (at least 1), and no
+// more than outputTokens when that is set, so a client that asks for 1024 can get 150 and a natural
+// "stop", as with a real model.
 
 import type { GenerationRequest } from './requests.ts';
 
@@ -20,7 +21,12 @@ export function outputTokens(limit: number, outputFrac: number): number {
 }
 
 /** A completion shorter than its limit stopped on its own; one that reached it keeps the parsed reason. */
-export function planOutput(request: GenerationRequest, outputFrac: number): CompletionOutput {
-  const tokens = outputTokens(request.maxTokens, outputFrac);
+export function planOutput(
+  request: GenerationRequest,
+  outputFrac: number,
+  maxOutputTokens = 0,
+): CompletionOutput {
+  const planned = outputTokens(request.maxTokens, outputFrac);
+  const tokens = maxOutputTokens > 0 ? Math.min(planned, maxOutputTokens) : planned;
   return { tokens, finishReason: tokens < request.maxTokens ? 'stop' : request.finishReason };
 }

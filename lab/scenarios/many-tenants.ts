@@ -155,6 +155,21 @@ export const manyTenants: Scenario<ManyTenantsGroup> = {
         );
       }
     }
+    if (tokens) {
+      const worst = tokens.groups
+        .filter((g) => g.criticality >= 3)
+        .reduce((a, b) => ((b.waitP95Ms ?? 0) > (a.waitP95Ms ?? 0) ? b : a));
+      if (worst.group.endsWith('top 10') && (worst.waitP95Ms ?? 0) >= DEFAULT_AGING_HORIZON_MS - NEAR_MS) {
+        out.push(
+          `Under ${WA_TOKENS} the worst p95 among criticality 3 to 5 is the heaviest tenants’ (${worst.group}, ` +
+            `${sec(worst.waitP95Ms)}): each sends far more than an equal share of tokens, so its start tag runs ` +
+            `ahead of lighter tenants’ by more than the ${(DEFAULT_CRITICALITY_STEP_MS / 1000).toFixed(0)} s that a ` +
+            'criticality level is worth (5,000 tokens), and lighter tenants, of lower criticality too, go first until ' +
+            'its requests reach the aging horizon. Criticality orders tenants whose service is comparable; it does not ' +
+            'buy a tenant more than its share.',
+        );
+      }
+    }
     out.push('Decision cost is wall-clock, so it is printed on stderr by `npm run lab`, not here.');
     return out;
   },

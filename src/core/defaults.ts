@@ -75,3 +75,24 @@ export const DEFAULT_TOKEN_COST_MS_PER_1K = 1_000;
  * generates more, and an absurd client value must not swamp everyone else's start tags.
  */
 export const MAX_TOKEN_ESTIMATE = 1_000_000;
+
+/**
+ * A workload's share of capacity at equal criticality, under token fairness: its start tags advance by
+ * tokens / weight, so weight 2 is served twice the tokens of weight 1 while both are backlogged. 1 for
+ * everyone unless configured, so unconfigured tenants share equally. Weight shares; it does not order
+ * (criticality does).
+ */
+export const DEFAULT_WORKLOAD_WEIGHT = 1;
+/**
+ * Weights outside [MIN, MAX] are configuration errors. Beyond 1,000:1 a weight no longer shares capacity,
+ * it takes all of it, which is what criticality is for; the floor is the same ratio the other way.
+ */
+export const MIN_WORKLOAD_WEIGHT = 0.001;
+export const MAX_WORKLOAD_WEIGHT = 1_000;
+
+/**
+ * Token fairness: EMA weight of the newest actual / estimated sample of a workload's usage ratio (the
+ * share of its estimate a grant charges before the true-up). As for waits: a few requests move it, one
+ * outlier does not.
+ */
+export const USAGE_RATIO_EMA_ALPHA = 0.2;

@@ -3,11 +3,19 @@
 // in the number of ready workloads: heads sit in heaps under time-invariant keys (Policy.rankKey and
 // Policy.overdueKey); an arrival-ordered heap tells when a head crosses the aging horizon, and it then
 // moves (once) to the overdue heap. Leases expire, so a lost release cannot leak a slot. Under token
-// fairness it also keeps start-time-fair-queuing tags in tokens (see policy/workload-aware.ts); they live
-// only here, so a restart simply starts everyone level again.
+// fairness it also keeps start-time-fair-queuing tags in tokens, divided by each workload's weight (see
+// policy/workload-aware.ts for the rule and its bound); they live only here, so a restart simply starts
+// everyone level again.
 
 import { BackendPool, type BackendCooldown, type BackendSpec, type BackendStatus } from './backend-pool.ts';
-import { DEFAULT_LEASE_TTL_MS, MAX_TOKEN_ESTIMATE } from './defaults.ts';
+import {
+  DEFAULT_LEASE_TTL_MS,
+  DEFAULT_WORKLOAD_WEIGHT,
+  MAX_TOKEN_ESTIMATE,
+  MAX_WORKLOAD_WEIGHT,
+  MIN_WORKLOAD_WEIGHT,
+  USAGE_RATIO_EMA_ALPHA,
+} from './defaults.ts';
 import type { EngineLoad } from './engine-load.ts';
 import type { SaturationPolicy } from './saturation.ts';
 import { IndexedHeap } from './indexed-heap.ts';
@@ -21,8 +29,15 @@ export interface Lease {
   readonly backend: string;
   readonly grantedAt: number;
   readonly expiresAt: number;
-  /** Token fairness: the tokens charged at the grant (the head's estimate), trued up at release. */
+  /**
+   * Token fairness: the tokens charged at the grant (the head's estimate scaled by its workload's usage
+   * ratio, see #usageRatio), trued up at release to what the request really used.
+   */
   readonly charged?: number;
+  /** Token fairness: the head's token estimate (capped), from which the usage ratio learns. */
+  readonly estimated?: number;
+  /** Token fairness: the weight the charge was divided by (the head's), so the true-up divides alike. */
+  readonly weight?: number;
 }
 
 export interface Grant extends Lease {
@@ -48,6 +63,12 @@ export interface DispatcherOptions {
   readonly probing?: boolean;
   /** Lease IDs must be unique across restarts in a real host; the default counter suits tests. */
   readonly newLeaseId?: () => string;
+  /**
+   * Token fairness as it was before issue 11, kept only so the policy lab can show before and after: a
+   * new head starts at max(finish tag, largest start tag granted so far) and a grant charges the bare
+   * estimate. It has no drift bound (see test/core/token-bound.test.ts). Never set by the router.
+   */
+  readonly legacyTokenTags?: boolean;
 }
 
 const byWorkload = (a: ReadyHead, b: ReadyHead): number =>
@@ -56,7 +77,21 @@ const byArrival = (a: ReadyHead, b: ReadyHead): number =>
   a.head.enqueuedAt - b.head.enqueuedAt || byWorkload(a, b);
 const byRank = (a: ReadyHead, b: ReadyHead): number => b.rankKey - a.rankKey || byArrival(a, b);
 const byOverdueKey = (a: ReadyHead, b: ReadyHead): number => b.overdueKey - a.overdueKey || byArrival(a, b);
+const byTag = (a: ReadyHead, b: ReadyHead): number =>
+  (a.signals.serviceTag ?? 0) - (b.signals.serviceTag ?? 0) || byWorkload(a, b);
 const workloadKey = (h: ReadyHead): string => h.workloadId;
+
+/**
+ * A head's weight as the dispatcher uses it. Config rejects bad weights (isValidWeight); one that still
+ * arrives (an old message, a bug) counts as the default rather than corrupting the tags.
+ */
+export function effectiveWeight(weight: number | undefined): number {
+  return weight !== undefined && isValidWeight(weight) ? weight : DEFAULT_WORKLOAD_WEIGHT;
+}
+
+export function isValidWeight(weight: number): boolean {
+  return Number.isFinite(weight) && weight >= MIN_WORKLOAD_WEIGHT && weight <= MAX_WORKLOAD_WEIGHT;
+}
 
 export class Dispatcher {
   readonly policy: Policy;
@@ -73,10 +108,25 @@ export class Dispatcher {
   );
   readonly #leaseTtlMs: number;
   readonly #newLeaseId: () => string;
-  /** Token fairness: the tag of the last granted head. */
-  #virtualTokens = 0;
-  /** Token fairness: each workload's finish tag (its last granted tag + that request's tokens). */
+  readonly #legacy: boolean;
+  /** Token fairness: the start tag of the last grant; where a workload joins when no head waits. */
+  #lastGrantedTag = 0;
+  /** Token fairness: each workload's finish tag (its last granted tag + that request's tokens / weight). */
   readonly #finishTag = new Map<string, number>();
+  /** Token fairness: waiting heads by start tag; the smallest is where a joining workload starts. */
+  readonly #byTag = new IndexedHeap<ReadyHead>(workloadKey, byTag);
+  /**
+   * Token fairness: workloads granted a slot that have not offered an empty queue since. They are still
+   * backlogged, so their next head starts at their finish tag, never lifted (see #withServiceTag).
+   */
+  readonly #continuing = new Set<string>();
+  /**
+   * Token fairness: each workload's recent actual / estimated tokens (EMA, in [0, 1]; 1 until a usage is
+   * reported). A grant charges estimate × ratio. Charging the bare estimate would hold a habitual over-
+   * asker's tag (and so the level joiners start at) 8× too high for as long as its requests run, and the
+   * refund at release would then put everyone who joined meanwhile behind it.
+   */
+  readonly #usageRatio = new Map<string, number>();
 
   constructor(opts: DispatcherOptions) {
     this.policy = opts.policy;
@@ -90,6 +140,7 @@ export class Dispatcher {
     if (!(this.#leaseTtlMs > 0)) throw new TypeError(`leaseTtlMs must be > 0, got ${this.#leaseTtlMs}`);
     let counter = 0;
     this.#newLeaseId = opts.newLeaseId ?? (() => `lease-${++counter}`);
+    this.#legacy = opts.legacyTokenTags ?? false;
   }
 
   get readyCount(): number {
@@ -108,7 +159,10 @@ export class Dispatcher {
   offer(workloadId: string, head: HeadView | null, offered: WorkloadSignals): void {
     const previous = this.peekReady(workloadId);
     this.withdraw(workloadId);
-    if (head === null) return;
+    if (head === null) {
+      this.#continuing.delete(workloadId);
+      return;
+    }
     let signals = offered;
     if (this.policy.fairness === 'tokens') {
       // Re-offering the same head (new arrivals behind it, the 5 s heartbeat) keeps its start tag: the
@@ -130,9 +184,11 @@ export class Dispatcher {
     };
     this.#ranked.push(ready);
     if (this.policy.agingHorizonMs !== null) this.#byArrival.push(ready);
+    if (signals.serviceTag !== undefined) this.#byTag.push(ready);
   }
 
   withdraw(workloadId: string): void {
+    this.#byTag.remove(workloadId);
     this.#ranked.remove(workloadId);
     this.#byArrival.remove(workloadId);
     this.#overdue.remove(workloadId);
@@ -142,6 +198,8 @@ export class Dispatcher {
   forget(workloadId: string): void {
     this.withdraw(workloadId);
     this.#finishTag.delete(workloadId);
+    this.#continuing.delete(workloadId);
+    this.#usageRatio.delete(workloadId);
   }
 
   peekReady(workloadId: string): ReadyHead | undefined {
@@ -176,11 +234,16 @@ export class Dispatcher {
     this.withdraw(best.workloadId);
     this.#pool.acquire(backend, now);
     let charged: number | undefined;
+    let estimated: number | undefined;
+    let weight: number | undefined;
     if (this.policy.fairness === 'tokens') {
-      const tag = best.signals.serviceTag ?? this.#virtualTokens;
-      this.#virtualTokens = Math.max(this.#virtualTokens, tag);
-      charged = Math.min(MAX_TOKEN_ESTIMATE, Math.max(0, best.head.tokenEstimate ?? 0));
-      this.#finishTag.set(best.workloadId, tag + charged);
+      const tag = best.signals.serviceTag ?? this.#joinLevel();
+      this.#lastGrantedTag = this.#legacy ? Math.max(this.#lastGrantedTag, tag) : tag;
+      estimated = Math.min(MAX_TOKEN_ESTIMATE, Math.max(0, best.head.tokenEstimate ?? 0));
+      charged = estimated * (this.#legacy ? 1 : (this.#usageRatio.get(best.workloadId) ?? 1));
+      weight = effectiveWeight(best.head.weight);
+      this.#finishTag.set(best.workloadId, tag + charged / weight);
+      this.#continuing.add(best.workloadId);
     }
     // One object: the lease kept here is the grant returned (a Lease with its score along).
     const grant: Grant = {
@@ -191,20 +254,32 @@ export class Dispatcher {
       grantedAt: now,
       expiresAt: now + this.#leaseTtlMs,
       score: this.policy.score(best.head, best.signals, now),
-      ...(charged !== undefined ? { charged } : {}),
+      ...(charged !== undefined ? { charged, estimated, weight } : {}),
     };
     this.#leases.push(grant);
     return grant;
   }
 
   /**
-   * A head's start tag: where its workload's service left off, but never behind the virtual time, so a
-   * workload returning from idle joins level with the others instead of cashing in its absence.
+   * A new head's start tag. A workload still backlogged (granted, and no empty queue offered since)
+   * continues from its finish tag. One joining the backlog starts at the later of its finish tag and the
+   * smallest start tag waiting (the last granted tag when none waits), as a client joining the Virtual
+   * Token Counter's queue does: an idle workload cannot cash in its absence, and a workload that was
+   * passed over while it waited (criticality, rate penalty) keeps its credit. A maximum here instead of
+   * the minimum would let every out-of-order grant push the others' next tags up, and the drift between
+   * two backlogged tenants would have no bound.
    */
   #withServiceTag(workloadId: string, signals: WorkloadSignals): WorkloadSignals {
     const finish = this.#finishTag.get(workloadId);
-    if (finish !== undefined && finish <= this.#virtualTokens) this.#finishTag.delete(workloadId);
-    return { ...signals, serviceTag: Math.max(finish ?? 0, this.#virtualTokens) };
+    if (this.#continuing.delete(workloadId) && finish !== undefined && !this.#legacy)
+      return { ...signals, serviceTag: finish };
+    const level = this.#legacy ? this.#lastGrantedTag : this.#joinLevel();
+    if (finish !== undefined && finish <= level) this.#finishTag.delete(workloadId);
+    return { ...signals, serviceTag: Math.max(finish ?? 0, level) };
+  }
+
+  #joinLevel(): number {
+    return this.#byTag.peek()?.signals.serviceTag ?? this.#lastGrantedTag;
   }
 
   /** Moves heads that crossed the aging horizon by `now` into the overdue tier (each moves once). */
@@ -241,29 +316,43 @@ export class Dispatcher {
     if (!lease) return null;
     this.#pool.release(lease.backend, now);
     if (actualTokens !== undefined && lease.charged !== undefined) {
-      this.#trueUp(lease.workloadId, lease.charged, actualTokens);
+      this.#learnUsageRatio(lease.workloadId, lease.estimated ?? lease.charged, actualTokens);
+      this.#trueUp(lease.workloadId, lease.charged, actualTokens, effectiveWeight(lease.weight));
     }
     return lease;
   }
 
   /**
-   * Token fairness charges the estimate at the grant; when the request ends with its real usage the
-   * workload's finish tag moves by the difference, so a tenant that asks for far more than it uses gets
-   * the excess back and one that uses more than it asked pays for it. A workload whose tag was already
-   * dropped (it fell behind the virtual time: idle) gets no credit, which would let it cash in its
-   * absence, but does carry a debt.
+   * The usage ratio moves toward this request's actual / estimated tokens (see #usageRatio). A charge of
+   * 0 is an attempt that was never served (failover, unreachable backend), not a usage: it teaches nothing.
    */
-  #trueUp(workloadId: string, charged: number, actual: number): void {
-    const delta = Math.min(MAX_TOKEN_ESTIMATE, Math.max(0, actual)) - charged;
+  #learnUsageRatio(workloadId: string, estimated: number, actual: number): void {
+    if (!(estimated > 0) || !(actual > 0)) return;
+    const sample = Math.min(1, Math.max(0, actual / estimated));
+    const ratio = this.#usageRatio.get(workloadId) ?? 1;
+    this.#usageRatio.set(workloadId, ratio + USAGE_RATIO_EMA_ALPHA * (sample - ratio));
+  }
+
+  /**
+   * Token fairness charges the (scaled) estimate at the grant; when the request ends with its real usage
+   * the workload's finish tag moves by the difference, so a tenant that asks for far more than it uses
+   * gets the excess back and one that uses more than it asked pays for it. A workload whose tag was already
+   * dropped (it fell behind the join level: idle) gets no credit, which would let it cash in its
+   * absence, but does carry a debt. The finish tag stays ≥ the request's start tag (actual ≥ 0).
+   */
+  #trueUp(workloadId: string, charged: number, actual: number, weight: number): void {
+    const delta = (Math.min(MAX_TOKEN_ESTIMATE, Math.max(0, actual)) - charged) / weight;
     if (delta === 0) return;
     const finish = this.#finishTag.get(workloadId);
     if (finish !== undefined) this.#finishTag.set(workloadId, finish + delta);
-    else if (delta > 0) this.#finishTag.set(workloadId, this.#virtualTokens + delta);
-    // A head already waiting took its start tag from the old finish tag: it moves with it.
+    else if (delta > 0) this.#finishTag.set(workloadId, this.#lastGrantedTag + delta);
+    // A head already waiting took its start tag from the old finish tag: it moves with it, unclamped, so a
+    // backlogged workload's tag is always its service so far (the bound in workload-aware.ts needs it).
     const ready = this.peekReady(workloadId);
     const tag = ready?.signals.serviceTag;
     if (!ready || tag === undefined || finish === undefined || tag !== finish) return;
-    const signals = { ...ready.signals, serviceTag: Math.max(this.#virtualTokens, tag + delta) };
+    const moved = this.#legacy ? Math.max(this.#lastGrantedTag, tag + delta) : tag + delta;
+    const signals = { ...ready.signals, serviceTag: moved };
     this.withdraw(workloadId);
     this.#place(workloadId, ready.head, signals);
   }

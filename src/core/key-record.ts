@@ -2,7 +2,13 @@
 // grant is validated (every bad field named), the stored record (the secret's SHA-256, never the secret),
 // and the principal a valid key resolves to. Hashing and storage live in the shell (src/worker/key-store.ts).
 
-import { MAX_CRITICALITY, MAX_WORKLOAD_ID_CHARS, MIN_CRITICALITY } from './defaults.ts';
+import {
+  MAX_CRITICALITY,
+  MAX_WORKLOAD_ID_CHARS,
+  MAX_WORKLOAD_WEIGHT,
+  MIN_CRITICALITY,
+  MIN_WORKLOAD_WEIGHT,
+} from './defaults.ts';
 import type { Criticality, WorkloadPrincipal } from './workload-context.ts';
 import { validateLimits, type WorkloadLimits } from './workload-limits.ts';
 
@@ -13,8 +19,9 @@ export const API_KEY_PATTERN = /^sk-sluice-[A-Za-z0-9_-]{43}$/;
 export const KEY_ID_HEX_CHARS = 16;
 /** A key may act as a short list of workloads, not a wildcard. */
 export const MAX_KEY_WORKLOADS = 32;
-/** Fairness weight bounds: 1 is the default share; beyond 1000 it would be a typo, not a policy. */
-export const MAX_KEY_WEIGHT = 1000;
+/** A key's fairness weight obeys the same bounds as a configured one (defaults.ts says why). */
+export const MIN_KEY_WEIGHT = MIN_WORKLOAD_WEIGHT;
+export const MAX_KEY_WEIGHT = MAX_WORKLOAD_WEIGHT;
 const MAX_KEY_NAME_CHARS = 128;
 
 /** What an operator grants a key. */
@@ -120,8 +127,11 @@ export function validateKeyGrant(input: unknown, base?: KeyGrant): GrantResult {
   if (o['weight'] !== undefined) {
     const w = o['weight'];
     if (w === null && base !== undefined) weight = null;
-    else if (typeof w !== 'number' || !Number.isFinite(w) || w <= 0 || w > MAX_KEY_WEIGHT) {
-      return bad('weight', `must be a finite number > 0 and ≤ ${MAX_KEY_WEIGHT}, got ${show(w)}`);
+    else if (typeof w !== 'number' || !Number.isFinite(w) || w < MIN_KEY_WEIGHT || w > MAX_KEY_WEIGHT) {
+      return bad(
+        'weight',
+        `must be a finite number from ${MIN_KEY_WEIGHT} to ${MAX_KEY_WEIGHT}, got ${show(w)}`,
+      );
     } else weight = w;
   }
 

@@ -22,6 +22,8 @@ export interface LocalSchedulerOptions {
   readonly backends: readonly BackendSpec[];
   readonly workload?: Omit<WorkloadStateOptions, 'policy'>;
   readonly leaseTtlMs?: number;
+  /** See DispatcherOptions.legacyTokenTags (the policy lab's "before"). */
+  readonly legacyTokenTags?: boolean;
 }
 
 export interface Dispatched {
@@ -58,7 +60,12 @@ export class LocalScheduler {
     this.#opts = opts;
     this.#leaseTtlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
     this.coordinator = new CoordinatorHost(
-      { backends: opts.backends, policy: opts.policy, leaseTtlMs: this.#leaseTtlMs },
+      {
+        backends: opts.backends,
+        policy: opts.policy,
+        leaseTtlMs: this.#leaseTtlMs,
+        ...(opts.legacyTokenTags ? { legacyTokenTags: true } : {}),
+      },
       {
         grant: (lease) => this.#deliverGrant(lease),
         ...IN_MEMORY_COORDINATOR_PORTS,
@@ -85,11 +92,19 @@ export class LocalScheduler {
     criticality: Criticality,
     now: number,
     tokenEstimate = 0,
+    weight?: number,
   ): LocalAdmitResult {
     this.#now = now;
     this.#admitting = requestId;
     this.#host(workloadId).admit(
-      { requestId, workloadId, pool: DEFAULT_POOL, criticality, tokenEstimate },
+      {
+        requestId,
+        workloadId,
+        pool: DEFAULT_POOL,
+        criticality,
+        tokenEstimate,
+        ...(weight !== undefined ? { weight } : {}),
+      },
       now,
     );
     this.#admitting = null;

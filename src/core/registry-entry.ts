@@ -20,6 +20,7 @@ import {
 } from './outcome.ts';
 import { IndexedHeap } from './indexed-heap.ts';
 import { SlidingWindowRate, type RateWindowSnapshot } from './rate-window.ts';
+import { chargeAtEnd } from './token-charge.ts';
 import type { TokenUsage } from './usage.ts';
 
 export type RequestPhase = 'queued' | 'in_flight';
@@ -28,6 +29,8 @@ export interface LiveRequest {
   readonly phase: RequestPhase;
   /** When the request reached its current phase (ms). */
   readonly since: number;
+  /** Its admission token estimate, what token fairness charges when nothing better is known. */
+  readonly tokenEstimate?: number;
 }
 
 /** The numbers the admin API shows and the policies read. */
@@ -47,6 +50,12 @@ export interface WorkloadMetrics {
   readonly usageKnownCount: number;
   /** Requests that ended after reaching a backend without a usage report (cut off, or none sent). */
   readonly usageUnknownCount: number;
+  /**
+   * What token fairness charged the workload for its ended requests (chargeAtEnd in token-charge.ts):
+   * the weighted usage where reported, 0 where the backend was never reached, the estimate otherwise.
+   * Requests that never left the queue are not charged. Unweighted by the workload's share weight.
+   */
+  readonly chargedTokens: number;
   /** Queued plus in flight. */
   readonly activeRequests: number;
   readonly queuedRequests: number;
@@ -76,6 +85,7 @@ export interface RegistrySnapshot {
   readonly completionTokens?: number;
   readonly usageKnownCount?: number;
   readonly usageUnknownCount?: number;
+  readonly chargedTokens?: number;
   readonly dispatchedCount: number;
   readonly retriedCount?: number;
   readonly completedCount: number;
@@ -116,6 +126,7 @@ export class WorkloadRegistryEntry {
   #completionTokens = 0;
   #usageKnownCount = 0;
   #usageUnknownCount = 0;
+  #chargedTokens = 0;
   #dispatchedCount = 0;
   #retriedCount = 0;
   #completedCount = 0;
@@ -147,7 +158,10 @@ export class WorkloadRegistryEntry {
       throw new TypeError(`registry: tokenEstimate must be a finite number ≥ 0, got ${tokenEstimate}`);
     }
     this.#estimatedTokens += tokenEstimate;
-    this.#live.set(requestId, { phase: 'queued', since: now });
+    this.#live.set(
+      requestId,
+      tokenEstimate > 0 ? { phase: 'queued', since: now, tokenEstimate } : { phase: 'queued', since: now },
+    );
     this.#totalRequests++;
     this.#queued++;
     this.#lastRequestAt = now;
@@ -158,7 +172,7 @@ export class WorkloadRegistryEntry {
   onDispatched(requestId: string, waitMs: number, now: number): boolean {
     const live = this.#live.get(requestId);
     if (!live || live.phase !== 'queued') return false;
-    this.#live.set(requestId, { phase: 'in_flight', since: now });
+    this.#live.set(requestId, { ...live, phase: 'in_flight', since: now });
     this.#inFlight.push({ id: requestId, since: now });
     this.#queued--;
     this.#dispatchedCount++;
@@ -176,7 +190,7 @@ export class WorkloadRegistryEntry {
   onRequeued(requestId: string, now: number): boolean {
     const live = this.#live.get(requestId);
     if (!live || live.phase !== 'in_flight') return false;
-    this.#live.set(requestId, { phase: 'queued', since: now });
+    this.#live.set(requestId, { ...live, phase: 'queued', since: now });
     this.#inFlight.remove(requestId);
     this.#queued++;
     this.#retriedCount++;
@@ -188,7 +202,7 @@ export class WorkloadRegistryEntry {
     const live = this.#live.get(requestId);
     if (!live || live.phase !== 'in_flight') return false;
     const since = Math.max(live.since, now);
-    this.#live.set(requestId, { phase: 'in_flight', since });
+    this.#live.set(requestId, { ...live, phase: 'in_flight', since });
     this.#inFlight.remove(requestId);
     this.#inFlight.push({ id: requestId, since });
     return true;
@@ -213,6 +227,7 @@ export class WorkloadRegistryEntry {
     } else if (live.phase === 'in_flight') {
       this.#usageUnknownCount++;
     }
+    if (live.phase === 'in_flight') this.#chargedTokens += chargeAtEnd(end, usage) ?? live.tokenEstimate ?? 0;
     this.#live.delete(requestId);
     if (live.phase === 'queued') this.#queued--;
     else this.#inFlight.remove(requestId);
@@ -269,6 +284,7 @@ export class WorkloadRegistryEntry {
       completionTokens: this.#completionTokens,
       usageKnownCount: this.#usageKnownCount,
       usageUnknownCount: this.#usageUnknownCount,
+      chargedTokens: this.#chargedTokens,
       activeRequests: this.#live.size,
       queuedRequests: this.#queued,
       inFlightRequests: this.#live.size - this.#queued,
@@ -292,6 +308,7 @@ export class WorkloadRegistryEntry {
       completionTokens: this.#completionTokens,
       usageKnownCount: this.#usageKnownCount,
       usageUnknownCount: this.#usageUnknownCount,
+      chargedTokens: this.#chargedTokens,
       dispatchedCount: this.#dispatchedCount,
       retriedCount: this.#retriedCount,
       completedCount: this.#completedCount,
@@ -317,6 +334,7 @@ export class WorkloadRegistryEntry {
     entry.#completionTokens = snap.completionTokens ?? 0;
     entry.#usageKnownCount = snap.usageKnownCount ?? 0;
     entry.#usageUnknownCount = snap.usageUnknownCount ?? 0;
+    entry.#chargedTokens = snap.chargedTokens ?? 0;
     entry.#dispatchedCount = snap.dispatchedCount;
     entry.#retriedCount = snap.retriedCount ?? 0;
     entry.#completedCount = snap.completedCount;

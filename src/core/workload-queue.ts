@@ -12,6 +12,8 @@ export interface QueuedRequest {
   readonly deadlineAt: number;
   /** The host's token estimate (0 when unknown); token fairness charges it at dispatch. */
   readonly tokenEstimate: number;
+  /** The workload's share weight, when the host was given one. */
+  readonly weight?: number;
   /** Arrival order within this queue: breaks ties between equal `enqueuedAt`. */
   readonly seq: number;
 }
@@ -62,7 +64,13 @@ export class WorkloadQueue {
    * already on its way (see WorkloadState.admit), and trims the excess once that settles.
    */
   push(
-    input: { requestId: string; criticality: number; tokenEstimate?: number; enqueuedAt?: number },
+    input: {
+      requestId: string;
+      criticality: number;
+      tokenEstimate?: number;
+      weight?: number;
+      enqueuedAt?: number;
+    },
     now: number,
     overCapacity = false,
   ): PushResult {
@@ -76,6 +84,7 @@ export class WorkloadQueue {
       enqueuedAt,
       deadlineAt: enqueuedAt + this.#opts.ttlMs,
       tokenEstimate: input.tokenEstimate ?? 0,
+      ...(input.weight !== undefined ? { weight: input.weight } : {}),
       seq: this.#seq++,
     };
     this.#byArrival.push(request);

@@ -38,6 +38,8 @@ export interface AdmitInput {
   readonly criticality: Criticality;
   /** Prompt plus requested completion tokens, estimated by the host; 0 when unknown. */
   readonly tokenEstimate?: number;
+  /** The workload's share weight under token fairness (see HeadView.weight). */
+  readonly weight?: number;
 }
 
 export type AdmitResult =
@@ -104,6 +106,7 @@ export class WorkloadState {
       requestId: input.requestId,
       criticality: input.criticality,
       tokenEstimate: input.tokenEstimate ?? 0,
+      ...(input.weight !== undefined ? { weight: input.weight } : {}),
     };
     const pool = input.pool ?? DEFAULT_POOL;
     // The bound is per workload, across its pools: one tenant's backlog, however it is split.
@@ -165,6 +168,7 @@ export class WorkloadState {
           criticality: head.criticality,
           enqueuedAt: head.enqueuedAt,
           tokenEstimate: head.tokenEstimate,
+          ...(head.weight !== undefined ? { weight: head.weight } : {}),
         }
       : null;
   }
@@ -190,7 +194,13 @@ export class WorkloadState {
    */
   requeue(
     requestId: string,
-    again: { pool: string; criticality: Criticality; tokenEstimate: number; enqueuedAt: number },
+    again: {
+      pool: string;
+      criticality: Criticality;
+      tokenEstimate: number;
+      weight?: number;
+      enqueuedAt: number;
+    },
     now: number,
   ): boolean {
     if (!this.#registry.onRequeued(requestId, now)) return false;
@@ -200,6 +210,7 @@ export class WorkloadState {
         requestId,
         criticality: again.criticality,
         tokenEstimate: again.tokenEstimate,
+        ...(again.weight !== undefined ? { weight: again.weight } : {}),
         enqueuedAt: again.enqueuedAt,
       },
       now,
@@ -324,7 +335,13 @@ export class WorkloadState {
 
   #push(
     pool: string,
-    request: { requestId: string; criticality: number; tokenEstimate: number; enqueuedAt?: number },
+    request: {
+      requestId: string;
+      criticality: number;
+      tokenEstimate: number;
+      weight?: number;
+      enqueuedAt?: number;
+    },
     now: number,
   ): void {
     let queue = this.#queues.get(pool);

@@ -21,6 +21,10 @@ import {
   DEFAULT_QUEUE_TTL_MS,
   DEFAULT_WORKLOAD_AWARE_PARAMS,
   FAIRNESS_MODES,
+  isValidWeight,
+  MAX_WORKLOAD_ID_CHARS,
+  MAX_WORKLOAD_WEIGHT,
+  MIN_WORKLOAD_WEIGHT,
   type Fairness,
   POLICY_NAMES,
   PoolTable,
@@ -97,6 +101,11 @@ export interface SluiceConfig {
   readonly keyCacheTtlMs: number;
   /** Limits configured per workload ID; a key's own limits override them field by field. */
   readonly workloadLimits: Readonly<Record<string, WorkloadLimits>>;
+  /**
+   * Share weights by workload ID (token fairness): a workload not listed has DEFAULT_WORKLOAD_WEIGHT.
+   * Read per request by workloadWeight() (src/worker/workload-weight.ts).
+   */
+  readonly workloadWeights: Readonly<Record<string, number>>;
   /** The least severe log records printed (see src/core/request-log.ts). */
   readonly logLevel: LogLevel;
 }
@@ -307,8 +316,45 @@ function parseLogLevel(raw: unknown): LogLevel {
   return level as LogLevel;
 }
 
+/** WORKLOAD_WEIGHTS: {"<workload_id>": weight}; each weight a number in [MIN, MAX]_WORKLOAD_WEIGHT. */
+function parseWorkloadWeights(raw: unknown): Record<string, number> {
+  if (raw === undefined || raw === '') return {};
+  let value = raw;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      throw new ConfigFieldError(
+        'WORKLOAD_WEIGHTS',
+        'is not valid JSON (expected {"<workload_id>": <weight>})',
+      );
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigFieldError('WORKLOAD_WEIGHTS', 'must be an object {"<workload_id>": <weight>}');
+  }
+  const weights: Record<string, number> = Object.create(null) as Record<string, number>;
+  for (const [id, weight] of Object.entries(value as Record<string, unknown>)) {
+    // The same rule as X-Workload-Context (trimmed, non-blank, bounded), so a listed ID can match.
+    if (id.trim() !== id || id === '' || [...id].length > MAX_WORKLOAD_ID_CHARS) {
+      throw new ConfigFieldError(
+        `WORKLOAD_WEIGHTS.${id}`,
+        `must be a workload ID of 1-${MAX_WORKLOAD_ID_CHARS} characters without surrounding spaces`,
+      );
+    }
+    if (typeof weight !== 'number' || !isValidWeight(weight)) {
+      throw new ConfigFieldError(
+        `WORKLOAD_WEIGHTS.${id}`,
+        `must be a number from ${MIN_WORKLOAD_WEIGHT} to ${MAX_WORKLOAD_WEIGHT}, got ${JSON.stringify(weight)}`,
+      );
+    }
+    weights[id] = weight;
+  }
+  return weights;
+}
+
 function parseFairness(raw: unknown): Fairness {
-  const mode = raw === undefined || raw === '' ? 'requests' : String(raw).trim();
+  const mode = raw === undefined || raw === '' ? DEFAULT_WORKLOAD_AWARE_PARAMS.fairness : String(raw).trim();
   if (!(FAIRNESS_MODES as readonly string[]).includes(mode)) {
     throw new ConfigFieldError(
       'FAIRNESS',
@@ -380,6 +426,7 @@ export function parseConfig(env: Partial<Env>): ConfigResult {
       auth: parseAuth(env),
       keyCacheTtlMs: nonNegative('AUTH_CACHE_TTL_MS', env.AUTH_CACHE_TTL_MS, DEFAULT_KEY_CACHE_TTL_MS),
       workloadLimits: Object.freeze(parseWorkloadLimits(env.WORKLOAD_LIMITS)),
+      workloadWeights: Object.freeze(parseWorkloadWeights(env.WORKLOAD_WEIGHTS)),
       logLevel: parseLogLevel(env.LOG_LEVEL),
     };
     if (config.backendCooldown.maxMs < config.backendCooldown.baseMs) {

@@ -29,6 +29,8 @@ export interface Env {
   readonly RATE_CAP_PER_SEC?: unknown;
   readonly FAIRNESS?: unknown;
   readonly TOKEN_COST_MS_PER_1K?: unknown;
+  /** JSON {"<workload_id>": weight}: share weights under token fairness (default 1 each). */
+  readonly WORKLOAD_WEIGHTS?: unknown;
   /** The operator endpoints' bearer token (see operator-auth.ts for when it is required). */
   readonly ADMIN_TOKEN?: unknown;
   /** API keys, stored by their SHA-256 (see key-store.ts). Required when AUTH is on. */

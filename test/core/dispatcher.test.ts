@@ -121,7 +121,7 @@ describe('Dispatcher.next', () => {
   it('the grant carries the head’s score at decision time', () => {
     const d = new Dispatcher({
       backends: [{ name: 'gpu', maxConcurrency: 1 }],
-      policy: createPolicy('workload-aware'),
+      policy: createPolicy('workload-aware', { fairness: 'requests' }),
     });
     d.offer('a', head('a1', 4, 1_000), signals({ requestRatePerSec: 25 }));
     expect(d.next(3_000)?.score).toBe(2_000 + 15_000 - 1_000);

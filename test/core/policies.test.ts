@@ -79,7 +79,8 @@ describe('seed (reference formula)', () => {
 });
 
 describe('workload-aware', () => {
-  const wa = createPolicy('workload-aware');
+  // The service-gap formula is request fairness's; token fairness (the default) is in token-fairness.test.ts.
+  const wa = createPolicy('workload-aware', { fairness: 'requests' });
   const {
     agingHorizonMs: H,
     criticalityStepMs: S,
@@ -93,7 +94,7 @@ describe('workload-aware', () => {
       criticalityStepMs: 5_000,
       ratePenaltyMs: 2_000,
       rateCapPerSec: 50,
-      fairness: 'requests',
+      fairness: 'tokens',
       tokenCostMsPer1k: 1_000,
     });
     expect(wa.agingHorizonMs).toBe(30_000);

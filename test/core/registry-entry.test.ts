@@ -318,3 +318,37 @@ describe('WorkloadRegistryEntry actual usage', () => {
     expect(r.metrics(1).activeRequests).toBe(1);
   });
 });
+
+describe('charged tokens (token fairness, as the admin API shows them)', () => {
+  it('charges usage where reported, 0 where the backend was never reached, the estimate otherwise, nothing for the queue', () => {
+    const r = new WorkloadRegistryEntry();
+    const dispatch = (id: string, estimate: number): void => {
+      r.onNew(id, 0, estimate);
+      r.onDispatched(id, 0, 1);
+    };
+    dispatch('used', 1_000);
+    r.onCompleted('used', ENDED.completed, 2, { promptTokens: 20, completionTokens: 130 });
+    dispatch('unreachable', 1_000);
+    r.onCompleted('unreachable', ended('unreachable'), 2);
+    dispatch('aborted', 1_000);
+    r.onCompleted('aborted', ENDED.clientClosed, 2);
+    r.onNew('never-served', 0, 1_000);
+    r.onCompleted('never-served', ENDED.ttlExpired, 2);
+    const m = r.metrics(3);
+    expect(m.chargedTokens).toBe(150 + 0 + 1_000);
+    expect(m.estimatedTokens).toBe(4_000);
+    expect(m.promptTokens + m.completionTokens).toBe(150);
+  });
+
+  it('keeps a request’s estimate across failover and restarts, and the total in snapshots', () => {
+    const r = new WorkloadRegistryEntry();
+    r.onNew('a', 0, 700);
+    r.onDispatched('a', 0, 1);
+    r.onRequeued('a', 2);
+    const restored = WorkloadRegistryEntry.fromSnapshot(r.snapshot());
+    restored.onDispatched('a', 0, 3);
+    restored.onCompleted('a', ended('upstream_5xx'), 4);
+    expect(restored.metrics(5).chargedTokens).toBe(700);
+    expect(WorkloadRegistryEntry.fromSnapshot(restored.snapshot()).metrics(5).chargedTokens).toBe(700);
+  });
+});

@@ -39,9 +39,12 @@ function scenario(): Arrival[] {
   return arrivals;
 }
 
-function run(policy: PolicyName): { result: DriveResult; scheduler: LocalScheduler } {
+function run(
+  policy: PolicyName,
+  fairness?: 'requests' | 'tokens',
+): { result: DriveResult; scheduler: LocalScheduler } {
   const scheduler = new LocalScheduler({
-    policy: createPolicy(policy),
+    policy: createPolicy(policy, fairness ? { fairness } : {}),
     backends: [{ name: 'gpu', maxConcurrency: 1 }],
   });
   return { result: driveEventLoop(scheduler, scenario(), 100_000), scheduler };
@@ -68,8 +71,22 @@ describe('seed starves a low-criticality workload under sustained high-criticali
     expect(result.endMs).toBeGreaterThan(Math.max(...BATCH_AT) + DEFAULT_QUEUE_TTL_MS);
   });
 
-  it('workload-aware: every batch request is dispatched within the aging horizon, none evicted', () => {
+  it('workload-aware (default, token fairness): batch waits at most the horizon plus one service turn', () => {
     const { result, scheduler } = run('workload-aware');
+    const batch = result.dispatched.filter((d) => d.workloadId === 'batch');
+    expect(batch.map((d) => d.requestId)).toEqual(BATCH_AT.map((at) => `b${at}`));
+    for (const d of batch) {
+      // Below the horizon token tags order only within a criticality, so criticality 5 goes first until
+      // batch is overdue; then it outranks everything, and waits at most the one request in service.
+      expect(d.waitMs).toBeGreaterThanOrEqual(DEFAULT_AGING_HORIZON_MS - SERVICE_MS);
+      expect(d.waitMs).toBeLessThanOrEqual(DEFAULT_AGING_HORIZON_MS + SERVICE_MS);
+    }
+    expect(result.evicted.filter((id) => id.startsWith('b'))).toEqual([]);
+    expect(scheduler.workload('batch').metrics(result.endMs).outcomes.success).toBe(3);
+  });
+
+  it('workload-aware, request fairness: every batch request is dispatched within the aging horizon, none evicted', () => {
+    const { result, scheduler } = run('workload-aware', 'requests');
     const batch = result.dispatched.filter((d) => d.workloadId === 'batch');
     expect(batch.map((d) => d.requestId)).toEqual(BATCH_AT.map((at) => `b${at}`));
     for (const d of batch) {

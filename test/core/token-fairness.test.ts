@@ -14,7 +14,7 @@ import {
 import { ENDED } from '../../src/core/outcome.ts';
 
 const tokens = createWorkloadAwarePolicy({ fairness: 'tokens' });
-const requests = createWorkloadAwarePolicy();
+const requests = createWorkloadAwarePolicy({ fairness: 'requests' });
 
 const head = (criticality: number, enqueuedAt: number, tokenEstimate = 0, requestId = 'r'): HeadView => ({
   requestId,
@@ -112,18 +112,25 @@ describe('token fairness in the dispatcher', () => {
     expect(d.next(200)?.workloadId).toBe('light');
   });
 
-  it('lets a workload returning from idle join at the virtual time instead of cashing in its absence', () => {
+  it('lets a workload returning from idle join level with the backlog instead of cashing in its absence', () => {
     const d = dispatcher();
     for (let i = 0; i < 5; i++) {
       d.offer('busy', head(3, i, 1_000, `b${i}`), signals());
       d.next(i);
       d.release(d.leases()[0]!.leaseId);
     }
-    // busy has been served 5,000 tokens; the virtual time is 4,000 (its last start tag).
+    // busy has been served 5,000 tokens and waits with a head tagged 5,000: the smallest waiting tag,
+    // where a workload joining the backlog starts (as in VTC).
     d.offer('busy', head(3, 10, 1_000, 'b5'), signals());
     d.offer('returning', head(3, 11, 1_000, 'r0'), signals());
-    expect(d.peekReady('returning')?.signals.serviceTag).toBe(4_000);
+    expect(d.peekReady('returning')?.signals.serviceTag).toBe(5_000);
     expect(d.peekReady('busy')?.signals.serviceTag).toBe(5_000);
+    // With nobody waiting, a joiner starts at the last granted start tag.
+    d.withdraw('returning');
+    d.next(20);
+    d.offer('busy', null, signals());
+    d.offer('late', head(3, 21, 1_000, 'x0'), signals());
+    expect(d.peekReady('late')?.signals.serviceTag).toBe(5_000);
   });
 
   /**
@@ -263,13 +270,55 @@ describe('token fairness charges real usage (true-up at release)', () => {
     expect(d1?.requestId).toBe('a1');
     s.admit('a', 'a2', 3, 1, 2_000);
     s.admit('b', 'b1', 3, 2, 2_000);
-    // a1 asked for 2,000 and used 150: a2 (already waiting, tagged 2,000) moves to 150. b starts at the
-    // virtual time (0) and still goes first, but a is behind by 150 tokens, not 2,000.
+    // b joins level with the backlog (a2, tagged 2,000). a1 asked for 2,000 and used 150: a2 moves to 150,
+    // so a, which was charged for tokens it never used, goes first.
+    expect(s.dispatcher.peekReady('b')?.signals.serviceTag).toBe(2_000);
     expect(s.complete('a', 'a1', ENDED.completed, 10, { promptTokens: 50, completionTokens: 100 })).toBe(
       true,
     );
+    // The freed slot went at once (in-process delivery) to a2, granted at its trued-up tag.
     const [d2] = s.dispatch(10);
-    expect(d2?.requestId).toBe('b1');
-    expect(s.dispatcher.peekReady('a')?.signals.serviceTag).toBe(150);
+    expect(d2?.requestId).toBe('a2');
+    // a2 is charged its estimate scaled by a's usage ratio so far: 1 + 0.2 × (150 / 2,000 − 1) = 0.815.
+    expect(s.dispatcher.leases()[0]?.charged).toBeCloseTo(2_000 * 0.815, 9);
+    expect(s.dispatcher.peekReady('b')?.signals.serviceTag).toBe(2_000);
+  });
+});
+
+describe('weights reach the dispatcher', () => {
+  it('carries an admitted request’s weight through the workload and coordinator hosts and divides its tag advance', () => {
+    const s = new LocalScheduler({ policy: tokens, backends: [{ name: 'gpu', maxConcurrency: 1 }] });
+    s.admit('heavy', 'h1', 3, 0, 1_000, 4);
+    s.admit('heavy', 'h2', 3, 1, 1_000, 4);
+    const [d1] = s.dispatch(1);
+    expect(d1?.requestId).toBe('h1');
+    expect(s.dispatcher.leases()[0]).toMatchObject({ charged: 1_000, weight: 4 });
+    // h2 continues from h1's finish tag: 1,000 tokens / weight 4.
+    expect(s.dispatcher.peekReady('heavy')?.signals.serviceTag).toBe(250);
+  });
+
+  it('treats an unusable weight as the default rather than corrupting the tags', () => {
+    const d = new Dispatcher({ backends: [{ name: 'gpu', maxConcurrency: 1 }], policy: tokens });
+    for (const [i, weight] of [0, -1, Number.NaN, Infinity, 1e9].entries()) {
+      d.offer(`w${i}`, { ...head(3, 0, 100, `r${i}`), weight }, signals());
+      expect(d.next(i)?.weight).toBe(1);
+      d.release(d.leases()[0]!.leaseId);
+    }
+  });
+});
+
+describe('usage ratio', () => {
+  it('learns a workload’s actual / estimated tokens from usage, and nothing from unserved attempts', () => {
+    const d = new Dispatcher({ backends: [{ name: 'gpu', maxConcurrency: 1 }], policy: tokens });
+    const grant = (id: string, actual: number | undefined) => {
+      d.offer('w', head(3, 0, 1_000, id), signals());
+      const g = d.next(0);
+      d.release(g?.leaseId ?? '', 0, actual);
+      return g?.charged;
+    };
+    expect(grant('a', 0)).toBe(1_000); // a failover or unreachable backend: charged 0, ratio unchanged
+    expect(grant('b', undefined)).toBe(1_000); // no usage: ratio unchanged
+    expect(grant('c', 100)).toBe(1_000); // ratio 1 → 1 + 0.2 × (0.1 − 1) = 0.82
+    expect(grant('d', 100)).toBeCloseTo(820, 9);
   });
 });

@@ -37,7 +37,7 @@ describe('npm run lab (lab/cli.ts)', () => {
     expect(main(['--scenario', 'heavy-tail', '--policy', 'workload-aware+tokens'], io)).toBe(0);
     const report = io.out.join('');
     expect(report).toContain('npm run lab -- --scenario heavy-tail --policy workload-aware+tokens');
-    expect(report).toMatch(/\| workload-aware\+tokens +\| chat-a /);
+    expect(report).toMatch(/\| workload-aware\+tokens \(default\) +\| chat-a /);
     expect(report).not.toMatch(/\| workload-aware +\|/);
     expect(io.files.size).toBe(0);
   });

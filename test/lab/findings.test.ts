@@ -33,6 +33,8 @@ function fakeRun<G extends string>(policy: LabPolicyName, groups: Record<G, Grou
       tokenShare: 1 / entries.length,
       meanTokens: 30,
       maxTokens: 30,
+      meanMaxTokens: 30,
+      activeTokenShare: null,
       ...figures,
     })),
     requests: 10 * entries.length,
@@ -44,6 +46,7 @@ function fakeRun<G extends string>(policy: LabPolicyName, groups: Record<G, Grou
     throughputReqPerSec: 1,
     throughputTokensPerSec: 30,
     jain: 1,
+    activeJain: null,
     lowestCriticality: 3,
     lowestCriticalityMaxWaitMs: 0,
     lowestCriticalityEvicted: 0,
@@ -95,8 +98,8 @@ describe('lightTokenDemand (heavy-tail)', () => {
     const text = lightTokenDemand(heavyTail, run(80), all);
     expect(text).toBe(
       'each tenant asks for 27–36 tokens/s on average, under half an equal share of the backends’ 320 tokens/s, ' +
-        'so the virtual time usually passes a tenant’s finish tag before its next head is offered; that head then ' +
-        'starts at the virtual time, and heads that start there go in the order they were offered, close to ' +
+        'so the join level usually passes a tenant’s finish tag before its next request arrives; that head then ' +
+        'starts at the join level, and heads that start there go in the order they were offered, close to ' +
         'oldest first',
     );
   });

@@ -18,7 +18,7 @@ describe('parseSimArgs', () => {
       [
         '--port=8001 --host 0.0.0.0 --name a --model x,y --model z --max-num-seqs 8 --max-waiting 5',
         '--ttft-ms 12.5 --itl-ms 3 --default-max-tokens 9 --error-rate 0.25 --stall-ms 100 --stall-rate 0.5',
-        '--refuse --seed 99 --output-frac 0.15 --kv-cache-tokens 4096 --vllm-legacy-metrics',
+        '--refuse --seed 99 --output-frac 0.15 --output-tokens 150 --kv-cache-tokens 4096 --vllm-legacy-metrics',
       ]
         .join(' ')
         .split(' '),
@@ -34,6 +34,7 @@ describe('parseSimArgs', () => {
       itlMs: 3,
       defaultMaxTokens: 9,
       outputFrac: 0.15,
+      outputTokens: 150,
       kvCacheTokens: 4096,
       engine: 'vllm',
       vllmLegacyMetrics: true,

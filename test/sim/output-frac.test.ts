@@ -2,6 +2,7 @@
 // "stop" when that is short of the limit, and reports the tokens it actually produced in usage.
 
 import { describe, expect, it } from 'vitest';
+import { parseSimArgs } from '../../sim/flags.ts';
 import { outputTokens, planOutput } from '../../sim/output-length.ts';
 import { parseInferenceRequest, type GenerationRequest } from '../../sim/requests.ts';
 import { chatRequest, post, readJson, readSse, useSims, type CompletionBody } from './sim-fixture.ts';
@@ -77,5 +78,46 @@ describe('--output-frac over HTTP', () => {
       await post(`${sim.url}/v1/chat/completions`, chatRequest(1, 1)),
     );
     expect(body).toMatchObject({ choices: [{ finish_reason: 'length' }], usage: { completion_tokens: 1 } });
+  });
+});
+
+describe('--output-tokens', () => {
+  it('ends every completion after at most N tokens, whatever its limit', () => {
+    expect(planOutput(generation(chatRequest(1, 800)), 1, 100)).toEqual({
+      tokens: 100,
+      finishReason: 'stop',
+    });
+    expect(planOutput(generation(chatRequest(1, 100)), 1, 100)).toEqual({
+      tokens: 100,
+      finishReason: 'length',
+    });
+    expect(planOutput(generation(chatRequest(1, 40)), 1, 100)).toEqual({
+      tokens: 40,
+      finishReason: 'length',
+    });
+    // With --output-frac too: the smaller of the two.
+    expect(planOutput(generation(chatRequest(1, 800)), 0.1, 100)).toEqual({
+      tokens: 80,
+      finishReason: 'stop',
+    });
+    expect(planOutput(generation(chatRequest(1, 800)), 1, 0)).toEqual({
+      tokens: 800,
+      finishReason: 'length',
+    });
+  });
+
+  it('is a flag, validated like the others', () => {
+    expect(parseSimArgs(['--output-tokens', '100']).outputTokens).toBe(100);
+    expect(parseSimArgs([]).outputTokens).toBe(0);
+    expect(() => parseSimArgs(['--output-tokens', '-1'])).toThrow(/--output-tokens/);
+    expect(() => parseSimArgs(['--output-tokens', '1.5'])).toThrow(/--output-tokens/);
+  });
+
+  it('reports the shorter completion in usage over HTTP', async () => {
+    const sim = await startSim({ outputTokens: 10 });
+    const body = await readJson<CompletionBody>(
+      await post(`${sim.url}/v1/chat/completions`, chatRequest(3, 80)),
+    );
+    expect(body).toMatchObject({ choices: [{ finish_reason: 'stop' }], usage: { completion_tokens: 10 } });
   });
 });

@@ -12,6 +12,8 @@ export interface HeadView {
   readonly enqueuedAt: number;
   /** The host's token estimate (prompt + requested completion); 0 or absent when unknown. */
   readonly tokenEstimate?: number;
+  /** Token fairness: the workload's share weight (absent: DEFAULT_WORKLOAD_WEIGHT); see dispatcher.ts. */
+  readonly weight?: number;
 }
 
 /** A workload's numbers as of its last update to the dispatcher. */
@@ -23,8 +25,8 @@ export interface WorkloadSignals {
   readonly lastDispatchedAt: number | null;
   /**
    * Token fairness only: the head's start tag in tokens, as in start-time fair queuing. Set by the
-   * dispatcher when the head is offered (workloads do not know it): max(the workload's finish tag,
-   * the dispatcher's virtual time).
+   * dispatcher when the head is offered (workloads do not know it): the workload's finish tag while it
+   * stays backlogged, else max(its finish tag, the smallest waiting start tag); see dispatcher.ts.
    */
   readonly serviceTag?: number;
 }

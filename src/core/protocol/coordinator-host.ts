@@ -140,7 +140,8 @@ export class CoordinatorHost {
     releases: readonly CarriedRelease[] = [],
   ): OfferReply {
     // Failed leases first, with their backends' health: the head must not go back where it just failed.
-    for (const r of releases) this.#free(r.leaseId, r.health, now);
+    // Carried releases are failovers: the request was not served and is charged again at its next grant.
+    for (const r of releases) this.#free(r.leaseId, r.health, now, 0);
     this.#remember(workloadId);
     this.#report(workloadId, head, signals, seq);
     const grants = this.#drain(now, workloadId);

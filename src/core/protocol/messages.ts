@@ -18,6 +18,8 @@ export interface AdmitRequest {
   readonly tokenEstimate: number;
   /** The caller's limits for this workload (its API key's); absent: keep the workload's current ones. */
   readonly limits?: WorkloadLimits;
+  /** The workload's share weight under token fairness; absent means DEFAULT_WORKLOAD_WEIGHT. */
+  readonly weight?: number;
 }
 
 /** The answer to an admit: a slot, or the request's end (decided by the workload host). */
@@ -63,6 +65,7 @@ export interface RetryRequest {
   readonly pool: string;
   readonly criticality: Criticality;
   readonly tokenEstimate: number;
+  readonly weight?: number;
   readonly enqueuedAt: number;
   readonly failedLeaseId: string;
   /** The backend it failed on: it is not sent back there. */

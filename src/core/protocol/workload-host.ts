@@ -11,7 +11,7 @@ import type { RegistrySnapshot } from '../registry-entry.ts';
 import { DEFAULT_POOL } from '../pools.ts';
 import { WorkloadState, type SweepResult } from '../workload-state.ts';
 import { WorkloadLimiter } from '../workload-limits.ts';
-import { chargedTokens } from '../token-charge.ts';
+import { chargeAtEnd } from '../token-charge.ts';
 import type { TokenUsage } from '../usage.ts';
 import type { HeadView } from '../policy/types.ts';
 import type { HeldLease, PersistedWorkload, WorkloadHostOptions, WorkloadPorts } from './workload-ports.ts';
@@ -144,6 +144,7 @@ export class WorkloadHost {
         pool: req.pool,
         criticality: req.criticality,
         tokenEstimate: req.tokenEstimate,
+        ...(req.weight !== undefined ? { weight: req.weight } : {}),
       },
       now,
       this.#anyOfferInFlight(),
@@ -167,7 +168,8 @@ export class WorkloadHost {
   retry(req: RetryRequest, now: number): void {
     // The release rides with the next offer of the pool (see CoordinatorCalls.offer); until that is
     // answered it is pending like any other, so a lost offer leaves it to the alarm's retries.
-    this.#pendingReleases.set(req.failedLeaseId, { pool: req.pool, health: req.health });
+    // The failed lease is charged nothing: the request is charged again when it is granted anew.
+    this.#pendingReleases.set(req.failedLeaseId, { pool: req.pool, health: req.health, actualTokens: 0 });
     this.#releasing.add(req.failedLeaseId);
     this.#offerState(req.pool).carry.push({ leaseId: req.failedLeaseId, health: req.health });
     this.#avoid.set(req.requestId, { backend: req.failedBackend, leaseId: req.failedLeaseId });
@@ -182,6 +184,7 @@ export class WorkloadHost {
           pool: req.pool,
           criticality: req.criticality,
           tokenEstimate: req.tokenEstimate,
+          ...(req.weight !== undefined ? { weight: req.weight } : {}),
           enqueuedAt: req.enqueuedAt,
         },
         now,
@@ -232,7 +235,7 @@ export class WorkloadHost {
     const blocked = !this.#limiter.allowsStart(this.#leases.size);
     this.#leases.delete(requestId);
     this.#ports.persist();
-    const charge = usage ? chargedTokens(usage) : undefined;
+    const charge = chargeAtEnd(end, usage);
     if (held !== undefined) this.#release(held.pool, held.leaseId, health, charge);
     if (queuedIn !== undefined) this.#offer(queuedIn, now);
     // A head held back by maxInFlight is offered again now that one of the workload's slots is free.

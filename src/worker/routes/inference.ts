@@ -23,6 +23,7 @@ import {
 import type { SluiceConfig } from '../config.ts';
 import { countAuthFailure } from '../auth-failures.ts';
 import { authenticate } from '../authenticate.ts';
+import { weightField, workloadWeight } from '../workload-weight.ts';
 import type { Env } from '../env.ts';
 import { endResponse, errorResponse, NO_BACKEND_RETRY_AFTER_SEC } from '../http-error.ts';
 import { Heartbeat } from '../heartbeat.ts';
@@ -155,8 +156,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
   const limits = principal ? { ...configured, ...principal.limits } : configured;
   /**
    * Who the request is, as the workload sees it at admission and again at a failover. Its limits travel
-   * with it (the workload enforces them); a key's fairness weight is `principal.weight`, for the admit
-   * field the weighted-fairness change adds.
+   * with it (the workload enforces them), and so does its share weight (the key's, else configured).
    */
   const identity: AdmitRequest = {
     requestId: trackId,
@@ -165,6 +165,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
     criticality: workload.criticality,
     tokenEstimate: body.body.tokenEstimate,
     ...(limits ? { limits } : {}),
+    ...weightField(workloadWeight(config, workload.workloadId, principal?.weight ?? null)),
   };
   request.signal.addEventListener('abort', onAbort);
   let admitted: AdmitReply;
