@@ -37,7 +37,8 @@ async function run(stack: Stack) {
     const mean = await runReferenceScenario(stack.url);
     const sorted = [...waiting].sort((a, b) => a - b);
     const p90 = sorted[Math.floor(sorted.length * 0.9)] ?? 0;
-    return { mean, maxWaiting: Math.max(...waiting), p90Waiting: p90 };
+    const meanWaiting = waiting.reduce((a, b) => a + b, 0) / Math.max(1, waiting.length);
+    return { mean, maxWaiting: Math.max(...waiting), p90Waiting: p90, meanWaiting };
   } finally {
     clearInterval(sampler);
   }
@@ -47,19 +48,23 @@ describe('saturation control (maxConcurrency set too high)', () => {
   it('keeps critical < normal < background, with the engine queue near the threshold', async () => {
     const r = await run(controlled);
     console.log(`with saturation control: ${JSON.stringify(r)}`);
+    expect(r.meanWaiting).toBeLessThan(4);
     expect(r.mean['critical']).toBeLessThan(r.mean['normal']!);
     expect(r.mean['normal']).toBeLessThan(r.mean['background']!);
     // Threshold 5, plus what one scrape interval lets through before the tracker learns the batch size.
     expect(r.p90Waiting).toBeLessThanOrEqual(6);
   });
 
-  it('without it, the engine queues first come first served and the priority order weakens', async () => {
+  // Without control the engine holds every slot Sluice hands it in its own first-come-first-served queue
+  // (9 here, against the threshold of 5 with control). What that costs the critical workload in this
+  // 100-request scenario is a few completion positions, which is within run-to-run noise (measured over
+  // 5 runs: background − critical mean position 13–29 with control, 15–21 without), so the test asserts
+  // the mechanism, not a comparison of two noisy runs.
+  it('without it, the engine queues up to its configured slots first come first served', async () => {
     const r = await run(uncontrolled);
-    const c = await run(controlled);
     console.log(`without saturation control: ${JSON.stringify(r)}`);
     expect(r.maxWaiting).toBeGreaterThanOrEqual(8);
-    // The critical workload's advantage over background shrinks without control.
-    const gap = (m: Record<string, number>) => (m['background'] ?? 0) - (m['critical'] ?? 0);
-    expect(gap(r.mean)).toBeLessThan(gap(c.mean));
+    // Deep for most of the run, not only at a peak (measured: mean 5.5–5.9 without control, 2.3 with).
+    expect(r.meanWaiting).toBeGreaterThanOrEqual(4);
   });
 });
