@@ -27,3 +27,8 @@ export { createFcfsPolicy } from './policy/fcfs.ts';
 export { createSeedPolicy } from './policy/seed.ts';
 export { createWorkloadAwarePolicy, validateWorkloadAwareParams } from './policy/workload-aware.ts';
 export * from './usage.ts';
+export * from './metrics/fairness-math.ts';
+export * from './metrics/counter-layout.ts';
+export * from './metrics/workload-tally.ts';
+export * from './metrics/pool-summary.ts';
+export * from './metrics/exposition.ts';

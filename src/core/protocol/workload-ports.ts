@@ -4,6 +4,7 @@
 import type { HeadView, WorkloadSignals } from '../policy/types.ts';
 import type { RegistrySnapshot } from '../registry-entry.ts';
 import type { WorkloadStateOptions } from '../workload-state.ts';
+import type { MetricsReport, TallySnapshot } from '../metrics/workload-tally.ts';
 import type { AdmitReply, BackendHealth, CarriedRelease, HeadSeq } from './messages.ts';
 
 /**
@@ -23,13 +24,20 @@ export interface CoordinatorCalls {
     signals: WorkloadSignals,
     seq: HeadSeq,
     releases: readonly CarriedRelease[],
+    report?: MetricsReport,
   ): void;
   /** → onReleased / onReleaseFailed. Idempotent at the coordinator, so retries are safe. */
-  release(pool: string, leaseId: string, health: BackendHealth | null, actualTokens?: number): void;
+  release(
+    pool: string,
+    leaseId: string,
+    health: BackendHealth | null,
+    actualTokens?: number,
+    report?: MetricsReport,
+  ): void;
   /** → onRenewReply (a lost renewal is simply superseded by the next one). */
-  renew(pool: string, leaseIds: readonly string[]): void;
+  renew(pool: string, leaseIds: readonly string[], report?: MetricsReport): void;
   /** The workload deleted itself; fire and forget. */
-  forget(pool: string, workloadId: string): void;
+  forget(pool: string, workloadId: string, report?: MetricsReport): void;
 }
 
 /** A lease as the workload knows it: which pool's coordinator holds it. */
@@ -70,4 +78,6 @@ export interface PersistedWorkload {
   readonly pendingReleases?: ReadonlyArray<readonly [string, BackendHealth | null, string?]>;
   /** Pools this workload has offered to, so an idle workload says goodbye to each. */
   readonly pools?: readonly string[];
+  /** Its /metrics counts (absent in state written before they were kept). */
+  readonly tally?: TallySnapshot;
 }

@@ -1,0 +1,291 @@
+// The coordinator side of /metrics: what one pool's coordinator knows of every workload that reported
+// to it (their latest cumulative counts), the pool's totals, the live fairness cells, and the events the
+// coordinator itself sees (lease expiries, failovers, auth failures it was told of). A scrape reads one
+// summary per pool; it never calls a workload. In memory only (see README, "Metrics"). No clock, no I/O.
+
+import { cellJain, FAIRNESS_WINDOW_MS, type FairnessTally } from './fairness-math.ts';
+import {
+  addInto,
+  countersOnly,
+  CRITICALITIES,
+  decodeSparse,
+  emptyCounters,
+  encodeSparse,
+  IX,
+  type Counters,
+} from './counter-layout.ts';
+import type { MetricsReport } from './workload-tally.ts';
+
+/** The fairness gauge averages the last complete windows: 6 × 10 s, the "last minute". */
+export const FAIRNESS_RECENT_WINDOWS = 6;
+/** Recent traffic (the top-N ranking and the dashboard's rate) is counted over this span. */
+export const TRAFFIC_WINDOW_MS = 60_000;
+/** Default N of "top N workloads by recent traffic, plus other" (METRICS_TOP_WORKLOADS). */
+export const DEFAULT_METRICS_TOP_WORKLOADS = 20;
+
+interface WorkloadRecord {
+  bornAt: number;
+  epoch: number;
+  n: number;
+  /** Counters of earlier lives (the workload went idle, was deleted and came back). */
+  base: Counters;
+  last: Counters;
+  /** The window of the last report (fairness: queued gauges hold until the next one). */
+  lastWindow: number;
+  trafficBucket: number;
+  trafficNow: number;
+  trafficBefore: number;
+}
+
+export interface WorkloadSummary {
+  readonly workloadId: string;
+  /** Arrivals per second over the last TRAFFIC_WINDOW_MS (two-bucket estimate). */
+  readonly ratePerSec: number;
+  /** Sparse counters (counter-layout.ts). */
+  readonly counters: readonly number[];
+}
+
+export interface FairnessSummary {
+  /** Weighted mean over the recent windows and every criticality; null when no two workloads competed. */
+  readonly overall: number | null;
+  readonly byCriticality: ReadonlyArray<readonly [number, number | null]>;
+}
+
+/** One pool's summary as a scrape receives it: plain data (it crosses Durable Object RPC). */
+export interface PoolSummarySnapshot {
+  readonly at: number;
+  /** Workloads reporting here right now (live records). */
+  readonly workloadCount: number;
+  /** The top N by recent traffic, busiest first. */
+  readonly top: readonly WorkloadSummary[];
+  /** Everything else, summed: workloads outside the top N and workloads gone idle. */
+  readonly other: WorkloadSummary;
+  /** Every workload, summed (histograms by criticality are pool-wide, not per workload). */
+  readonly totals: readonly number[];
+  readonly fairness: FairnessSummary;
+  readonly leaseExpiries: number;
+  readonly failovers: ReadonlyArray<readonly [string, number]>;
+  readonly authFailures: number;
+  /** Reports dropped as unreadable (a workload running another version's layout). */
+  readonly badReports: number;
+}
+
+export const OTHER_WORKLOADS = 'other';
+
+export class PoolSummary {
+  readonly #records = new Map<string, WorkloadRecord>();
+  readonly #totals = emptyCounters();
+  /** window → criticality → workload → tally, for the last few windows only. */
+  readonly #windows = new Map<number, Map<number, Map<string, { demand: number; received: number }>>>();
+  #leaseExpiries = 0;
+  readonly #failovers = new Map<string, number>();
+  #authFailures = 0;
+  #badReports = 0;
+  readonly #windowMs: number;
+
+  constructor(opts: { readonly fairnessWindowMs?: number } = {}) {
+    this.#windowMs = opts.fairnessWindowMs ?? FAIRNESS_WINDOW_MS;
+  }
+
+  /** Applies a workload's report unless a newer one of the same life (or a later life) was applied. */
+  apply(report: MetricsReport, now: number): void {
+    let counters: Counters;
+    try {
+      counters = decodeSparse(report.counters);
+    } catch {
+      this.#badReports++;
+      return;
+    }
+    const window = Math.floor(now / this.#windowMs);
+    let rec = this.#records.get(report.workloadId);
+    const before = rec ? this.#total(rec) : emptyCounters();
+    if (rec === undefined) {
+      rec = {
+        bornAt: report.bornAt,
+        epoch: report.epoch,
+        n: report.n,
+        base: emptyCounters(),
+        last: counters,
+        lastWindow: window,
+        trafficBucket: Math.floor(now / TRAFFIC_WINDOW_MS),
+        trafficNow: 0,
+        trafficBefore: 0,
+      };
+      this.#records.set(report.workloadId, rec);
+    } else {
+      if (!isNewer(report, rec)) return;
+      if (report.bornAt > rec.bornAt) addInto(rec.base, countersOnly(rec.last));
+      rec.bornAt = report.bornAt;
+      rec.epoch = report.epoch;
+      rec.n = report.n;
+      rec.last = counters;
+    }
+    const after = this.#total(rec);
+    const delta = after.slice();
+    addInto(delta, before, -1);
+    addInto(this.#totals, delta);
+    this.#noteFairness(report.workloadId, rec, before, delta, window);
+    rec.lastWindow = window;
+    this.#noteTraffic(rec, delta[IX.requests] as number, now);
+  }
+
+  /** The workload went idle and deleted itself: its counts stay in the totals (under `other`). */
+  retire(workloadId: string): void {
+    const rec = this.#records.get(workloadId);
+    if (!rec) return;
+    const total = this.#total(rec);
+    const delta = countersOnly(total);
+    addInto(delta, total, -1);
+    addInto(this.#totals, delta);
+    this.#records.delete(workloadId);
+  }
+
+  countLeaseExpired(): void {
+    this.#leaseExpiries++;
+  }
+
+  countFailover(backend: string): void {
+    this.#failovers.set(backend, (this.#failovers.get(backend) ?? 0) + 1);
+  }
+
+  countAuthFailures(n: number): void {
+    if (Number.isSafeInteger(n) && n > 0) this.#authFailures += n;
+  }
+
+  /**
+   * The scrape's view. O(workloads · layout) plus a sort for the top N: no I/O, and nothing per
+   * workload crosses RPC beyond the top N.
+   */
+  snapshot(now: number, topN: number): PoolSummarySnapshot {
+    const ranked = [...this.#records].map(([id, rec]) => ({ id, rec, rate: this.#ratePerSec(rec, now) }));
+    ranked.sort((a, b) => b.rate - a.rate || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const top = ranked.slice(0, Math.max(0, topN));
+    const other = this.#totals.slice();
+    let otherRate = 0;
+    for (const { rec } of top) addInto(other, this.#total(rec), -1);
+    for (const { rate } of ranked.slice(top.length)) otherRate += rate;
+    return {
+      at: now,
+      workloadCount: this.#records.size,
+      top: top.map(({ id, rec, rate }) => ({
+        workloadId: id,
+        ratePerSec: rate,
+        counters: encodeSparse(this.#total(rec)),
+      })),
+      other: { workloadId: OTHER_WORKLOADS, ratePerSec: otherRate, counters: encodeSparse(other) },
+      totals: encodeSparse(this.#totals),
+      fairness: this.fairness(now),
+      leaseExpiries: this.#leaseExpiries,
+      failovers: [...this.#failovers].sort(([a], [b]) => (a < b ? -1 : 1)),
+      authFailures: this.#authFailures,
+      badReports: this.#badReports,
+    };
+  }
+
+  /**
+   * Jain's index as the lab defines it (fairness-math.ts), over the last FAIRNESS_RECENT_WINDOWS
+   * complete windows: per (window, criticality), demand is the requests queued at some point in the
+   * window, received those dispatched in it. A workload that sent nothing during a window kept the
+   * queue it last reported, so a starved workload counts as demanding without having to speak.
+   */
+  fairness(now: number): FairnessSummary {
+    const current = Math.floor(now / this.#windowMs);
+    const sums = new Map<number, { weighted: number; weight: number }>();
+    for (let w = current - FAIRNESS_RECENT_WINDOWS; w < current; w++) {
+      const levels = this.#windows.get(w);
+      for (const c of CRITICALITIES) {
+        const cells = levels?.get(c);
+        const tallies: FairnessTally[] = [];
+        for (const t of cells?.values() ?? []) {
+          const demand = Math.max(t.demand, t.received);
+          if (demand > 0) tallies.push({ demand, received: t.received });
+        }
+        for (const [id, rec] of this.#records) {
+          const queued = rec.last[IX.level(c, 'queued')] as number;
+          if (rec.lastWindow < w && queued > 0 && !cells?.has(id))
+            tallies.push({ demand: queued, received: 0 });
+        }
+        const cell = cellJain(tallies);
+        if (cell === null) continue;
+        const sum = sums.get(c) ?? { weighted: 0, weight: 0 };
+        sum.weighted += cell.jain * cell.weight;
+        sum.weight += cell.weight;
+        sums.set(c, sum);
+      }
+    }
+    let weighted = 0;
+    let weight = 0;
+    const byCriticality: Array<readonly [number, number | null]> = [];
+    for (const c of CRITICALITIES) {
+      const sum = sums.get(c);
+      byCriticality.push([c, sum ? sum.weighted / sum.weight : null]);
+      if (sum) {
+        weighted += sum.weighted;
+        weight += sum.weight;
+      }
+    }
+    return { overall: weight === 0 ? null : weighted / weight, byCriticality };
+  }
+
+  #total(rec: WorkloadRecord): Counters {
+    const t = rec.base.slice();
+    addInto(t, rec.last);
+    return t;
+  }
+
+  #noteFairness(id: string, rec: WorkloadRecord, before: Counters, delta: Counters, window: number): void {
+    for (const c of CRITICALITIES) {
+      const queuedBefore = before[IX.level(c, 'queued')] as number;
+      const enqueued = Math.max(0, delta[IX.level(c, 'enqueued')] as number);
+      const dispatched = Math.max(0, delta[IX.level(c, 'dispatched')] as number);
+      // Windows with no report: the last reported queue waited through them.
+      if (queuedBefore > 0) {
+        for (let w = Math.max(rec.lastWindow + 1, window - FAIRNESS_RECENT_WINDOWS); w < window; w++) {
+          this.#cell(w, c, id, queuedBefore);
+        }
+      }
+      if (queuedBefore === 0 && enqueued === 0 && dispatched === 0) continue;
+      const cell = this.#cell(window, c, id, rec.lastWindow < window ? queuedBefore : 0);
+      cell.demand += enqueued;
+      cell.received += dispatched;
+    }
+    for (const w of this.#windows.keys())
+      if (w < window - FAIRNESS_RECENT_WINDOWS - 1) this.#windows.delete(w);
+  }
+
+  /** The cell, created with `queuedAtStart` as its demand if new. */
+  #cell(window: number, c: number, id: string, queuedAtStart: number): { demand: number; received: number } {
+    let levels = this.#windows.get(window);
+    if (!levels) this.#windows.set(window, (levels = new Map()));
+    let cells = levels.get(c);
+    if (!cells) levels.set(c, (cells = new Map()));
+    let cell = cells.get(id);
+    if (!cell) cells.set(id, (cell = { demand: queuedAtStart, received: 0 }));
+    return cell;
+  }
+
+  #noteTraffic(rec: WorkloadRecord, arrivals: number, now: number): void {
+    this.#rollTraffic(rec, now);
+    rec.trafficNow += Math.max(0, arrivals);
+  }
+
+  #rollTraffic(rec: WorkloadRecord, now: number): void {
+    const bucket = Math.floor(now / TRAFFIC_WINDOW_MS);
+    if (bucket === rec.trafficBucket) return;
+    rec.trafficBefore = bucket === rec.trafficBucket + 1 ? rec.trafficNow : 0;
+    rec.trafficNow = 0;
+    rec.trafficBucket = bucket;
+  }
+
+  /** Sliding-window estimate: this bucket plus the part of the previous one still inside the window. */
+  #ratePerSec(rec: WorkloadRecord, now: number): number {
+    this.#rollTraffic(rec, now);
+    const into = (now % TRAFFIC_WINDOW_MS) / TRAFFIC_WINDOW_MS;
+    return (rec.trafficNow + rec.trafficBefore * (1 - into)) / (TRAFFIC_WINDOW_MS / 1000);
+  }
+}
+
+function isNewer(report: MetricsReport, rec: WorkloadRecord): boolean {
+  if (report.bornAt !== rec.bornAt) return report.bornAt > rec.bornAt;
+  return report.epoch > rec.epoch || (report.epoch === rec.epoch && report.n > rec.n);
+}
