@@ -32,3 +32,4 @@ export * from './metrics/counter-layout.ts';
 export * from './metrics/workload-tally.ts';
 export * from './metrics/pool-summary.ts';
 export * from './metrics/exposition.ts';
+export * from './metrics/dashboard-view.ts';

@@ -9,6 +9,8 @@ import { requestIdFrom } from './request-id.ts';
 import { handleBackends, handleGetWorkload, handleListWorkloads } from './routes/admin.ts';
 import { handleInference } from './routes/inference.ts';
 import { handleModels } from './routes/models.ts';
+import { handleDashboardData, handleMetrics } from './routes/metrics.ts';
+import { DASHBOARD_ASSETS } from './dashboard/assets.ts';
 import { requireOperator } from './operator-auth.ts';
 
 type AppEnv = { Bindings: Env; Variables: { config: SluiceConfig; requestId: string } };
@@ -22,6 +24,9 @@ const ROUTES: Record<string, string> = {
   '/healthz': 'GET',
   '/admin/workloads': 'GET',
   '/admin/backends': 'GET',
+  '/metrics': 'GET',
+  '/dashboard': 'GET',
+  '/dashboard/data': 'GET',
 };
 
 export function createApp(): Hono<AppEnv> {
@@ -43,6 +48,10 @@ export function createApp(): Hono<AppEnv> {
   });
 
   app.use('/admin/*', requireOperator);
+  app.use('/metrics', requireOperator);
+  // The dashboard's shell and scripts hold no data and must load before the operator has typed the
+  // token (the page asks for it); everything it shows comes from /dashboard/data, which is guarded.
+  app.use('/dashboard/data', requireOperator);
 
   for (const path of INFERENCE_PATHS) {
     app.post(path, (c) =>
@@ -73,6 +82,20 @@ export function createApp(): Hono<AppEnv> {
   app.get('/admin/workloads', (c) => handleListWorkloads(c.env, c.get('config'), c.req.query('offset')));
   app.get('/admin/workloads/:id', (c) => handleGetWorkload(c.env, c.get('config'), c.req.param('id')));
   app.get('/admin/backends', (c) => handleBackends(c.env, c.get('config')));
+  app.get('/metrics', (c) => handleMetrics(c.env, c.get('config')));
+  app.get('/dashboard/data', (c) =>
+    handleDashboardData(c.env, c.get('config'), {
+      offset: c.req.query('offset'),
+      limit: c.req.query('limit'),
+    }),
+  );
+  for (const [path, asset] of DASHBOARD_ASSETS) {
+    app.get(
+      `/dashboard${path}`,
+      () =>
+        new Response(asset.body, { headers: { 'content-type': asset.type, 'cache-control': 'no-cache' } }),
+    );
+  }
 
   app.all('*', (c) => notFoundOrWrongMethod(c));
   app.onError((err, c) => {

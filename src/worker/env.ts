@@ -31,4 +31,6 @@ export interface Env {
   /** When set, /admin requires `Authorization: Bearer <token>`. */
   readonly ADMIN_TOKEN?: unknown;
   readonly LOG_LEVEL?: unknown;
+  /** /metrics and the dashboard label the top N workloads per pool by recent traffic, the rest as other. */
+  readonly METRICS_TOP_WORKLOADS?: unknown;
 }

@@ -59,9 +59,9 @@ export function bump(c: Counters, i: number, by = 1): void {
   c[i] = (c[i] as number) + by;
 }
 
-/** into += sign · from. */
+/** into += sign · from (element-wise, over the length of `into`). */
 export function addInto(into: Counters, from: readonly number[], sign = 1): void {
-  for (let i = 0; i < COUNTER_LENGTH; i++) into[i] = (into[i] as number) + sign * (from[i] as number);
+  for (let i = 0; i < into.length; i++) into[i] = (into[i] as number) + sign * ((from[i] ?? 0) as number);
 }
 
 /** The counters of `c` with its gauges zeroed: what a finished life leaves behind. */

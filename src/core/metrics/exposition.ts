@@ -201,7 +201,7 @@ export function renderPrometheus(input: ExpositionInput): string {
       sample(wait, 'sluice_queue_wait_seconds_count', labels, count);
     }
 
-    const failoversOf = new Map(summary.failovers);
+    const failoversOf = new Map(summary.failovers.map((f) => [f.backend, f.count]));
     for (const b of summary.backends) {
       const labels = { pool, backend: b.name };
       sample(backendInFlight, 'sluice_backend_in_flight_requests', labels, b.inFlight);
@@ -221,7 +221,7 @@ export function renderPrometheus(input: ExpositionInput): string {
     sample(leaseExpiries, 'sluice_lease_expiries_total', { pool }, summary.leaseExpiries);
     if (summary.fairness.overall !== null)
       sample(jain, 'sluice_fairness_jain_index', { pool }, summary.fairness.overall);
-    for (const [lvl, value] of summary.fairness.byCriticality) {
+    for (const { criticality: lvl, jain: value } of summary.fairness.byCriticality) {
       if (value !== null) {
         sample(
           jainByCrit,

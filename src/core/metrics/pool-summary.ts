@@ -12,6 +12,8 @@ import {
   emptyCounters,
   encodeSparse,
   IX,
+  waitBucketsOf,
+  waitQuantileMs,
   type Counters,
 } from './counter-layout.ts';
 import type { MetricsReport } from './workload-tally.ts';
@@ -22,6 +24,15 @@ export const FAIRNESS_RECENT_WINDOWS = 6;
 export const TRAFFIC_WINDOW_MS = 60_000;
 /** Default N of "top N workloads by recent traffic, plus other" (METRICS_TOP_WORKLOADS). */
 export const DEFAULT_METRICS_TOP_WORKLOADS = 20;
+/**
+ * The dashboard's charts: one point per HISTORY_STEP_MS at most, for HISTORY_SPAN_MS. Points are taken
+ * when the pool is read (a scrape or the dashboard), so the charts start when someone starts watching.
+ */
+export const HISTORY_STEP_MS = 1_000;
+export const HISTORY_SPAN_MS = 5 * 60_000;
+
+/** Above this, labels are no longer "bounded" in any useful sense (each is a series per metric). */
+export const MAX_METRICS_TOP_WORKLOADS = 500;
 
 interface WorkloadRecord {
   bornAt: number;
@@ -45,10 +56,20 @@ export interface WorkloadSummary {
   readonly counters: readonly number[];
 }
 
+/** One point of the pool's charts. */
+export interface HistoryPoint {
+  readonly at: number;
+  readonly queued: number;
+  readonly inFlight: number;
+  /** Queue wait of the requests dispatched since the previous point (histogram estimate); null if none. */
+  readonly waitP50Ms: number | null;
+  readonly waitP95Ms: number | null;
+}
+
 export interface FairnessSummary {
   /** Weighted mean over the recent windows and every criticality; null when no two workloads competed. */
   readonly overall: number | null;
-  readonly byCriticality: ReadonlyArray<readonly [number, number | null]>;
+  readonly byCriticality: ReadonlyArray<{ readonly criticality: number; readonly jain: number | null }>;
 }
 
 /** One pool's summary as a scrape receives it: plain data (it crosses Durable Object RPC). */
@@ -56,7 +77,7 @@ export interface PoolSummarySnapshot {
   readonly at: number;
   /** Workloads reporting here right now (live records). */
   readonly workloadCount: number;
-  /** The top N by recent traffic, busiest first. */
+  /** The top N by recent traffic, busiest first (from `offset` in that ranking). */
   readonly top: readonly WorkloadSummary[];
   /** Everything else, summed: workloads outside the top N and workloads gone idle. */
   readonly other: WorkloadSummary;
@@ -64,10 +85,11 @@ export interface PoolSummarySnapshot {
   readonly totals: readonly number[];
   readonly fairness: FairnessSummary;
   readonly leaseExpiries: number;
-  readonly failovers: ReadonlyArray<readonly [string, number]>;
+  readonly failovers: ReadonlyArray<{ readonly backend: string; readonly count: number }>;
   readonly authFailures: number;
   /** Reports dropped as unreadable (a workload running another version's layout). */
   readonly badReports: number;
+  readonly history: readonly HistoryPoint[];
 }
 
 export const OTHER_WORKLOADS = 'other';
@@ -82,6 +104,9 @@ export class PoolSummary {
   #authFailures = 0;
   #badReports = 0;
   readonly #windowMs: number;
+  readonly #history: HistoryPoint[] = [];
+  /** The pool's wait histogram (all criticalities) at the last history point. */
+  #historyBuckets: number[] | null = null;
 
   constructor(opts: { readonly fairnessWindowMs?: number } = {}) {
     this.#windowMs = opts.fairnessWindowMs ?? FAIRNESS_WINDOW_MS;
@@ -156,14 +181,17 @@ export class PoolSummary {
    * The scrape's view. O(workloads · layout) plus a sort for the top N: no I/O, and nothing per
    * workload crosses RPC beyond the top N.
    */
-  snapshot(now: number, topN: number): PoolSummarySnapshot {
+  snapshot(now: number, topN: number, offset = 0): PoolSummarySnapshot {
+    this.#sampleHistory(now);
     const ranked = [...this.#records].map(([id, rec]) => ({ id, rec, rate: this.#ratePerSec(rec, now) }));
     ranked.sort((a, b) => b.rate - a.rate || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const top = ranked.slice(0, Math.max(0, topN));
+    const from = Math.max(0, offset);
+    const top = ranked.slice(from, from + Math.max(0, topN));
     const other = this.#totals.slice();
     let otherRate = 0;
     for (const { rec } of top) addInto(other, this.#total(rec), -1);
-    for (const { rate } of ranked.slice(top.length)) otherRate += rate;
+    for (const { rate } of ranked) otherRate += rate;
+    for (const { rate } of top) otherRate -= rate;
     return {
       at: now,
       workloadCount: this.#records.size,
@@ -176,10 +204,32 @@ export class PoolSummary {
       totals: encodeSparse(this.#totals),
       fairness: this.fairness(now),
       leaseExpiries: this.#leaseExpiries,
-      failovers: [...this.#failovers].sort(([a], [b]) => (a < b ? -1 : 1)),
+      failovers: [...this.#failovers]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([backend, count]) => ({ backend, count })),
       authFailures: this.#authFailures,
       badReports: this.#badReports,
+      history: this.#history.slice(),
     };
+  }
+
+  #sampleHistory(now: number): void {
+    const last = this.#history[this.#history.length - 1];
+    if (last && now - last.at < HISTORY_STEP_MS) return;
+    const buckets = waitBucketsOf(this.#totals);
+    const since = buckets.slice();
+    if (this.#historyBuckets) addInto(since, this.#historyBuckets, -1);
+    this.#historyBuckets = buckets;
+    let queued = 0;
+    for (const c of CRITICALITIES) queued += this.#totals[IX.level(c, 'queued')] as number;
+    this.#history.push({
+      at: now,
+      queued,
+      inFlight: this.#totals[IX.inFlight] as number,
+      waitP50Ms: last ? waitQuantileMs(since, 0.5) : null,
+      waitP95Ms: last ? waitQuantileMs(since, 0.95) : null,
+    });
+    while ((this.#history[0]?.at ?? now) < now - HISTORY_SPAN_MS) this.#history.shift();
   }
 
   /**
@@ -215,10 +265,10 @@ export class PoolSummary {
     }
     let weighted = 0;
     let weight = 0;
-    const byCriticality: Array<readonly [number, number | null]> = [];
+    const byCriticality: Array<{ criticality: number; jain: number | null }> = [];
     for (const c of CRITICALITIES) {
       const sum = sums.get(c);
-      byCriticality.push([c, sum ? sum.weighted / sum.weight : null]);
+      byCriticality.push({ criticality: c, jain: sum ? sum.weighted / sum.weight : null });
       if (sum) {
         weighted += sum.weighted;
         weight += sum.weight;

@@ -297,8 +297,12 @@ export class CoordinatorHost {
   }
 
   /** One scrape's view of this pool: the summary plus its backends (see metrics/pool-summary.ts). */
-  metricsSnapshot(now: number, topN: number): PoolSummarySnapshot & { backends: BackendStatus[] } {
-    return { ...this.metrics.snapshot(now, topN), backends: this.dispatcher.backends(now) };
+  metricsSnapshot(
+    now: number,
+    topN: number,
+    offset = 0,
+  ): PoolSummarySnapshot & { backends: BackendStatus[] } {
+    return { ...this.metrics.snapshot(now, topN, offset), backends: this.dispatcher.backends(now) };
   }
 
   stats(now: number): CoordinatorStats {

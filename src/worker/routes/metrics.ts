@@ -1,0 +1,52 @@
+// GET /metrics (Prometheus text) and GET /dashboard/data (the dashboard's JSON): one call per pool
+// coordinator, whatever the number of workloads; the coordinators keep the summaries (core/metrics/).
+
+import { dashboardView, PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../../core/index.ts';
+import { configErrorCount, type SluiceConfig } from '../config.ts';
+import type { Env } from '../env.ts';
+import { errorResponse } from '../http-error.ts';
+import { coordinatorStub } from '../stubs.ts';
+
+/** A dashboard page: enough rows to read, few enough to stay fast with thousands of workloads. */
+const MAX_DASHBOARD_PAGE = 100;
+
+async function summaries(env: Env, config: SluiceConfig, topN: number, offset: number) {
+  return Promise.all(
+    config.pools.pools.map(async (pool) => ({
+      pool: pool.name,
+      summary: await coordinatorStub(env, pool.name, config).metricsSnapshot(topN, offset),
+    })),
+  );
+}
+
+export async function handleMetrics(env: Env, config: SluiceConfig): Promise<Response> {
+  const pools = await summaries(env, config, config.metricsTopWorkloads, 0);
+  const body = renderPrometheus({
+    pools,
+    configErrors: configErrorCount(),
+    topWorkloads: config.metricsTopWorkloads,
+  });
+  return new Response(body, { headers: { 'content-type': PROMETHEUS_CONTENT_TYPE } });
+}
+
+export async function handleDashboardData(
+  env: Env,
+  config: SluiceConfig,
+  query: { readonly offset?: string; readonly limit?: string },
+): Promise<Response> {
+  const offset = Number(query.offset ?? 0);
+  const limit = Number(query.limit ?? config.metricsTopWorkloads);
+  if (!Number.isInteger(offset) || offset < 0) {
+    return errorResponse({ code: 'invalid_request', message: 'offset must be a non-negative integer.' });
+  }
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_DASHBOARD_PAGE) {
+    return errorResponse({
+      code: 'invalid_request',
+      message: `limit must be an integer from 1 to ${MAX_DASHBOARD_PAGE}.`,
+    });
+  }
+  const pools = await summaries(env, config, limit, offset);
+  return Response.json(dashboardView(Date.now(), offset, pools), {
+    headers: { 'cache-control': 'no-store' },
+  });
+}
