@@ -190,8 +190,9 @@ export class PoolSummary {
     const other = this.#totals.slice();
     let otherRate = 0;
     for (const { rec } of top) addInto(other, this.#total(rec), -1);
-    for (const { rate } of ranked) otherRate += rate;
-    for (const { rate } of top) otherRate -= rate;
+    ranked.forEach(({ rate }, i) => {
+      if (i < from || i >= from + top.length) otherRate += rate;
+    });
     return {
       at: now,
       workloadCount: this.#records.size,
