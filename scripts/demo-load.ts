@@ -27,15 +27,18 @@ export interface DemoLoad {
   stop(): Promise<void>;
 }
 
-/** The demo's tenants, for the two pools `npm start` simulates (llama-70b: 8 slots, qwen-7b: 2). */
+/** The demo's tenants, for the two pools `npm start` simulates (llama-70b: 2 × 4 slots, qwen-7b: 2). */
 export function defaultDemoWorkloads(): DemoWorkload[] {
+  // The llama pool serves about 4-5 requests/s at these lengths: together they ask for a bit more, so
+  // queues form and the criticality order shows; two criticality-2 tenants let the fairness gauge read.
   return [
-    { workloadId: 'checkout-assistant', criticality: 5, ratePerSec: 3, model: 'llama-70b', maxTokens: 24 },
-    { workloadId: 'support-chat', criticality: 4, ratePerSec: 4, model: 'llama-70b', maxTokens: 48 },
-    { workloadId: 'search-rerank', criticality: 3, ratePerSec: 6, model: 'qwen-7b', maxTokens: 16 },
-    { workloadId: 'doc-summaries', criticality: 2, ratePerSec: 5, model: 'llama-70b', maxTokens: 96 },
-    { workloadId: 'nightly-evals', criticality: 1, ratePerSec: 8, model: 'llama-70b', maxTokens: 64 },
-    { workloadId: 'backfill-embeddings', criticality: 1, ratePerSec: 3, model: 'qwen-7b', maxTokens: 32 },
+    { workloadId: 'checkout-assistant', criticality: 5, ratePerSec: 0.7, model: 'llama-70b', maxTokens: 16 },
+    { workloadId: 'support-chat', criticality: 4, ratePerSec: 1, model: 'llama-70b', maxTokens: 24 },
+    { workloadId: 'doc-summaries', criticality: 2, ratePerSec: 1.5, model: 'llama-70b', maxTokens: 40 },
+    { workloadId: 'report-writer', criticality: 2, ratePerSec: 0.8, model: 'llama-70b', maxTokens: 40 },
+    { workloadId: 'nightly-evals', criticality: 1, ratePerSec: 1.5, model: 'llama-70b', maxTokens: 32 },
+    { workloadId: 'search-rerank', criticality: 3, ratePerSec: 4, model: 'qwen-7b', maxTokens: 16 },
+    { workloadId: 'backfill-embeddings', criticality: 1, ratePerSec: 3, model: 'qwen-7b', maxTokens: 24 },
   ];
 }
 
