@@ -33,3 +33,4 @@ export * from './metrics/workload-tally.ts';
 export * from './metrics/pool-summary.ts';
 export * from './metrics/exposition.ts';
 export * from './metrics/dashboard-view.ts';
+export * from './metrics/event-batcher.ts';

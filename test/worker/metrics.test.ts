@@ -5,6 +5,8 @@
 import { env } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/worker/app.ts';
+import { noteAuthFailure } from '../../src/worker/auth-failures.ts';
+import { loadConfig } from '../../src/worker/config.ts';
 import type { Env } from '../../src/worker/env.ts';
 import { OUTCOMES, REASONS } from '../../src/core/index.ts';
 import { parseExposition, type Exposition } from '../conformance/prometheus-parse.ts';
@@ -116,5 +118,22 @@ describe('/metrics', () => {
     const res = await call('/dashboard/data?limit=100000');
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
+  });
+});
+
+describe('auth failure hook', () => {
+  it('counts what noteAuthFailure is told into sluice_auth_failures_total', async () => {
+    const loaded = loadConfig(env as Env);
+    if (!loaded.ok) throw new Error(loaded.message);
+    const before = (await scrape()).value('sluice_auth_failures_total') ?? 0;
+    const waits: Promise<unknown>[] = [];
+    const waitCtx = {
+      ...ctx,
+      waitUntil: (p: Promise<unknown>) => waits.push(p),
+    } as unknown as ExecutionContext;
+    for (let i = 0; i < 3; i++) noteAuthFailure(env as Env, loaded.config, waitCtx, 1_000 + i);
+    await Promise.all(waits);
+    // Two were batched in this isolate; the scrape hands them off before reading.
+    expect((await scrape()).value('sluice_auth_failures_total')).toBe(before + 3);
   });
 });

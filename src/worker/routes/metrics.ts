@@ -6,6 +6,7 @@ import { configErrorCount, type SluiceConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { errorResponse } from '../http-error.ts';
 import { coordinatorStub } from '../stubs.ts';
+import { flushAuthFailures } from '../auth-failures.ts';
 
 /** A dashboard page: enough rows to read, few enough to stay fast with thousands of workloads. */
 const MAX_DASHBOARD_PAGE = 100;
@@ -20,6 +21,7 @@ async function summaries(env: Env, config: SluiceConfig, topN: number, offset: n
 }
 
 export async function handleMetrics(env: Env, config: SluiceConfig): Promise<Response> {
+  await flushAuthFailures(env, config);
   const pools = await summaries(env, config, config.metricsTopWorkloads, 0);
   const body = renderPrometheus({
     pools,
