@@ -241,22 +241,38 @@ export class PoolSummary {
    */
   fairness(now: number): FairnessSummary {
     const current = Math.floor(now / this.#windowMs);
-    const sums = new Map<number, { weighted: number; weight: number }>();
-    for (let w = current - FAIRNESS_RECENT_WINDOWS; w < current; w++) {
-      const levels = this.#windows.get(w);
-      for (const c of CRITICALITIES) {
-        const cells = levels?.get(c);
+    const first = current - FAIRNESS_RECENT_WINDOWS;
+    // Tallies per (window, criticality): the cells reports created, plus, in one pass over the workloads,
+    // those that waited through a window without reporting in it.
+    const cellsOf = new Map<number, FairnessTally[]>();
+    const key = (w: number, c: number) => w * 8 + c;
+    for (let w = first; w < current; w++) {
+      for (const [c, cells] of this.#windows.get(w) ?? []) {
         const tallies: FairnessTally[] = [];
-        for (const t of cells?.values() ?? []) {
+        for (const t of cells.values()) {
           const demand = Math.max(t.demand, t.received);
           if (demand > 0) tallies.push({ demand, received: t.received });
         }
-        for (const [id, rec] of this.#records) {
-          const queued = rec.last[IX.level(c, 'queued')] as number;
-          if (rec.lastWindow < w && queued > 0 && !cells?.has(id))
-            tallies.push({ demand: queued, received: 0 });
+        cellsOf.set(key(w, c), tallies);
+      }
+    }
+    for (const [id, rec] of this.#records) {
+      for (const c of CRITICALITIES) {
+        const queued = rec.last[IX.level(c, 'queued')] as number;
+        if (queued <= 0) continue;
+        for (let w = Math.max(first, rec.lastWindow + 1); w < current; w++) {
+          if (this.#windows.get(w)?.get(c)?.has(id)) continue;
+          const k = key(w, c);
+          const tallies = cellsOf.get(k) ?? [];
+          tallies.push({ demand: queued, received: 0 });
+          cellsOf.set(k, tallies);
         }
-        const cell = cellJain(tallies);
+      }
+    }
+    const sums = new Map<number, { weighted: number; weight: number }>();
+    for (let w = first; w < current; w++) {
+      for (const c of CRITICALITIES) {
+        const cell = cellJain(cellsOf.get(key(w, c)) ?? []);
         if (cell === null) continue;
         const sum = sums.get(c) ?? { weighted: 0, weight: 0 };
         sum.weighted += cell.jain * cell.weight;
