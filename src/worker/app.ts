@@ -9,7 +9,7 @@ import { requestIdFrom } from './request-id.ts';
 import { handleBackends, handleGetWorkload, handleListWorkloads } from './routes/admin.ts';
 import { handleInference } from './routes/inference.ts';
 import { handleModels } from './routes/models.ts';
-import { handleDashboardData, handleMetrics } from './routes/metrics.ts';
+import { handleDashboardData, handleMetrics, invalidConfigMetrics } from './routes/metrics.ts';
 import { DASHBOARD_ASSETS } from './dashboard/assets.ts';
 import { requireOperator } from './operator-auth.ts';
 
@@ -37,6 +37,10 @@ export function createApp(): Hono<AppEnv> {
     c.set('requestId', requestId);
     const loaded = loadConfig(c.env);
     if (!loaded.ok) {
+      if (c.req.method === 'GET' && c.req.path === '/metrics') {
+        const scrape = invalidConfigMetrics(c.env, c.req.header('authorization'));
+        if (scrape) return scrape;
+      }
       return errorResponse(
         { code: 'config_invalid', message: loaded.message },
         { 'x-request-id': requestId },

@@ -137,3 +137,24 @@ describe('auth failure hook', () => {
     expect((await scrape()).value('sluice_auth_failures_total')).toBe(before + 3);
   });
 });
+
+describe('/metrics under an invalid configuration', () => {
+  it('still answers, with sluice_config_valid 0 and the error counted, guarded by a string ADMIN_TOKEN', async () => {
+    const app = createApp();
+    const bad = { ...env, POLICY: 'round-robin', ADMIN_TOKEN: 's3cret' } as Env;
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      app.fetch(new Request(`http://sluice.test${path}`, { headers }), bad, ctx);
+    expect((await get('/metrics')).status).toBe(401);
+    const res = await get('/metrics', { authorization: 'Bearer s3cret' });
+    expect(res.status).toBe(200);
+    const m = parseExposition(await res.text());
+    expect(m.value('sluice_config_valid')).toBe(0);
+    expect(m.value('sluice_config_errors_total')).toBeGreaterThanOrEqual(1);
+    // Everything else still fails loudly.
+    expect((await get('/dashboard/data', { authorization: 'Bearer s3cret' })).status).toBe(500);
+    // A token that is itself invalid never opens it.
+    const badToken = { ...env, POLICY: 'round-robin', ADMIN_TOKEN: 12345 } as unknown as Env;
+    const closed = await app.fetch(new Request('http://sluice.test/metrics'), badToken, ctx);
+    expect(closed.status).toBe(500);
+  });
+});

@@ -18,6 +18,8 @@ export interface ExpositionInput {
   /** Invalid configurations this isolate has seen (config.ts). */
   readonly configErrors: number;
   readonly topWorkloads: number;
+  /** False when the router runs on an invalid configuration (then `pools` is empty). Default true. */
+  readonly configValid?: boolean;
 }
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -234,7 +236,18 @@ export function renderPrometheus(input: ExpositionInput): string {
     sample(workloads, 'sluice_workloads', { pool }, summary.workloadCount);
     sample(badReports, 'sluice_metrics_bad_reports_total', { pool }, summary.badReports);
   }
-  sample(topN, 'sluice_metrics_top_workloads', {}, input.topWorkloads);
+  const configValid = input.configValid ?? true;
+  if (configValid) sample(topN, 'sluice_metrics_top_workloads', {}, input.topWorkloads);
+  sample(
+    family(
+      'sluice_config_valid',
+      'gauge',
+      '1 while the configuration is valid; 0 while every route but /metrics fails.',
+    ),
+    'sluice_config_valid',
+    {},
+    configValid ? 1 : 0,
+  );
   sample(auth, 'sluice_auth_failures_total', {}, authFailures);
   sample(configErrors, 'sluice_config_errors_total', {}, input.configErrors);
 

@@ -3,6 +3,7 @@
 
 import { dashboardView, PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../../core/index.ts';
 import { configErrorCount, type SluiceConfig } from '../config.ts';
+import { bearerMatches } from '../operator-auth.ts';
 import type { Env } from '../env.ts';
 import { errorResponse } from '../http-error.ts';
 import { coordinatorStub } from '../stubs.ts';
@@ -27,6 +28,30 @@ export async function handleMetrics(env: Env, config: SluiceConfig): Promise<Res
     pools,
     configErrors: configErrorCount(),
     topWorkloads: config.metricsTopWorkloads,
+  });
+  return new Response(body, { headers: { 'content-type': PROMETHEUS_CONTENT_TYPE } });
+}
+
+/**
+ * /metrics while the configuration is invalid: a scrape that failed would only say "down", so it
+ * answers with the config error counter instead (every other route answers 500 config_invalid). Guarded
+ * by ADMIN_TOKEN when that is a string; null (the caller answers 500) when the token itself is invalid,
+ * so the endpoint is never opened by a broken config.
+ */
+export function invalidConfigMetrics(env: Env, authorization: string | undefined): Response | null {
+  const token = env.ADMIN_TOKEN;
+  if (token !== undefined && token !== '' && typeof token !== 'string') return null;
+  if (typeof token === 'string' && token !== '' && !bearerMatches(authorization, token)) {
+    return errorResponse(
+      { code: 'unauthorized', message: 'The admin API needs Authorization: Bearer <ADMIN_TOKEN>.' },
+      { 'www-authenticate': 'Bearer realm="sluice-admin"' },
+    );
+  }
+  const body = renderPrometheus({
+    pools: [],
+    configErrors: configErrorCount(),
+    topWorkloads: 0,
+    configValid: false,
   });
   return new Response(body, { headers: { 'content-type': PROMETHEUS_CONTENT_TYPE } });
 }
