@@ -62,6 +62,9 @@ function run(policy: PolicyName): { scheduler: LocalScheduler; records: RequestR
         s.admit(tenant.id, id, tenant.c, t);
       }
     }
+    // Read the gauge as a dashboard would, mid-run: complete windows are computed once and kept, so
+    // these reads must not change the final number.
+    if (t % 3_300 === 0) s.coordinator.metrics.fairness(t);
     for (const d of s.dispatch(t)) {
       const l = live.get(d.requestId);
       if (l) l.dispatchedAtMs = t;

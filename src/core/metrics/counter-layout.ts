@@ -24,14 +24,21 @@ const LEVELS_AT = ENDED_AT + REASONS.length;
 
 export const COUNTER_LENGTH = LEVELS_AT + CRITICALITIES.length * LEVEL_SIZE;
 
+// Lookup tables, not indexOf: these indexes are computed on every report and per workload per scrape.
+const LEVEL_FIELD_AT = { enqueued: 0, dispatched: 1, queued: 2, waitSumMs: 3 } as const satisfies Record<
+  (typeof PER_LEVEL)[number],
+  number
+>;
+const REASON_AT: Readonly<Record<string, number>> = Object.fromEntries(REASONS.map((r, i) => [r, i]));
+
 export const IX = Object.freeze({
   requests: 0,
   inFlight: 1,
   promptTokens: 2,
   completionTokens: 3,
-  ended: (reason: Reason): number => ENDED_AT + REASONS.indexOf(reason),
+  ended: (reason: Reason): number => ENDED_AT + (REASON_AT[reason] as number),
   level: (criticality: number, field: (typeof PER_LEVEL)[number]): number =>
-    LEVELS_AT + (criticality - 1) * LEVEL_SIZE + PER_LEVEL.indexOf(field),
+    LEVELS_AT + (criticality - 1) * LEVEL_SIZE + LEVEL_FIELD_AT[field],
   /** Bucket i (0-based; the last is +Inf) of the wait histogram, non-cumulative. */
   bucket: (criticality: number, i: number): number =>
     LEVELS_AT + (criticality - 1) * LEVEL_SIZE + PER_LEVEL.length + i,

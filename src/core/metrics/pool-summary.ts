@@ -105,6 +105,8 @@ export class PoolSummary {
   #badReports = 0;
   readonly #windowMs: number;
   readonly #history: HistoryPoint[] = [];
+  /** Each complete recent window's fairness cells, by criticality (see #completeWindow). */
+  readonly #fairnessByWindow = new Map<number, ReadonlyMap<number, { jain: number; weight: number }>>();
   /** The pool's wait histogram (all criticalities) at the last history point. */
   #historyBuckets: number[] | null = null;
 
@@ -241,39 +243,9 @@ export class PoolSummary {
    */
   fairness(now: number): FairnessSummary {
     const current = Math.floor(now / this.#windowMs);
-    const first = current - FAIRNESS_RECENT_WINDOWS;
-    // Tallies per (window, criticality): the cells reports created, plus, in one pass over the workloads,
-    // those that waited through a window without reporting in it.
-    const cellsOf = new Map<number, FairnessTally[]>();
-    const key = (w: number, c: number) => w * 8 + c;
-    for (let w = first; w < current; w++) {
-      for (const [c, cells] of this.#windows.get(w) ?? []) {
-        const tallies: FairnessTally[] = [];
-        for (const t of cells.values()) {
-          const demand = Math.max(t.demand, t.received);
-          if (demand > 0) tallies.push({ demand, received: t.received });
-        }
-        cellsOf.set(key(w, c), tallies);
-      }
-    }
-    for (const [id, rec] of this.#records) {
-      for (const c of CRITICALITIES) {
-        const queued = rec.last[IX.level(c, 'queued')] as number;
-        if (queued <= 0) continue;
-        for (let w = Math.max(first, rec.lastWindow + 1); w < current; w++) {
-          if (this.#windows.get(w)?.get(c)?.has(id)) continue;
-          const k = key(w, c);
-          const tallies = cellsOf.get(k) ?? [];
-          tallies.push({ demand: queued, received: 0 });
-          cellsOf.set(k, tallies);
-        }
-      }
-    }
     const sums = new Map<number, { weighted: number; weight: number }>();
-    for (let w = first; w < current; w++) {
-      for (const c of CRITICALITIES) {
-        const cell = cellJain(cellsOf.get(key(w, c)) ?? []);
-        if (cell === null) continue;
+    for (let w = current - FAIRNESS_RECENT_WINDOWS; w < current; w++) {
+      for (const [c, cell] of this.#completeWindow(w)) {
         const sum = sums.get(c) ?? { weighted: 0, weight: 0 };
         sum.weighted += cell.jain * cell.weight;
         sum.weight += cell.weight;
@@ -292,6 +264,47 @@ export class PoolSummary {
       }
     }
     return { overall: weight === 0 ? null : weighted / weight, byCriticality };
+  }
+
+  /**
+   * One complete window's cells, computed once: nothing changes a window after it ends (a late report
+   * counts in the window it arrives in; one arriving after a silence fills the windows it missed with
+   * the queue it last reported, which is what this computed for them). Kept while it is recent.
+   */
+  #completeWindow(w: number): ReadonlyMap<number, { jain: number; weight: number }> {
+    const cached = this.#fairnessByWindow.get(w);
+    if (cached) return cached;
+    const tallies = new Map<number, FairnessTally[]>();
+    const levels = this.#windows.get(w);
+    for (const [c, cells] of levels ?? []) {
+      const list: FairnessTally[] = [];
+      for (const t of cells.values()) {
+        const demand = Math.max(t.demand, t.received);
+        if (demand > 0) list.push({ demand, received: t.received });
+      }
+      tallies.set(c, list);
+    }
+    // Workloads that waited through the window without reporting in it.
+    for (const [id, rec] of this.#records) {
+      if (rec.lastWindow >= w) continue;
+      for (const c of CRITICALITIES) {
+        const queued = rec.last[IX.level(c, 'queued')] as number;
+        if (queued <= 0 || levels?.get(c)?.has(id)) continue;
+        const list = tallies.get(c) ?? [];
+        list.push({ demand: queued, received: 0 });
+        tallies.set(c, list);
+      }
+    }
+    const out = new Map<number, { jain: number; weight: number }>();
+    for (const [c, list] of tallies) {
+      const cell = cellJain(list);
+      if (cell !== null) out.set(c, cell);
+    }
+    this.#fairnessByWindow.set(w, out);
+    for (const old of this.#fairnessByWindow.keys()) {
+      if (old < w - FAIRNESS_RECENT_WINDOWS) this.#fairnessByWindow.delete(old);
+    }
+    return out;
   }
 
   #total(rec: WorkloadRecord): Counters {
