@@ -161,3 +161,63 @@ describe.skipIf(!HAVE_BROWSER)('dashboard in a browser', () => {
     expect(consoleErrors).toEqual([]);
   });
 });
+
+describe.skipIf(!HAVE_BROWSER)('dashboard behind ADMIN_TOKEN', () => {
+  const TOKEN = 'dash-s3cret';
+  let guarded: Stack;
+  let tokenBrowser: Browser;
+
+  beforeAll(async () => {
+    guarded = await startStack(
+      [{ name: 'gpu', maxConcurrency: 2, models: [MODEL], sim: { ttftMs: 5, itlMs: 1 } }],
+      {
+        ADMIN_TOKEN: TOKEN,
+      },
+    );
+    const res = await fetch(`${guarded.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-workload-context': JSON.stringify({ workload_id: 'dash-token', criticality: 3 }),
+      },
+      body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 }),
+    });
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    tokenBrowser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+  });
+
+  afterAll(async () => {
+    await tokenBrowser?.close();
+    await guarded?.close();
+  });
+
+  it('asks for the token, keeps it in sessionStorage, sends it as a header and never in a URL', async () => {
+    const p = await tokenBrowser.newPage();
+    const errors: string[] = [];
+    p.on('pageerror', (err) => errors.push(err.message));
+    const urls: string[] = [];
+    const authorizations: string[] = [];
+    p.on('request', (req) => {
+      urls.push(req.url());
+      const auth = req.headers()['authorization'];
+      if (auth) authorizations.push(auth);
+    });
+    await p.goto(`${guarded.url}/dashboard`);
+    await p.waitForSelector('#login:not([hidden])');
+    expect(await p.locator('tr[data-workload]').count()).toBe(0);
+    await p.fill('#token', TOKEN);
+    await p.click('#login button[type=submit]');
+    await p.waitForSelector('tr[data-workload="dash-token"]');
+    expect(await p.locator('tr[data-workload="dash-token"] [data-field="success"]').textContent()).toBe('1');
+    expect(await p.evaluate('sessionStorage.getItem("sluice.adminToken")')).toBe(TOKEN);
+    expect(authorizations).toContain(`Bearer ${TOKEN}`);
+    expect(urls.some((u) => u.includes(TOKEN))).toBe(false);
+    expect(p.url()).not.toContain(TOKEN);
+    expect(errors).toEqual([]);
+  });
+});
