@@ -132,6 +132,23 @@ export class WorkloadTally {
     };
   }
 
+  /**
+   * The pool's report without marking it sent, for messages whose loss the workload never hears of
+   * (grant replies, renewals): the next offer or release carries it again, and acknowledges it.
+   */
+  peekReport(pool: string): MetricsReport | undefined {
+    if (!this.#dirty.has(pool)) return undefined;
+    const c = this.#pools.get(pool);
+    if (!c) return undefined;
+    return {
+      workloadId: this.#workloadId,
+      bornAt: this.#bornAt,
+      epoch: this.#epoch,
+      n: ++this.#n,
+      counters: encodeSparse(c),
+    };
+  }
+
   /** The message carrying the pool's report failed: the next message carries it again. */
   reportLost(pool: string): void {
     if (this.#pools.has(pool)) this.#dirty.add(pool);

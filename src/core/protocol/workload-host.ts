@@ -182,7 +182,8 @@ export class WorkloadHost {
     const taken = this.#applyGrant(pool, lease, now);
     if (taken) this.#armAlarm(now);
     const state = this.#state;
-    const report = state?.tally.takeReport(pool);
+    // Peeked, not taken: a lost grant reply is never reported back to this host.
+    const report = state?.tally.peekReport(pool);
     return {
       taken,
       head: state?.head(now, pool) ?? null,
@@ -259,7 +260,7 @@ export class WorkloadHost {
         byPool.set(pool, ids);
       }
       for (const [pool, ids] of byPool)
-        this.#ports.coordinator.renew(pool, ids, state.tally.takeReport(pool));
+        this.#ports.coordinator.renew(pool, ids, state.tally.peekReport(pool));
     }
     if (
       !this.#opts.keepIdle &&
