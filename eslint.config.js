@@ -19,6 +19,12 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['warn', 'error'] }],
     },
   },
+  // The dashboard's browser script is plain JavaScript served as text (no tsconfig covers it).
+  {
+    files: ['src/worker/dashboard/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { parserOptions: { project: null, projectService: false } },
+  },
   {
     files: ['sim/**', 'lab/**', 'bench/**', 'scripts/**', 'test/e2e/**'],
     rules: { 'no-console': 'off' },

@@ -8,10 +8,10 @@
 // mean over (window, level) pairs with at least two demanding workloads, weighted by dispatches, so a
 // tenant that only waits on its own backlog is not counted as treated unfairly.
 
-import { jainIndex, maxMinShares } from './metrics.ts';
+import { cellJain, FAIRNESS_WINDOW_MS } from '../src/core/metrics/fairness-math.ts';
 import type { RequestRecord } from './simulate.ts';
 
-export const FAIRNESS_WINDOW_MS = 10_000;
+export { FAIRNESS_WINDOW_MS };
 
 interface Tally {
   demand: number;
@@ -49,16 +49,10 @@ export function windowedJain(
   let weight = 0;
   for (const levels of windows.values()) {
     for (const workloads of levels.values()) {
-      const tallies = [...workloads.values()];
-      const capacity = tallies.reduce((sum, t) => sum + t.received, 0);
-      if (tallies.length < 2 || capacity === 0) continue;
-      const shares = maxMinShares(
-        tallies.map((t) => t.demand),
-        capacity,
-      );
-      const scores = tallies.map((t, i) => t.received / (shares[i] as number));
-      weighted += jainIndex(scores) * capacity;
-      weight += capacity;
+      const cell = cellJain([...workloads.values()]);
+      if (cell === null) continue;
+      weighted += cell.jain * cell.weight;
+      weight += cell.weight;
     }
   }
   return weight === 0 ? null : weighted / weight;

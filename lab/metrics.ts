@@ -16,35 +16,5 @@ export function mean(values: readonly number[]): number | null {
   return sum / values.length;
 }
 
-/**
- * Jain's fairness index (Σx)² / (n·Σx²): 1 when every x is equal, 1/n when one party gets everything.
- * Inputs must be ≥ 0 and not all zero.
- */
-export function jainIndex(xs: readonly number[]): number {
-  let sum = 0;
-  let sumSq = 0;
-  for (const x of xs) {
-    if (!(x >= 0)) throw new TypeError(`jainIndex: values must be ≥ 0, got ${x}`);
-    sum += x;
-    sumSq += x * x;
-  }
-  if (sumSq === 0) throw new TypeError('jainIndex: needs at least one positive value');
-  return (sum * sum) / (xs.length * sumSq);
-}
-
-/**
- * Max-min fair (water-filling) split of `capacity` among `demands`: nobody gets more than it asks for,
- * and what a small demand leaves over is shared equally by the larger ones.
- */
-export function maxMinShares(demands: readonly number[], capacity: number): number[] {
-  const shares = demands.map(() => 0);
-  const order = demands.map((d, i) => ({ d, i })).sort((a, b) => a.d - b.d || a.i - b.i);
-  let left = capacity;
-  order.forEach(({ d, i }, k) => {
-    const equal = left / (order.length - k);
-    const share = Math.min(d, equal);
-    shares[i] = share;
-    left -= share;
-  });
-  return shares;
-}
+// Jain's index and max-min shares are the live fairness gauge's definition too, so they live in core.
+export { jainIndex, maxMinShares } from '../src/core/metrics/fairness-math.ts';

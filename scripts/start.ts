@@ -1,11 +1,13 @@
 // `npm start`: the router plus, unless BACKENDS is configured, simulated vLLM-like backends in two pools
-// serving two models. Prints the URLs and curl examples; Ctrl-C stops everything.
+// serving two models. Prints the URLs (API and dashboard) and curl examples; Ctrl-C stops everything.
+// `npm start -- --demo` also runs a demo load (scripts/demo-load.ts) to watch on the dashboard.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSimServer } from '../sim/server.ts';
 import { isPortFree } from './free-port.ts';
 import { REPO_ROOT, startRouterProcess } from './router-process.ts';
+import { defaultDemoWorkloads, startDemoLoad, type DemoLoad } from './demo-load.ts';
 
 const DEFAULT_ROUTER_PORT = 8787;
 
@@ -28,6 +30,10 @@ function configuredBackends(): string | null {
 }
 
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== '--demo');
+  if (unknown.length > 0) throw new Error(`unknown argument ${unknown.join(' ')}; the only flag is --demo`);
+  const demo = args.includes('--demo');
   const port = Number(process.env['PORT'] ?? DEFAULT_ROUTER_PORT);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new Error(`PORT must be a TCP port number, got ${process.env['PORT']}`);
@@ -87,9 +93,11 @@ async function main(): Promise<void> {
   });
 
   let stopping = false;
+  let load: DemoLoad | null = null;
   const stop = async (): Promise<void> => {
     stopping = true;
     console.log('\nStopping…');
+    await load?.stop();
     await router.close();
     await Promise.all(sims.map((s) => s.close()));
     process.exit(0);
@@ -128,6 +136,7 @@ async function main(): Promise<void> {
     [
       '',
       `Sluice is listening on ${router.url}`,
+      `Dashboard: ${router.url}/dashboard   (metrics for Prometheus: ${router.url}/metrics)`,
       ...backendLines,
       '',
       ...authLines,
@@ -150,9 +159,30 @@ async function main(): Promise<void> {
       `  curl${adminHeader} ${router.url}/admin/workloads`,
       `  npm run keys -- list${portFlag}             # keys (never their secrets); revoke <id> to revoke`,
       '',
+      demo ? '' : 'Watch the scheduler at work: npm start -- --demo (a demo load), then open the dashboard.',
       'Ctrl-C stops the router and the simulated backends.',
     ].join('\n'),
   );
+  if (demo) {
+    const workloads = configured ? null : defaultDemoWorkloads();
+    if (!workloads) {
+      console.log(
+        '\n--demo needs the simulated backends (it sends to their models); unset BACKENDS to use it.',
+      );
+      return;
+    }
+    load = startDemoLoad({ url: router.url, workloads });
+    console.log(
+      [
+        '',
+        `Demo load running: ${workloads.length} workloads of criticality 1-5 competing for the simulated backends:`,
+        ...workloads.map(
+          (w) => `  ${w.workloadId.padEnd(20)} criticality ${w.criticality}, ${w.ratePerSec}/s to ${w.model}`,
+        ),
+        `Open ${router.url}/dashboard to watch it.`,
+      ].join('\n'),
+    );
+  }
 }
 
 main().catch((err: unknown) => {

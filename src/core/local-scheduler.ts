@@ -15,6 +15,7 @@ import type { WorkloadState, WorkloadStateOptions } from './workload-state.ts';
 import { DEFAULT_LEASE_TTL_MS } from './defaults.ts';
 import { DEFAULT_POOL } from './pools.ts';
 import type { TokenUsage } from './usage.ts';
+import type { MetricsReport } from './metrics/workload-tally.ts';
 import type { Criticality } from './workload-context.ts';
 
 export interface LocalSchedulerOptions {
@@ -249,26 +250,33 @@ class LocalWorkloadPorts implements WorkloadPorts, CoordinatorCalls {
     signals: WorkloadSignals,
     seq: HeadSeq,
     releases: readonly CarriedRelease[],
+    report?: MetricsReport,
   ): void {
     const now = this.#scheduler.now;
     this.host.onOfferReply(
       pool,
-      this.#scheduler.coordinator.offer(workloadId, head, signals, seq, now, releases),
+      this.#scheduler.coordinator.offer(workloadId, head, signals, seq, now, releases, report),
       now,
     );
   }
 
-  release(_pool: string, leaseId: string, health: BackendHealth | null, actualTokens?: number): void {
-    this.#scheduler.coordinator.release(leaseId, health, this.#scheduler.now, actualTokens);
+  release(
+    _pool: string,
+    leaseId: string,
+    health: BackendHealth | null,
+    actualTokens?: number,
+    report?: MetricsReport,
+  ): void {
+    this.#scheduler.coordinator.release(leaseId, health, this.#scheduler.now, actualTokens, report);
     this.host.onReleased(leaseId);
   }
 
-  renew(_pool: string, leaseIds: readonly string[]): void {
-    this.host.onRenewReply(this.#scheduler.coordinator.renew(leaseIds, this.#scheduler.now));
+  renew(_pool: string, leaseIds: readonly string[], report?: MetricsReport): void {
+    this.host.onRenewReply(this.#scheduler.coordinator.renew(leaseIds, this.#scheduler.now, report));
   }
 
-  forget(_pool: string, workloadId: string): void {
-    this.#scheduler.coordinator.forget(workloadId);
+  forget(_pool: string, workloadId: string, report?: MetricsReport): void {
+    this.#scheduler.coordinator.forget(workloadId, report, this.#scheduler.now);
   }
 
   reply(requestId: string, reply: AdmitReply): void {

@@ -20,6 +20,7 @@ import type { Criticality } from './workload-context.ts';
 import { DEFAULT_POOL } from './pools.ts';
 import { WorkloadQueue, type WorkloadQueueOptions } from './workload-queue.ts';
 import type { TokenUsage } from './usage.ts';
+import { WorkloadTally, type TallySnapshot } from './metrics/workload-tally.ts';
 
 export interface WorkloadStateOptions {
   readonly policy: Pick<Policy, 'queueOrder' | 'agingHorizonMs'>;
@@ -75,9 +76,18 @@ export class WorkloadState {
   readonly #idleEvictMs: number;
   /** Requests admitted over capacity, in arrival order, until settleHeld judges them. */
   readonly #held = new Set<string>();
+  /** The same events by pool and criticality, for /metrics (reported to each pool's coordinator). */
+  readonly tally: WorkloadTally;
 
-  constructor(workloadId: string, opts: WorkloadStateOptions, snapshot?: RegistrySnapshot, now = 0) {
+  constructor(
+    workloadId: string,
+    opts: WorkloadStateOptions,
+    snapshot?: RegistrySnapshot,
+    now = 0,
+    tally?: TallySnapshot,
+  ) {
     this.workloadId = workloadId;
+    this.tally = new WorkloadTally(workloadId, now, tally);
     this.#registry = snapshot
       ? WorkloadRegistryEntry.fromSnapshot(snapshot, opts.registry)
       : new WorkloadRegistryEntry(opts.registry);
@@ -109,6 +119,7 @@ export class WorkloadState {
       ...(input.weight !== undefined ? { weight: input.weight } : {}),
     };
     const pool = input.pool ?? DEFAULT_POOL;
+    this.tally.arrived(input.requestId, pool, input.criticality);
     // The bound is per workload, across its pools: one tenant's backlog, however it is split.
     if (this.queueSize < this.#capacity) {
       this.#push(pool, request, now);
@@ -120,6 +131,7 @@ export class WorkloadState {
       return { kind: 'held' };
     }
     this.#registry.onCompleted(input.requestId, ENDED.queueFull, now);
+    this.tally.ended(input.requestId, ENDED.queueFull);
     return { kind: 'rejected', end: ENDED.queueFull };
   }
 
@@ -142,6 +154,7 @@ export class WorkloadState {
       if (id === undefined) break;
       this.#remove(id);
       this.#registry.onCompleted(id, ENDED.queueFull, now);
+      this.tally.ended(id, ENDED.queueFull);
       rejected.push(id);
     }
     return rejected;
@@ -184,6 +197,7 @@ export class WorkloadState {
     this.#queued--;
     const waitMs = now - head.enqueuedAt;
     this.#registry.onDispatched(head.requestId, waitMs, now);
+    this.tally.dispatched(head.requestId, waitMs);
     return { requestId: head.requestId, waitMs, enqueuedAt: head.enqueuedAt };
   }
 
@@ -204,6 +218,7 @@ export class WorkloadState {
     now: number,
   ): boolean {
     if (!this.#registry.onRequeued(requestId, now)) return false;
+    this.tally.requeued(requestId);
     this.#push(
       again.pool,
       {
@@ -229,6 +244,7 @@ export class WorkloadState {
     for (const id of ids) {
       this.#remove(id);
       this.#registry.onCompleted(id, ENDED.poolDown, now);
+      this.tally.ended(id, ENDED.poolDown);
     }
     return ids;
   }
@@ -237,6 +253,7 @@ export class WorkloadState {
   cancel(requestId: string, now: number): boolean {
     if (!this.#remove(requestId)) return false;
     this.#registry.onCompleted(requestId, ENDED.clientClosed, now);
+    this.tally.ended(requestId, ENDED.clientClosed);
     return true;
   }
 
@@ -246,7 +263,9 @@ export class WorkloadState {
    */
   complete(requestId: string, end: Ended, now: number, usage?: TokenUsage | null): boolean {
     this.#remove(requestId);
-    return this.#registry.onCompleted(requestId, end, now, usage);
+    if (!this.#registry.onCompleted(requestId, end, now, usage)) return false;
+    this.tally.ended(requestId, end, usage);
+    return true;
   }
 
   /** The request is still in flight and alive; false if it is not in flight here. */
@@ -276,12 +295,14 @@ export class WorkloadState {
         evicted.push(r.requestId);
         this.#queued--;
         this.#registry.onCompleted(r.requestId, ENDED.ttlExpired, now);
+        this.tally.ended(r.requestId, ENDED.ttlExpired);
       }
     }
     const lost: string[] = [];
     for (let r = this.#registry.oldestInFlight(); r && now - r.since >= this.#inFlightTtlMs;) {
       lost.push(r.id);
       this.#registry.onCompleted(r.id, ENDED.leaseExpired, now);
+      this.tally.ended(r.id, ENDED.leaseExpired);
       r = this.#registry.oldestInFlight();
     }
     return { evicted, lost };
@@ -373,5 +394,7 @@ export class WorkloadState {
       if (live.phase === 'queued' && !this.isQueued(id)) orphans.push(id);
     }
     for (const id of orphans) this.#registry.onCompleted(id, ENDED.queueLost, now);
+    // And any the tally still holds that the registry no longer does (their ends were counted there).
+    this.tally.reconcile((id) => this.#registry.phaseOf(id) !== undefined, ENDED.queueLost);
   }
 }

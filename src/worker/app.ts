@@ -18,6 +18,8 @@ import {
 } from './routes/keys.ts';
 import { handleAuthStatus } from './routes/auth-status.ts';
 import { authenticate } from './authenticate.ts';
+import { handleDashboardData, handleMetrics, invalidConfigMetrics } from './routes/metrics.ts';
+import { DASHBOARD_ASSETS } from './dashboard/assets.ts';
 import { requireOperator } from './operator-auth.ts';
 
 type AppEnv = { Bindings: Env; Variables: { config: SluiceConfig; requestId: string } };
@@ -33,6 +35,9 @@ const ROUTES: Record<string, string> = {
   '/admin/backends': 'GET',
   '/admin/keys': 'GET, POST',
   '/admin/auth': 'GET',
+  '/metrics': 'GET',
+  '/dashboard': 'GET',
+  '/dashboard/data': 'GET',
 };
 
 export function createApp(): Hono<AppEnv> {
@@ -43,6 +48,10 @@ export function createApp(): Hono<AppEnv> {
     c.set('requestId', requestId);
     const loaded = loadConfig(c.env);
     if (!loaded.ok) {
+      if (c.req.method === 'GET' && c.req.path === '/metrics') {
+        const scrape = invalidConfigMetrics(c.env, c.req.header('authorization'));
+        if (scrape) return scrape;
+      }
       return errorResponse(
         { code: 'config_invalid', message: loaded.message },
         { 'x-request-id': requestId },
@@ -54,6 +63,10 @@ export function createApp(): Hono<AppEnv> {
   });
 
   app.use('/admin/*', requireOperator);
+  app.use('/metrics', requireOperator);
+  // The dashboard's shell and scripts hold no data and must load before the operator has typed the
+  // token (the page asks for it); everything it shows comes from /dashboard/data, which is guarded.
+  app.use('/dashboard/data', requireOperator);
 
   for (const path of INFERENCE_PATHS) {
     app.post(path, (c) =>
@@ -94,6 +107,20 @@ export function createApp(): Hono<AppEnv> {
   app.patch('/admin/keys/:id', (c) => handleUpdateKey(c.req.raw, c.env, c.get('config'), c.req.param('id')));
   app.delete('/admin/keys/:id', (c) => handleRevokeKey(c.env, c.get('config'), c.req.param('id')));
   app.get('/admin/auth', (c) => handleAuthStatus(c.env, c.get('config')));
+  app.get('/metrics', (c) => handleMetrics(c.env, c.get('config')));
+  app.get('/dashboard/data', (c) =>
+    handleDashboardData(c.env, c.get('config'), {
+      offset: c.req.query('offset'),
+      limit: c.req.query('limit'),
+    }),
+  );
+  for (const [path, asset] of DASHBOARD_ASSETS) {
+    app.get(
+      `/dashboard${path}`,
+      () =>
+        new Response(asset.body, { headers: { 'content-type': asset.type, 'cache-control': 'no-cache' } }),
+    );
+  }
 
   app.all('*', (c) => notFoundOrWrongMethod(c));
   app.onError((err, c) => {

@@ -9,6 +9,8 @@ import {
   DEFAULT_KEY_CACHE_TTL_MS,
   DEFAULT_LEASE_TTL_MS,
   DEFAULT_LOG_LEVEL,
+  DEFAULT_METRICS_TOP_WORKLOADS,
+  MAX_METRICS_TOP_WORKLOADS,
   DEFAULT_MAX_ATTEMPTS,
   LOG_LEVELS,
   type LogLevel,
@@ -108,6 +110,8 @@ export interface SluiceConfig {
   readonly workloadWeights: Readonly<Record<string, number>>;
   /** The least severe log records printed (see src/core/request-log.ts). */
   readonly logLevel: LogLevel;
+  /** Workloads labelled per pool in /metrics (by recent traffic); the rest are summed as `other`. */
+  readonly metricsTopWorkloads: number;
 }
 
 export const AUTH_MODES = ['on', 'off'] as const;
@@ -428,6 +432,12 @@ export function parseConfig(env: Partial<Env>): ConfigResult {
       workloadLimits: Object.freeze(parseWorkloadLimits(env.WORKLOAD_LIMITS)),
       workloadWeights: Object.freeze(parseWorkloadWeights(env.WORKLOAD_WEIGHTS)),
       logLevel: parseLogLevel(env.LOG_LEVEL),
+      metricsTopWorkloads: positiveInt(
+        'METRICS_TOP_WORKLOADS',
+        env.METRICS_TOP_WORKLOADS,
+        DEFAULT_METRICS_TOP_WORKLOADS,
+        MAX_METRICS_TOP_WORKLOADS,
+      ),
     };
     if (config.backendCooldown.maxMs < config.backendCooldown.baseMs) {
       throw new ConfigFieldError('BACKEND_COOLDOWN_MAX_MS', 'must be ≥ BACKEND_COOLDOWN_BASE_MS');
@@ -442,6 +452,12 @@ export function parseConfig(env: Partial<Env>): ConfigResult {
 
 const cache = new WeakMap<object, ConfigResult>();
 let loggedError: string | null = null;
+let invalidLoads = 0;
+
+/** Invalid configurations this isolate has parsed (sluice_config_errors_total). */
+export function configErrorCount(): number {
+  return invalidLoads;
+}
 
 /** Parses once per env object; logs an invalid config once per isolate. */
 export function loadConfig(env: Env): ConfigResult {
@@ -450,6 +466,7 @@ export function loadConfig(env: Env): ConfigResult {
     result = parseConfig(env);
     cache.set(env, result);
     if (result.ok) logAuthModeOnce(result.config);
+    if (!result.ok) invalidLoads++;
     if (!result.ok && loggedError !== result.message) {
       loggedError = result.message;
       // A bad config stops every request: always printed, whatever LOG_LEVEL says.

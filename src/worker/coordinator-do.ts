@@ -15,7 +15,9 @@ import {
   type HeadSeq,
   type HeadView,
   type Lease,
+  type MetricsReport,
   type OfferReply,
+  type PoolSummarySnapshot,
   type RenewReply,
   type WorkloadSignals,
 } from '../core/index.ts';
@@ -114,20 +116,31 @@ export class CoordinatorDO extends DurableObject<Env> {
     signals: WorkloadSignals,
     seq: HeadSeq,
     releases: readonly CarriedRelease[] = [],
+    report?: MetricsReport,
   ): OfferReply {
-    return this.#host.offer(workloadId, head, signals, seq, Date.now(), releases);
+    return this.#host.offer(workloadId, head, signals, seq, Date.now(), releases, report);
   }
 
-  release(leaseId: string, health: BackendHealth | null, actualTokens?: number): { released: boolean } {
-    return this.#host.release(leaseId, health, Date.now(), actualTokens);
+  release(
+    leaseId: string,
+    health: BackendHealth | null,
+    actualTokens?: number,
+    report?: MetricsReport,
+  ): { released: boolean } {
+    return this.#host.release(leaseId, health, Date.now(), actualTokens, report);
   }
 
-  renew(leaseIds: readonly string[]): RenewReply {
-    return this.#host.renew(leaseIds, Date.now());
+  renew(leaseIds: readonly string[], report?: MetricsReport): RenewReply {
+    return this.#host.renew(leaseIds, Date.now(), report);
   }
 
-  forget(workloadId: string): void {
-    this.#host.forget(workloadId);
+  forget(workloadId: string, report?: MetricsReport): void {
+    this.#host.forget(workloadId, report, Date.now());
+  }
+
+  /** One scrape's view of this pool (see core/metrics/pool-summary.ts): no call to any workload. */
+  metricsSnapshot(topN: number, offset = 0): PoolSummarySnapshot & { backends: BackendStatus[] } {
+    return this.#host.metricsSnapshot(Date.now(), topN, offset);
   }
 
   listWorkloads(): string[] {

@@ -43,4 +43,6 @@ export interface Env {
   /** JSON {"<workload>": {maxInFlight?, requestsPerMinute?, tokensPerMinute?}}. */
   readonly WORKLOAD_LIMITS?: unknown;
   readonly LOG_LEVEL?: unknown;
+  /** /metrics and the dashboard label the top N workloads per pool by recent traffic, the rest as other. */
+  readonly METRICS_TOP_WORKLOADS?: unknown;
 }

@@ -56,35 +56,35 @@ export class WorkloadDO extends DurableObject<Env> {
       },
       {
         coordinator: {
-          offer: (pool, workloadId, head, signals, seq, releases) =>
+          offer: (pool, workloadId, head, signals, seq, releases, report) =>
             send(
               `offer to the coordinator of pool ${pool}`,
-              coordinator(pool).offer(workloadId, head, signals, seq, releases),
+              coordinator(pool).offer(workloadId, head, signals, seq, releases, report),
               (reply) => this.#host.onOfferReply(pool, reply, Date.now()),
               () => {
                 dropStub(pool);
                 this.#host.onOfferFailed(pool, Date.now());
               },
             ),
-          release: (pool, leaseId, health, actualTokens) =>
+          release: (pool, leaseId, health, actualTokens, report) =>
             send(
               `release of lease ${leaseId} (the alarm retries it)`,
-              coordinator(pool).release(leaseId, health, actualTokens),
+              coordinator(pool).release(leaseId, health, actualTokens, report),
               () => this.#host.onReleased(leaseId),
               () => {
                 dropStub(pool);
                 this.#host.onReleaseFailed(leaseId, Date.now());
               },
             ),
-          renew: (pool, leaseIds) =>
+          renew: (pool, leaseIds, report) =>
             send(
               'lease renewal',
-              coordinator(pool).renew(leaseIds),
+              coordinator(pool).renew(leaseIds, report),
               (reply) => this.#host.onRenewReply(reply),
               () => dropStub(pool),
             ),
-          forget: (pool, workloadId) =>
-            send('forget', coordinator(pool).forget(workloadId), undefined, () => dropStub(pool)),
+          forget: (pool, workloadId, report) =>
+            send('forget', coordinator(pool).forget(workloadId, report), undefined, () => dropStub(pool)),
         },
         reply: (requestId, reply) => {
           const resolve = this.#waiters.get(requestId);

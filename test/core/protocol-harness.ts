@@ -390,11 +390,11 @@ export class Cluster {
       },
       {
         coordinator: {
-          offer: (pool, id, head, signals, seq, releases) =>
+          offer: (pool, id, head, signals, seq, releases, report) =>
             call(
               'offer',
               () => {
-                const reply = this.coordinator.offer(id, head, signals, seq, this.now, releases);
+                const reply = this.coordinator.offer(id, head, signals, seq, this.now, releases, report);
                 return {
                   kind: 'offer-reply',
                   to,
@@ -407,11 +407,11 @@ export class Cluster {
               },
               () => host.onOfferFailed(pool, this.now),
             ),
-          release: (_pool, leaseId, health) =>
+          release: (_pool, leaseId, health, actualTokens, report) =>
             call(
               'release',
               () => {
-                this.coordinator.release(leaseId, health, this.now);
+                this.coordinator.release(leaseId, health, this.now, actualTokens, report);
                 return {
                   kind: 'release-reply',
                   to,
@@ -424,20 +424,20 @@ export class Cluster {
               },
               () => this.#releaseFailed(host, leaseId),
             ),
-          renew: (_pool, leaseIds) =>
+          renew: (_pool, leaseIds, report) =>
             call(
               'renew',
               () => {
-                host.onRenewReply(this.coordinator.renew(leaseIds, this.now));
+                host.onRenewReply(this.coordinator.renew(leaseIds, this.now, report));
                 return null;
               },
               null,
             ),
-          forget: (_pool, id) =>
+          forget: (_pool, id, report) =>
             call(
               'forget',
               () => {
-                this.coordinator.forget(id);
+                this.coordinator.forget(id, report, this.now);
                 return null;
               },
               null,

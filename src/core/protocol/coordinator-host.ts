@@ -4,7 +4,7 @@
 // the in-process scheduler. No I/O: grants leave through a port, their replies come back via on* methods.
 
 import { Dispatcher, type DispatcherOptions, type Lease } from '../dispatcher.ts';
-import type { BackendState } from '../backend-pool.ts';
+import type { BackendState, BackendStatus } from '../backend-pool.ts';
 import type { EngineLoad } from '../engine-load.ts';
 import type { HeadView, WorkloadSignals } from '../policy/types.ts';
 import {
@@ -16,6 +16,8 @@ import {
   type OfferReply,
   type RenewReply,
 } from './messages.ts';
+import { PoolSummary, type PoolSummarySnapshot } from '../metrics/pool-summary.ts';
+import type { MetricsReport } from '../metrics/workload-tally.ts';
 
 const NO_GRANTS: readonly Lease[] = Object.freeze([]);
 
@@ -86,6 +88,8 @@ export interface CoordinatorStats {
 
 export class CoordinatorHost {
   readonly dispatcher: Dispatcher;
+  /** What /metrics reads: fed by the reports riding on workloads' messages and by this host's events. */
+  readonly metrics = new PoolSummary();
   readonly #ports: CoordinatorPorts;
   readonly #leaseTtlMs: number;
   readonly #workloads = new Set<string>();
@@ -138,10 +142,15 @@ export class CoordinatorHost {
     seq: HeadSeq,
     now: number,
     releases: readonly CarriedRelease[] = [],
+    report?: MetricsReport,
   ): OfferReply {
+    if (report) this.metrics.apply(report, now);
     // Failed leases first, with their backends' health: the head must not go back where it just failed.
     // Carried releases are failovers: the request was not served and is charged again at its next grant.
-    for (const r of releases) this.#free(r.leaseId, r.health, now, 0);
+    for (const r of releases) {
+      const failed = this.#free(r.leaseId, r.health, now, 0);
+      if (failed) this.metrics.countFailover(failed.backend);
+    }
     this.#remember(workloadId);
     this.#report(workloadId, head, signals, seq);
     const grants = this.#drain(now, workloadId);
@@ -167,32 +176,38 @@ export class CoordinatorHost {
     health: BackendHealth | null,
     now: number,
     actualTokens?: number,
+    report?: MetricsReport,
   ): { released: boolean } {
-    const released = this.#free(leaseId, health, now, actualTokens);
+    if (report) this.metrics.apply(report, now);
+    const released = this.#free(leaseId, health, now, actualTokens) !== null;
     this.#drain(now);
     if (health?.reachable === false) this.#armAlarm(now);
     if (health?.reachable === false || (health && this.#anyRecovering)) this.#noteHealth(now);
     return { released };
   }
 
-  #free(leaseId: string, health: BackendHealth | null, now: number, actualTokens?: number): boolean {
+  /** The lease freed, or null if it was not held (already released or expired). */
+  #free(leaseId: string, health: BackendHealth | null, now: number, actualTokens?: number): Lease | null {
     const lease = this.dispatcher.release(leaseId, now, actualTokens);
-    if (!lease) return false;
+    if (!lease) return null;
     this.#ports.deleteLease(leaseId);
     if (health?.reachable === false) this.dispatcher.reportUnreachable(lease.backend, health.observedAt);
     if (health?.reachable === true) this.dispatcher.reportReachable(lease.backend, health.observedAt);
-    return true;
+    return lease;
   }
 
   /** The requests behind these leases are still running: push their expiry out (in memory only). */
-  renew(leaseIds: readonly string[], now: number): RenewReply {
+  renew(leaseIds: readonly string[], now: number, report?: MetricsReport): RenewReply {
+    if (report) this.metrics.apply(report, now);
     const missing = leaseIds.filter((id) => this.dispatcher.renew(id, now) === null);
     return { missing };
   }
 
   /** The workload deleted itself (idle): stop listing it, unless it has offered a head since. */
-  forget(workloadId: string): void {
+  forget(workloadId: string, report?: MetricsReport, now = 0): void {
+    if (report) this.metrics.apply(report, now);
     if (this.dispatcher.peekReady(workloadId)) return;
+    this.metrics.retire(workloadId);
     this.dispatcher.forget(workloadId);
     this.#lastSeq.delete(workloadId);
     if (this.#workloads.delete(workloadId)) this.#ports.deleteWorkload(workloadId);
@@ -202,6 +217,7 @@ export class CoordinatorHost {
     this.#alarmAt = null;
     for (const lease of this.dispatcher.expireLeases(now)) {
       this.#ports.deleteLease(lease.leaseId);
+      this.metrics.countLeaseExpired();
       this.#ports.warn(`lease ${lease.leaseId} of workload ${lease.workloadId} expired unreleased`);
     }
     this.#noteHealth(now);
@@ -253,6 +269,7 @@ export class CoordinatorHost {
 
   /** The workload took the slot (or not) and told its head after that. */
   onGrantReply(lease: Lease, reply: GrantReply, now: number): void {
+    if (reply.report) this.metrics.apply(reply.report, now);
     if (reply.taken === null && this.dispatcher.release(lease.leaseId, now)) {
       this.#ports.deleteLease(lease.leaseId);
     }
@@ -278,6 +295,15 @@ export class CoordinatorHost {
   /** Current policy scores of the workloads' heads (null for a workload with no head here). */
   scoresOf(workloadIds: readonly string[], now: number): Array<number | null> {
     return workloadIds.map((id) => this.dispatcher.scoreOf(id, now));
+  }
+
+  /** One scrape's view of this pool: the summary plus its backends (see metrics/pool-summary.ts). */
+  metricsSnapshot(
+    now: number,
+    topN: number,
+    offset = 0,
+  ): PoolSummarySnapshot & { backends: BackendStatus[] } {
+    return { ...this.metrics.snapshot(now, topN, offset), backends: this.dispatcher.backends(now) };
   }
 
   stats(now: number): CoordinatorStats {

@@ -7,6 +7,7 @@ import type { HeadView, WorkloadSignals } from '../policy/types.ts';
 import type { WorkloadMetrics } from '../registry-entry.ts';
 import type { Criticality } from '../workload-context.ts';
 import type { LimitsView, WorkloadLimits } from '../workload-limits.ts';
+import type { MetricsReport } from '../metrics/workload-tally.ts';
 
 export interface AdmitRequest {
   /** Sluice's own ID for the request (unique), not the client's x-request-id. */
@@ -80,6 +81,8 @@ export interface GrantReply {
   readonly head: HeadView | null;
   readonly signals: WorkloadSignals;
   readonly seq: HeadSeq;
+  /** The workload's /metrics counts for this pool, when they changed (the grant just changed them). */
+  readonly report?: MetricsReport;
 }
 
 /** A lease handed back inside an offer, applied before the offered head is weighed. */

@@ -14,6 +14,7 @@ import { WorkloadLimiter } from '../workload-limits.ts';
 import { chargeAtEnd } from '../token-charge.ts';
 import type { TokenUsage } from '../usage.ts';
 import type { HeadView } from '../policy/types.ts';
+import type { TallySnapshot } from '../metrics/workload-tally.ts';
 import type { HeldLease, PersistedWorkload, WorkloadHostOptions, WorkloadPorts } from './workload-ports.ts';
 import type {
   AdmitReply,
@@ -96,7 +97,7 @@ export class WorkloadHost {
     this.#reofferEveryMs = opts.reofferIntervalMs ?? REOFFER_INTERVAL_MS;
     this.#epoch = now;
     if (saved) {
-      this.#state = this.#newState(saved.workloadId, now, saved.registry);
+      this.#state = this.#newState(saved.workloadId, now, saved.registry, saved.tally);
       for (const [requestId, leaseId, pool] of saved.leases) {
         this.#leases.set(requestId, { leaseId, pool: pool ?? DEFAULT_POOL });
       }
@@ -205,11 +206,14 @@ export class WorkloadHost {
     const taken = this.#applyGrant(pool, lease, now);
     if (taken) this.#armAlarm(now);
     const state = this.#state;
+    // Peeked, not taken: a lost grant reply is never reported back to this host.
+    const report = state?.tally.peekReport(pool);
     return {
       taken,
       head: this.offeredHead(now, pool),
       signals: state?.signals(now) ?? { requestRatePerSec: 0, averageWaitMs: null, lastDispatchedAt: null },
       seq: this.#nextSeq(),
+      ...(report ? { report } : {}),
     };
   }
 
@@ -282,7 +286,8 @@ export class WorkloadHost {
         ids.push(leaseId);
         byPool.set(pool, ids);
       }
-      for (const [pool, ids] of byPool) this.#ports.coordinator.renew(pool, ids);
+      for (const [pool, ids] of byPool)
+        this.#ports.coordinator.renew(pool, ids, state.tally.peekReport(pool));
     }
     if (
       !this.#opts.keepIdle &&
@@ -292,9 +297,13 @@ export class WorkloadHost {
     ) {
       this.#state = null;
       this.#ports.deleteState();
-      for (const pool of this.#pools) this.#ports.coordinator.forget(pool, state.workloadId);
+      for (const pool of this.#pools) {
+        this.#ports.coordinator.forget(pool, state.workloadId, state.tally.takeReport(pool));
+      }
       return { evicted, lost };
     }
+    // Counts no message carried yet (a rejection at the door sends nothing) ride on a re-offer.
+    for (const pool of state.tally.unreportedPools()) if (this.#pools.has(pool)) this.#offer(pool, now);
     this.#armAlarm(now);
     return { evicted, lost };
   }
@@ -334,6 +343,7 @@ export class WorkloadHost {
   onOfferFailed(pool: string, now: number): void {
     const offer = this.#offerState(pool);
     offer.inFlight = false;
+    this.#state?.tally.reportLost(pool);
     // The carried releases stay pending: the alarm sends them on their own.
     if (offer.carrying.length > 0) {
       for (const carried of offer.carrying) this.#releasing.delete(carried.leaseId);
@@ -356,6 +366,8 @@ export class WorkloadHost {
   /** Kept pending; the alarm retries it. */
   onReleaseFailed(leaseId: string, now: number): void {
     this.#releasing.delete(leaseId);
+    const pool = this.#pendingReleases.get(leaseId)?.pool;
+    if (pool !== undefined) this.#state?.tally.reportLost(pool);
     this.#armAlarm(now);
   }
 
@@ -393,6 +405,7 @@ export class WorkloadHost {
       ),
       pools: [...this.#pools],
       ...this.#limiterSnapshot(),
+      tally: state.tally.snapshot(),
     };
   }
 
@@ -416,8 +429,13 @@ export class WorkloadHost {
     return this.#state;
   }
 
-  #newState(workloadId: string, now: number, snapshot?: RegistrySnapshot): WorkloadState {
-    return new WorkloadState(workloadId, this.#opts, snapshot, now);
+  #newState(
+    workloadId: string,
+    now: number,
+    snapshot?: RegistrySnapshot,
+    tally?: TallySnapshot,
+  ): WorkloadState {
+    return new WorkloadState(workloadId, this.#opts, snapshot, now, tally);
   }
 
   /**
@@ -489,6 +507,7 @@ export class WorkloadHost {
       state.signals(now),
       this.#nextSeq(),
       offer.carrying,
+      state.tally.takeReport(pool),
     );
   }
 
@@ -534,7 +553,7 @@ export class WorkloadHost {
     if (this.#releasing.has(leaseId)) return;
     this.#releasing.add(leaseId);
     this.#ports.persist();
-    this.#ports.coordinator.release(pool, leaseId, health, actualTokens);
+    this.#ports.coordinator.release(pool, leaseId, health, actualTokens, this.#state?.tally.takeReport(pool));
   }
 
   #resolve(requestId: string, reply: AdmitReply): void {
@@ -550,7 +569,7 @@ export class WorkloadHost {
     const state = this.#state;
     if (!state) return;
     let next = state.nextDeadline(now, !this.#opts.keepIdle) ?? Infinity;
-    if (state.queueSize > 0 || this.#pendingReleases.size > 0)
+    if (state.queueSize > 0 || this.#pendingReleases.size > 0 || state.tally.hasUnreported())
       next = Math.min(next, now + this.#reofferEveryMs);
     if (this.#leases.size > 0) next = Math.min(next, Math.max(now, this.#lastRenewAt + this.#renewEveryMs));
     if (!Number.isFinite(next)) return;

@@ -5,6 +5,7 @@ import type { HeadView, WorkloadSignals } from '../policy/types.ts';
 import type { RegistrySnapshot } from '../registry-entry.ts';
 import type { WorkloadStateOptions } from '../workload-state.ts';
 import type { LimiterSnapshot } from '../workload-limits.ts';
+import type { MetricsReport, TallySnapshot } from '../metrics/workload-tally.ts';
 import type { AdmitReply, BackendHealth, CarriedRelease, HeadSeq } from './messages.ts';
 
 /**
@@ -24,13 +25,20 @@ export interface CoordinatorCalls {
     signals: WorkloadSignals,
     seq: HeadSeq,
     releases: readonly CarriedRelease[],
+    report?: MetricsReport,
   ): void;
   /** → onReleased / onReleaseFailed. Idempotent at the coordinator, so retries are safe. */
-  release(pool: string, leaseId: string, health: BackendHealth | null, actualTokens?: number): void;
+  release(
+    pool: string,
+    leaseId: string,
+    health: BackendHealth | null,
+    actualTokens?: number,
+    report?: MetricsReport,
+  ): void;
   /** → onRenewReply (a lost renewal is simply superseded by the next one). */
-  renew(pool: string, leaseIds: readonly string[]): void;
+  renew(pool: string, leaseIds: readonly string[], report?: MetricsReport): void;
   /** The workload deleted itself; fire and forget. */
-  forget(pool: string, workloadId: string): void;
+  forget(pool: string, workloadId: string, report?: MetricsReport): void;
 }
 
 /** A lease as the workload knows it: which pool's coordinator holds it. */
@@ -73,4 +81,6 @@ export interface PersistedWorkload {
   readonly pools?: readonly string[];
   /** Its limits and rate buckets, so a restart neither forgets them nor refills the buckets. */
   readonly limiter?: LimiterSnapshot;
+  /** Its /metrics counts (absent in state written before they were kept). */
+  readonly tally?: TallySnapshot;
 }
