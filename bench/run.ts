@@ -1,6 +1,8 @@
 // `npm run bench`: prints benchmark results as markdown. Benchmarks never fail on time.
-// `npm run bench -- core`, `-- router` or `-- soak` runs one part (the soak runs only when asked).
+// `npm run bench -- core`, `-- router`, `-- coordinator` or `-- soak` runs one part (the soak and the
+// coordinator sweep run only when asked).
 
+import { runCoordinatorBench } from './coordinator.ts';
 import { runCoreBench } from './core.ts';
 import { runRouterBench } from './router.ts';
 import { runSoak } from './soak.ts';
@@ -9,12 +11,14 @@ import { runSoak } from './soak.ts';
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 const only = process.argv[2];
-if (only !== undefined && only !== 'core' && only !== 'router' && only !== 'soak') {
-  console.error(`unknown benchmark ${JSON.stringify(only)}; use core, router or soak`);
+if (only !== undefined && only !== 'core' && only !== 'router' && only !== 'soak' && only !== 'coordinator') {
+  console.error(`unknown benchmark ${JSON.stringify(only)}; use core, router, coordinator or soak`);
   process.exit(2);
 }
 if (only === 'soak') {
   console.log(await runSoak());
+} else if (only === 'coordinator') {
+  console.log(await runCoordinatorBench());
 } else {
   if (only !== 'router') console.log(runCoreBench());
   if (only !== 'core') {
