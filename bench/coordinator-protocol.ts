@@ -14,8 +14,10 @@ export interface WorkloadSamples {
 }
 
 export interface RunSpec {
-  /** Unique per run: workload objects are fresh each run. */
-  readonly runId: string;
+  /** Names the workload objects (`<prefix>-w<i>`); points that share it reuse them. */
+  readonly workloadPrefix: string;
+  /** Unique per run: request IDs are `<prefix>-<i>`. */
+  readonly requestPrefix: string;
   readonly pool: string;
   readonly workloads: number;
   readonly concurrency: number;

@@ -22,7 +22,16 @@ const MAX_SECONDS_PER_POINT = 60;
 /** "tight" has this many slots: with more requests in flight than that, heads wait for a release. */
 const TIGHT_SLOTS = 8;
 
-/** Two pools in one Worker: "ample" grants every offer inline; "tight" makes slots move by grant RPC. */
+/**
+ * Pools in one Worker: "ample" grants every offer inline; "tight" makes slots move by grant RPC; "echo" is
+ * a coordinator that decides and stores nothing (the runtime's floor for the same calls).
+ */
+const POOLS = (process.env['COORD_BENCH_POOLS'] ?? 'echo,ample,tight').split(',');
+for (const pool of POOLS) {
+  if (pool !== 'echo' && pool !== 'ample' && pool !== 'tight') {
+    throw new TypeError(`COORD_BENCH_POOLS: unknown pool ${JSON.stringify(pool)} (echo, ample, tight)`);
+  }
+}
 const VARS = {
   BACKENDS: JSON.stringify([
     { name: 'a', url: 'http://127.0.0.1:1', maxConcurrency: 100_000, pool: 'ample', models: ['ample'] },
@@ -56,6 +65,7 @@ async function startMiniflare(): Promise<Endpoint> {
     durableObjects: {
       WORKLOAD: { className: 'BenchWorkloadDO', useSQLite: true },
       COORDINATOR: { className: 'CoordinatorDO', useSQLite: true },
+      ECHO: { className: 'EchoCoordinatorDO', useSQLite: true },
     },
   });
 }
@@ -64,10 +74,20 @@ async function startWranglerDev(): Promise<Endpoint> {
   return startRouterProcess({ port: await freePort(), configPath: CONFIG_PATH, vars: VARS });
 }
 
-let runs = 0;
+let points = 0;
 
-async function runPoint(base: string, spec: Omit<RunSpec, 'runId' | 'maxSeconds'>): Promise<RunResult> {
-  const body: RunSpec = { ...spec, runId: `run${runs++}`, maxSeconds: MAX_SECONDS_PER_POINT };
+async function runPoint(
+  base: string,
+  spec: Omit<RunSpec, 'workloadPrefix' | 'requestPrefix' | 'maxSeconds'>,
+): Promise<RunResult> {
+  // The same workload objects serve every point of a pool: a fresh set per point would leave thousands
+  // of idle objects in the runtime's memory by the end of the sweep.
+  const body: RunSpec = {
+    ...spec,
+    workloadPrefix: spec.pool,
+    requestPrefix: `p${points++}`,
+    maxSeconds: MAX_SECONDS_PER_POINT,
+  };
   const res = await fetch(`${base}/run`, { method: 'POST', body: JSON.stringify(body) });
   if (res.status !== 200) throw new Error(`bench worker answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as RunResult;
@@ -109,7 +129,8 @@ export async function runCoordinatorBench(): Promise<string> {
     'warm-up per pool), each admitted to a workload object, granted a slot and completed at once. Offer and',
     'release: round trip as the workload object saw it, p50 / p99 (mean), in ms; the Workers clock ticks in',
     `whole milliseconds, so p50 and p99 are integers and the mean carries the fraction. Pool "tight" has ${TIGHT_SLOTS}`,
-    'slots, so with more requests in flight heads wait and the coordinator grants by RPC on each release.',
+    'slots, so with more requests in flight heads wait and the coordinator grants by RPC on each release. Pool',
+    '"echo" is a stand-in coordinator that grants at once and stores nothing: the runtime\'s cost of the same calls.',
     '',
     '| runtime | pool | workloads | concurrency | grants/s | offer ms | release ms | request ms p50 / p99 | grants by RPC | failed | leases left |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
@@ -123,14 +144,22 @@ export async function runCoordinatorBench(): Promise<string> {
     const label = runtime === 'miniflare' ? 'Miniflare (API)' : 'wrangler dev';
     const endpoint = runtime === 'miniflare' ? await startMiniflare() : await startWranglerDev();
     try {
-      for (const pool of ['ample', 'tight'] as const) {
+      for (const pool of POOLS) {
         await runPoint(endpoint.url, { pool, workloads: 10, concurrency: 16, requests: WARMUP_REQUESTS });
         for (const workloads of WORKLOADS) {
           for (const concurrency of CONCURRENCY) {
             // Below the slot count the tight pool is the ample one.
             if (pool === 'tight' && concurrency <= TIGHT_SLOTS) continue;
-            const r = await runPoint(endpoint.url, { pool, workloads, concurrency, requests: REQUESTS });
-            lines.push(`| ${row(label, pool, workloads, concurrency, r)} |`);
+            let line: string;
+            try {
+              const r = await runPoint(endpoint.url, { pool, workloads, concurrency, requests: REQUESTS });
+              line = `| ${row(label, pool, workloads, concurrency, r)} |`;
+            } catch (err) {
+              line = `| ${label} | ${pool} | ${workloads} | ${concurrency} | failed: ${err instanceof Error ? err.message : String(err)} |||||||`;
+            }
+            lines.push(line);
+            // Progress on stderr: a long sweep shows its rows as they come.
+            console.error(line);
           }
         }
       }

@@ -1,7 +1,8 @@
 // Benchmark-only Worker (bench/coordinator.ts): the real CoordinatorDO, driven by workload objects that
 // run the real core WorkloadHost without storage, and a closed load loop inside the Worker. No HTTP,
 // proxy or backend per request, so what limits throughput is the DO protocol, mostly the coordinator.
-// Never deployed; not part of Sluice.
+// Pool "echo" goes to a coordinator that decides nothing and stores nothing: the same calls' floor in
+// this runtime. Never deployed; not part of Sluice.
 
 import { DurableObject } from 'cloudflare:workers';
 import {
@@ -9,10 +10,18 @@ import {
   ENDED,
   WorkloadHost,
   type AdmitReply,
+  type BackendHealth,
+  type CarriedRelease,
   type Criticality,
   type GrantReply,
+  type HeadSeq,
+  type HeadView,
   type Lease,
+  type OfferReply,
+  type RenewReply,
+  type WorkloadSignals,
 } from '../../src/core/index.ts';
+import type { CoordinatorDO } from '../../src/worker/coordinator-do.ts';
 import { loadConfig } from '../../src/worker/config.ts';
 import type { Env } from '../../src/worker/env.ts';
 import { send } from '../../src/worker/send.ts';
@@ -20,6 +29,50 @@ import { coordinatorStub } from '../../src/worker/stubs.ts';
 import type { RunResult, RunSpec, WorkloadSamples } from '../coordinator-protocol.ts';
 
 export { CoordinatorDO } from '../../src/worker/coordinator-do.ts';
+
+/** The pool whose coordinator is EchoCoordinatorDO (bound as ECHO). */
+export const ECHO_POOL = 'echo';
+
+/** The calls a workload makes to its pool's coordinator; both coordinators here answer them. */
+type CoordinatorRpc = Pick<DurableObjectStub<CoordinatorDO>, 'offer' | 'release' | 'renew' | 'forget'>;
+
+/**
+ * The floor: grants every head at once with a fresh lease, acknowledges every release, keeps and writes
+ * nothing. What the real coordinator costs on top of this is its own (decisions, storage, output gate).
+ */
+export class EchoCoordinatorDO extends DurableObject<Env> {
+  #leases = 0;
+
+  offer(
+    workloadId: string,
+    head: HeadView | null,
+    _signals: WorkloadSignals,
+    _seq: HeadSeq,
+    _releases: readonly CarriedRelease[] = [],
+  ): OfferReply {
+    if (head === null) return { grants: [], freeSlots: 1, poolDownUntil: null };
+    const now = Date.now();
+    const lease: Lease = {
+      leaseId: `echo-${++this.#leases}`,
+      workloadId,
+      requestId: head.requestId,
+      backend: 'echo',
+      grantedAt: now,
+      expiresAt: now + 60_000,
+    };
+    return { grants: [lease], freeSlots: 1, poolDownUntil: null };
+  }
+
+  release(_leaseId: string, _health: BackendHealth | null, _actualTokens?: number): { released: boolean } {
+    return { released: true };
+  }
+
+  renew(_leaseIds: readonly string[]): RenewReply {
+    return { missing: [] };
+  }
+
+  forget(_workloadId: string): void {}
+}
 
 /**
  * One workload: the core host with in-memory ports (no persistence, no alarms: nothing is lost locally
@@ -39,7 +92,12 @@ export class BenchWorkloadDO extends DurableObject<Env> {
     const loaded = loadConfig(env);
     if (!loaded.ok) throw new Error(loaded.message);
     const c = loaded.config;
-    const coordinator = (pool: string) => coordinatorStub(env, pool, c);
+    const echo = (env as unknown as { ECHO: DurableObjectNamespace<EchoCoordinatorDO> }).ECHO;
+    // The echo stub answers the same four calls with the same types (see EchoCoordinatorDO).
+    const coordinator = (pool: string): CoordinatorRpc =>
+      pool === ECHO_POOL
+        ? (echo.get(echo.idFromName(pool)) as unknown as CoordinatorRpc)
+        : coordinatorStub(env, pool, c);
     this.#host = new WorkloadHost(
       {
         policy: createPolicy(c.policy, c.policyParams),
@@ -149,7 +207,7 @@ function benchWorkloads(env: Env): DurableObjectNamespace<BenchWorkloadDO> {
 
 async function run(env: Env, spec: RunSpec): Promise<RunResult> {
   const ns = benchWorkloads(env);
-  const ids = Array.from({ length: spec.workloads }, (_, i) => `${spec.runId}-w${i}`);
+  const ids = Array.from({ length: spec.workloads }, (_, i) => `${spec.workloadPrefix}-w${i}`);
   const stubs = ids.map((id) => ns.get(ns.idFromName(id)));
   const cycleMs: number[] = [];
   let next = 0;
@@ -167,7 +225,9 @@ async function run(env: Env, spec: RunSpec): Promise<RunResult> {
       // Criticality by workload, so the policy has real ordering work to do.
       const criticality = ((w % 5) + 1) as Criticality;
       const t0 = performance.now();
-      const ok = await stub.serve(workloadId, `r${i}`, spec.pool, criticality).catch(() => false);
+      const ok = await stub
+        .serve(workloadId, `${spec.requestPrefix}-${i}`, spec.pool, criticality)
+        .catch(() => false);
       cycleMs.push(performance.now() - t0);
       if (ok) served++;
       else failed++;
@@ -177,11 +237,14 @@ async function run(env: Env, spec: RunSpec): Promise<RunResult> {
   const seconds = (performance.now() - start) / 1000;
   const samples = await Promise.all(stubs.map((s) => s.takeSamples()));
   // Releases are acknowledged after serve() returns; give the last ones a moment before counting leases.
-  const coordinator = coordinatorStub(env, spec.pool);
-  let leasesLeft = (await coordinator.stats()).leases;
-  for (let i = 0; i < 50 && leasesLeft > 0; i++) {
-    await new Promise((r) => setTimeout(r, 20));
+  let leasesLeft = 0;
+  if (spec.pool !== ECHO_POOL) {
+    const coordinator = coordinatorStub(env, spec.pool);
     leasesLeft = (await coordinator.stats()).leases;
+    for (let i = 0; i < 50 && leasesLeft > 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      leasesLeft = (await coordinator.stats()).leases;
+    }
   }
   return { served, failed, seconds, cycleMs, samples, leasesLeft };
 }
