@@ -2,12 +2,15 @@
 // run the real core WorkloadHost without storage, and a closed load loop inside the Worker. No HTTP,
 // proxy or backend per request, so what limits throughput is the DO protocol, mostly the coordinator.
 // Pool "echo" goes to a coordinator that decides nothing and stores nothing: the same calls' floor in
-// this runtime. Never deployed; not part of Sluice.
+// this runtime. Pool "memory" goes to the real CoordinatorHost without storage: the decisions without
+// the lease writes and their output gate. Never deployed; not part of Sluice.
 
 import { DurableObject } from 'cloudflare:workers';
 import {
+  CoordinatorHost,
   createPolicy,
   ENDED,
+  IN_MEMORY_COORDINATOR_PORTS,
   WorkloadHost,
   type AdmitReply,
   type BackendHealth,
@@ -30,8 +33,11 @@ import type { RunResult, RunSpec, WorkloadSamples } from '../coordinator-protoco
 
 export { CoordinatorDO } from '../../src/worker/coordinator-do.ts';
 
-/** The pool whose coordinator is EchoCoordinatorDO (bound as ECHO). */
-export const ECHO_POOL = 'echo';
+/** The pools whose coordinators are EchoCoordinatorDO (bound as ECHO) and MemoryCoordinatorDO (MEMORY). */
+const ECHO_POOL = 'echo';
+const MEMORY_POOL = 'memory';
+/** MemoryCoordinatorDO serves this configured pool's backends. */
+const MEMORY_BACKENDS_OF = 'ample';
 
 /** The calls a workload makes to its pool's coordinator; both coordinators here answer them. */
 type CoordinatorRpc = Pick<DurableObjectStub<CoordinatorDO>, 'offer' | 'release' | 'renew' | 'forget'>;
@@ -75,6 +81,67 @@ export class EchoCoordinatorDO extends DurableObject<Env> {
 }
 
 /**
+ * The real coordinator host with nothing written: what CoordinatorDO costs without its synchronous lease
+ * writes (and the output gate that holds each reply until they are durable).
+ */
+export class MemoryCoordinatorDO extends DurableObject<Env> {
+  readonly #host: CoordinatorHost;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const loaded = loadConfig(env);
+    if (!loaded.ok) throw new Error(loaded.message);
+    const { config } = loaded;
+    const workloads = env.WORKLOAD as unknown as DurableObjectNamespace<BenchWorkloadDO>;
+    this.#host = new CoordinatorHost(
+      {
+        backends: config.pools.pool(MEMORY_BACKENDS_OF)?.backends ?? [],
+        policy: createPolicy(config.policy, config.policyParams),
+        leaseTtlMs: config.leaseTtlMs,
+        backendCooldown: config.backendCooldown,
+        newLeaseId: () => crypto.randomUUID(),
+      },
+      {
+        ...IN_MEMORY_COORDINATOR_PORTS,
+        grant: (lease) =>
+          send(
+            'bench grant',
+            workloads.get(workloads.idFromName(lease.workloadId)).grant(MEMORY_POOL, lease),
+            (reply) => this.#host.onGrantReply(lease, reply, Date.now()),
+            () => this.#host.onGrantFailed(lease, Date.now(), 'RPC failed'),
+          ),
+      },
+    );
+  }
+
+  offer(
+    workloadId: string,
+    head: HeadView | null,
+    signals: WorkloadSignals,
+    seq: HeadSeq,
+    releases: readonly CarriedRelease[] = [],
+  ): OfferReply {
+    return this.#host.offer(workloadId, head, signals, seq, Date.now(), releases);
+  }
+
+  release(leaseId: string, health: BackendHealth | null, actualTokens?: number): { released: boolean } {
+    return this.#host.release(leaseId, health, Date.now(), actualTokens);
+  }
+
+  renew(leaseIds: readonly string[]): RenewReply {
+    return this.#host.renew(leaseIds, Date.now());
+  }
+
+  forget(workloadId: string): void {
+    this.#host.forget(workloadId);
+  }
+
+  leases(): number {
+    return this.#host.dispatcher.leaseCount;
+  }
+}
+
+/**
  * One workload: the core host with in-memory ports (no persistence, no alarms: nothing is lost locally
  * and every request ends at once), timing each call it makes to the coordinator.
  */
@@ -92,12 +159,14 @@ export class BenchWorkloadDO extends DurableObject<Env> {
     const loaded = loadConfig(env);
     if (!loaded.ok) throw new Error(loaded.message);
     const c = loaded.config;
-    const echo = (env as unknown as { ECHO: DurableObjectNamespace<EchoCoordinatorDO> }).ECHO;
-    // The echo stub answers the same four calls with the same types (see EchoCoordinatorDO).
+    const { ECHO: echo, MEMORY: memory } = benchCoordinators(env);
+    // The bench coordinators answer the same four calls with the same types as CoordinatorDO.
     const coordinator = (pool: string): CoordinatorRpc =>
       pool === ECHO_POOL
         ? (echo.get(echo.idFromName(pool)) as unknown as CoordinatorRpc)
-        : coordinatorStub(env, pool, c);
+        : pool === MEMORY_POOL
+          ? (memory.get(memory.idFromName(pool)) as unknown as CoordinatorRpc)
+          : coordinatorStub(env, pool, c);
     this.#host = new WorkloadHost(
       {
         policy: createPolicy(c.policy, c.policyParams),
@@ -200,6 +269,17 @@ export class BenchWorkloadDO extends DurableObject<Env> {
   }
 }
 
+/** The bench-only coordinators' bindings (declared in coordinator.wrangler.toml, not in Sluice's Env). */
+function benchCoordinators(env: Env): {
+  readonly ECHO: DurableObjectNamespace<EchoCoordinatorDO>;
+  readonly MEMORY: DurableObjectNamespace<MemoryCoordinatorDO>;
+} {
+  return env as unknown as {
+    ECHO: DurableObjectNamespace<EchoCoordinatorDO>;
+    MEMORY: DurableObjectNamespace<MemoryCoordinatorDO>;
+  };
+}
+
 /** The workload objects are this Worker's own class, bound as WORKLOAD so the coordinator's grant reaches them. */
 function benchWorkloads(env: Env): DurableObjectNamespace<BenchWorkloadDO> {
   return env.WORKLOAD as unknown as DurableObjectNamespace<BenchWorkloadDO>;
@@ -237,14 +317,17 @@ async function run(env: Env, spec: RunSpec): Promise<RunResult> {
   const seconds = (performance.now() - start) / 1000;
   const samples = await Promise.all(stubs.map((s) => s.takeSamples()));
   // Releases are acknowledged after serve() returns; give the last ones a moment before counting leases.
-  let leasesLeft = 0;
-  if (spec.pool !== ECHO_POOL) {
-    const coordinator = coordinatorStub(env, spec.pool);
-    leasesLeft = (await coordinator.stats()).leases;
-    for (let i = 0; i < 50 && leasesLeft > 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      leasesLeft = (await coordinator.stats()).leases;
-    }
+  const { MEMORY: memory } = benchCoordinators(env);
+  const countLeases = async (): Promise<number> =>
+    spec.pool === ECHO_POOL
+      ? 0
+      : spec.pool === MEMORY_POOL
+        ? memory.get(memory.idFromName(spec.pool)).leases()
+        : (await coordinatorStub(env, spec.pool).stats()).leases;
+  let leasesLeft = await countLeases();
+  for (let i = 0; i < 50 && leasesLeft > 0; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    leasesLeft = await countLeases();
   }
   return { served, failed, seconds, cycleMs, samples, leasesLeft };
 }
