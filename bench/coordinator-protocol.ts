@@ -24,6 +24,8 @@ export interface RunSpec {
   readonly requests: number;
   /** Stop issuing new requests after this long (a bound on the loop, not a measurement). */
   readonly maxSeconds: number;
+  /** A request not granted within this counts as failed. */
+  readonly requestTimeoutSeconds: number;
 }
 
 export interface RunResult {

@@ -19,6 +19,8 @@ const RUNTIMES = (process.env['COORD_BENCH_RUNTIMES'] ?? 'miniflare,wrangler').s
 const WARMUP_REQUESTS = 500;
 /** A bound on each point's loop, so a stuck run cannot hang the bench. */
 const MAX_SECONDS_PER_POINT = 60;
+/** A request not granted by then counts as failed (the Worker stops waiting for it). */
+const REQUEST_TIMEOUT_S = 30;
 /** "tight" has this many slots: with more requests in flight than that, heads wait for a release. */
 const TIGHT_SLOTS = 8;
 
@@ -81,7 +83,7 @@ let points = 0;
 
 async function runPoint(
   base: string,
-  spec: Omit<RunSpec, 'workloadPrefix' | 'requestPrefix' | 'maxSeconds'>,
+  spec: Omit<RunSpec, 'workloadPrefix' | 'requestPrefix' | 'maxSeconds' | 'requestTimeoutSeconds'>,
 ): Promise<RunResult> {
   // The same workload objects serve every point of a pool: a fresh set per point would leave thousands
   // of idle objects in the runtime's memory by the end of the sweep.
@@ -90,8 +92,14 @@ async function runPoint(
     workloadPrefix: spec.pool,
     requestPrefix: `p${points++}`,
     maxSeconds: MAX_SECONDS_PER_POINT,
+    requestTimeoutSeconds: REQUEST_TIMEOUT_S,
   };
-  const res = await fetch(`${base}/run`, { method: 'POST', body: JSON.stringify(body) });
+  // A runtime that restarts mid-point loses the requests in flight; give up on the point, not the sweep.
+  const res = await fetch(`${base}/run`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout((MAX_SECONDS_PER_POINT + REQUEST_TIMEOUT_S + 30) * 1000),
+  });
   if (res.status !== 200) throw new Error(`bench worker answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as RunResult;
 }

@@ -305,9 +305,14 @@ async function run(env: Env, spec: RunSpec): Promise<RunResult> {
       // Criticality by workload, so the policy has real ordering work to do.
       const criticality = ((w % 5) + 1) as Criticality;
       const t0 = performance.now();
-      const ok = await stub
-        .serve(workloadId, `${spec.requestPrefix}-${i}`, spec.pool, criticality)
-        .catch(() => false);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const ok = await Promise.race([
+        stub.serve(workloadId, `${spec.requestPrefix}-${i}`, spec.pool, criticality).catch(() => false),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), spec.requestTimeoutSeconds * 1000);
+        }),
+      ]);
+      if (timer !== undefined) clearTimeout(timer);
       cycleMs.push(performance.now() - t0);
       if (ok) served++;
       else failed++;
