@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.wrangler/', 'docs/', 'dist/', 'eslint.config.js'] },
+  { ignores: ['node_modules/', '**/.wrangler/', 'docs/', 'dist/', 'eslint.config.js'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: {
