@@ -5,7 +5,8 @@
 import type { Outcome } from '../../src/core/outcome.ts';
 import { percentile } from '../metrics.ts';
 import type { SimRequest } from '../requests.ts';
-import { rootCallTotal, shardOf, type ShardedResult } from './simulate-sharded.ts';
+import { rootCallTotal, type ShardedResult } from './sharded-run.ts';
+import { shardOf } from './simulate-sharded.ts';
 
 interface Served {
   readonly request: SimRequest;

@@ -14,7 +14,8 @@ import {
   type WaitFigures,
 } from './measure.ts';
 import { SHARDING_SCENARIOS } from './scenarios.ts';
-import { simulateSharded, type ShardingConfig } from './simulate-sharded.ts';
+import type { ShardingConfig } from './sharded-run.ts';
+import { simulateSharded } from './simulate-sharded.ts';
 
 /** The design's defaults, each varied in turn by the grid: a same-region RPC, a 100 ms check-in. */
 export const BASE_CONFIG: ShardingConfig = Object.freeze({

@@ -9,7 +9,8 @@ import { findScenario } from '../../../lab/scenarios.ts';
 import type { Scenario } from '../../../lab/scenario.ts';
 import { simulate } from '../../../lab/simulate.ts';
 import { waitFigures } from '../../../lab/sharding/measure.ts';
-import { simulateSharded, type ShardingConfig } from '../../../lab/sharding/simulate-sharded.ts';
+import type { ShardingConfig } from '../../../lab/sharding/sharded-run.ts';
+import { simulateSharded } from '../../../lab/sharding/simulate-sharded.ts';
 
 function scenario(name: string): Scenario {
   const s = findScenario(name);
