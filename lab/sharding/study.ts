@@ -61,6 +61,7 @@ export function gridFor(scenario: Scenario): ShardingConfig[] {
     { ...base, checkInMs: 500 },
     { ...base, rpcMs: 50 },
     { ...base, yieldRule: 'waterline' },
+    { ...base, checkInMs: 500, yieldRule: 'waterline' },
   ];
 }
 
