@@ -1,8 +1,9 @@
 // `npm run bench`: prints benchmark results as markdown. Benchmarks never fail on time.
-// `npm run bench -- core`, `-- router`, `-- auth`, `-- metrics` or `-- soak` runs one part (the soak and
-// the metrics bench run only when asked).
+// `npm run bench -- core`, `-- router`, `-- auth`, `-- metrics`, `-- coordinator` or `-- soak` runs one
+// part (the soak, the metrics bench and the coordinator sweep run only when asked).
 
 import { runAuthBench } from './auth.ts';
+import { runCoordinatorBench } from './coordinator.ts';
 import { runCoreBench } from './core.ts';
 import { runMetricsBench } from './metrics.ts';
 import { runRouterBench } from './router.ts';
@@ -11,7 +12,7 @@ import { runSoak } from './soak.ts';
 // Exit through process.exit on Ctrl-C, so the launched routers' process groups are stopped too.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
-const PARTS = ['core', 'router', 'auth', 'metrics', 'soak'];
+const PARTS = ['core', 'router', 'auth', 'metrics', 'coordinator', 'soak'];
 const only = process.argv[2];
 if (only !== undefined && !PARTS.includes(only)) {
   console.error(`unknown benchmark ${JSON.stringify(only)}; use ${PARTS.join(', ')}`);
@@ -23,6 +24,8 @@ if (only === 'soak') {
   console.log(await runAuthBench());
 } else if (only === 'metrics') {
   console.log(await runMetricsBench());
+} else if (only === 'coordinator') {
+  console.log(await runCoordinatorBench());
 } else {
   if (only !== 'router') console.log(runCoreBench());
   if (only !== 'core') {
