@@ -2,7 +2,7 @@
 // `wrangler deploy --dry-run`, so it is byte for byte what would be deployed. Used by the benchmark.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -43,10 +43,25 @@ export function bundleWorker(configPath: string): { dir: string; entry: string }
       stdio: 'ignore',
     },
   );
-  // The bundle is named after the config's `main` (index.js, passthrough-worker.js, …).
-  const entry = readdirSync(dir).find((f) => f.endsWith('.js'));
+  // The bundle is named after the config's `main` (index.js, passthrough-worker.js, …); the text modules
+  // next to it are named after their content hash (`<40 hex>-uPlot.iife.min.js`, …).
+  const entry = readdirSync(dir).find((f) => f.endsWith('.js') && !/^[0-9a-f]{40}-/.test(f));
   if (entry === undefined) throw new Error(`wrangler produced no bundle for ${configPath}`);
   return { dir, entry: join(dir, entry) };
+}
+
+/**
+ * The entry module's source, with the text modules wrangler.toml's [[rules]] bundle next to it (the
+ * dashboard's page, script and chart library) inlined as string constants: this Miniflare beta cannot
+ * take them as separate modules here. Only their import lines change.
+ */
+function inlineTextModules(bundle: { dir: string; entry: string }): string {
+  const source = readFileSync(bundle.entry, 'utf8');
+  return source.replace(/^import (\w+) from "\.\/([^"]+)";$/gm, (line, name: string, file: string) => {
+    const path = join(bundle.dir, file);
+    if (!existsSync(path)) return line;
+    return `const ${name} = ${JSON.stringify(readFileSync(path, 'utf8'))};`;
+  });
 }
 
 export async function startMiniflareWorker(opts: MiniflareWorkerOptions): Promise<MiniflareWorker> {
@@ -61,7 +76,7 @@ export async function startMiniflareWorker(opts: MiniflareWorkerOptions): Promis
           name: 'worker',
           modules: true,
           // Inline source: this Miniflare beta fails to start a module Worker given by scriptPath.
-          script: readFileSync(bundle.entry, 'utf8'),
+          script: inlineTextModules(bundle),
           compatibilityDate: '2026-11-01',
           compatibilityFlags: ['enable_request_signal'],
           bindings: opts.bindings,
