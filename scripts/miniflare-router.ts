@@ -55,7 +55,7 @@ export function bundleWorker(configPath: string): { dir: string; entry: string }
  * dashboard's page, script and chart library) inlined as string constants: this Miniflare beta cannot
  * take them as separate modules here. Only their import lines change.
  */
-function inlineTextModules(bundle: { dir: string; entry: string }): string {
+export function inlineTextModules(bundle: { dir: string; entry: string }): string {
   const source = readFileSync(bundle.entry, 'utf8');
   return source.replace(/^import (\w+) from "\.\/([^"]+)";$/gm, (line, name: string, file: string) => {
     const path = join(bundle.dir, file);
