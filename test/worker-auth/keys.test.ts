@@ -92,7 +92,14 @@ describe('a key bounds its workload and criticality', () => {
     const res = await chat({ model: 'ok' }, { workload_id: 'auth-b', criticality: 1 }, bearer(secret));
     expect(res.status).toBe(403);
     expect(await errorOf(res)).toMatchObject({ code: 'workload_not_allowed', type: 'permission_error' });
+    // The principal is known, so even the refusal carries the criticality its key allows.
+    expect(res.headers.get('x-sluice-criticality')).toBe('1');
     expect((await admin('/admin/workloads/auth-b')).status).toBe(404);
+    const capped = await chat({ model: 'ok' }, { workload_id: 'auth-b', criticality: 5 }, bearer(secret));
+    expect(capped.status).toBe(403);
+    expect(capped.headers.get('x-sluice-criticality')).toBe('3');
+    expect(capped.headers.get('x-sluice-criticality-capped')).toBe('5');
+    await capped.arrayBuffer();
     // It may pick among its own.
     const own = await chat({ model: 'ok' }, { workload_id: 'auth-a2' }, bearer(secret));
     expect(own.headers.get('x-sluice-workload')).toBe('auth-a2');
