@@ -13,8 +13,12 @@ export const API_KEY_PATTERN = /^sk-sluice-[A-Za-z0-9_-]{43}$/;
 export const KEY_ID_HEX_CHARS = 16;
 /** A key may act as a short list of workloads, not a wildcard. */
 export const MAX_KEY_WORKLOADS = 32;
-/** Fairness weight bounds: 1 is the default share; beyond 1000 it would be a typo, not a policy. */
+/**
+ * Fairness weight bounds: 1 is the default share; beyond 1000 (or below 1/1000) it would be a typo, not
+ * a policy, and a weight near zero turns a share into 1/w ≈ Infinity for a weighted policy.
+ */
 export const MAX_KEY_WEIGHT = 1000;
+export const MIN_KEY_WEIGHT = 1 / MAX_KEY_WEIGHT;
 const MAX_KEY_NAME_CHARS = 128;
 
 /** What an operator grants a key. */
@@ -120,8 +124,8 @@ export function validateKeyGrant(input: unknown, base?: KeyGrant): GrantResult {
   if (o['weight'] !== undefined) {
     const w = o['weight'];
     if (w === null && base !== undefined) weight = null;
-    else if (typeof w !== 'number' || !Number.isFinite(w) || w <= 0 || w > MAX_KEY_WEIGHT) {
-      return bad('weight', `must be a finite number > 0 and ≤ ${MAX_KEY_WEIGHT}, got ${show(w)}`);
+    else if (typeof w !== 'number' || !Number.isFinite(w) || w < MIN_KEY_WEIGHT || w > MAX_KEY_WEIGHT) {
+      return bad('weight', `must be a number from ${MIN_KEY_WEIGHT} to ${MAX_KEY_WEIGHT}, got ${show(w)}`);
     } else weight = w;
   }
 
