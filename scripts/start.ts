@@ -131,6 +131,17 @@ async function main(): Promise<void> {
     },
   });
 
+  // Vars come from the environment too (a stray LOG_LEVEL=INFO, say): a bad one must be said loudly,
+  // since the router then answers every request with 500 config_invalid.
+  const health = await fetch(`${router.url}/healthz`);
+  if (!health.ok) {
+    const body = (await health.json().catch(() => null)) as { error?: { message?: string } } | null;
+    console.error(
+      `\nThe router's configuration is invalid: ${body?.error?.message ?? `HTTP ${health.status}`}`,
+    );
+    console.error('Every request will answer 500 until it is fixed (see README "Configuration").\n');
+  }
+
   let stopping = false;
   const stop = async (): Promise<void> => {
     stopping = true;
