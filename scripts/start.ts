@@ -136,9 +136,7 @@ async function main(): Promise<void> {
   const health = await fetch(`${router.url}/healthz`);
   if (!health.ok) {
     const body = (await health.json().catch(() => null)) as { error?: { message?: string } } | null;
-    console.error(
-      `\nThe router's configuration is invalid: ${body?.error?.message ?? `HTTP ${health.status}`}`,
-    );
+    console.error(`\n${body?.error?.message ?? `HTTP ${health.status}`}`);
     console.error('Every request will answer 500 until it is fixed (see README "Configuration").\n');
   }
 
