@@ -90,8 +90,16 @@ export default defineConfig({
         AUTH: 'on',
         AUTH_CACHE_TTL_MS: '0',
         ADMIN_TOKEN: 'test-admin-token',
+        // `bare` has no apiKey of its own: it shows that nothing of the client's credentials is forwarded.
         BACKENDS: JSON.stringify([
           { name: 'alpha', url: 'http://alpha.test', maxConcurrency: 4, apiKey: 'backend-key' },
+          {
+            name: 'bare',
+            url: 'http://beta.test',
+            maxConcurrency: 1,
+            pool: 'bare',
+            models: ['echo-headers-bare'],
+          },
         ]),
       }),
       workerProject('worker-timeout', ['test/worker-timeout/**/*.test.ts'], {

@@ -39,8 +39,11 @@ function numberFlag(flag: string, raw: string | undefined, allowNone: boolean): 
   if (raw === undefined) return undefined;
   if (allowNone && raw === 'none') return null;
   const n = Number(raw);
-  // The server validates ranges and names the field; here only "is it a number at all".
-  if (raw.trim() === '' || Number.isNaN(n)) throw new UsageError(`--${flag} must be a number, got "${raw}"`);
+  // The server validates ranges and names the field; here only "is it a finite number". Infinity must
+  // be refused here: JSON turns it into null, which would silently remove (or never set) the limit.
+  if (raw.trim() === '' || !Number.isFinite(n)) {
+    throw new UsageError(`--${flag} must be a finite number${allowNone ? ' or "none"' : ''}, got "${raw}"`);
+  }
   return n;
 }
 

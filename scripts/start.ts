@@ -21,12 +21,56 @@ const SIM_BACKENDS = [
   { name: 'sim-qwen', pool: 'qwen', model: 'qwen-7b', maxNumSeqs: 2, ttftMs: 100, itlMs: 10 },
 ] as const;
 
+/**
+ * The router's vars (README "Configuration") that `npm start` takes from its environment, so
+ * `POLICY=seed npm start` or `AUTH_CACHE_TTL_MS=0 npm start` work like the same names in .dev.vars.
+ * BACKENDS and AUTH are handled on their own below.
+ */
+const FORWARDED_VARS = [
+  'POOL_LOCATION_HINTS',
+  'POLICY',
+  'QUEUE_TTL_MS',
+  'MAX_QUEUE_PER_WORKLOAD',
+  'AGING_HORIZON_MS',
+  'CRITICALITY_STEP_MS',
+  'RATE_PENALTY_MS',
+  'RATE_CAP_PER_SEC',
+  'FAIRNESS',
+  'TOKEN_COST_MS_PER_1K',
+  'LEASE_TTL_MS',
+  'BACKEND_COOLDOWN_BASE_MS',
+  'BACKEND_COOLDOWN_MAX_MS',
+  'MAX_BODY_BYTES',
+  'UPSTREAM_HEADERS_TIMEOUT_MS',
+  'UPSTREAM_IDLE_TIMEOUT_MS',
+  'UPSTREAM_MAX_ATTEMPTS',
+  'METRICS_INTERVAL_MS',
+  'SATURATION_MAX_WAITING',
+  'SATURATION_MAX_KV_CACHE',
+  'AUTH_CACHE_TTL_MS',
+  'WORKLOAD_LIMITS',
+  'ADMIN_TOKEN',
+  'LOG_LEVEL',
+] as const;
+
+/** Whether .dev.vars (which wrangler dev also reads) sets this var. */
+function inDevVars(name: string): boolean {
+  const devVars = join(REPO_ROOT, '.dev.vars');
+  return existsSync(devVars) && new RegExp(`^\\s*${name}\\s*=`, 'm').test(readFileSync(devVars, 'utf8'));
+}
+
 function configuredBackends(): string | null {
   if (process.env['BACKENDS']) return process.env['BACKENDS'];
-  const devVars = join(REPO_ROOT, '.dev.vars');
-  if (existsSync(devVars) && /^\s*BACKENDS\s*=/m.test(readFileSync(devVars, 'utf8')))
-    return '(from .dev.vars)';
-  return null;
+  return inDevVars('BACKENDS') ? '(from .dev.vars)' : null;
+}
+
+/** The local demo trusts the network unless told otherwise; a value that is neither is refused here. */
+function authMode(): 'on' | 'off' {
+  const raw = process.env['AUTH'];
+  if (raw === undefined || raw.trim() === '') return 'off';
+  const mode = raw.trim().toLowerCase();
+  if (mode !== 'on' && mode !== 'off') throw new Error(`AUTH must be on or off, got "${raw}"`);
+  return mode;
 }
 
 async function main(): Promise<void> {
@@ -70,14 +114,15 @@ async function main(): Promise<void> {
       })),
     );
   }
-  for (const key of ['POLICY', 'QUEUE_TTL_MS', 'MAX_QUEUE_PER_WORKLOAD', 'ADMIN_TOKEN'] as const) {
+  for (const key of FORWARDED_VARS) {
     const value = process.env[key];
     if (value) vars[key] = value;
   }
   // The local demo trusts the network unless told otherwise (AUTH=on npm start); wrangler.toml, which
   // `npm run dev` and deployments use, has AUTH=on.
-  const auth = process.env['AUTH'] === 'on' ? 'on' : 'off';
+  const auth = authMode();
   vars['AUTH'] = auth;
+  const adminToken = vars['ADMIN_TOKEN'] !== undefined || inDevVars('ADMIN_TOKEN');
 
   console.log('Starting Sluice (wrangler dev)…');
   const router = await startRouterProcess({
@@ -91,6 +136,15 @@ async function main(): Promise<void> {
       }
     },
   });
+
+  // Vars come from the environment too (a stray LOG_LEVEL=INFO, say): a bad one must be said loudly,
+  // since the router then answers every request with 500 config_invalid.
+  const health = await fetch(`${router.url}/healthz`);
+  if (!health.ok) {
+    const body = (await health.json().catch(() => null)) as { error?: { message?: string } } | null;
+    console.error(`\n${body?.error?.message ?? `HTTP ${health.status}`}`);
+    console.error('Every request will answer 500 until it is fixed (see README "Configuration").\n');
+  }
 
   let stopping = false;
   let load: DemoLoad | null = null;
@@ -118,20 +172,26 @@ async function main(): Promise<void> {
           `model ${SIM_BACKENDS[i]!.model}, ${SIM_BACKENDS[i]!.maxNumSeqs} slots)`,
       );
   const portFlag = port === DEFAULT_ROUTER_PORT ? '' : ` --url ${router.url}`;
-  const adminHeader = vars['ADMIN_TOKEN'] ? ` -H "Authorization: Bearer $SLUICE_ADMIN_TOKEN"` : '';
+  const adminHeader = adminToken ? ` -H "Authorization: Bearer $SLUICE_ADMIN_TOKEN"` : '';
   const authLines =
     auth === 'off'
       ? [
           'AUTH=off (local demo): the network is trusted. Requests need no API key, and the admin API is',
-          vars['ADMIN_TOKEN']
+          adminToken
             ? 'guarded by ADMIN_TOKEN. A request that presents a Sluice key is held to that key.'
             : 'OPEN to anyone who can reach this port. A request that presents a Sluice key is held to that key.',
           'Deployed (wrangler.toml) AUTH is on: every request needs a key, and /admin needs ADMIN_TOKEN.',
         ]
-      : [
-          'AUTH=on: every inference request needs an API key' +
-            (vars['ADMIN_TOKEN'] ? '.' : ', and the admin API is closed (no ADMIN_TOKEN set).'),
-        ];
+      : adminToken
+        ? ['AUTH=on: every inference request needs an API key, and /admin needs ADMIN_TOKEN.']
+        : [
+            'AUTH=on: every inference request needs an API key, and the admin API is CLOSED (403): no',
+            'ADMIN_TOKEN is set, so no key can be created. Restart with one: ADMIN_TOKEN=… AUTH=on npm start',
+          ];
+  // npm run keys sends SLUICE_ADMIN_TOKEN; say so wherever the admin API needs a token.
+  const tokenLine = adminToken
+    ? ['  export SLUICE_ADMIN_TOKEN=…   # the ADMIN_TOKEN this router runs with']
+    : [];
   console.log(
     [
       '',
@@ -142,19 +202,25 @@ async function main(): Promise<void> {
       ...authLines,
       '',
       'Try it:',
-      `  curl ${router.url}/v1/chat/completions \\`,
-      `    -H 'content-type: application/json' \\`,
-      `    -H 'X-Workload-Context: {"workload_id":"fraud","criticality":5}' \\`,
-      `    -d '{"model":"llama-70b","messages":[{"role":"user","content":"hello"}],"max_tokens":8}'`,
-      '',
+      // With AUTH on a keyless request is a 401: the demo starts from the key flow instead.
+      ...(auth === 'off'
+        ? [
+            `  curl ${router.url}/v1/chat/completions \\`,
+            `    -H 'content-type: application/json' \\`,
+            `    -H 'X-Workload-Context: {"workload_id":"fraud","criticality":5}' \\`,
+            `    -d '{"model":"llama-70b","messages":[{"role":"user","content":"hello"}],"max_tokens":8}'`,
+            '',
+          ]
+        : []),
       'With an API key (what a deployment requires): create one, then send it as the bearer token.',
+      ...tokenLine,
       `  KEY=$(npm run -s keys -- create --workload fraud --max-criticality 5${portFlag} | tail -n1)`,
       `  curl ${router.url}/v1/chat/completions -H "Authorization: Bearer $KEY" \\`,
       `    -H 'content-type: application/json' \\`,
       `    -d '{"model":"llama-70b","messages":[{"role":"user","content":"hello"}],"max_tokens":8}'`,
       `  (the OpenAI SDK: new OpenAI({ baseURL: '${router.url}/v1', apiKey: KEY }))`,
       '',
-      `  curl ${router.url}/v1/models             # the models, and the pool each routes to`,
+      `  curl${auth === 'on' ? ' -H "Authorization: Bearer $KEY"' : ''} ${router.url}/v1/models             # the models, and the pool each routes to`,
       `  curl${adminHeader} ${router.url}/admin/backends        # every pool's backends and slots`,
       `  curl${adminHeader} ${router.url}/admin/workloads`,
       `  npm run keys -- list${portFlag}             # keys (never their secrets); revoke <id> to revoke`,

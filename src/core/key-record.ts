@@ -128,10 +128,7 @@ export function validateKeyGrant(input: unknown, base?: KeyGrant): GrantResult {
     const w = o['weight'];
     if (w === null && base !== undefined) weight = null;
     else if (typeof w !== 'number' || !Number.isFinite(w) || w < MIN_KEY_WEIGHT || w > MAX_KEY_WEIGHT) {
-      return bad(
-        'weight',
-        `must be a finite number from ${MIN_KEY_WEIGHT} to ${MAX_KEY_WEIGHT}, got ${show(w)}`,
-      );
+      return bad('weight', `must be a number from ${MIN_KEY_WEIGHT} to ${MAX_KEY_WEIGHT}, got ${show(w)}`);
     } else weight = w;
   }
 

@@ -59,7 +59,13 @@ export type PrincipalContextResult =
       /** The criticality the client asked for, when the key's cap lowered it; null otherwise. */
       readonly cappedFrom: number | null;
     }
-  | { readonly ok: false; readonly error: InputError | PrincipalError };
+  | {
+      readonly ok: false;
+      readonly error: InputError | PrincipalError;
+      /** What the request would have run at: refused responses still carry x-sluice-criticality. */
+      readonly criticality: Criticality;
+      readonly cappedFrom: number | null;
+    };
 
 // C0, DEL and C1 control characters: they break logs and metric labels.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
@@ -92,10 +98,21 @@ export function resolvePrincipalContext(
 ): PrincipalContextResult {
   const defaulted: DefaultReason[] = [];
   const raw = readHeaderObject(header, defaulted);
-  const idResult = readWorkloadId(raw);
-  if (idResult !== null && typeof idResult === 'object') return { ok: false, error: idResult };
   const first = principal.workloads[0];
   if (first === undefined) throw new TypeError('resolvePrincipalContext: a principal has ≥ 1 workload');
+  // Resolved before the workload, so a refused request is told the criticality its key allows too.
+  const asked = readCriticality(raw, defaulted);
+  let criticality = asked ?? principal.defaultCriticality;
+  let cappedFrom: number | null = null;
+  if (criticality > principal.maxCriticality) {
+    cappedFrom = criticality;
+    criticality = principal.maxCriticality;
+    defaulted.push('criticality_capped');
+  }
+  const idResult = readWorkloadId(raw);
+  if (idResult !== null && typeof idResult === 'object') {
+    return { ok: false, error: idResult, criticality, cappedFrom };
+  }
   const workloadId = idResult ?? first;
   if (!principal.workloads.includes(workloadId)) {
     return {
@@ -104,15 +121,9 @@ export function resolvePrincipalContext(
         code: 'workload_not_allowed',
         message: `This API key may not act as workload '${workloadId}' (it may use: ${principal.workloads.join(', ')}).`,
       },
+      criticality,
+      cappedFrom,
     };
-  }
-  const asked = readCriticality(raw, defaulted);
-  let criticality = asked ?? principal.defaultCriticality;
-  let cappedFrom: number | null = null;
-  if (criticality > principal.maxCriticality) {
-    cappedFrom = criticality;
-    criticality = principal.maxCriticality;
-    defaulted.push('criticality_capped');
   }
   return { ok: true, context: { workloadId, criticality }, defaulted, cappedFrom };
 }

@@ -158,11 +158,17 @@ export class WorkloadLimiter {
   admit(tokenEstimate: number, now: number): RateDecision {
     const { requestsPerMinute: rpm, tokensPerMinute: tpm } = this.#limits;
     const req = rpm === undefined ? null : takeFromBucket(this.#requests, rpm, 1, now);
-    if (req && !req.ok) return refusal('requestsPerMinute', req.retryAfterMs);
     const tok = tpm === undefined ? null : takeFromBucket(this.#tokens, tpm, Math.max(0, tokenEstimate), now);
-    if (tok && !tok.ok) return refusal('tokensPerMinute', tok.retryAfterMs);
-    if (req) this.#requests = req.state;
-    if (tok) this.#tokens = tok.state;
+    // Retry-After must be when *both* buckets have room: the longer wait of the two refusals.
+    const reqWaitMs = req && !req.ok ? req.retryAfterMs : 0;
+    const tokWaitMs = tok && !tok.ok ? tok.retryAfterMs : 0;
+    if (reqWaitMs > 0 || tokWaitMs > 0) {
+      return tokWaitMs > reqWaitMs
+        ? refusal('tokensPerMinute', tokWaitMs)
+        : refusal('requestsPerMinute', reqWaitMs);
+    }
+    if (req?.ok) this.#requests = req.state;
+    if (tok?.ok) this.#tokens = tok.state;
     return { ok: true };
   }
 

@@ -200,6 +200,14 @@ function parseAdminToken(raw: unknown): string | null {
   if (typeof raw !== 'string') {
     throw new ConfigFieldError('ADMIN_TOKEN', 'must be a string (quote it in wrangler.toml)');
   }
+  // HTTP trims a header's edges, so such a token could never be presented: /admin would be locked shut
+  // with a misleading 401 (a newline pasted into `wrangler secret put` is the usual way in).
+  if (raw.trim() !== raw || /[\u0000-\u001f\u007f]/.test(raw)) {
+    throw new ConfigFieldError(
+      'ADMIN_TOKEN',
+      'has leading or trailing whitespace or a control character; no client can send it in a header',
+    );
+  }
   return raw;
 }
 

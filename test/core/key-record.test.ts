@@ -43,6 +43,8 @@ describe('validateKeyGrant', () => {
   it.each([
     [{ weight: 0 }, 'weight'],
     [{ weight: -2 }, 'weight'],
+    [{ weight: Number.MIN_VALUE }, 'weight'],
+    [{ weight: 0.0009 }, 'weight'],
     // JSON has no NaN: a client that computed NaN sends null, which is not a weight either.
     [{ weight: Number.NaN }, 'weight'],
     [{ weight: null }, 'weight'],
@@ -69,7 +71,8 @@ describe('validateKeyGrant', () => {
     expect(fieldOf({ maxCriticality: 3 }).field).toBe('workload');
   });
 
-  it('accepts a weight in (0, 1000]', () => {
+  it('accepts a weight from 0.001 to 1000', () => {
+    expect(grantOf({ workload: 'w', weight: 0.001 }).weight).toBe(0.001);
     expect(grantOf({ workload: 'w', weight: 0.25 }).weight).toBe(0.25);
     expect(grantOf({ workload: 'w', weight: 1000 }).weight).toBe(1000);
   });

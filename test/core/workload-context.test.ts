@@ -211,11 +211,16 @@ describe('resolvePrincipalContext: authenticated mode (an API key)', () => {
     if (result.ok) return;
     expect(result.error.code).toBe('workload_not_allowed');
     expect(result.error.message).toContain("'batch'");
+    // A refusal still says what the key allows (it becomes x-sluice-criticality).
+    expect([result.criticality, result.cappedFrom]).toEqual([1, null]);
+    const capped = resolvePrincipalContext(header({ workload_id: 'batch', criticality: 5 }), key);
+    expect(!capped.ok && [capped.criticality, capped.cappedFrom]).toEqual([3, 5]);
   });
 
-  it('an unusable header workload_id is still invalid_workload_context', () => {
+  it('an unusable header workload_id is still invalid_workload_context, with the criticality used', () => {
     const result = resolvePrincipalContext(header({ workload_id: 'x'.repeat(500) }), key);
     expect(!result.ok && result.error.code).toBe('invalid_workload_context');
+    expect(!result.ok && result.criticality).toBe(2);
   });
 
   it('never yields a criticality above the cap nor a workload outside the list', () => {

@@ -97,6 +97,19 @@ describe('WorkloadLimiter', () => {
     });
   });
 
+  it('when both limits refuse, Retry-After is the longer wait (a retry at the shorter one would fail)', () => {
+    const l = new WorkloadLimiter();
+    l.configure({ requestsPerMinute: 2, tokensPerMinute: 100 });
+    expect(l.admit(100, 0).ok).toBe(true);
+    expect(l.admit(0, 0).ok).toBe(true);
+    // Requests: one unit in 30 s; tokens: 100 in 60 s. The tokens bucket decides.
+    expect(l.admit(100, 0)).toEqual({ ok: false, limit: 'tokensPerMinute', retryAfterSec: 60 });
+    // A small request needs only the request unit back first: 30 s.
+    expect(l.admit(1, 0)).toEqual({ ok: false, limit: 'requestsPerMinute', retryAfterSec: 30 });
+    expect(l.admit(100, 59_999).ok).toBe(false);
+    expect(l.admit(100, 60_000).ok).toBe(true);
+  });
+
   it('reports requestsPerMinute with a Retry-After rounded up to whole seconds', () => {
     const l = new WorkloadLimiter();
     l.configure({ requestsPerMinute: 2 });

@@ -94,6 +94,21 @@ describe('API keys end to end (AUTH=on)', () => {
     expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
   });
 
+  it('npm run keys refuses a non-finite number instead of sending null (which would drop the limit)', async () => {
+    for (const args of [
+      ['create', '--workload', 'e2e-inf', '--max-in-flight', 'Infinity'],
+      ['create', '--workload', 'e2e-inf', '--rpm=-Infinity'],
+      ['update', '0123456789abcdef', '--tpm', 'Infinity'],
+      ['update', '0123456789abcdef', '--weight', 'Infinity'],
+    ]) {
+      const err = (await keys(...args).catch((e: unknown) => e)) as { code?: number; stderr?: string };
+      expect(err.code).toBe(1);
+      expect(err.stderr).toMatch(/must be a finite number/);
+    }
+    const listed = await keys('list');
+    expect(listed.join('\n')).not.toContain('e2e-inf');
+  });
+
   it('the admin API refuses the inference key and the missing token', async () => {
     const secret = (await keys('create', '--workload', 'e2e-admin')).at(-1) ?? '';
     expect((await fetch(`${stack.url}/admin/keys`)).status).toBe(401);

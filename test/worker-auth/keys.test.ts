@@ -8,10 +8,10 @@ import { createExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/worker/app.ts';
 import type { Env } from '../../src/worker/env.ts';
-import { KeyStore } from '../../src/worker/key-store.ts';
+import { KeyStore, sha256Hex } from '../../src/worker/key-store.ts';
 import type { CreatedKey } from '../../src/worker/routes/keys.ts';
 import type { AuthStatus } from '../../src/worker/routes/auth-status.ts';
-import type { AdminWorkload } from '../../src/worker/routes/admin.ts';
+import type { AdminBackendList, AdminWorkload } from '../../src/worker/routes/admin.ts';
 import { call, chat, heldCount, releaseHeld, until } from '../worker/support/client.ts';
 
 const ADMIN = { authorization: `Bearer ${String(env.ADMIN_TOKEN)}` };
@@ -34,6 +34,15 @@ async function errorOf(res: Response): Promise<{ code: string; type: string; mes
 
 async function workload(id: string): Promise<AdminWorkload> {
   return (await (await admin(`/admin/workloads/${id}`)).json()) as AdminWorkload;
+}
+
+async function backends(): Promise<AdminBackendList['data']> {
+  return ((await (await admin('/admin/backends')).json()) as AdminBackendList).data;
+}
+
+/** Slots held at the coordinators: compared with the count before a test (0 unless an earlier test failed). */
+async function slotsInUse(): Promise<number> {
+  return (await backends()).reduce((sum, b) => sum + b.inFlight, 0);
 }
 
 async function failures(): Promise<AuthStatus['failures']> {
@@ -79,6 +88,47 @@ describe('inference needs a valid key (401 invalid_api_key before anything is qu
     expect(await store.lookup(secret, 11_000)).toEqual({ ok: false, reason: 'revoked' });
   });
 
+  it('KV holds the secret’s SHA-256, never the secret; the ID is the hash’s prefix', async () => {
+    const { key, secret } = await createKey({ workload: 'auth-stored' });
+    const raw = await env.KEYS!.get(`key:${key.id}`);
+    expect(raw).not.toBeNull();
+    expect(raw).not.toContain(secret);
+    expect(raw).not.toContain(secret.slice('sk-sluice-'.length));
+    const hash = await sha256Hex(secret);
+    expect((JSON.parse(raw ?? '{}') as { hash: string }).hash).toBe(hash);
+    expect(hash.startsWith(key.id)).toBe(true);
+  });
+
+  it('a record found by the ID prefix must match the whole hash: a different secret with that ID is refused', async () => {
+    // A stored record under this secret's ID whose hash differs after the 16-digit prefix (an ID
+    // collision, or a planted record): the lookup must compare the full hash, not trust the ID.
+    const secret = `sk-sluice-${'c'.repeat(43)}`;
+    const hash = await sha256Hex(secret);
+    const id = hash.slice(0, 16);
+    const other = id + [...hash.slice(16)].map((c) => (c === '0' ? '1' : '0')).join('');
+    const now = Date.now();
+    await env.KEYS!.put(
+      `key:${id}`,
+      JSON.stringify({
+        id,
+        hash: other,
+        name: null,
+        workloads: ['auth-collide'],
+        maxCriticality: 5,
+        defaultCriticality: 3,
+        limits: {},
+        weight: null,
+        createdAt: now,
+        updatedAt: now,
+        revokedAt: null,
+      }),
+    );
+    expect(await new KeyStore(env.KEYS!, 0).lookup(secret, now)).toEqual({ ok: false, reason: 'unknown' });
+    const res = await chat({ model: 'ok' }, undefined, bearer(secret));
+    expect(res.status).toBe(401);
+    expect((await admin('/admin/workloads/auth-collide')).status).toBe(404);
+  });
+
   it('/v1/models needs a key too (it may ask backends)', async () => {
     expect((await call('/v1/models')).status).toBe(401);
     const { secret } = await createKey({ workload: 'auth-models' });
@@ -92,7 +142,14 @@ describe('a key bounds its workload and criticality', () => {
     const res = await chat({ model: 'ok' }, { workload_id: 'auth-b', criticality: 1 }, bearer(secret));
     expect(res.status).toBe(403);
     expect(await errorOf(res)).toMatchObject({ code: 'workload_not_allowed', type: 'permission_error' });
+    // The principal is known, so even the refusal carries the criticality its key allows.
+    expect(res.headers.get('x-sluice-criticality')).toBe('1');
     expect((await admin('/admin/workloads/auth-b')).status).toBe(404);
+    const capped = await chat({ model: 'ok' }, { workload_id: 'auth-b', criticality: 5 }, bearer(secret));
+    expect(capped.status).toBe(403);
+    expect(capped.headers.get('x-sluice-criticality')).toBe('3');
+    expect(capped.headers.get('x-sluice-criticality-capped')).toBe('5');
+    await capped.arrayBuffer();
     // It may pick among its own.
     const own = await chat({ model: 'ok' }, { workload_id: 'auth-a2' }, bearer(secret));
     expect(own.headers.get('x-sluice-workload')).toBe('auth-a2');
@@ -121,6 +178,12 @@ describe('a key bounds its workload and criticality', () => {
     expect(seen['authorization']).toBe('Bearer backend-key');
     expect(JSON.stringify(seen)).not.toContain(secret);
     expect(seen['cookie']).toBeUndefined();
+    // A backend without its own apiKey gets no Authorization at all.
+    const bare = await chat({ model: 'echo-headers-bare' }, undefined, bearer(secret));
+    expect(bare.headers.get('x-sluice-backend')).toBe('bare');
+    const bareSeen = ((await bare.json()) as { headers: Record<string, string> }).headers;
+    expect(bareSeen['authorization']).toBeUndefined();
+    expect(JSON.stringify(bareSeen)).not.toContain(secret);
   });
 });
 
@@ -211,6 +274,101 @@ describe('the admin API', () => {
   });
 });
 
+describe('the admin key API refuses bad input, naming the field (OpenAI-shaped 400), and unknown IDs (404)', () => {
+  it.each([
+    ['not JSON', '{"workload":', 'body'],
+    ['a JSON array', '[]', 'body'],
+    ['a JSON string', '"fraud"', 'body'],
+    ['no workload', '{"maxCriticality":3}', 'workload'],
+    ['an unknown setting', '{"workload":"w","secret":"x"}', 'secret'],
+    ['an empty workload list', '{"workloads":[]}', 'workloads'],
+    ['a workload ID with a control character', '{"workload":"a\\u0007b"}', 'workload'],
+    ['weight 0', '{"workload":"w","weight":0}', 'weight'],
+    ['a negative weight', '{"workload":"w","weight":-1}', 'weight'],
+    ['weight "NaN"', '{"workload":"w","weight":"NaN"}', 'weight'],
+    ['weight null (JSON for NaN)', '{"workload":"w","weight":null}', 'weight'],
+    ['an absurd weight', '{"workload":"w","weight":1e12}', 'weight'],
+    ['a vanishing weight', '{"workload":"w","weight":1e-300}', 'weight'],
+    ['maxCriticality 9', '{"workload":"w","maxCriticality":9}', 'maxCriticality'],
+    [
+      'defaultCriticality above the cap',
+      '{"workload":"w","maxCriticality":2,"defaultCriticality":3}',
+      'defaultCriticality',
+    ],
+    ['limits not an object', '{"workload":"w","limits":5}', 'limits'],
+    ['maxInFlight 0', '{"workload":"w","limits":{"maxInFlight":0}}', 'limits.maxInFlight'],
+    [
+      'a fractional requestsPerMinute',
+      '{"workload":"w","limits":{"requestsPerMinute":1.5}}',
+      'limits.requestsPerMinute',
+    ],
+    ['an unknown limit', '{"workload":"w","limits":{"burst":5}}', 'limits.burst'],
+  ])('create with %s → 400 naming %s', async (_label, body, field) => {
+    const before = ((await (await admin('/admin/keys')).json()) as { data: unknown[] }).data.length;
+    const res = await admin('/admin/keys', { method: 'POST', body });
+    expect(res.status).toBe(400);
+    const err = await errorOf(res);
+    expect(err).toMatchObject({ type: 'invalid_request_error', code: 'invalid_request' });
+    expect(err.message.replace(/^The /, '').startsWith(`${field} `)).toBe(true);
+    // Nothing was stored.
+    expect(((await (await admin('/admin/keys')).json()) as { data: unknown[] }).data.length).toBe(before);
+  });
+
+  it('update with a bad field → 400 naming it, and the key is unchanged', async () => {
+    const { key } = await createKey({
+      workload: 'auth-bad-upd',
+      maxCriticality: 2,
+      limits: { maxInFlight: 3 },
+    });
+    for (const [body, field] of [
+      ['{"maxCriticality":0}', 'maxCriticality'],
+      ['{"weight":-5}', 'weight'],
+      ['{"limits":{"tokensPerMinute":-1}}', 'limits.tokensPerMinute'],
+      ['{"workload":"a","workloads":["b"]}', 'workloads'],
+      ['nope', 'The body'],
+    ] as const) {
+      const res = await admin(`/admin/keys/${key.id}`, { method: 'PATCH', body });
+      expect(res.status).toBe(400);
+      expect((await errorOf(res)).message.startsWith(field)).toBe(true);
+    }
+    const after = (await (await admin(`/admin/keys/${key.id}`)).json()) as Record<string, unknown>;
+    expect(after).toMatchObject({ maxCriticality: 2, limits: { maxInFlight: 3 }, updatedAt: key.updatedAt });
+  });
+
+  it.each([
+    ['an unknown ID', '0123456789abcdef'],
+    ['an ID of the wrong shape', 'not-an-id'],
+    ['a secret in place of an ID', `sk-sluice-${'z'.repeat(43)}`],
+  ])('GET, PATCH and DELETE of %s → 404 not_found', async (_label, id) => {
+    for (const method of ['GET', 'PATCH', 'DELETE']) {
+      const res = await admin(`/admin/keys/${encodeURIComponent(id)}`, {
+        method,
+        ...(method === 'PATCH' ? { body: '{"maxCriticality":1}' } : {}),
+      });
+      expect(res.status).toBe(404);
+      const err = await errorOf(res);
+      expect(err).toMatchObject({ code: 'not_found', type: 'invalid_request_error' });
+      // A secret pasted where an ID belongs is not echoed back.
+      expect(err.message).not.toContain('sk-sluice-');
+    }
+  });
+
+  it('no spelling of an admin path gets past the guard', async () => {
+    for (const path of [
+      '/admin/keys/',
+      '/admin//keys',
+      '/%61dmin/keys',
+      '/admin/./keys',
+      '/x/../admin/keys',
+      '/ADMIN/keys',
+    ]) {
+      const res = await call(path);
+      expect(res.status, path).not.toBe(200);
+      expect([401, 404], path).toContain(res.status);
+    }
+  });
+});
+
 describe('per-workload limits (from the key), enforced by the workload', () => {
   it('WORKLOAD_LIMITS applies without a key (AUTH=off), and a key’s own limits override it', async () => {
     const ctx = createExecutionContext();
@@ -261,6 +419,7 @@ describe('per-workload limits (from the key), enforced by the workload', () => {
     const limited = await chat({ model: 'ok' }, undefined, bearer(secret));
     expect(limited.status).toBe(429);
     expect(await errorOf(limited)).toMatchObject({ code: 'rate_limited', type: 'rate_limit_error' });
+    expect(limited.headers.get('x-sluice-criticality')).toBe('3');
     // One request every 30 s refills the bucket; a little of that has passed.
     const retryAfter = Number(limited.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(25);
@@ -285,6 +444,7 @@ describe('per-workload limits (from the key), enforced by the workload', () => {
   it('maxInFlight: a request beyond it waits in the queue (not rejected) and runs when one ends', async () => {
     const { secret } = await createKey({ workload: 'auth-mif', limits: { maxInFlight: 1 } });
     const heldBefore = await heldCount();
+    const slotsBefore = await slotsInUse();
     const first = chat({ model: 'hold' }, undefined, bearer(secret));
     await until(heldCount, (n) => n === heldBefore + 1);
     const second = chat({ model: 'hold' }, undefined, bearer(secret));
@@ -306,5 +466,34 @@ describe('per-workload limits (from the key), enforced by the workload', () => {
       (w) => w.activeRequests === 0,
     );
     expect(done.outcomes.rejected).toBe(0);
+    // No capacity leaked: every slot the burst held is back at the coordinator.
+    await until(slotsInUse, (n) => n === slotsBefore);
+  });
+
+  it('maxInFlight under a burst: never more running than the limit, every request served, no slot leaked', async () => {
+    const { secret } = await createKey({ workload: 'auth-mif-burst', limits: { maxInFlight: 2 } });
+    const heldBefore = await heldCount();
+    const slotsBefore = await slotsInUse();
+    const burst = Array.from({ length: 6 }, () => chat({ model: 'hold' }, undefined, bearer(secret)));
+    await until(heldCount, (n) => n === heldBefore + 2);
+    const w = await until(
+      () => workload('auth-mif-burst'),
+      (x) => x.queuedRequests === 4,
+    );
+    expect(w.inFlightRequests).toBe(2);
+    for (let released = 0; released < 6;) {
+      await until(heldCount, (n) => n > heldBefore);
+      expect(await heldCount()).toBeLessThanOrEqual(heldBefore + 2);
+      released += await releaseHeld(1);
+    }
+    const answers = await Promise.all(burst);
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    await Promise.all(answers.map((r) => r.arrayBuffer()));
+    const done = await until(
+      () => workload('auth-mif-burst'),
+      (x) => x.activeRequests === 0,
+    );
+    expect(done.outcomes).toMatchObject({ success: 6, rejected: 0 });
+    await until(slotsInUse, (n) => n === slotsBefore);
   });
 });

@@ -66,6 +66,8 @@ describe('config gate', () => {
     [{ AUTH: 'maybe' }, 'AUTH must be on or off'],
     [{ AUTH: 'on', KEYS: undefined }, 'KEYS KV binding is missing'],
     [{ AUTH_CACHE_TTL_MS: '-5' }, 'AUTH_CACHE_TTL_MS'],
+    [{ ADMIN_TOKEN: 'pasted-with-newline\n' }, 'ADMIN_TOKEN has leading or trailing whitespace'],
+    [{ ADMIN_TOKEN: ' ' }, 'ADMIN_TOKEN has leading or trailing whitespace'],
     [
       { WORKLOAD_LIMITS: '{"batch":{"maxInFlight":0}}' },
       'WORKLOAD_LIMITS.batch.maxInFlight must be an integer',

@@ -52,22 +52,22 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
   if (!auth.ok) return auth.response;
   const principal = auth.principal;
   const header = request.headers.get('x-workload-context');
-  const parsed = principal ? resolvePrincipalContext(header, principal) : parseWorkloadContext(header);
+  const keyed = principal ? resolvePrincipalContext(header, principal) : null;
+  const parsed = keyed ?? parseWorkloadContext(header);
   if (!parsed.ok) {
     if (parsed.error.code === 'workload_not_allowed') countAuthFailure(env, ctx, 'workload_not_allowed');
-    return errorResponse(parsed.error, idHeaders);
+    // With a key, even a refusal says which criticality the key allows (and what it capped).
+    const refused = keyed && !keyed.ok ? criticalityHeaders(keyed.criticality, keyed.cappedFrom) : {};
+    return errorResponse(parsed.error, { ...idHeaders, ...refused });
   }
   const workload: WorkloadContext = parsed.context;
+  const cappedFrom = keyed?.ok ? keyed.cappedFrom : null;
   const contextHeaders: Record<string, string> = {
     ...idHeaders,
     'x-sluice-workload': workload.workloadId,
-    'x-sluice-criticality': String(workload.criticality),
+    ...criticalityHeaders(workload.criticality, cappedFrom),
   };
   if (parsed.defaulted.length > 0) contextHeaders['x-sluice-context-defaulted'] = parsed.defaulted.join(',');
-  // The criticality the client asked for, when its key's cap lowered it.
-  if ('cappedFrom' in parsed && parsed.cappedFrom !== null) {
-    contextHeaders['x-sluice-criticality-capped'] = String(parsed.cappedFrom);
-  }
 
   const body = await readInferenceBody(request, config.maxBodyBytes, call.path);
   if (!body.ok) {
@@ -299,6 +299,13 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
   } finally {
     request.signal.removeEventListener('abort', onGone);
   }
+}
+
+/** The criticality used, and the one asked for when an API key's cap lowered it. */
+function criticalityHeaders(criticality: number, cappedFrom: number | null): Record<string, string> {
+  const headers: Record<string, string> = { 'x-sluice-criticality': String(criticality) };
+  if (cappedFrom !== null) headers['x-sluice-criticality-capped'] = String(cappedFrom);
+  return headers;
 }
 
 function endMessage(end: Ended, workload: WorkloadContext, config: SluiceConfig): string {

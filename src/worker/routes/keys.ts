@@ -39,7 +39,12 @@ async function readJson(
 }
 
 function notFound(id: string): Response {
-  return errorResponse({ code: 'not_found', message: `No API key with ID '${id}'.` });
+  // Only an ID-shaped value is echoed: a secret pasted where the ID belongs must not come back in the answer.
+  const shown = /^[0-9a-f]{1,64}$/.test(id) ? ` '${id}'` : '';
+  return errorResponse({
+    code: 'not_found',
+    message: `No API key with ID${shown} (IDs are in GET /admin/keys).`,
+  });
 }
 
 export async function handleCreateKey(request: Request, env: Env, config: SluiceConfig): Promise<Response> {
