@@ -133,9 +133,12 @@ export class WorkloadLimiter {
   #limits: WorkloadLimits;
   #requests: BucketState | undefined;
   #tokens: BucketState | undefined;
+  /** limits.maxInFlight, or Infinity: read on every grant and offer, so kept on this object. */
+  #maxInFlight: number;
 
   constructor(saved?: LimiterSnapshot) {
     this.#limits = saved?.limits ?? {};
+    this.#maxInFlight = this.#limits.maxInFlight ?? Infinity;
     this.#requests = saved?.requests;
     this.#tokens = saved?.tokens;
   }
@@ -149,6 +152,7 @@ export class WorkloadLimiter {
     const same = LIMIT_FIELDS.every((f) => limits[f] === this.#limits[f]);
     if (same) return false;
     this.#limits = limits;
+    this.#maxInFlight = limits.maxInFlight ?? Infinity;
     if (limits.requestsPerMinute === undefined) this.#requests = undefined;
     if (limits.tokensPerMinute === undefined) this.#tokens = undefined;
     return true;
@@ -163,11 +167,11 @@ export class WorkloadLimiter {
     if (tok && !tok.ok) return refusal('tokensPerMinute', tok.retryAfterMs);
     if (req) this.#requests = req.state;
     if (tok) this.#tokens = tok.state;
-    return { ok: true };
+    return ADMITTED;
   }
 
   allowsStart(inFlight: number): boolean {
-    return inFlightAllows(this.#limits, inFlight);
+    return inFlight < this.#maxInFlight;
   }
 
   get limitsInFlight(): boolean {
@@ -192,6 +196,8 @@ export class WorkloadLimiter {
     };
   }
 }
+
+const ADMITTED: RateDecision = Object.freeze({ ok: true });
 
 function refusal(limit: 'requestsPerMinute' | 'tokensPerMinute', retryAfterMs: number): RateDecision {
   return { ok: false, limit, retryAfterSec: Math.max(1, Math.ceil(retryAfterMs / 1000)) };

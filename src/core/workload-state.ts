@@ -234,7 +234,7 @@ export class WorkloadState {
    * it by any path cannot leave a ghost behind. Returns false for a request already completed.
    */
   complete(requestId: string, end: Ended, now: number, usage?: TokenUsage | null): boolean {
-    this.#remove(requestId);
+    if (this.#isQueued(requestId)) this.#remove(requestId);
     return this.#registry.onCompleted(requestId, end, now, usage);
   }
 
@@ -249,6 +249,7 @@ export class WorkloadState {
 
   /** The pool a queued request waits in. */
   poolOfQueued(requestId: string): string | undefined {
+    if (!this.#isQueued(requestId)) return undefined;
     for (const [pool, queue] of this.#queues) if (queue.has(requestId)) return pool;
     return undefined;
   }
@@ -334,6 +335,15 @@ export class WorkloadState {
     }
     queue.push(request, now);
     this.#queued++;
+  }
+
+  /**
+   * The registry has a request as queued exactly while it is in one of the queues (every change of
+   * either goes through this class; a restore drops queued requests). One lookup in a small map, where
+   * asking the queues is one per pool and heap.
+   */
+  #isQueued(requestId: string): boolean {
+    return this.#registry.phaseOf(requestId)?.phase === 'queued';
   }
 
   #remove(requestId: string): boolean {

@@ -19,6 +19,14 @@ import {
 
 const NO_GRANTS: readonly Lease[] = Object.freeze([]);
 
+/** What the coordinator keeps per workload: one lookup per report (the map can hold thousands). */
+interface KnownWorkload {
+  /** The newest head report applied. */
+  seq: HeadSeq;
+  /** Checked against #workloads (and added) since this record was made. */
+  listed: boolean;
+}
+
 export interface CoordinatorPorts {
   /** Delivers a grant to its workload. The reply MUST come back through onGrantReply / onGrantFailed. */
   grant(lease: Lease): void;
@@ -94,7 +102,7 @@ export class CoordinatorHost {
    * offer read before a grant may land after the grant's reply); a report older than the one applied is
    * dropped, so the coordinator's view of a workload is always the latest head it reported.
    */
-  readonly #lastSeq = new Map<string, HeadSeq>();
+  readonly #lastSeq = new Map<string, KnownWorkload>();
   #alarmAt: number | null = null;
   #draining = false;
   /** Each backend's state as last reported to healthChanged. */
@@ -141,8 +149,8 @@ export class CoordinatorHost {
   ): OfferReply {
     // Failed leases first, with their backends' health: the head must not go back where it just failed.
     for (const r of releases) this.#free(r.leaseId, r.health, now);
-    this.#remember(workloadId);
-    this.#report(workloadId, head, signals, seq);
+    const known = this.#report(workloadId, head, signals, seq);
+    if (!known.listed) this.#remember(workloadId, known);
     const grants = this.#drain(now, workloadId);
     if (releases.some((r) => r.health?.reachable === false)) {
       this.#armAlarm(now);
@@ -330,10 +338,13 @@ export class CoordinatorHost {
     this.#anyRecovering = recovering;
   }
 
-  #report(workloadId: string, head: HeadView | null, signals: WorkloadSignals, seq: HeadSeq): void {
-    if (!isNewerSeq(seq, this.#lastSeq.get(workloadId))) return;
-    this.#lastSeq.set(workloadId, seq);
+  #report(workloadId: string, head: HeadView | null, signals: WorkloadSignals, seq: HeadSeq): KnownWorkload {
+    let known = this.#lastSeq.get(workloadId);
+    if (known !== undefined && !isNewerSeq(seq, known.seq)) return known;
+    if (known === undefined) this.#lastSeq.set(workloadId, (known = { seq, listed: false }));
+    else known.seq = seq;
     this.dispatcher.offer(workloadId, head, signals);
+    return known;
   }
 
   #armAlarm(now: number): void {
@@ -345,7 +356,8 @@ export class CoordinatorHost {
     this.#ports.setAlarm(next);
   }
 
-  #remember(workloadId: string): void {
+  #remember(workloadId: string, known: KnownWorkload): void {
+    known.listed = true;
     if (this.#workloads.has(workloadId)) return;
     this.#workloads.add(workloadId);
     this.#ports.addWorkload(workloadId);
