@@ -152,7 +152,7 @@ export class CoordinatorHost {
     const known = this.#report(workloadId, head, signals, seq);
     if (!known.listed) this.#remember(workloadId, known);
     const grants = this.#drain(now, workloadId);
-    if (releases.some((r) => r.health?.reachable === false)) {
+    if (releases.length > 0 && releases.some((r) => r.health?.reachable === false)) {
       this.#armAlarm(now);
       this.#noteHealth(now);
     }

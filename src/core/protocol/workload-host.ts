@@ -249,7 +249,7 @@ export class WorkloadHost {
     const state = this.#state;
     const queuedIn = state?.poolOfQueued(requestId);
     const recorded = state?.complete(requestId, end, now, usage) ?? false;
-    this.#avoid.delete(requestId);
+    if (this.#avoid.size > 0) this.#avoid.delete(requestId);
     // Only a queued request still waits for its admit reply.
     if (queuedIn !== undefined) this.#resolve(requestId, { kind: 'ended', end });
     const held = this.#leases.get(requestId) ?? lease;
@@ -349,7 +349,11 @@ export class WorkloadHost {
     // Held admissions wait while a pool still has room (the next round's grants may take them) and while
     // any other pool's offer is on its way.
     if ((reply.freeSlots === 0 || !offer.dirty) && this.#offersInFlight === 0) this.#settleHeld(now);
-    for (const [p, o] of this.#offers) if (o.dirty && !o.inFlight) this.#sendOffer(p, now);
+    if (this.#offers.size === 1) {
+      if (offer.dirty && !offer.inFlight) this.#sendOffer(pool, now);
+    } else {
+      for (const [p, o] of this.#offers) if (o.dirty && !o.inFlight) this.#sendOffer(p, now);
+    }
     this.#armAlarm(now);
   }
 
@@ -461,7 +465,8 @@ export class WorkloadHost {
     // At maxInFlight the slot goes back; the head is offered again when a request of this one ends.
     if (!this.#limiter.allowsStart(this.#leases.size)) return null;
     // Only after a failover is there anything to avoid (the common path stays one lookup lighter).
-    const head = this.#avoid.size > 0 ? this.#state?.head(now, pool) : undefined;
+    const avoiding = this.#avoid.size > 0;
+    const head = avoiding ? this.#state?.head(now, pool) : undefined;
     const avoid = head ? this.#avoid.get(head.requestId) : undefined;
     if (avoid?.backend === lease.backend) {
       // Make sure the failure is on its way (a lost offer may have carried it), so this stops soon.
@@ -472,7 +477,7 @@ export class WorkloadHost {
     }
     const taken = this.#state?.dispatchHead(now, pool) ?? null;
     if (!taken) return null;
-    this.#avoid.delete(taken.requestId);
+    if (avoiding) this.#avoid.delete(taken.requestId);
     if (this.#leases.size === 0) this.#lastRenewAt = now;
     this.#leases.set(taken.requestId, { pool, leaseId: lease.leaseId });
     this.#ports.persist();
