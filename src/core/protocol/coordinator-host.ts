@@ -19,10 +19,13 @@ import {
 
 const NO_GRANTS: readonly Lease[] = Object.freeze([]);
 
-/** What the coordinator keeps per workload: one lookup per report (the map can hold thousands). */
-interface KnownWorkload {
-  /** The newest head report applied. */
-  seq: HeadSeq;
+/**
+ * What the coordinator keeps per workload: one lookup per report (the map can hold thousands). The
+ * newest head report applied is copied in (epoch, n), not referenced: one object to read, not two.
+ */
+interface KnownWorkload extends HeadSeq {
+  epoch: number;
+  n: number;
   /** Checked against #workloads (and added) since this record was made. */
   listed: boolean;
 }
@@ -340,9 +343,13 @@ export class CoordinatorHost {
 
   #report(workloadId: string, head: HeadView | null, signals: WorkloadSignals, seq: HeadSeq): KnownWorkload {
     let known = this.#lastSeq.get(workloadId);
-    if (known !== undefined && !isNewerSeq(seq, known.seq)) return known;
-    if (known === undefined) this.#lastSeq.set(workloadId, (known = { seq, listed: false }));
-    else known.seq = seq;
+    if (known !== undefined && !isNewerSeq(seq, known)) return known;
+    if (known === undefined) {
+      this.#lastSeq.set(workloadId, (known = { epoch: seq.epoch, n: seq.n, listed: false }));
+    } else {
+      known.epoch = seq.epoch;
+      known.n = seq.n;
+    }
     this.dispatcher.offer(workloadId, head, signals);
     return known;
   }

@@ -71,6 +71,7 @@ export class WorkloadHost {
   readonly #renewEveryMs: number;
   readonly #leaseTtlMs: number;
   readonly #reofferEveryMs: number;
+  readonly #keepIdle: boolean;
   #state: WorkloadState | null = null;
   /** requestId → the lease its running request holds. */
   readonly #leases = new Map<string, HeldLease>();
@@ -117,6 +118,7 @@ export class WorkloadHost {
     this.#leaseTtlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
     this.#renewEveryMs = leaseRenewIntervalMs(this.#leaseTtlMs);
     this.#reofferEveryMs = opts.reofferIntervalMs ?? REOFFER_INTERVAL_MS;
+    this.#keepIdle = opts.keepIdle ?? false;
     this.#epoch = now;
     if (saved) {
       this.#state = this.#newState(saved.workloadId, now, saved.registry);
@@ -604,7 +606,7 @@ export class WorkloadHost {
   #armAlarm(now: number): void {
     const state = this.#state;
     if (!state) return;
-    let next = state.nextDeadline(now, !this.#opts.keepIdle) ?? Infinity;
+    let next = state.nextDeadline(now, !this.#keepIdle) ?? Infinity;
     if (state.queueSize > 0 || this.#pendingReleases.size > 0)
       next = Math.min(next, now + this.#reofferEveryMs);
     if (this.#leases.size > 0) next = Math.min(next, Math.max(now, this.#lastRenewAt + this.#renewEveryMs));
