@@ -135,10 +135,13 @@ export class WorkloadLimiter {
   #tokens: BucketState | undefined;
   /** limits.maxInFlight, or Infinity: read on every grant and offer, so kept on this object. */
   #maxInFlight: number;
+  /** Whether a per-minute limit is set (most workloads have none: admit then reads nothing else). */
+  #rated: boolean;
 
   constructor(saved?: LimiterSnapshot) {
     this.#limits = saved?.limits ?? {};
     this.#maxInFlight = this.#limits.maxInFlight ?? Infinity;
+    this.#rated = isRated(this.#limits);
     this.#requests = saved?.requests;
     this.#tokens = saved?.tokens;
   }
@@ -153,6 +156,7 @@ export class WorkloadLimiter {
     if (same) return false;
     this.#limits = limits;
     this.#maxInFlight = limits.maxInFlight ?? Infinity;
+    this.#rated = isRated(limits);
     if (limits.requestsPerMinute === undefined) this.#requests = undefined;
     if (limits.tokensPerMinute === undefined) this.#tokens = undefined;
     return true;
@@ -160,6 +164,7 @@ export class WorkloadLimiter {
 
   /** Charges one admission of `tokenEstimate` tokens at `now`, or says which limit refuses it and for how long. */
   admit(tokenEstimate: number, now: number): RateDecision {
+    if (!this.#rated) return ADMITTED;
     const { requestsPerMinute: rpm, tokensPerMinute: tpm } = this.#limits;
     const req = rpm === undefined ? null : takeFromBucket(this.#requests, rpm, 1, now);
     if (req && !req.ok) return refusal('requestsPerMinute', req.retryAfterMs);
@@ -198,6 +203,10 @@ export class WorkloadLimiter {
 }
 
 const ADMITTED: RateDecision = Object.freeze({ ok: true });
+
+function isRated(limits: WorkloadLimits): boolean {
+  return limits.requestsPerMinute !== undefined || limits.tokensPerMinute !== undefined;
+}
 
 function refusal(limit: 'requestsPerMinute' | 'tokensPerMinute', retryAfterMs: number): RateDecision {
   return { ok: false, limit, retryAfterSec: Math.max(1, Math.ceil(retryAfterMs / 1000)) };

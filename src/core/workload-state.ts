@@ -65,6 +65,9 @@ export class WorkloadState {
   readonly #registry: WorkloadRegistryEntry;
   /** One queue per pool this workload uses (one tenant, one registry entry, several queues). */
   readonly #queues = new Map<string, WorkloadQueue>();
+  /** The last pool looked up and its queue (queues are never dropped; most workloads use one pool). */
+  #lastPool: string | null = null;
+  #lastQueue: WorkloadQueue | undefined;
   /** Queued requests across every pool (the queues are few: one per pool the workload uses). */
   #queued = 0;
   readonly #queueOpts: Omit<WorkloadQueueOptions, 'capacity'>;
@@ -158,7 +161,7 @@ export class WorkloadState {
   }
 
   head(now: number, pool: string = DEFAULT_POOL): HeadView | null {
-    const head = this.#queues.get(pool)?.peek(now);
+    const head = this.#queueOf(pool)?.peek(now);
     return head
       ? {
           requestId: head.requestId,
@@ -175,7 +178,7 @@ export class WorkloadState {
 
   /** Gives a granted slot to the current head and records *dispatched*; null when nothing is queued. */
   dispatchHead(now: number, pool: string = DEFAULT_POOL): DispatchedRequest | null {
-    const head = this.#queues.get(pool)?.shift(now);
+    const head = this.#queueOf(pool)?.shift(now);
     if (!head) return null;
     this.#queued--;
     const waitMs = now - head.enqueuedAt;
@@ -328,13 +331,23 @@ export class WorkloadState {
     request: { requestId: string; criticality: number; tokenEstimate: number; enqueuedAt?: number },
     now: number,
   ): void {
-    let queue = this.#queues.get(pool);
+    let queue = this.#queueOf(pool);
     if (!queue) {
       queue = new WorkloadQueue({ ...this.#queueOpts, capacity: Number.MAX_SAFE_INTEGER });
       this.#queues.set(pool, queue);
     }
     queue.push(request, now);
     this.#queued++;
+  }
+
+  #queueOf(pool: string): WorkloadQueue | undefined {
+    if (pool === this.#lastPool) return this.#lastQueue;
+    const queue = this.#queues.get(pool);
+    if (queue !== undefined) {
+      this.#lastPool = pool;
+      this.#lastQueue = queue;
+    }
+    return queue;
   }
 
   /**
