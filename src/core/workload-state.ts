@@ -68,6 +68,8 @@ export class WorkloadState {
   /** The last pool looked up and its queue (queues are never dropped; most workloads use one pool). */
   #lastPool: string | null = null;
   #lastQueue: WorkloadQueue | undefined;
+  /** #queues.size, kept here: with one queue, arming reads it without touching the map. */
+  #queueCount = 0;
   /** Queued requests across every pool (the queues are few: one per pool the workload uses). */
   #queued = 0;
   readonly #queueOpts: Omit<WorkloadQueueOptions, 'capacity'>;
@@ -286,7 +288,11 @@ export class WorkloadState {
    */
   nextDeadline(now: number, includeIdleEviction = true): number | null {
     let next = Infinity;
-    for (const queue of this.#queues.values()) next = Math.min(next, queue.nextDeadline(now) ?? Infinity);
+    if (this.#queueCount === 1 && this.#lastQueue !== undefined) {
+      next = this.#lastQueue.nextDeadline(now) ?? Infinity;
+    } else {
+      for (const queue of this.#queues.values()) next = Math.min(next, queue.nextDeadline(now) ?? Infinity);
+    }
     const oldest = this.#registry.oldestInFlight();
     if (oldest) next = Math.min(next, oldest.since + this.#inFlightTtlMs);
     if (includeIdleEviction && this.#registry.activeRequests === 0) {
@@ -335,6 +341,7 @@ export class WorkloadState {
     if (!queue) {
       queue = new WorkloadQueue({ ...this.#queueOpts, capacity: Number.MAX_SAFE_INTEGER });
       this.#queues.set(pool, queue);
+      this.#queueCount++;
     }
     queue.push(request, now);
     this.#queued++;
