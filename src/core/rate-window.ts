@@ -15,8 +15,8 @@ export class SlidingWindowRate {
   readonly windowMs: number;
   readonly bucketMs: number;
   readonly #slots: number;
-  readonly #bucketNo: Float64Array;
-  readonly #count: Float64Array;
+  /** Per slot, side by side (one cache line for both): [bucket number, count]. */
+  readonly #cells: Float64Array;
   #memoAt = NaN;
   #memo = 0;
   /** The bucket whose predecessors #sumBehind sums (NaN: recompute). */
@@ -35,21 +35,27 @@ export class SlidingWindowRate {
     this.bucketMs = bucketMs;
     // One bucket per full window slice plus the partial bucket at the leading edge.
     this.#slots = windowMs / bucketMs + 1;
-    this.#bucketNo = new Float64Array(this.#slots).fill(-1);
-    this.#count = new Float64Array(this.#slots);
+    this.#cells = new Float64Array(2 * this.#slots);
+    for (let slot = 0; slot < this.#slots; slot++) this.#cells[2 * slot] = -1;
   }
 
   record(now: number, events = 1): void {
     const t = this.#clamp(now);
     const bucket = Math.floor(t / this.bucketMs);
     this.#memoAt = NaN;
-    if (bucket !== this.#sumBucket) this.#sumBucket = NaN;
-    const slot = bucket % this.#slots;
-    if (this.#bucketNo[slot] !== bucket) {
-      this.#bucketNo[slot] = bucket;
-      this.#count[slot] = 0;
+    // A bucket behind the summed one changed: sum again. One ahead of it is added when the sum slides.
+    if (bucket < this.#sumBucket) this.#sumBucket = NaN;
+    const i = 2 * (bucket % this.#slots);
+    const old = this.#cells[i] ?? -1;
+    if (old !== bucket) {
+      // The slot's previous bucket leaves the ring, and the sum if it was in it.
+      if (old > this.#sumBucket - this.#slots + 1 && old < this.#sumBucket) {
+        this.#sumBehind -= this.#cells[i + 1] ?? 0;
+      }
+      this.#cells[i] = bucket;
+      this.#cells[i + 1] = 0;
     }
-    this.#count[slot] = (this.#count[slot] ?? 0) + events;
+    this.#cells[i + 1] = (this.#cells[i + 1] ?? 0) + events;
   }
 
   /** Events per second over the window ending at `now`. */
@@ -60,11 +66,17 @@ export class SlidingWindowRate {
     const bucket = Math.floor(t / this.bucketMs);
     const fracOfCurrent = (t - bucket * this.bucketMs) / this.bucketMs;
     const full = this.#slots - 1;
-    // The full buckets behind the current one only change when the current bucket does: sum them once.
+    // The full buckets behind the current one only change when the current bucket does: sum them once,
+    // then slide the sum as time moves on (counts are whole numbers, so the sum stays exact).
     if (bucket !== this.#sumBucket) {
+      const from = this.#sumBucket;
+      if (bucket > from && bucket - from < full) {
+        for (let b = from; b < bucket; b++) this.#sumBehind += this.#countAt(b) - this.#countAt(b - full + 1);
+      } else {
+        this.#sumBehind = 0;
+        for (let k = 1; k < full; k++) this.#sumBehind += this.#countAt(bucket - k);
+      }
       this.#sumBucket = bucket;
-      this.#sumBehind = 0;
-      for (let k = 1; k < full; k++) this.#sumBehind += this.#countAt(bucket - k);
     }
     let events = this.#countAt(bucket) + this.#sumBehind;
     events += this.#countAt(bucket - full) * (1 - fracOfCurrent);
@@ -76,8 +88,8 @@ export class SlidingWindowRate {
   snapshot(): RateWindowSnapshot {
     const buckets: Array<readonly [number, number]> = [];
     for (let slot = 0; slot < this.#slots; slot++) {
-      const no = this.#bucketNo[slot] ?? -1;
-      const count = this.#count[slot] ?? 0;
+      const no = this.#cells[2 * slot] ?? -1;
+      const count = this.#cells[2 * slot + 1] ?? 0;
       if (no >= 0 && count > 0) buckets.push([no, count]);
     }
     buckets.sort((a, b) => a[0] - b[0]);
@@ -92,8 +104,8 @@ export class SlidingWindowRate {
 
   #countAt(bucket: number): number {
     if (bucket < 0) return 0;
-    const slot = bucket % this.#slots;
-    return this.#bucketNo[slot] === bucket ? (this.#count[slot] ?? 0) : 0;
+    const i = 2 * (bucket % this.#slots);
+    return this.#cells[i] === bucket ? (this.#cells[i + 1] ?? 0) : 0;
   }
 
   #clamp(now: number): number {

@@ -133,9 +133,15 @@ export class WorkloadLimiter {
   #limits: WorkloadLimits;
   #requests: BucketState | undefined;
   #tokens: BucketState | undefined;
+  /** limits.maxInFlight, or Infinity: read on every grant and offer, so kept on this object. */
+  #maxInFlight: number;
+  /** Whether a per-minute limit is set (most workloads have none: admit then reads nothing else). */
+  #rated: boolean;
 
   constructor(saved?: LimiterSnapshot) {
     this.#limits = saved?.limits ?? {};
+    this.#maxInFlight = this.#limits.maxInFlight ?? Infinity;
+    this.#rated = isRated(this.#limits);
     this.#requests = saved?.requests;
     this.#tokens = saved?.tokens;
   }
@@ -149,6 +155,8 @@ export class WorkloadLimiter {
     const same = LIMIT_FIELDS.every((f) => limits[f] === this.#limits[f]);
     if (same) return false;
     this.#limits = limits;
+    this.#maxInFlight = limits.maxInFlight ?? Infinity;
+    this.#rated = isRated(limits);
     if (limits.requestsPerMinute === undefined) this.#requests = undefined;
     if (limits.tokensPerMinute === undefined) this.#tokens = undefined;
     return true;
@@ -156,6 +164,7 @@ export class WorkloadLimiter {
 
   /** Charges one admission of `tokenEstimate` tokens at `now`, or says which limit refuses it and for how long. */
   admit(tokenEstimate: number, now: number): RateDecision {
+    if (!this.#rated) return ADMITTED;
     const { requestsPerMinute: rpm, tokensPerMinute: tpm } = this.#limits;
     const req = rpm === undefined ? null : takeFromBucket(this.#requests, rpm, 1, now);
     const tok = tpm === undefined ? null : takeFromBucket(this.#tokens, tpm, Math.max(0, tokenEstimate), now);
@@ -169,11 +178,11 @@ export class WorkloadLimiter {
     }
     if (req?.ok) this.#requests = req.state;
     if (tok?.ok) this.#tokens = tok.state;
-    return { ok: true };
+    return ADMITTED;
   }
 
   allowsStart(inFlight: number): boolean {
-    return inFlightAllows(this.#limits, inFlight);
+    return inFlight < this.#maxInFlight;
   }
 
   get limitsInFlight(): boolean {
@@ -197,6 +206,12 @@ export class WorkloadLimiter {
       ...(this.#tokens ? { tokens: this.#tokens } : {}),
     };
   }
+}
+
+const ADMITTED: RateDecision = Object.freeze({ ok: true });
+
+function isRated(limits: WorkloadLimits): boolean {
+  return limits.requestsPerMinute !== undefined || limits.tokensPerMinute !== undefined;
 }
 
 function refusal(limit: 'requestsPerMinute' | 'tokensPerMinute', retryAfterMs: number): RateDecision {

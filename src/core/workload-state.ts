@@ -68,6 +68,11 @@ export class WorkloadState {
   readonly #registry: WorkloadRegistryEntry;
   /** One queue per pool this workload uses (one tenant, one registry entry, several queues). */
   readonly #queues = new Map<string, WorkloadQueue>();
+  /** The last pool looked up and its queue (queues are never dropped; most workloads use one pool). */
+  #lastPool: string | null = null;
+  #lastQueue: WorkloadQueue | undefined;
+  /** #queues.size, kept here: with one queue, arming reads it without touching the map. */
+  #queueCount = 0;
   /** Queued requests across every pool (the queues are few: one per pool the workload uses). */
   #queued = 0;
   readonly #queueOpts: Omit<WorkloadQueueOptions, 'capacity'>;
@@ -174,7 +179,7 @@ export class WorkloadState {
   }
 
   head(now: number, pool: string = DEFAULT_POOL): HeadView | null {
-    const head = this.#queues.get(pool)?.peek(now);
+    const head = this.#queueOf(pool)?.peek(now);
     return head
       ? {
           requestId: head.requestId,
@@ -192,7 +197,7 @@ export class WorkloadState {
 
   /** Gives a granted slot to the current head and records *dispatched*; null when nothing is queued. */
   dispatchHead(now: number, pool: string = DEFAULT_POOL): DispatchedRequest | null {
-    const head = this.#queues.get(pool)?.shift(now);
+    const head = this.#queueOf(pool)?.shift(now);
     if (!head) return null;
     this.#queued--;
     const waitMs = now - head.enqueuedAt;
@@ -262,7 +267,7 @@ export class WorkloadState {
    * it by any path cannot leave a ghost behind. Returns false for a request already completed.
    */
   complete(requestId: string, end: Ended, now: number, usage?: TokenUsage | null): boolean {
-    this.#remove(requestId);
+    if (this.#isQueued(requestId)) this.#remove(requestId);
     if (!this.#registry.onCompleted(requestId, end, now, usage)) return false;
     this.tally.ended(requestId, end, usage);
     return true;
@@ -279,6 +284,7 @@ export class WorkloadState {
 
   /** The pool a queued request waits in. */
   poolOfQueued(requestId: string): string | undefined {
+    if (!this.#isQueued(requestId)) return undefined;
     for (const [pool, queue] of this.#queues) if (queue.has(requestId)) return pool;
     return undefined;
   }
@@ -314,7 +320,11 @@ export class WorkloadState {
    */
   nextDeadline(now: number, includeIdleEviction = true): number | null {
     let next = Infinity;
-    for (const queue of this.#queues.values()) next = Math.min(next, queue.nextDeadline(now) ?? Infinity);
+    if (this.#queueCount === 1 && this.#lastQueue !== undefined) {
+      next = this.#lastQueue.nextDeadline(now) ?? Infinity;
+    } else {
+      for (const queue of this.#queues.values()) next = Math.min(next, queue.nextDeadline(now) ?? Infinity);
+    }
     const oldest = this.#registry.oldestInFlight();
     if (oldest) next = Math.min(next, oldest.since + this.#inFlightTtlMs);
     if (includeIdleEviction && this.#registry.activeRequests === 0) {
@@ -365,13 +375,33 @@ export class WorkloadState {
     },
     now: number,
   ): void {
-    let queue = this.#queues.get(pool);
+    let queue = this.#queueOf(pool);
     if (!queue) {
       queue = new WorkloadQueue({ ...this.#queueOpts, capacity: Number.MAX_SAFE_INTEGER });
       this.#queues.set(pool, queue);
+      this.#queueCount++;
     }
     queue.push(request, now);
     this.#queued++;
+  }
+
+  #queueOf(pool: string): WorkloadQueue | undefined {
+    if (pool === this.#lastPool) return this.#lastQueue;
+    const queue = this.#queues.get(pool);
+    if (queue !== undefined) {
+      this.#lastPool = pool;
+      this.#lastQueue = queue;
+    }
+    return queue;
+  }
+
+  /**
+   * The registry has a request as queued exactly while it is in one of the queues (every change of
+   * either goes through this class; a restore drops queued requests). One lookup in a small map, where
+   * asking the queues is one per pool and heap.
+   */
+  #isQueued(requestId: string): boolean {
+    return this.#registry.phaseOf(requestId)?.phase === 'queued';
   }
 
   #remove(requestId: string): boolean {

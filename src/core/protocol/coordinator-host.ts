@@ -21,6 +21,17 @@ import type { MetricsReport } from '../metrics/workload-tally.ts';
 
 const NO_GRANTS: readonly Lease[] = Object.freeze([]);
 
+/**
+ * What the coordinator keeps per workload: one lookup per report (the map can hold thousands). The
+ * newest head report applied is copied in (epoch, n), not referenced: one object to read, not two.
+ */
+interface KnownWorkload extends HeadSeq {
+  epoch: number;
+  n: number;
+  /** Checked against #workloads (and added) since this record was made. */
+  listed: boolean;
+}
+
 export interface CoordinatorPorts {
   /** Delivers a grant to its workload. The reply MUST come back through onGrantReply / onGrantFailed. */
   grant(lease: Lease): void;
@@ -98,7 +109,7 @@ export class CoordinatorHost {
    * offer read before a grant may land after the grant's reply); a report older than the one applied is
    * dropped, so the coordinator's view of a workload is always the latest head it reported.
    */
-  readonly #lastSeq = new Map<string, HeadSeq>();
+  readonly #lastSeq = new Map<string, KnownWorkload>();
   #alarmAt: number | null = null;
   #draining = false;
   /** Each backend's state as last reported to healthChanged. */
@@ -151,10 +162,10 @@ export class CoordinatorHost {
       const failed = this.#free(r.leaseId, r.health, now, 0);
       if (failed) this.metrics.countFailover(failed.backend);
     }
-    this.#remember(workloadId);
-    this.#report(workloadId, head, signals, seq);
+    const known = this.#report(workloadId, head, signals, seq);
+    if (!known.listed) this.#remember(workloadId, known);
     const grants = this.#drain(now, workloadId);
-    if (releases.some((r) => r.health?.reachable === false)) {
+    if (releases.length > 0 && releases.some((r) => r.health?.reachable === false)) {
       this.#armAlarm(now);
       this.#noteHealth(now);
     }
@@ -357,10 +368,17 @@ export class CoordinatorHost {
     this.#anyRecovering = recovering;
   }
 
-  #report(workloadId: string, head: HeadView | null, signals: WorkloadSignals, seq: HeadSeq): void {
-    if (!isNewerSeq(seq, this.#lastSeq.get(workloadId))) return;
-    this.#lastSeq.set(workloadId, seq);
+  #report(workloadId: string, head: HeadView | null, signals: WorkloadSignals, seq: HeadSeq): KnownWorkload {
+    let known = this.#lastSeq.get(workloadId);
+    if (known !== undefined && !isNewerSeq(seq, known)) return known;
+    if (known === undefined) {
+      this.#lastSeq.set(workloadId, (known = { epoch: seq.epoch, n: seq.n, listed: false }));
+    } else {
+      known.epoch = seq.epoch;
+      known.n = seq.n;
+    }
     this.dispatcher.offer(workloadId, head, signals);
+    return known;
   }
 
   #armAlarm(now: number): void {
@@ -372,7 +390,8 @@ export class CoordinatorHost {
     this.#ports.setAlarm(next);
   }
 
-  #remember(workloadId: string): void {
+  #remember(workloadId: string, known: KnownWorkload): void {
+    known.listed = true;
     if (this.#workloads.has(workloadId)) return;
     this.#workloads.add(workloadId);
     this.#ports.addWorkload(workloadId);

@@ -51,9 +51,19 @@ interface PendingRelease {
 interface OfferState {
   inFlight: boolean;
   dirty: boolean;
+  /** The pool is in #pools (which only grows), so later offers skip that lookup. */
+  listed: boolean;
   /** Releases to carry in the next offer (failover), and those the offer in flight carries. */
   carry: CarriedRelease[];
   carrying: readonly CarriedRelease[];
+}
+
+function pendingRelease(
+  pool: string,
+  health: BackendHealth | null,
+  actualTokens: number | undefined,
+): PendingRelease {
+  return actualTokens === undefined ? { pool, health } : { pool, health, actualTokens };
 }
 
 export class WorkloadHost {
@@ -62,15 +72,29 @@ export class WorkloadHost {
   readonly #renewEveryMs: number;
   readonly #leaseTtlMs: number;
   readonly #reofferEveryMs: number;
+  readonly #keepIdle: boolean;
   #state: WorkloadState | null = null;
   /** requestId → the lease its running request holds. */
   readonly #leases = new Map<string, HeldLease>();
   /** leaseId → where and what to report; kept until the coordinator acknowledges. */
   readonly #pendingReleases = new Map<string, PendingRelease>();
   readonly #releasing = new Set<string>();
-  /** Admitted requests whose admit reply is still owed. */
-  readonly #waiting = new Set<string>();
+  /**
+   * The release being sent, and whether its acknowledgement (or failure) came back before the call
+   * returned, as an in-process coordinator's does: then nothing needs to be kept pending for it.
+   */
+  #sendingRelease: string | null = null;
+  #releaseAnswer: 'acked' | 'failed' | null = null;
+  #releaseFailedAt = 0;
   readonly #offers = new Map<string, OfferState>();
+  /** The pool of the last #offerState lookup and its state (one pool is the common case). */
+  #lastOfferPool: string | null = null;
+  #lastOffer: OfferState | undefined;
+  /** How many pools have an offer in flight. */
+  #offersInFlight = 0;
+  /** Offer replies handled so far, and the time of the last (admit's offer may be answered at once). */
+  #offerReplies = 0;
+  #lastReplyAt = NaN;
   /**
    * Requests back from a failed dispatch → the backend they failed on and the failed lease, until the
    * coordinator has that lease back (and so knows the failure and cools the backend down). Until then a
@@ -95,6 +119,7 @@ export class WorkloadHost {
     this.#leaseTtlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
     this.#renewEveryMs = leaseRenewIntervalMs(this.#leaseTtlMs);
     this.#reofferEveryMs = opts.reofferIntervalMs ?? REOFFER_INTERVAL_MS;
+    this.#keepIdle = opts.keepIdle ?? false;
     this.#epoch = now;
     if (saved) {
       this.#state = this.#newState(saved.workloadId, now, saved.registry, saved.tally);
@@ -148,16 +173,17 @@ export class WorkloadHost {
         ...(req.weight !== undefined ? { weight: req.weight } : {}),
       },
       now,
-      this.#anyOfferInFlight(),
+      this.#offersInFlight > 0,
     );
     this.#ports.persist();
     if (admitted.kind === 'rejected') {
       this.#ports.reply(req.requestId, this.#endReply(admitted.end, now));
       return;
     }
-    this.#waiting.add(req.requestId);
+    const replies = this.#offerReplies;
     this.#offer(req.pool, now);
-    this.#armAlarm(now);
+    // An offer answered before #offer returned (in process) ended by arming from this same state.
+    if (this.#offerReplies === replies || this.#lastReplyAt !== now) this.#armAlarm(now);
   }
 
   /**
@@ -195,7 +221,6 @@ export class WorkloadHost {
       this.#ports.reply(req.requestId, { kind: 'ended', end: ENDED.leaseExpired });
       return;
     }
-    this.#waiting.add(req.requestId);
     this.#offer(req.pool, now);
     if (blocked) this.#offerQueuedPools(now);
     this.#armAlarm(now);
@@ -233,8 +258,9 @@ export class WorkloadHost {
     const state = this.#state;
     const queuedIn = state?.poolOfQueued(requestId);
     const recorded = state?.complete(requestId, end, now, usage) ?? false;
-    this.#avoid.delete(requestId);
-    this.#resolve(requestId, { kind: 'ended', end });
+    if (this.#avoid.size > 0) this.#avoid.delete(requestId);
+    // Only a queued request still waits for its admit reply.
+    if (queuedIn !== undefined) this.#resolve(requestId, { kind: 'ended', end });
     const held = this.#leases.get(requestId) ?? lease;
     const blocked = !this.#limiter.allowsStart(this.#leases.size);
     this.#leases.delete(requestId);
@@ -293,7 +319,7 @@ export class WorkloadHost {
       !this.#opts.keepIdle &&
       state.isEvictable(now) &&
       this.#pendingReleases.size === 0 &&
-      this.#waiting.size === 0
+      state.queueSize === 0
     ) {
       this.#state = null;
       this.#ports.deleteState();
@@ -309,8 +335,10 @@ export class WorkloadHost {
   }
 
   onOfferReply(pool: string, reply: OfferReply, now: number): void {
+    this.#offerReplies++;
+    this.#lastReplyAt = now;
     const offer = this.#offerState(pool);
-    offer.inFlight = false;
+    this.#landed(offer);
     if (offer.carrying.length > 0) {
       for (const carried of offer.carrying) this.onReleased(carried.leaseId);
       offer.carrying = NOTHING_CARRIED;
@@ -334,27 +362,32 @@ export class WorkloadHost {
     }
     // Held admissions wait while a pool still has room (the next round's grants may take them) and while
     // any other pool's offer is on its way.
-    if ((reply.freeSlots === 0 || !offer.dirty) && !this.#anyOfferInFlight()) this.#settleHeld(now);
-    for (const [p, o] of this.#offers) if (o.dirty && !o.inFlight) this.#sendOffer(p, now);
+    if ((reply.freeSlots === 0 || !offer.dirty) && this.#offersInFlight === 0) this.#settleHeld(now);
+    if (this.#offers.size === 1) {
+      if (offer.dirty && !offer.inFlight) this.#sendOffer(pool, now);
+    } else {
+      for (const [p, o] of this.#offers) if (o.dirty && !o.inFlight) this.#sendOffer(p, now);
+    }
     this.#armAlarm(now);
   }
 
   /** The offer did not arrive: the alarm re-offers within the re-offer interval. */
   onOfferFailed(pool: string, now: number): void {
     const offer = this.#offerState(pool);
-    offer.inFlight = false;
+    this.#landed(offer);
     this.#state?.tally.reportLost(pool);
     // The carried releases stay pending: the alarm sends them on their own.
     if (offer.carrying.length > 0) {
       for (const carried of offer.carrying) this.#releasing.delete(carried.leaseId);
       offer.carrying = NOTHING_CARRIED;
     }
-    if (!this.#anyOfferInFlight()) this.#settleHeld(now);
+    if (this.#offersInFlight === 0) this.#settleHeld(now);
     offer.dirty = false;
     this.#armAlarm(now);
   }
 
   onReleased(leaseId: string): void {
+    if (leaseId === this.#sendingRelease) this.#releaseAnswer = 'acked';
     if (this.#avoid.size > 0) {
       for (const [requestId, avoid] of this.#avoid)
         if (avoid.leaseId === leaseId) this.#avoid.delete(requestId);
@@ -365,6 +398,12 @@ export class WorkloadHost {
 
   /** Kept pending; the alarm retries it. */
   onReleaseFailed(leaseId: string, now: number): void {
+    if (leaseId === this.#sendingRelease) {
+      // Failed before the call returned: #release records it pending, then arms as below.
+      this.#releaseAnswer = 'failed';
+      this.#releaseFailedAt = now;
+      return;
+    }
     this.#releasing.delete(leaseId);
     const pool = this.#pendingReleases.get(leaseId)?.pool;
     if (pool !== undefined) this.#state?.tally.reportLost(pool);
@@ -449,7 +488,8 @@ export class WorkloadHost {
     // At maxInFlight the slot goes back; the head is offered again when a request of this one ends.
     if (!this.#limiter.allowsStart(this.#leases.size)) return null;
     // Only after a failover is there anything to avoid (the common path stays one lookup lighter).
-    const head = this.#avoid.size > 0 ? this.#state?.head(now, pool) : undefined;
+    const avoiding = this.#avoid.size > 0;
+    const head = avoiding ? this.#state?.head(now, pool) : undefined;
     const avoid = head ? this.#avoid.get(head.requestId) : undefined;
     if (avoid?.backend === lease.backend) {
       // Make sure the failure is on its way (a lost offer may have carried it), so this stops soon.
@@ -460,7 +500,7 @@ export class WorkloadHost {
     }
     const taken = this.#state?.dispatchHead(now, pool) ?? null;
     if (!taken) return null;
-    this.#avoid.delete(taken.requestId);
+    if (avoiding) this.#avoid.delete(taken.requestId);
     if (this.#leases.size === 0) this.#lastRenewAt = now;
     this.#leases.set(taken.requestId, { pool, leaseId: lease.leaseId });
     this.#ports.persist();
@@ -490,14 +530,18 @@ export class WorkloadHost {
     offer.dirty = false;
     if (!state) return;
     offer.inFlight = true;
+    this.#offersInFlight++;
     // Hot path: no allocation when nothing rides along (almost always).
     if (offer.carry.length > 0) {
       offer.carrying = offer.carry;
       offer.carry = [];
     }
-    if (!this.#pools.has(pool)) {
-      this.#pools.add(pool);
-      this.#ports.persist();
+    if (!offer.listed) {
+      offer.listed = true;
+      if (!this.#pools.has(pool)) {
+        this.#pools.add(pool);
+        this.#ports.persist();
+      }
     }
     // Last statement: an in-process coordinator may answer (re-entering this host) before it returns.
     this.#ports.coordinator.offer(
@@ -512,17 +556,21 @@ export class WorkloadHost {
   }
 
   #offerState(pool: string): OfferState {
+    if (pool === this.#lastOfferPool && this.#lastOffer !== undefined) return this.#lastOffer;
     let offer = this.#offers.get(pool);
     if (!offer) {
-      offer = { inFlight: false, dirty: false, carry: [], carrying: NOTHING_CARRIED };
+      offer = { inFlight: false, dirty: false, listed: false, carry: [], carrying: NOTHING_CARRIED };
       this.#offers.set(pool, offer);
     }
+    this.#lastOfferPool = pool;
+    this.#lastOffer = offer;
     return offer;
   }
 
-  #anyOfferInFlight(): boolean {
-    for (const offer of this.#offers.values()) if (offer.inFlight) return true;
-    return false;
+  /** The offer in flight came back (answered or failed). */
+  #landed(offer: OfferState): void {
+    if (offer.inFlight) this.#offersInFlight--;
+    offer.inFlight = false;
   }
 
   #nextSeq(): HeadSeq {
@@ -546,18 +594,33 @@ export class WorkloadHost {
 
   /** Hands a lease back; it stays pending until the coordinator acknowledges. */
   #release(pool: string, leaseId: string, health: BackendHealth | null, actualTokens?: number): void {
-    this.#pendingReleases.set(
-      leaseId,
-      actualTokens === undefined ? { pool, health } : { pool, health, actualTokens },
-    );
-    if (this.#releasing.has(leaseId)) return;
-    this.#releasing.add(leaseId);
-    this.#ports.persist();
+    if (this.#releasing.has(leaseId)) {
+      this.#pendingReleases.set(leaseId, pendingRelease(pool, health, actualTokens));
+      return;
+    }
+    // Sent first, recorded after (in the same turn, so what is persisted is the same): an answer that
+    // comes back before the call returns (in process) then leaves nothing to record. Nested releases
+    // (a coordinator that answers at once may grant to this host meanwhile) keep their own answer.
+    const outer = this.#sendingRelease;
+    const outerAnswer = this.#releaseAnswer;
+    this.#sendingRelease = leaseId;
+    this.#releaseAnswer = null;
     this.#ports.coordinator.release(pool, leaseId, health, actualTokens, this.#state?.tally.takeReport(pool));
+    const answer = this.#releaseAnswer;
+    this.#sendingRelease = outer;
+    this.#releaseAnswer = outerAnswer;
+    if (answer === 'acked') return;
+    this.#pendingReleases.set(leaseId, pendingRelease(pool, health, actualTokens));
+    if (answer === null) this.#releasing.add(leaseId);
+    this.#ports.persist();
+    if (answer === 'failed') {
+      this.#state?.tally.reportLost(pool);
+      this.#armAlarm(this.#releaseFailedAt);
+    }
   }
 
+  /** Replies to a request that is waiting for its admit reply (queued), exactly once per admission. */
   #resolve(requestId: string, reply: AdmitReply): void {
-    if (!this.#waiting.delete(requestId)) return;
     this.#ports.reply(requestId, reply);
   }
 
@@ -568,7 +631,7 @@ export class WorkloadHost {
   #armAlarm(now: number): void {
     const state = this.#state;
     if (!state) return;
-    let next = state.nextDeadline(now, !this.#opts.keepIdle) ?? Infinity;
+    let next = state.nextDeadline(now, !this.#keepIdle) ?? Infinity;
     if (state.queueSize > 0 || this.#pendingReleases.size > 0 || state.tally.hasUnreported())
       next = Math.min(next, now + this.#reofferEveryMs);
     if (this.#leases.size > 0) next = Math.min(next, Math.max(now, this.#lastRenewAt + this.#renewEveryMs));
