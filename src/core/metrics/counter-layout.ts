@@ -49,6 +49,11 @@ const GAUGE_INDEXES: readonly number[] = Object.freeze([
   ...CRITICALITIES.map((c) => IX.level(c, 'queued')),
 ]);
 
+/** IS_GAUGE[i]: entry i is a gauge (a level now, not a count); a finished life leaves it behind. */
+export const IS_GAUGE: readonly boolean[] = Object.freeze(
+  Array.from({ length: COUNTER_LENGTH }, (_, i) => GAUGE_INDEXES.includes(i)),
+);
+
 export type Counters = number[];
 
 export function emptyCounters(): Counters {

@@ -11,6 +11,7 @@ import {
   decodeSparse,
   emptyCounters,
   encodeSparse,
+  IS_GAUGE,
   IX,
   waitBucketsOf,
   waitQuantileMs,
@@ -107,6 +108,9 @@ export class PoolSummary {
   readonly #fairnessByWindow = new Map<number, ReadonlyMap<number, { jain: number; weight: number }>>();
   /** The pool's wait histogram (all criticalities) at the last history point. */
   #historyBuckets: number[] | null = null;
+  /** Scratch for apply(): one report's change, and each level's queue before it. */
+  readonly #delta = emptyCounters();
+  readonly #queuedBefore = new Array<number>(CRITICALITIES.length).fill(0);
 
   constructor(opts: { readonly fairnessWindowMs?: number } = {}) {
     this.#windowMs = opts.fairnessWindowMs ?? FAIRNESS_WINDOW_MS;
@@ -122,9 +126,14 @@ export class PoolSummary {
       return;
     }
     const window = Math.floor(now / this.#windowMs);
+    // Applied on every message a workload sends, so no allocation beyond the decoded counters (kept as
+    // `last`): the change is computed into a scratch array, element by element.
+    const delta = this.#delta;
+    const queuedBefore = this.#queuedBefore;
     let rec = this.#records.get(report.workloadId);
-    const before = rec ? this.#total(rec) : emptyCounters();
     if (rec === undefined) {
+      queuedBefore.fill(0);
+      for (let i = 0; i < delta.length; i++) delta[i] = counters[i] as number;
       rec = {
         bornAt: report.bornAt,
         epoch: report.epoch,
@@ -139,17 +148,29 @@ export class PoolSummary {
       this.#records.set(report.workloadId, rec);
     } else {
       if (!isNewer(report, rec)) return;
-      if (report.bornAt > rec.bornAt) addInto(rec.base, countersOnly(rec.last));
+      const { base, last } = rec;
+      for (let c = 0; c < CRITICALITIES.length; c++) {
+        const q = IX.level(c + 1, 'queued');
+        queuedBefore[c] = (base[q] as number) + (last[q] as number);
+      }
+      // A later life: the earlier one's counters (not its gauges) move into the base.
+      const newLife = report.bornAt > rec.bornAt;
+      for (let i = 0; i < delta.length; i++) {
+        const old = last[i] as number;
+        let d = (counters[i] as number) - old;
+        if (newLife && !IS_GAUGE[i]) {
+          base[i] = (base[i] as number) + old;
+          d += old;
+        }
+        delta[i] = d;
+      }
       rec.bornAt = report.bornAt;
       rec.epoch = report.epoch;
       rec.n = report.n;
       rec.last = counters;
     }
-    const after = this.#total(rec);
-    const delta = after.slice();
-    addInto(delta, before, -1);
     addInto(this.#totals, delta);
-    this.#noteFairness(report.workloadId, rec, before, delta, window);
+    this.#noteFairness(report.workloadId, rec, queuedBefore, delta, window);
     rec.lastWindow = window;
     this.#noteTraffic(rec, delta[IX.requests] as number, now);
   }
@@ -306,9 +327,15 @@ export class PoolSummary {
     return t;
   }
 
-  #noteFairness(id: string, rec: WorkloadRecord, before: Counters, delta: Counters, window: number): void {
+  #noteFairness(
+    id: string,
+    rec: WorkloadRecord,
+    queuedBeforeByLevel: readonly number[],
+    delta: Counters,
+    window: number,
+  ): void {
     for (const c of CRITICALITIES) {
-      const queuedBefore = before[IX.level(c, 'queued')] as number;
+      const queuedBefore = queuedBeforeByLevel[c - 1] as number;
       const enqueued = Math.max(0, delta[IX.level(c, 'enqueued')] as number);
       const dispatched = Math.max(0, delta[IX.level(c, 'dispatched')] as number);
       // Windows with no report: the last reported queue waited through them.
