@@ -137,13 +137,19 @@ interface ThroughputRow {
   readonly fullUs: number;
 }
 
-function benchScheduler(policyName: PolicyName, workloads: number, overheadMs: number): ThroughputRow {
+function benchScheduler(
+  policyName: PolicyName,
+  workloads: number,
+  overheadMs: number,
+  metricsReports = false,
+): ThroughputRow {
   const rng = createPrng(0xbe_4c + workloads);
   const scheduler = new LocalScheduler({
     policy: createPolicy(policyName),
     backends: [{ name: 'gpu', maxConcurrency: SCHEDULER_SLOTS }],
     workload: { queueTtlMs: 1e12, inFlightTtlMs: 1e12, idleEvictMs: 1e15 },
     leaseTtlMs: 1e12,
+    metricsReports,
   });
   let now = 0;
   let seq = 0;
@@ -232,6 +238,8 @@ export function runCoreBench(): string {
   for (const policy of POLICY_NAMES) {
     for (const workloads of SCHEDULER_SIZES) throughput.push(benchScheduler(policy, workloads, overheadMs));
   }
+  // What the router's hosts also do: attach /metrics reports to their messages, applied by the coordinator.
+  const withReports = SCHEDULER_SIZES.map((w) => benchScheduler('workload-aware', w, overheadMs, true));
 
   return [
     `## Core bench (Node ${process.version}, ${process.arch})`,
@@ -266,6 +274,14 @@ export function runCoreBench(): string {
         fmt(r.fullUs),
         grouped(1e6 / r.fullUs),
       ]),
+    ),
+    '',
+    "The same for `workload-aware` with the /metrics reports the router's hosts attach to each message",
+    '(the table above leaves them out, as the policy lab does: nothing there reads them):',
+    '',
+    table(
+      ['workloads', 'requests/s (full cycle)'],
+      withReports.map((r) => [grouped(r.workloads), grouped(1e6 / r.fullUs)]),
     ),
     '',
     `Per-call timings subtract the cost of a performance.now() pair (${fmt(overheadMs * 1e6, 0)} ns).`,

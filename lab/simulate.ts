@@ -80,6 +80,8 @@ export function simulate(
     backends: toBackendSpecs(scenario.backends),
     leaseTtlMs: NEVER_EXPIRES_MS,
     legacyTokenTags: legacyTokenTags(policyName),
+    // Nothing in the lab reads the coordinator's /metrics summary.
+    metricsReports: false,
     workload: {
       inFlightTtlMs: NEVER_EXPIRES_MS,
       queueTtlMs: scenario.queueTtlMs,

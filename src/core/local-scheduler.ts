@@ -25,6 +25,8 @@ export interface LocalSchedulerOptions {
   readonly leaseTtlMs?: number;
   /** See DispatcherOptions.legacyTokenTags (the policy lab's "before"). */
   readonly legacyTokenTags?: boolean;
+  /** See WorkloadHostOptions.metricsReports (default true: the coordinator's /metrics summary is fed). */
+  readonly metricsReports?: boolean;
 }
 
 export interface Dispatched {
@@ -177,6 +179,7 @@ export class LocalScheduler {
         // Calls here cannot be lost, so no re-offer heartbeat; idle workloads stay readable.
         reofferIntervalMs: Infinity,
         keepIdle: true,
+        metricsReports: this.#opts.metricsReports ?? true,
       },
       ports,
     );

@@ -73,6 +73,7 @@ export class WorkloadHost {
   readonly #leaseTtlMs: number;
   readonly #reofferEveryMs: number;
   readonly #keepIdle: boolean;
+  readonly #sendsMetrics: boolean;
   #state: WorkloadState | null = null;
   /** requestId → the lease its running request holds. */
   readonly #leases = new Map<string, HeldLease>();
@@ -120,6 +121,7 @@ export class WorkloadHost {
     this.#renewEveryMs = leaseRenewIntervalMs(this.#leaseTtlMs);
     this.#reofferEveryMs = opts.reofferIntervalMs ?? REOFFER_INTERVAL_MS;
     this.#keepIdle = opts.keepIdle ?? false;
+    this.#sendsMetrics = opts.metricsReports ?? true;
     this.#epoch = now;
     if (saved) {
       this.#state = this.#newState(saved.workloadId, now, saved.registry, saved.tally);
@@ -232,7 +234,7 @@ export class WorkloadHost {
     if (taken) this.#armAlarm(now);
     const state = this.#state;
     // Peeked, not taken: a lost grant reply is never reported back to this host.
-    const report = state?.tally.peekReport(pool);
+    const report = this.#sendsMetrics ? state?.tally.peekReport(pool) : undefined;
     return {
       taken,
       head: this.offeredHead(now, pool),
@@ -313,7 +315,11 @@ export class WorkloadHost {
         byPool.set(pool, ids);
       }
       for (const [pool, ids] of byPool)
-        this.#ports.coordinator.renew(pool, ids, state.tally.peekReport(pool));
+        this.#ports.coordinator.renew(
+          pool,
+          ids,
+          this.#sendsMetrics ? state.tally.peekReport(pool) : undefined,
+        );
     }
     if (
       !this.#opts.keepIdle &&
@@ -324,12 +330,17 @@ export class WorkloadHost {
       this.#state = null;
       this.#ports.deleteState();
       for (const pool of this.#pools) {
-        this.#ports.coordinator.forget(pool, state.workloadId, state.tally.takeReport(pool));
+        this.#ports.coordinator.forget(
+          pool,
+          state.workloadId,
+          this.#sendsMetrics ? state.tally.takeReport(pool) : undefined,
+        );
       }
       return { evicted, lost };
     }
     // Counts no message carried yet (a rejection at the door sends nothing) ride on a re-offer.
-    for (const pool of state.tally.unreportedPools()) if (this.#pools.has(pool)) this.#offer(pool, now);
+    if (this.#sendsMetrics)
+      for (const pool of state.tally.unreportedPools()) if (this.#pools.has(pool)) this.#offer(pool, now);
     this.#armAlarm(now);
     return { evicted, lost };
   }
@@ -551,7 +562,7 @@ export class WorkloadHost {
       state.signals(now),
       this.#nextSeq(),
       offer.carrying,
-      state.tally.takeReport(pool),
+      this.#sendsMetrics ? state.tally.takeReport(pool) : undefined,
     );
   }
 
@@ -605,7 +616,13 @@ export class WorkloadHost {
     const outerAnswer = this.#releaseAnswer;
     this.#sendingRelease = leaseId;
     this.#releaseAnswer = null;
-    this.#ports.coordinator.release(pool, leaseId, health, actualTokens, this.#state?.tally.takeReport(pool));
+    this.#ports.coordinator.release(
+      pool,
+      leaseId,
+      health,
+      actualTokens,
+      this.#sendsMetrics ? this.#state?.tally.takeReport(pool) : undefined,
+    );
     const answer = this.#releaseAnswer;
     this.#sendingRelease = outer;
     this.#releaseAnswer = outerAnswer;
@@ -632,7 +649,11 @@ export class WorkloadHost {
     const state = this.#state;
     if (!state) return;
     let next = state.nextDeadline(now, !this.#keepIdle) ?? Infinity;
-    if (state.queueSize > 0 || this.#pendingReleases.size > 0 || state.tally.hasUnreported())
+    if (
+      state.queueSize > 0 ||
+      this.#pendingReleases.size > 0 ||
+      (this.#sendsMetrics && state.tally.hasUnreported())
+    )
       next = Math.min(next, now + this.#reofferEveryMs);
     if (this.#leases.size > 0) next = Math.min(next, Math.max(now, this.#lastRenewAt + this.#renewEveryMs));
     if (!Number.isFinite(next)) return;

@@ -65,6 +65,11 @@ export interface WorkloadHostOptions extends WorkloadStateOptions {
   readonly reofferIntervalMs?: number;
   /** Never delete the workload when idle (the in-process scheduler keeps every number readable). */
   readonly keepIdle?: boolean;
+  /**
+   * Attach /metrics reports to outgoing messages (default true). The in-process scheduler can turn them
+   * off where nothing reads the coordinator's summary (the policy lab, the core benchmark).
+   */
+  readonly metricsReports?: boolean;
 }
 
 export interface PersistedWorkload {
