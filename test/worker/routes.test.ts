@@ -145,3 +145,40 @@ describe('routes', () => {
     expect((w['outcomes'] as Record<string, number>)['upstream_error']).toBe(1);
   });
 });
+
+// Server-Timing: every answered inference request says how long each of its stages took in the router,
+// in order (the router benchmark's latency breakdown reads it).
+describe('Server-Timing', () => {
+  /** The stage names of `name;dur=ms, …`, each checked for shape. */
+  function stageNames(header: string | null): string[] {
+    expect(header).not.toBeNull();
+    return (header ?? '').split(', ').map((part) => {
+      const m = /^([a-z]+);dur=(\d+)$/.exec(part);
+      expect(m, `malformed Server-Timing part ${JSON.stringify(part)}`).not.toBeNull();
+      return m?.[1] ?? '';
+    });
+  }
+
+  it('reports parse, admit and upstream, in that order, on a forwarded answer', async () => {
+    const res = await chat({ model: 'ok' }, { workload_id: 'server-timing' });
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    expect(stageNames(res.headers.get('server-timing'))).toEqual(['parse', 'admit', 'upstream']);
+    // Settled before the test ends, so no background work outlives the file.
+    await until(
+      () => workload('server-timing'),
+      (w) => w.completedCount === 1,
+    );
+  });
+
+  it('is not sent on an error the router answers itself', async () => {
+    const res = await call('/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{not json',
+    });
+    expect(res.status).toBe(400);
+    await res.arrayBuffer();
+    expect(res.headers.get('server-timing')).toBeNull();
+  });
+});
