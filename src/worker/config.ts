@@ -217,21 +217,32 @@ function parsePools(backends: readonly BackendConfig[]): PoolTable<BackendConfig
   return built.table;
 }
 
-function parseLocationHints(raw: unknown, pools: PoolTable<BackendConfig>): Record<string, LocationHint> {
-  if (raw === undefined || raw === '') return {};
+/**
+ * A JSON-object var (`{"<key>": …}`): unset or empty is `{}`; otherwise it must parse to a plain object.
+ * The result has no prototype, so a key such as `constructor` or `__proto__` is data, never inherited.
+ */
+function jsonObjectVar(field: string, raw: unknown, shape: string): Record<string, unknown> {
+  const out = Object.create(null) as Record<string, unknown>;
+  if (raw === undefined || raw === '') return out;
   let value = raw;
   if (typeof value === 'string') {
     try {
       value = JSON.parse(value);
     } catch {
-      throw new ConfigFieldError('POOL_LOCATION_HINTS', 'is not valid JSON (expected {"<pool>": "<hint>"})');
+      throw new ConfigFieldError(field, `is not valid JSON (expected ${shape})`);
     }
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigFieldError('POOL_LOCATION_HINTS', 'must be an object {"<pool>": "<hint>"}');
+    throw new ConfigFieldError(field, `must be an object ${shape}`);
   }
-  const hints: Record<string, LocationHint> = {};
-  for (const [pool, hint] of Object.entries(value as Record<string, unknown>)) {
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) out[key] = v;
+  return out;
+}
+
+function parseLocationHints(raw: unknown, pools: PoolTable<BackendConfig>): Record<string, LocationHint> {
+  const value = jsonObjectVar('POOL_LOCATION_HINTS', raw, '{"<pool>": "<hint>"}');
+  const hints = Object.create(null) as Record<string, LocationHint>;
+  for (const [pool, hint] of Object.entries(value)) {
     if (!pools.pool(pool)) {
       throw new ConfigFieldError(`POOL_LOCATION_HINTS.${pool}`, 'names a pool no backend belongs to');
     }
@@ -295,20 +306,9 @@ function parseAuth(env: Partial<Env>): AuthMode {
 }
 
 function parseWorkloadLimits(raw: unknown): Record<string, WorkloadLimits> {
-  if (raw === undefined || raw === '') return {};
-  let value = raw;
-  if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      throw new ConfigFieldError('WORKLOAD_LIMITS', 'is not valid JSON (expected {"<workload>": {limits}})');
-    }
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigFieldError('WORKLOAD_LIMITS', 'must be an object {"<workload>": {limits}}');
-  }
-  const out: Record<string, WorkloadLimits> = {};
-  for (const [workload, limits] of Object.entries(value as Record<string, unknown>)) {
+  const value = jsonObjectVar('WORKLOAD_LIMITS', raw, '{"<workload>": {limits}}');
+  const out = Object.create(null) as Record<string, WorkloadLimits>;
+  for (const [workload, limits] of Object.entries(value)) {
     const parsed = validateLimits(limits, {}, `WORKLOAD_LIMITS.${workload}`);
     // The message already starts with the field's full path.
     if (!parsed.ok) throw new ConfigFieldError(parsed.field, parsed.message.slice(parsed.field.length + 1));
@@ -330,23 +330,9 @@ function parseLogLevel(raw: unknown): LogLevel {
 
 /** WORKLOAD_WEIGHTS: {"<workload_id>": weight}; each weight a number in [MIN, MAX]_WORKLOAD_WEIGHT. */
 function parseWorkloadWeights(raw: unknown): Record<string, number> {
-  if (raw === undefined || raw === '') return {};
-  let value = raw;
-  if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      throw new ConfigFieldError(
-        'WORKLOAD_WEIGHTS',
-        'is not valid JSON (expected {"<workload_id>": <weight>})',
-      );
-    }
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigFieldError('WORKLOAD_WEIGHTS', 'must be an object {"<workload_id>": <weight>}');
-  }
+  const value = jsonObjectVar('WORKLOAD_WEIGHTS', raw, '{"<workload_id>": <weight>}');
   const weights: Record<string, number> = Object.create(null) as Record<string, number>;
-  for (const [id, weight] of Object.entries(value as Record<string, unknown>)) {
+  for (const [id, weight] of Object.entries(value)) {
     // The same rule as X-Workload-Context (trimmed, non-blank, bounded), so a listed ID can match.
     if (id.trim() !== id || id === '' || [...id].length > MAX_WORKLOAD_ID_CHARS) {
       throw new ConfigFieldError(

@@ -81,6 +81,20 @@ describe('config gate', () => {
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain(message);
   });
 
+  it('keeps per-workload maps free of inherited keys: a workload named constructor or __proto__ is data', async () => {
+    const { parseConfig } = await import('../../src/worker/config.ts');
+    const result = parseConfig({
+      ...env,
+      AUTH: 'off',
+      WORKLOAD_LIMITS: '{"__proto__": {"maxInFlight": 1}}',
+    } as Partial<Env>);
+    if (!result.ok) throw new Error(result.message);
+    const limits = result.config.workloadLimits;
+    expect(Object.hasOwn(limits, '__proto__')).toBe(true);
+    expect(limits['any-workload']).toBeUndefined();
+    expect(limits['constructor']).toBeUndefined();
+  });
+
   it('defaults to AUTH on when AUTH is unset (secure unless turned off explicitly)', async () => {
     const { AUTH: _auth, ...unset } = env as unknown as Record<string, unknown>;
     const res = await createApp().fetch(

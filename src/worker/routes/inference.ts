@@ -152,7 +152,9 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
   const onAbort = (): void => complete(ENDED.clientClosed);
   // The workload's configured limits, overridden field by field by the key's; sent only when either
   // exists, so a keyless request leaves limits a key set as they are.
-  const configured = config.workloadLimits[workload.workloadId];
+  const configured = Object.hasOwn(config.workloadLimits, workload.workloadId)
+    ? config.workloadLimits[workload.workloadId]
+    : undefined;
   const limits = principal ? { ...configured, ...principal.limits } : configured;
   /**
    * Who the request is, as the workload sees it at admission and again at a failover. Its limits travel
