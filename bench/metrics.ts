@@ -7,6 +7,7 @@
 import { startSimServer } from '../sim/server.ts';
 import { freePort } from '../scripts/free-port.ts';
 import { startRouterProcess } from '../scripts/router-process.ts';
+import { percentile } from './load.ts';
 import {
   dashboardView,
   ENDED,
@@ -48,8 +49,10 @@ function median(xs: number[]): number {
 }
 
 function p95(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)] ?? NaN;
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    95,
+  );
 }
 
 function coreRow(workloads: number): string {

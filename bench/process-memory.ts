@@ -3,13 +3,10 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** Total RSS in MiB of `rootPid` and every process below it; null where /proc is not available. */
-export function treeRssMiB(rootPid: number): number | null {
-  const byName = treeRssByNameMiB(rootPid);
-  return byName === null ? null : Object.values(byName).reduce((a, b) => a + b, 0);
-}
-
-/** The same, split by process name (`node` for wrangler, `workerd` for the runtime). */
+/**
+ * Resident memory in MiB of `rootPid` and every process below it, by process name (`node` for wrangler,
+ * `workerd` for the runtime); null where /proc is not available.
+ */
 export function treeRssByNameMiB(rootPid: number): Record<string, number> | null {
   let entries: string[];
   try {

@@ -6,13 +6,12 @@
 // collector) and the runtime's own functions (fetch, put, …). Writes the raw profile (open it in Chrome
 // DevTools) to a temporary file and prints its path.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { startSimServer } from '../sim/server.ts';
 import { freePort } from '../scripts/free-port.ts';
-import { bundleWorker, inlineTextModules, SLUICE_DURABLE_OBJECTS } from '../scripts/miniflare-router.ts';
+import { SLUICE_DURABLE_OBJECTS, startMiniflareWorker } from '../scripts/miniflare-router.ts';
 import { REPO_ROOT } from '../scripts/router-process.ts';
 import { connectInspector } from './inspector.ts';
 import { runLoad } from './load.ts';
@@ -82,32 +81,16 @@ function table(title: string, shares: Map<string, number>): string[] {
 
 export async function runProfile(): Promise<string> {
   const sim = await startSimServer({ name: 'sim', port: 0, maxNumSeqs: 256, ttftMs: 0, itlMs: 0 });
-  const bundle = bundleWorker(join(REPO_ROOT, 'wrangler.toml'));
   const inspectorPort = await freePort();
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      host: '127.0.0.1',
-      port: 0,
-      inspectorPort,
-      workers: [
-        {
-          name: 'worker',
-          modules: true,
-          script: inlineTextModules(bundle),
-          compatibilityDate: '2026-11-01',
-          compatibilityFlags: ['enable_request_signal'],
-          bindings: {
-            AUTH: 'off',
-            BACKENDS: JSON.stringify([{ name: 'sim', url: sim.url, maxConcurrency: 256 }]),
-          },
-          durableObjects: SLUICE_DURABLE_OBJECTS,
-          kvNamespaces: ['KEYS'],
-        },
-      ],
-    }),
-  );
+  const router = await startMiniflareWorker({
+    configPath: join(REPO_ROOT, 'wrangler.toml'),
+    bindings: { AUTH: 'off', BACKENDS: JSON.stringify([{ name: 'sim', url: sim.url, maxConcurrency: 256 }]) },
+    durableObjects: SLUICE_DURABLE_OBJECTS,
+    kvNamespaces: ['KEYS'],
+    inspectorPort,
+  });
   try {
-    const url = `${(await mf.ready).toString().replace(/\/$/, '')}/v1/chat/completions`;
+    const url = `${router.url}/v1/chat/completions`;
     const body = JSON.stringify({
       model: 'sim-model',
       messages: [{ role: 'user', content: 'bench' }],
@@ -127,7 +110,7 @@ export async function runProfile(): Promise<string> {
       const { profile } = await session.call<{ profile: Profile }>('Profiler.stop');
       const file = join(mkdtempSync(join(tmpdir(), 'sluice-profile-')), 'router.cpuprofile');
       writeFileSync(file, JSON.stringify(profile));
-      const { self, inclusive } = summarize(profile, readFileSync(bundle.entry, 'utf8').split('\n'));
+      const { self, inclusive } = summarize(profile, router.entrySource.split('\n'));
       return [
         `Router CPU profile (Miniflare): ${load.requests} requests at concurrency ${CONCURRENCY}, ${load.rps.toFixed(0)} req/s while sampled every 100 µs;`,
         `${profile.samples.length} samples. Raw profile: ${file}`,
@@ -138,8 +121,7 @@ export async function runProfile(): Promise<string> {
       session.close();
     }
   } finally {
-    await mf.dispose();
+    await router.close();
     await sim.close();
-    rmSync(bundle.dir, { recursive: true, force: true });
   }
 }

@@ -11,6 +11,8 @@ import { REPO_ROOT } from './router-process.ts';
 
 export interface MiniflareWorker {
   readonly url: string;
+  /** The bundled entry module's source (the profile bench names anonymous functions by its lines). */
+  readonly entrySource: string;
   close(): Promise<void>;
 }
 
@@ -20,6 +22,8 @@ export interface MiniflareWorkerOptions {
   readonly durableObjects?: Record<string, { className: string; useSQLite: boolean }>;
   /** KV namespace bindings (in memory). */
   readonly kvNamespaces?: readonly string[];
+  /** workerd's inspector port (the profile bench samples the isolate through it); default: none. */
+  readonly inspectorPort?: number;
 }
 
 /** The router's Durable Object bindings, as wrangler.toml declares them. */
@@ -55,7 +59,7 @@ export function bundleWorker(configPath: string): { dir: string; entry: string }
  * dashboard's page, script and chart library) inlined as string constants: this Miniflare beta cannot
  * take them as separate modules here. Only their import lines change.
  */
-export function inlineTextModules(bundle: { dir: string; entry: string }): string {
+function inlineTextModules(bundle: { dir: string; entry: string }): string {
   const source = readFileSync(bundle.entry, 'utf8');
   return source.replace(/^import (\w+) from "\.\/([^"]+)";$/gm, (line, name: string, file: string) => {
     const path = join(bundle.dir, file);
@@ -66,17 +70,19 @@ export function inlineTextModules(bundle: { dir: string; entry: string }): strin
 
 export async function startMiniflareWorker(opts: MiniflareWorkerOptions): Promise<MiniflareWorker> {
   const bundle = bundleWorker(opts.configPath);
+  const entrySource = inlineTextModules(bundle);
   // Miniflare 5 takes a new options shape; the converter accepts the long-standing (v4) one.
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       host: '127.0.0.1',
       port: 0,
+      ...(opts.inspectorPort === undefined ? {} : { inspectorPort: opts.inspectorPort }),
       workers: [
         {
           name: 'worker',
           modules: true,
           // Inline source: this Miniflare beta fails to start a module Worker given by scriptPath.
-          script: inlineTextModules(bundle),
+          script: entrySource,
           compatibilityDate: '2026-11-01',
           compatibilityFlags: ['enable_request_signal'],
           bindings: opts.bindings,
@@ -89,6 +95,7 @@ export async function startMiniflareWorker(opts: MiniflareWorkerOptions): Promis
   const url = (await mf.ready).toString().replace(/\/$/, '');
   return {
     url,
+    entrySource,
     async close() {
       await mf.dispose();
       rmSync(bundle.dir, { recursive: true, force: true });

@@ -88,6 +88,5 @@ function share(run: RunSummary<OverAskingGroup>, id: OverAskingGroup): string {
   return s === null ? 'n/a' : pct(s);
 }
 
-/** The lab policies whose over-asking claim the targets check. */
-export const OVER_ASKING_ACTUAL: LabPolicyName = 'workload-aware+tokens';
+/** The lab policy that charges estimates only, which the over-asking target compares against. */
 export const OVER_ASKING_ESTIMATES: LabPolicyName = 'workload-aware+estimates';

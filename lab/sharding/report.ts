@@ -2,6 +2,7 @@
 // computed by the study. What the figures mean is discussed in docs/scaling.md.
 
 import { describeBackends } from '../backend-model.ts';
+import { pct } from '../findings.ts';
 import { renderTable, type Column } from '../markdown-table.ts';
 import type { ScenarioStudy, StudyRow } from './study.ts';
 
@@ -25,10 +26,6 @@ const COLUMNS: readonly Column[] = [
 
 function sec(ms: number | null): string {
   return ms === null ? 'n/a' : `${(ms / 1000).toFixed(2)} s`;
-}
-
-function pct(share: number): string {
-  return `${(share * 100).toFixed(1)}%`;
 }
 
 function row(r: StudyRow): string[] {

@@ -121,8 +121,10 @@ export class BackendPool {
     let bestRatio = 0;
     for (const b of this.#backends) {
       const free = this.#cap(b) - b.inFlight;
-      if (free <= 0 || !this.#usable(b, now)) continue;
+      if (free <= 0 || b.downUntil > now || b.allowance <= 0) continue;
+      // Read once: the view scans the backend's load events, and pick() runs on every grant.
       const view = b.load?.view(now) ?? null;
+      if (view?.saturated) continue;
       const ratio = free / b.spec.maxConcurrency;
       const byLoad = view && bestView ? compareLoad(view, bestView) : 0;
       if (best === null || byLoad < 0 || (byLoad === 0 && ratio > bestRatio)) {

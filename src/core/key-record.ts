@@ -9,6 +9,7 @@ import {
   MIN_CRITICALITY,
   MIN_WORKLOAD_WEIGHT,
 } from './defaults.ts';
+import { isValidWeight } from './dispatcher.ts';
 import type { Criticality, WorkloadPrincipal } from './workload-context.ts';
 import { validateLimits, type WorkloadLimits } from './workload-limits.ts';
 
@@ -19,9 +20,6 @@ export const API_KEY_PATTERN = /^sk-sluice-[A-Za-z0-9_-]{43}$/;
 export const KEY_ID_HEX_CHARS = 16;
 /** A key may act as a short list of workloads, not a wildcard. */
 export const MAX_KEY_WORKLOADS = 32;
-/** A key's fairness weight obeys the same bounds as a configured one (defaults.ts says why). */
-export const MIN_KEY_WEIGHT = MIN_WORKLOAD_WEIGHT;
-export const MAX_KEY_WEIGHT = MAX_WORKLOAD_WEIGHT;
 const MAX_KEY_NAME_CHARS = 128;
 
 /** What an operator grants a key. */
@@ -127,8 +125,12 @@ export function validateKeyGrant(input: unknown, base?: KeyGrant): GrantResult {
   if (o['weight'] !== undefined) {
     const w = o['weight'];
     if (w === null && base !== undefined) weight = null;
-    else if (typeof w !== 'number' || !Number.isFinite(w) || w < MIN_KEY_WEIGHT || w > MAX_KEY_WEIGHT) {
-      return bad('weight', `must be a number from ${MIN_KEY_WEIGHT} to ${MAX_KEY_WEIGHT}, got ${show(w)}`);
+    // The same bounds as a configured weight (isValidWeight; defaults.ts says why).
+    else if (typeof w !== 'number' || !isValidWeight(w)) {
+      return bad(
+        'weight',
+        `must be a number from ${MIN_WORKLOAD_WEIGHT} to ${MAX_WORKLOAD_WEIGHT}, got ${show(w)}`,
+      );
     } else weight = w;
   }
 

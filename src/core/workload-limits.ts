@@ -185,10 +185,6 @@ export class WorkloadLimiter {
     return inFlight < this.#maxInFlight;
   }
 
-  get limitsInFlight(): boolean {
-    return this.#limits.maxInFlight !== undefined;
-  }
-
   view(now: number): LimitsView {
     const { requestsPerMinute: rpm, tokensPerMinute: tpm } = this.#limits;
     return {

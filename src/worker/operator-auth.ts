@@ -7,7 +7,7 @@
 // An inference API key is never an admin token: it does not match ADMIN_TOKEN, and the answer says so.
 
 import type { MiddlewareHandler } from 'hono';
-import { API_KEY_PATTERN, bearerToken } from '../core/index.ts';
+import { API_KEY_PATTERN, bearerToken, constantTimeEqual } from '../core/index.ts';
 import { countAuthFailure } from './auth-failures.ts';
 import type { SluiceConfig } from './config.ts';
 import type { Env } from './env.ts';
@@ -44,11 +44,7 @@ export const requireOperator: MiddlewareHandler<GuardEnv> = async (c, next) => {
   await next();
 };
 
-/** Constant-time comparison, so response timing does not reveal how much of a guess was right. */
+/** Constant-time comparison (core's constantTimeEqual), so timing does not reveal how much of a guess was right. */
 export function bearerMatches(header: string | undefined, token: string): boolean {
-  const given = new TextEncoder().encode(header ?? '');
-  const expected = new TextEncoder().encode(`Bearer ${token}`);
-  let diff = given.length ^ expected.length;
-  for (let i = 0; i < expected.length; i++) diff |= (given[i] ?? 0) ^ (expected[i] ?? 0);
-  return diff === 0;
+  return constantTimeEqual(header ?? '', `Bearer ${token}`);
 }

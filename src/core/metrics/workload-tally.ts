@@ -120,16 +120,7 @@ export class WorkloadTally {
 
   /** The report for `pool` if its counts changed since the last one left; marks it sent. */
   takeReport(pool: string): MetricsReport | undefined {
-    if (!this.#dirty.delete(pool)) return undefined;
-    const c = this.#pools.get(pool);
-    if (!c) return undefined;
-    return {
-      workloadId: this.#workloadId,
-      bornAt: this.#bornAt,
-      epoch: this.#epoch,
-      n: ++this.#n,
-      counters: encodeSparse(c),
-    };
+    return this.#dirty.delete(pool) ? this.#report(pool) : undefined;
   }
 
   /**
@@ -137,16 +128,7 @@ export class WorkloadTally {
    * (grant replies, renewals): the next offer or release carries it again, and acknowledges it.
    */
   peekReport(pool: string): MetricsReport | undefined {
-    if (!this.#dirty.has(pool)) return undefined;
-    const c = this.#pools.get(pool);
-    if (!c) return undefined;
-    return {
-      workloadId: this.#workloadId,
-      bornAt: this.#bornAt,
-      epoch: this.#epoch,
-      n: ++this.#n,
-      counters: encodeSparse(c),
-    };
+    return this.#dirty.has(pool) ? this.#report(pool) : undefined;
   }
 
   /** The message carrying the pool's report failed: the next message carries it again. */
@@ -171,6 +153,18 @@ export class WorkloadTally {
       bornAt: this.#bornAt,
       pools: [...this.#pools].map(([pool, c]) => [pool, encodeSparse(c)] as const),
       live: [...this.#live].map(([id, l]) => [id, l.pool, l.criticality, l.dispatched] as const),
+    };
+  }
+
+  #report(pool: string): MetricsReport | undefined {
+    const c = this.#pools.get(pool);
+    if (!c) return undefined;
+    return {
+      workloadId: this.#workloadId,
+      bornAt: this.#bornAt,
+      epoch: this.#epoch,
+      n: ++this.#n,
+      counters: encodeSparse(c),
     };
   }
 
