@@ -5,6 +5,7 @@ export * from './errors.ts';
 export * from './outcome.ts';
 export * from './workload-context.ts';
 export * from './workload-limits.ts';
+export * from './admission-terms.ts';
 export * from './key-record.ts';
 export * from './key-cache.ts';
 export * from './rate-window.ts';

@@ -105,7 +105,7 @@ export interface SluiceConfig {
   readonly workloadLimits: Readonly<Record<string, WorkloadLimits>>;
   /**
    * Share weights by workload ID (token fairness): a workload not listed has DEFAULT_WORKLOAD_WEIGHT.
-   * Read per request by workloadWeight() (src/worker/workload-weight.ts).
+   * Read per request by admissionTerms() (src/core/admission-terms.ts).
    */
   readonly workloadWeights: Readonly<Record<string, number>>;
   /** The least severe log records printed (see src/core/request-log.ts). */

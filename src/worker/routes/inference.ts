@@ -3,6 +3,7 @@
 // an Ended value from where it was decided; it is recorded as it is and told to the client via endResponse.
 
 import {
+  admissionTerms,
   ENDED,
   ended,
   leaseRenewIntervalMs,
@@ -23,7 +24,6 @@ import {
 import type { SluiceConfig } from '../config.ts';
 import { countAuthFailure } from '../auth-failures.ts';
 import { authenticate } from '../authenticate.ts';
-import { weightField, workloadWeight } from '../workload-weight.ts';
 import type { Env } from '../env.ts';
 import { endResponse, errorResponse, NO_BACKEND_RETRY_AFTER_SEC } from '../http-error.ts';
 import { Heartbeat } from '../heartbeat.ts';
@@ -150,12 +150,6 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
   // Where the runtime reports it (in production; not under workerd locally, see README), a client that
   // disconnects while queued is taken out of the queue at once.
   const onAbort = (): void => complete(ENDED.clientClosed);
-  // The workload's configured limits, overridden field by field by the key's; sent only when either
-  // exists, so a keyless request leaves limits a key set as they are.
-  const configured = Object.hasOwn(config.workloadLimits, workload.workloadId)
-    ? config.workloadLimits[workload.workloadId]
-    : undefined;
-  const limits = principal ? { ...configured, ...principal.limits } : configured;
   /**
    * Who the request is, as the workload sees it at admission and again at a failover. Its limits travel
    * with it (the workload enforces them), and so does its share weight (the key's, else configured).
@@ -166,8 +160,7 @@ export async function handleInference(call: InferenceCall): Promise<Response> {
     pool: pool.name,
     criticality: workload.criticality,
     tokenEstimate: body.body.tokenEstimate,
-    ...(limits ? { limits } : {}),
-    ...weightField(workloadWeight(config, workload.workloadId, principal?.weight ?? null)),
+    ...admissionTerms(config, workload.workloadId, principal),
   };
   request.signal.addEventListener('abort', onAbort);
   let admitted: AdmitReply;
