@@ -2,9 +2,14 @@
 // coordinator, whatever the number of workloads (the coordinators keep the summaries, core/metrics/), and
 // for /metrics one to the deployment's auth-failure counter.
 
-import { dashboardView, PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../../core/index.ts';
+import {
+  dashboardView,
+  operatorAccess,
+  PROMETHEUS_CONTENT_TYPE,
+  renderPrometheus,
+} from '../../core/index.ts';
 import { configErrorCount, type SluiceConfig } from '../config.ts';
-import { ADMIN_CLOSED_MESSAGE, bearerMatches } from '../operator-auth.ts';
+import { operatorRefusal } from '../operator-auth.ts';
 import type { Env } from '../env.ts';
 import { errorResponse } from '../http-error.ts';
 import { coordinatorStub } from '../stubs.ts';
@@ -48,14 +53,14 @@ export async function handleMetrics(env: Env, config: SluiceConfig): Promise<Res
 export function invalidConfigMetrics(env: Env, authorization: string | undefined): Response | null {
   const token = env.ADMIN_TOKEN;
   if (token !== undefined && token !== '' && typeof token !== 'string') return null;
-  if (typeof token !== 'string' || token === '') {
-    if (env.AUTH !== 'off') return errorResponse({ code: 'admin_disabled', message: ADMIN_CLOSED_MESSAGE });
-  } else if (!bearerMatches(authorization, token)) {
-    return errorResponse(
-      { code: 'unauthorized', message: 'The operator endpoints need Authorization: Bearer <ADMIN_TOKEN>.' },
-      { 'www-authenticate': 'Bearer realm="sluice-admin"' },
-    );
-  }
+  const refused = operatorRefusal(
+    operatorAccess(
+      env.AUTH !== 'off',
+      typeof token === 'string' && token !== '' ? token : null,
+      authorization,
+    ),
+  );
+  if (refused) return refused;
   const body = renderPrometheus({
     pools: [],
     configErrors: configErrorCount(),
