@@ -65,6 +65,11 @@ export interface BackendConfig {
   readonly models?: readonly string[];
 }
 
+/** The credentials Sluice sends a backend: its own configured `apiKey`, never the client's. */
+export function backendAuthHeaders(backend: Pick<BackendConfig, 'apiKey'>): Record<string, string> {
+  return backend.apiKey !== undefined ? { authorization: `Bearer ${backend.apiKey}` } : {};
+}
+
 /**
  * Cloudflare's Durable Object location hints (developers.cloudflare.com/durable-objects/reference/
  * data-location): a pool's coordinator can be created near its GPUs.

@@ -8,7 +8,7 @@ import {
   readEngineLoad,
   type EngineLoad,
 } from '../core/index.ts';
-import type { BackendConfig } from './config.ts';
+import { backendAuthHeaders, type BackendConfig } from './config.ts';
 
 /** null: the page has no engine load metrics. Throws when the backend cannot be read in time. */
 export async function readEngineMetrics(
@@ -18,7 +18,7 @@ export async function readEngineMetrics(
   const res = await fetch(`${backend.url}/metrics`, {
     headers: {
       accept: 'text/plain; version=0.0.4',
-      ...(backend.apiKey !== undefined ? { authorization: `Bearer ${backend.apiKey}` } : {}),
+      ...backendAuthHeaders(backend),
     },
     signal: AbortSignal.timeout(timeoutMs),
   });
@@ -40,7 +40,7 @@ export const HEALTH_PROBE_TIMEOUT_MS = 2_000;
 export async function probeHealth(backend: BackendConfig): Promise<boolean> {
   const get = (path: string) =>
     fetch(`${backend.url}${path}`, {
-      headers: backend.apiKey !== undefined ? { authorization: `Bearer ${backend.apiKey}` } : {},
+      headers: backendAuthHeaders(backend),
       signal: AbortSignal.timeout(HEALTH_PROBE_TIMEOUT_MS),
     });
   const health = await get('/health');

@@ -12,7 +12,7 @@ import {
   type TokenUsage,
   type UsageReader,
 } from '../core/index.ts';
-import { type BackendConfig, DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS } from './config.ts';
+import { backendAuthHeaders, type BackendConfig, DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS } from './config.ts';
 import { endToHttp } from './http-error.ts';
 
 // RFC 9110 §7.6.1 hop-by-hop headers, plus headers the runtime recomputes.
@@ -76,7 +76,7 @@ export function upstreamRequestHeaders(client: Headers, backend: BackendConfig, 
     headers.set(k, value);
   });
   headers.set('x-request-id', requestId);
-  if (backend.apiKey !== undefined) headers.set('authorization', `Bearer ${backend.apiKey}`);
+  for (const [k, v] of Object.entries(backendAuthHeaders(backend))) headers.set(k, v);
   return headers;
 }
 

@@ -1,6 +1,6 @@
 // GET /v1/models: the models the pools list in config, plus what a catch-all pool's backends report.
 
-import type { BackendConfig, SluiceConfig } from '../config.ts';
+import { backendAuthHeaders, type BackendConfig, type SluiceConfig } from '../config.ts';
 import { errorResponse, NO_BACKEND_RETRY_AFTER_SEC, UPSTREAM_RETRY_AFTER_SEC } from '../http-error.ts';
 
 /** A backend slow to list its models is skipped rather than holding the whole answer. */
@@ -49,7 +49,7 @@ export async function handleModels(config: SluiceConfig): Promise<Response> {
 async function listBackendModels(backend: BackendConfig): Promise<ModelEntry[] | null> {
   try {
     const res = await fetch(`${backend.url}/v1/models`, {
-      headers: backend.apiKey !== undefined ? { authorization: `Bearer ${backend.apiKey}` } : {},
+      headers: backendAuthHeaders(backend),
       signal: AbortSignal.timeout(MODELS_TIMEOUT_MS),
     });
     if (!res.ok) return null;
