@@ -233,10 +233,6 @@ export class CoordinatorHost {
     }
     this.#noteHealth(now);
     for (const backend of this.dispatcher.probesDue(now)) this.#ports.probe(backend);
-    if (this.#scrapeDue(now)) {
-      this.#nextScrapeAt = now + this.#metricsIntervalMs;
-      for (const backend of this.dispatcher.backendsInService(now)) this.#ports.scrape(backend);
-    }
     this.#drain(now);
     this.#armAlarm(now);
   }
@@ -272,6 +268,11 @@ export class CoordinatorHost {
    */
   #scrapeDue(now: number): boolean {
     return this.#metricsIntervalMs > 0 && this.#busy() && now >= this.#nextScrapeAt;
+  }
+
+  #startScrapes(now: number): void {
+    this.#nextScrapeAt = now + this.#metricsIntervalMs;
+    for (const backend of this.dispatcher.backendsInService(now)) this.#ports.scrape(backend);
   }
 
   #busy(): boolean {
@@ -344,8 +345,11 @@ export class CoordinatorHost {
     } finally {
       this.#draining = false;
     }
-    // New leases expire after every existing one (same TTL), so only an unarmed alarm needs setting; a
-    // pool that reads metrics keeps its scrape beat while it has work.
+    // A pool that reads metrics scrapes while it has work. A due round starts here, not from an alarm set
+    // for `now`: such an alarm is a storage write, and a pool whose requests end before it fires (light
+    // load) would never move the beat on, so it paid one write and one wake-up per request.
+    if (this.#scrapeDue(now)) this.#startScrapes(now);
+    // New leases expire after every existing one (same TTL), so only an unarmed alarm needs setting.
     if (this.#alarmAt === null && this.#busy()) this.#armAlarm(now);
     return inline ?? NO_GRANTS;
   }
