@@ -1,14 +1,14 @@
 // The router benchmark's second baseline: Sluice's skeleton with none of its logic. Each request makes
 // the same Durable Object round trips and storage writes as a Sluice request (Worker → workload object
-// → coordinator object, the coordinator writing its lease before it answers; after the response, a
-// completion to the workload object that releases at the coordinator, which deletes the lease), and
+// → coordinator object, the workload writing the granted lease before it answers the Worker; after the
+// response, a completion to the workload object that releases at the coordinator, in memory), and
 // nothing else. Sluice minus this is the cost of Sluice's own code; this minus the bare pass-through is
 // the runtime's price of the design (two object hops and a durable write per request).
 //
 // `?shape=` picks how much of the skeleton runs, to split the runtime's price by stage:
 //   hop1   Worker → workload object → forward
 //   hop2   … → workload object → coordinator object → forward
-//   full   hop2 with the coordinator's lease write, and the completion/release after the response
+//   full   hop2 with the workload's lease write, and the completion/release after the response
 
 import { DurableObject } from 'cloudflare:workers';
 
@@ -23,21 +23,25 @@ type Shape = 'hop1' | 'hop2' | 'full';
 export class SkeletonCoordinator extends DurableObject<SkeletonEnv> {
   #next = 0;
 
-  offer(write: boolean): string {
+  readonly #leases = new Set<string>();
+
+  offer(): string {
     const leaseId = String(this.#next++);
-    if (write) this.ctx.storage.kv.put(`lease:${leaseId}`, { leaseId, backend: 'sim' });
+    this.#leases.add(leaseId);
     return leaseId;
   }
 
   release(leaseId: string): void {
-    this.ctx.storage.kv.delete(`lease:${leaseId}`);
+    this.#leases.delete(leaseId);
   }
 }
 
 export class SkeletonWorkload extends DurableObject<SkeletonEnv> {
-  admit(shape: Shape): Promise<string> | string {
+  async admit(shape: Shape): Promise<string> {
     if (shape === 'hop1') return 'local';
-    return this.#coordinator().offer(shape === 'full');
+    const leaseId = await this.#coordinator().offer();
+    if (shape === 'full') this.ctx.storage.kv.put(`lease:${leaseId}`, { leaseId, backend: 'sim' });
+    return leaseId;
   }
 
   async complete(leaseId: string): Promise<void> {

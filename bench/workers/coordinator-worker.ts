@@ -15,6 +15,7 @@ import {
   type AdmitReply,
   type BackendHealth,
   type CarriedRelease,
+  type DeclaredLease,
   type Criticality,
   type GrantReply,
   type HeadSeq,
@@ -128,8 +129,8 @@ export class MemoryCoordinatorDO extends DurableObject<Env> {
     return this.#host.release(leaseId, health, Date.now(), actualTokens);
   }
 
-  renew(leaseIds: readonly string[]): RenewReply {
-    return this.#host.renew(leaseIds, Date.now());
+  renew(workloadId: string, leases: readonly DeclaredLease[]): RenewReply {
+    return this.#host.renew(workloadId, leases, Date.now());
   }
 
   forget(workloadId: string): void {
@@ -209,7 +210,8 @@ export class BenchWorkloadDO extends DurableObject<Env> {
               },
             );
           },
-          renew: (pool, leaseIds) => send('bench renew', coordinator(pool).renew(leaseIds)),
+          renew: (pool, workloadId, leases) =>
+            send('bench renew', coordinator(pool).renew(workloadId, leases)),
           forget: (pool, workloadId) => send('bench forget', coordinator(pool).forget(workloadId)),
         },
         reply: (requestId, reply) => {

@@ -30,6 +30,11 @@ export interface Lease {
   readonly grantedAt: number;
   readonly expiresAt: number;
   /**
+   * The coordinator incarnation that granted it (see CoordinatorHost's recovery): a workload that has
+   * told a restarted coordinator what it holds refuses grants from before, still in flight.
+   */
+  readonly epoch?: number;
+  /**
    * Token fairness: the tokens charged at the grant (the head's estimate scaled by its workload's usage
    * ratio, see #usageRatio), trued up at release to what the request really used.
    */
@@ -63,6 +68,8 @@ export interface DispatcherOptions {
   readonly probing?: boolean;
   /** Lease IDs must be unique across restarts in a real host; the default counter suits tests. */
   readonly newLeaseId?: () => string;
+  /** Stamped on every lease granted (Lease.epoch); absent where the host never restarts. */
+  readonly leaseEpoch?: number;
   /**
    * Token fairness as it was before issue 11, kept only so the policy lab can show before and after: a
    * new head starts at max(finish tag, largest start tag granted so far) and a grant charges the bare
@@ -109,6 +116,7 @@ export class Dispatcher {
   readonly #leaseTtlMs: number;
   readonly #newLeaseId: () => string;
   readonly #legacy: boolean;
+  readonly #leaseEpoch: number | undefined;
   /** Token fairness: the start tag of the last grant; where a workload joins when no head waits. */
   #lastGrantedTag = 0;
   /** Token fairness: each workload's finish tag (its last granted tag + that request's tokens / weight). */
@@ -141,6 +149,7 @@ export class Dispatcher {
     let counter = 0;
     this.#newLeaseId = opts.newLeaseId ?? (() => `lease-${++counter}`);
     this.#legacy = opts.legacyTokenTags ?? false;
+    this.#leaseEpoch = opts.leaseEpoch;
   }
 
   get readyCount(): number {
@@ -254,6 +263,7 @@ export class Dispatcher {
       grantedAt: now,
       expiresAt: now + this.#leaseTtlMs,
       score: this.policy.score(best.head, best.signals, now),
+      ...(this.#leaseEpoch !== undefined ? { epoch: this.#leaseEpoch } : {}),
       ...(charged !== undefined ? { charged, estimated, weight } : {}),
     };
     this.#leases.push(grant);

@@ -8,7 +8,13 @@ import type { Dispatcher, Lease } from './dispatcher.ts';
 import type { Ended } from './outcome.ts';
 import type { Policy } from './policy/types.ts';
 import { CoordinatorHost, IN_MEMORY_COORDINATOR_PORTS } from './protocol/coordinator-host.ts';
-import type { AdmitReply, BackendHealth, CarriedRelease, HeadSeq } from './protocol/messages.ts';
+import type {
+  AdmitReply,
+  BackendHealth,
+  CarriedRelease,
+  DeclaredLease,
+  HeadSeq,
+} from './protocol/messages.ts';
 import type { HeadView, WorkloadSignals } from './policy/types.ts';
 import { WorkloadHost, type CoordinatorCalls, type WorkloadPorts } from './protocol/workload-host.ts';
 import type { WorkloadState, WorkloadStateOptions } from './workload-state.ts';
@@ -274,8 +280,10 @@ class LocalWorkloadPorts implements WorkloadPorts, CoordinatorCalls {
     this.host.onReleased(leaseId);
   }
 
-  renew(_pool: string, leaseIds: readonly string[], report?: MetricsReport): void {
-    this.host.onRenewReply(this.#scheduler.coordinator.renew(leaseIds, this.#scheduler.now, report));
+  renew(_pool: string, workloadId: string, leases: readonly DeclaredLease[], report?: MetricsReport): void {
+    this.host.onRenewReply(
+      this.#scheduler.coordinator.renew(workloadId, leases, this.#scheduler.now, report),
+    );
   }
 
   forget(_pool: string, workloadId: string, report?: MetricsReport): void {

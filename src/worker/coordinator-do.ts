@@ -1,6 +1,6 @@
-// CoordinatorDO: one per backend pool, an adapter around the core CoordinatorHost. It owns storage
-// (leases and known workloads, written synchronously: see CoordinatorPorts), the alarm, and the grant
-// RPC to workloads. Every decision (who gets a slot, stale replies, expiry, renewals) is the host's.
+// CoordinatorDO: one per backend pool, an adapter around the core CoordinatorHost. It owns storage (the
+// known workloads and its incarnation counter; leases are in memory, see CoordinatorHost), the alarm, and
+// the RPCs to workloads. Every decision (who gets a slot, stale replies, expiry, recovery) is the host's.
 
 import { DurableObject } from 'cloudflare:workers';
 import {
@@ -12,6 +12,7 @@ import {
   type BackendStatus,
   type CarriedRelease,
   type CoordinatorStats,
+  type DeclaredLease,
   type HeadSeq,
   type HeadView,
   type Lease,
@@ -28,8 +29,10 @@ import { poolOfCoordinator, workloadStub } from './stubs.ts';
 import { logRecord } from './log.ts';
 import { send } from './send.ts';
 
+/** Leases as versions before in-memory leases wrote them: read once after the upgrade, then deleted. */
 const LEASE_KEY = 'lease:';
 const WORKLOAD_KEY = 'wl:';
+const EPOCH_KEY = 'epoch';
 
 export class CoordinatorDO extends DurableObject<Env> {
   readonly #host: CoordinatorHost;
@@ -44,8 +47,13 @@ export class CoordinatorDO extends DurableObject<Env> {
     // leases drain and nothing new is granted.
     const pool = poolOfCoordinator(ctx.id.name) ?? DEFAULT_POOL;
     const backendNamed = (name: string) => config.pools.pool(pool)?.backends.find((b) => b.name === name);
+    // Each instance is a new incarnation: leases it grants carry it, so a workload can refuse the grants
+    // of a predecessor that it has already told its successor about.
+    const epoch = (kv.get<number>(EPOCH_KEY) ?? 0) + 1;
+    kv.put(EPOCH_KEY, epoch);
     this.#host = new CoordinatorHost(
       {
+        epoch,
         backends: config.pools.pool(pool)?.backends ?? [],
         policy: createPolicy(config.policy, config.policyParams),
         leaseTtlMs: config.leaseTtlMs,
@@ -63,8 +71,13 @@ export class CoordinatorDO extends DurableObject<Env> {
             (reply) => this.#host.onGrantReply(lease, reply, Date.now()),
             () => this.#host.onGrantFailed(lease, Date.now(), 'RPC failed'),
           ),
-        putLease: (lease) => kv.put(LEASE_KEY + lease.leaseId, lease),
-        deleteLease: (leaseId) => kv.delete(LEASE_KEY + leaseId),
+        askLeases: (workloadId, asking) =>
+          send(
+            `asking workload ${workloadId} for its leases`,
+            workloadStub(this.env, workloadId).heldLeases(pool, asking),
+            (leases) => this.#host.onLeasesHeld(workloadId, leases, Date.now()),
+            () => this.#host.onAskFailed(workloadId, 'RPC failed'),
+          ),
         addWorkload: (workloadId) => kv.put(WORKLOAD_KEY + workloadId, 1),
         deleteWorkload: (workloadId) => kv.delete(WORKLOAD_KEY + workloadId),
         setAlarm: (at) => send('setting the alarm', ctx.storage.setAlarm(at)),
@@ -101,9 +114,11 @@ export class CoordinatorDO extends DurableObject<Env> {
         },
       },
     );
+    const legacy = [...kv.list<Lease>({ prefix: LEASE_KEY })];
+    for (const [key] of legacy) kv.delete(key);
     this.#host.restore(
       {
-        leases: [...kv.list<Lease>({ prefix: LEASE_KEY })].map(([, lease]) => lease),
+        leases: legacy.map(([, lease]) => lease),
         workloads: [...kv.list({ prefix: WORKLOAD_KEY })].map(([key]) => key.slice(WORKLOAD_KEY.length)),
       },
       Date.now(),
@@ -130,8 +145,8 @@ export class CoordinatorDO extends DurableObject<Env> {
     return this.#host.release(leaseId, health, Date.now(), actualTokens, report);
   }
 
-  renew(leaseIds: readonly string[], report?: MetricsReport): RenewReply {
-    return this.#host.renew(leaseIds, Date.now(), report);
+  renew(workloadId: string, leases: readonly DeclaredLease[], report?: MetricsReport): RenewReply {
+    return this.#host.renew(workloadId, leases, Date.now(), report);
   }
 
   forget(workloadId: string, report?: MetricsReport): void {

@@ -10,6 +10,7 @@ import {
   type AdmitRequest,
   type BackendHealth,
   type CompleteReply,
+  type DeclaredLease,
   type Ended,
   type GrantReply,
   type HeldLease,
@@ -76,10 +77,10 @@ export class WorkloadDO extends DurableObject<Env> {
                 this.#host.onReleaseFailed(leaseId, Date.now());
               },
             ),
-          renew: (pool, leaseIds, report) =>
+          renew: (pool, workloadId, leases, report) =>
             send(
               'lease renewal',
-              coordinator(pool).renew(leaseIds, report),
+              coordinator(pool).renew(workloadId, leases, report),
               (reply) => this.#host.onRenewReply(reply),
               () => dropStub(pool),
             ),
@@ -91,7 +92,8 @@ export class WorkloadDO extends DurableObject<Env> {
           this.#waiters.delete(requestId);
           resolve?.(reply);
         },
-        persist: () => this.#writer.mark(),
+        // A new lease is written at once: the runtime then holds every reply until it is durable.
+        persist: (now) => (now === true ? this.#writeNow() : this.#writer.mark()),
         setAlarm: (at) => send('setting the alarm', this.ctx.storage.setAlarm(at)),
         deleteState: () => {
           this.#writer.cancel();
@@ -141,12 +143,22 @@ export class WorkloadDO extends DurableObject<Env> {
     return { renewed: this.#host.touch(requestId, Date.now()) };
   }
 
+  /** From a restarted coordinator of `pool`: what this workload holds there (see CoordinatorHost). */
+  heldLeases(pool: string, epoch: number): DeclaredLease[] {
+    return this.#host.heldLeases(pool, epoch);
+  }
+
   describe(): WorkloadDescription | null {
     return this.#host.describe(Date.now());
   }
 
   override alarm(): void {
     this.#host.alarm(Date.now());
+  }
+
+  #writeNow(): void {
+    this.#writer.cancel();
+    this.#write();
   }
 
   #write(): void {

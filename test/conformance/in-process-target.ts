@@ -47,8 +47,8 @@ export function inProcessTarget(): ProtocolTarget {
               coordinator.release(leaseId, health, Date.now());
               later(() => created.onReleased(leaseId));
             }),
-          renew: (_pool, leaseIds) =>
-            later(() => created.onRenewReply(coordinator.renew(leaseIds, Date.now()))),
+          renew: (_pool, id, leases) =>
+            later(() => created.onRenewReply(coordinator.renew(id, leases, Date.now()))),
           forget: (_pool, id) => later(() => coordinator.forget(id)),
         },
         reply: (requestId, reply) => {

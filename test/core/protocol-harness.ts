@@ -28,7 +28,16 @@ const POOL = DEFAULT_POOL;
 /** One message on the wire: what delivering it does, and what its sender sees if it is lost. */
 export interface Message {
   readonly kind:
-    'offer' | 'offer-reply' | 'release' | 'release-reply' | 'grant' | 'grant-reply' | 'renew' | 'forget';
+    | 'offer'
+    | 'offer-reply'
+    | 'release'
+    | 'release-reply'
+    | 'grant'
+    | 'grant-reply'
+    | 'renew'
+    | 'forget'
+    | 'ask-leases'
+    | 'ask-leases-reply';
   /** Delivers it. Returns the reply message, if the call has one. */
   readonly deliver: () => Message | null;
   /** The sender's view of a lost call (or of a lost reply); null for one-way messages. */
@@ -68,8 +77,10 @@ export interface Mutations {
   readonly ignoreStaleReplyRule?: boolean;
   /** Break release retries: a release whose call failed is forgotten. */
   readonly noReleaseRetry?: boolean;
-  /** Break restore: a restored lease keeps its old expiry instead of a fresh TTL. */
-  readonly restoreOldExpiry?: boolean;
+  /** Break recovery: a restarted coordinator grants at once, before the workloads declared their leases. */
+  readonly grantBeforeDeclared?: boolean;
+  /** Break the fence: a workload takes a grant its coordinator sent before it restarted. */
+  readonly ignoreGrantFence?: boolean;
   /** Break grant failure handling: release the lease when a grant's reply is lost. */
   readonly releaseOnGrantFailure?: boolean;
 }
@@ -83,7 +94,6 @@ export class Cluster {
   coordinator!: CoordinatorHost;
   #coordinatorEpoch = 0;
   #coordinatorAlarm: number | null = null;
-  readonly #leaseStore = new Map<string, Lease>();
   readonly #workloadStore = new Set<string>();
   readonly #workloads = new Map<string, WorkloadSlot>();
   readonly #policy: PolicyName;
@@ -313,6 +323,7 @@ export class Cluster {
         backends: this.backends,
         policy: createPolicy(this.#policy),
         leaseTtlMs: LEASE_TTL_MS,
+        epoch,
         newLeaseId: (() => {
           let n = 0;
           return () => `c${epoch}-l${n++}`;
@@ -325,7 +336,11 @@ export class Cluster {
             kind: 'grant',
             to,
             deliver: () => {
-              const reply = this.#workload(lease.workloadId).host.grant(POOL, lease, this.now);
+              // The broken fence: the grant looks as if the current incarnation sent it.
+              const delivered = this.#mut.ignoreGrantFence
+                ? { ...lease, epoch: this.#coordinatorEpoch }
+                : lease;
+              const reply = this.#workload(lease.workloadId).host.grant(POOL, delivered, this.now);
               return {
                 kind: 'grant-reply',
                 to: toCoordinator,
@@ -341,8 +356,25 @@ export class Cluster {
             fail: () => this.#grantFailed(host, lease),
           });
         },
-        putLease: (lease) => this.#leaseStore.set(lease.leaseId, lease),
-        deleteLease: (leaseId) => this.#leaseStore.delete(leaseId),
+        askLeases: (workloadId, asking) => {
+          this.pending.push({
+            kind: 'ask-leases',
+            to: { host: workloadId, epoch: -1 },
+            deliver: () => {
+              const held = this.#workload(workloadId).host.heldLeases(POOL, asking);
+              return {
+                kind: 'ask-leases-reply',
+                to: toCoordinator,
+                deliver: () => {
+                  host.onLeasesHeld(workloadId, held, this.now);
+                  return null;
+                },
+                fail: () => host.onAskFailed(workloadId, 'lost'),
+              };
+            },
+            fail: () => host.onAskFailed(workloadId, 'lost'),
+          });
+        },
         addWorkload: (id) => this.#workloadStore.add(id),
         deleteWorkload: (id) => this.#workloadStore.delete(id),
         setAlarm: (at) => {
@@ -355,9 +387,7 @@ export class Cluster {
         healthChanged: () => undefined,
       },
     );
-    const leases = [...this.#leaseStore.values()];
-    if (this.#mut.restoreOldExpiry) host.dispatcher.restoreLeases(leases);
-    host.restore({ leases, workloads: [...this.#workloadStore] }, this.now);
+    host.restore({ workloads: this.#mut.grantBeforeDeclared ? [] : [...this.#workloadStore] }, this.now);
     this.coordinator = host;
   }
 
@@ -424,11 +454,11 @@ export class Cluster {
               },
               () => this.#releaseFailed(host, leaseId),
             ),
-          renew: (_pool, leaseIds, report) =>
+          renew: (_pool, id, leases, report) =>
             call(
               'renew',
               () => {
-                host.onRenewReply(this.coordinator.renew(leaseIds, this.now, report));
+                host.onRenewReply(this.coordinator.renew(id, leases, this.now, report));
                 return null;
               },
               null,

@@ -329,10 +329,9 @@ describe('each broken rule is caught', { timeout: BUDGET_MS }, () => {
     fails({ policy: 'fcfs', faults, checkHeads: false, mutations: { noReleaseRetry: true } });
   });
 
-  it('restore: a restored lease needs a fresh TTL, or a running request loses its slot to another', () => {
-    // Too rare for random runs (a request must outlive a TTL, then the coordinator restart while another
-    // waits), so the interleaving is written out: A runs past its lease TTL on renewals, B waits, the
-    // coordinator restarts.
+  it('restart: a coordinator grants nothing until the workloads have declared their leases, or over-books', () => {
+    // The coordinator keeps leases in memory only; the workloads keep theirs durably. A runs (past its
+    // lease TTL, on renewals), B waits, the coordinator restarts: the slot looks free until w0 declares A.
     const run = (mutations: Mutations): Cluster => {
       const cluster = new Cluster('fcfs', [1], mutations);
       const a = cluster.admit('w0', 3);
@@ -342,12 +341,83 @@ describe('each broken rule is caught', { timeout: BUDGET_MS }, () => {
       cluster.settle();
       expect(cluster.requests.get(a)?.state).toBe('running');
       cluster.restartCoordinator();
+      // A new request reaches the restarted coordinator before w0 has said what it holds.
+      cluster.admit('w1', 3);
+      cluster.settle();
       cluster.tick(REOFFER_MS * 2);
       cluster.settle();
       return cluster;
     };
-    expect(run({}).violations).toEqual([]);
-    expect(run({ restoreOldExpiry: true }).violations).not.toEqual([]);
+    const safe = run({});
+    expect(safe.violations).toEqual([]);
+    expect(safe.coordinator.stats(safe.now)).toMatchObject({ leases: 1, recovering: 0 });
+    expect(run({ grantBeforeDeclared: true }).violations).not.toEqual([]);
+  });
+
+  it('restart: random runs with restarts find both recovery rules broken', () => {
+    const faults = { loss: true, restarts: true, crashes: false } as const;
+    fails({ policy: 'fcfs', faults, checkHeads: false, mutations: { grantBeforeDeclared: true } });
+    fails({ policy: 'fcfs', faults, checkHeads: false, mutations: { ignoreGrantFence: true } });
+  });
+
+  it('restart: a grant sent before it and delivered after the workload declared is refused, or over-books', () => {
+    const run = (mutations: Mutations): { cluster: Cluster; a: string; b: string } => {
+      const cluster = new Cluster('fcfs', [1], mutations);
+      const only = (kinds: readonly Message['kind'][]): void => {
+        const set = new Set(kinds);
+        for (let i = cluster.indexAmong(0, set); i >= 0; i = cluster.indexAmong(0, set)) cluster.deliver(i);
+      };
+      const x = cluster.admit('w1', 3);
+      cluster.settle();
+      const a = cluster.admit('w0', 3);
+      cluster.settle();
+      cluster.complete(x);
+      // The release frees the slot and the coordinator grants it to w0's A; then it restarts, with that
+      // grant still on its way.
+      only(['release']);
+      expect(cluster.pending.some((m) => m.kind === 'grant')).toBe(true);
+      cluster.restartCoordinator();
+      only(['ask-leases', 'ask-leases-reply', 'release-reply']);
+      // Recovered (nobody held anything): the slot goes to the next offer, B's.
+      const b = cluster.admit('w1', 3);
+      only(['offer', 'offer-reply']);
+      cluster.settle(); // the old grant lands
+      return { cluster, a, b };
+    };
+    const safe = run({});
+    expect(safe.cluster.requests.get(safe.b)?.state).toBe('running');
+    expect(safe.cluster.requests.get(safe.a)?.state).toBe('waiting');
+    expect(safe.cluster.violations).toEqual([]);
+    expect(run({ ignoreGrantFence: true }).cluster.violations).not.toEqual([]);
+  });
+
+  it('restart: a workload that cannot be reached holds grants back for one lease TTL at most', () => {
+    const cluster = new Cluster('fcfs', [1]);
+    cluster.admit('w0', 3);
+    cluster.settle();
+    cluster.restartCoordinator();
+    // The question to w0 is lost; w0 keeps renewing, which declares its lease too.
+    cluster.dropRequest(cluster.indexAmong(0, new Set(['ask-leases'])));
+    expect(cluster.coordinator.recovering).toBe(true);
+    cluster.tick(LEASE_TTL_MS / 2);
+    cluster.settle();
+    expect(cluster.coordinator.recovering).toBe(false);
+    expect(cluster.coordinator.stats(cluster.now).leases).toBe(1);
+    // A workload that is never heard from: the deadline ends the wait.
+    const quiet = new Cluster('fcfs', [1]);
+    const q = quiet.admit('w0', 3);
+    quiet.settle();
+    quiet.complete(q);
+    quiet.settle();
+    quiet.restartCoordinator();
+    quiet.dropRequest(quiet.indexAmong(0, new Set(['ask-leases'])));
+    quiet.tick(LEASE_TTL_MS - 1_000);
+    expect(quiet.coordinator.recovering).toBe(true);
+    quiet.tick(2_000);
+    expect(quiet.coordinator.recovering).toBe(false);
+    const next = quiet.admit('w1', 3);
+    quiet.settle();
+    expect(quiet.requests.get(next)?.state).toBe('running');
   });
 
   it('lost grant replies: the lease must be kept, or the backend is over-booked', () => {

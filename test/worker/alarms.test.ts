@@ -25,7 +25,8 @@ describe('WorkloadDO state and alarms', () => {
     const stored = await until(
       () =>
         runInDurableObject(stub, async (_i: WorkloadDO, state) => state.storage.kv.get<StoredState>('state')),
-      (s) => s?.registry.totalRequests === 3,
+      // The grant's write is immediate, the completion's coalesced: wait for the last completion's.
+      (s) => s?.registry.totalRequests === 3 && s.leases.length === 0,
     );
     expect(stored?.registry.totalRequests).toBe(3);
 

@@ -2,9 +2,8 @@
 // upstream unreachable, and the accounting invariant after a mixed batch. Backends: alpha (2 slots) and
 // beta (1 slot); MAX_QUEUE_PER_WORKLOAD is 3 in this project (vitest.config.ts).
 
-import { env, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CoordinatorDO } from '../../src/worker/coordinator-do.ts';
 import type { AdminWorkloadList } from '../../src/worker/routes/admin.ts';
 import { coordinatorStub } from '../../src/worker/stubs.ts';
 import { backends, call, chat, heldCount, releaseHeld, until, workload } from './support/client.ts';
@@ -146,23 +145,5 @@ describe('scheduling in the Workers runtime', () => {
     // Requests aborted before the Worker read them never reach a workload; every other one is counted.
     expect(total).toBeGreaterThanOrEqual(18);
     expect(total).toBeLessThanOrEqual(24);
-  });
-
-  it('keeps leases in Durable Object storage only while requests are in flight', async () => {
-    const id = 'sched-storage';
-    const holder = chat({ model: 'hold' }, { workload_id: id });
-    await until(heldCount, (n) => n === 1);
-    const stub = coordinatorStub(env, 'default');
-    const storedLeases = () =>
-      runInDurableObject(
-        stub,
-        async (_instance: CoordinatorDO, state) => [...state.storage.kv.list({ prefix: 'lease:' })].length,
-      );
-    // Lease writes are coalesced (src/worker/write-behind.ts), so the write lands shortly after the grant.
-    expect(await until(storedLeases, (n) => n === 1)).toBe(1);
-    await releaseHeld();
-    await (await holder).arrayBuffer();
-    await settled([id]);
-    expect(await until(storedLeases, (n) => n === 0)).toBe(0);
   });
 });

@@ -1,7 +1,12 @@
 // The coordinator side of the protocol: a pool's Dispatcher plus what it must remember to talk to the
 // workloads correctly: the newest head report seen from each workload (the stale-report rule), the set of
-// known workloads, which lease writes to make, the alarm. A CoordinatorDO hosts one of these; so does
+// known workloads, the recovery after a restart, the alarm. A CoordinatorDO hosts one of these; so does
 // the in-process scheduler. No I/O: grants leave through a port, their replies come back via on* methods.
+//
+// Leases live in memory only. Each workload keeps its own running requests' leases durably (written
+// before a grant reaches its Worker), so the pool-wide object makes no storage write per request. After a
+// restart the coordinator grants nothing until every known workload has declared what it holds (or one
+// lease TTL has passed, by when any lease not declared or renewed would have expired anyway).
 
 import { Dispatcher, type DispatcherOptions, type Lease } from '../dispatcher.ts';
 import type { BackendState, BackendStatus } from '../backend-pool.ts';
@@ -11,6 +16,7 @@ import {
   isNewerSeq,
   type BackendHealth,
   type CarriedRelease,
+  type DeclaredLease,
   type GrantReply,
   type HeadSeq,
   type OfferReply,
@@ -36,13 +42,14 @@ export interface CoordinatorPorts {
   /** Delivers a grant to its workload. The reply MUST come back through onGrantReply / onGrantFailed. */
   grant(lease: Lease): void;
   /**
-   * Durable, synchronous writes. A lease is written when granted and deleted when released or expired
-   * (renewals stay in memory: a restored lease gets a fresh TTL, see restore). A lease that survived a
-   * restart after its release would hold a slot until it expired; one that was lost would over-book.
+   * After a restart: asks a known workload which of this pool's leases it holds, telling it this
+   * incarnation's epoch. The answer MUST come back through onLeasesHeld or onAskFailed.
    */
-  putLease(lease: Lease): void;
-  deleteLease(leaseId: string): void;
-  /** The set of workloads that have offered here (the admin listing). */
+  askLeases(workloadId: string, epoch: number): void;
+  /**
+   * The set of workloads that have offered here (the admin listing, and whom to ask after a restart).
+   * Durable, and written before anything leaves: no workload is granted a slot before it is listed.
+   */
   addWorkload(workloadId: string): void;
   deleteWorkload(workloadId: string): void;
   /** Call alarm() at `at`. */
@@ -75,8 +82,7 @@ export interface BackendHealthChange {
  * scheduler and tests): everything but the grant delivery does nothing.
  */
 export const IN_MEMORY_COORDINATOR_PORTS: Omit<CoordinatorPorts, 'grant'> = Object.freeze({
-  putLease: () => undefined,
-  deleteLease: () => undefined,
+  askLeases: () => undefined,
   addWorkload: () => undefined,
   deleteWorkload: () => undefined,
   setAlarm: () => undefined,
@@ -87,7 +93,8 @@ export const IN_MEMORY_COORDINATOR_PORTS: Omit<CoordinatorPorts, 'grant'> = Obje
 });
 
 export interface CoordinatorSaved {
-  readonly leases: readonly Lease[];
+  /** Leases a version that wrote them per grant left in storage; restored once, then never written. */
+  readonly leases?: readonly Lease[];
   readonly workloads: readonly string[];
 }
 
@@ -95,6 +102,14 @@ export interface CoordinatorStats {
   readonly leases: number;
   readonly ready: number;
   readonly freeSlots: number;
+  /** Workloads a restarted coordinator still waits to hear from before it grants again (0: serving). */
+  readonly recovering: number;
+}
+
+/** After a restart: whom the coordinator still waits for, and until when at most. */
+interface Recovery {
+  readonly until: number;
+  readonly waiting: Set<string>;
 }
 
 export class CoordinatorHost {
@@ -112,6 +127,9 @@ export class CoordinatorHost {
   readonly #lastSeq = new Map<string, KnownWorkload>();
   #alarmAt: number | null = null;
   #draining = false;
+  /** This incarnation; stamped on its leases. A restarted coordinator's is larger. */
+  readonly epoch: number;
+  #recovery: Recovery | null = null;
   /** Each backend's state as last reported to healthChanged. */
   readonly #states = new Map<string, BackendState>();
   /** Whether any backend was out of full health at the last look (only then do successes matter). */
@@ -122,27 +140,101 @@ export class CoordinatorHost {
   #nextScrapeAt = -Infinity;
 
   constructor(
-    opts: DispatcherOptions & { readonly leaseTtlMs: number; readonly metricsIntervalMs?: number },
+    opts: DispatcherOptions & {
+      readonly leaseTtlMs: number;
+      readonly metricsIntervalMs?: number;
+      /** This incarnation, larger than every earlier one of the same pool (a persisted counter). */
+      readonly epoch?: number;
+    },
     ports: CoordinatorPorts,
   ) {
-    this.dispatcher = new Dispatcher(opts);
+    this.epoch = opts.epoch ?? 0;
+    this.dispatcher = new Dispatcher({ ...opts, leaseEpoch: this.epoch });
     this.#leaseTtlMs = opts.leaseTtlMs;
     this.#ports = ports;
     this.#metricsIntervalMs = this.dispatcher.readsMetrics ? (opts.metricsIntervalMs ?? 0) : 0;
   }
 
   /**
-   * Re-installs what a previous instance persisted. Renewals were never written, so each restored lease
-   * gets a full TTL from now: a request still running renews it within a quarter of that, and the slot
-   * of one that is gone comes back one TTL after the restart.
+   * Starts from what a previous instance persisted: the known workloads. Their running requests' leases
+   * are in their own storage, so until each has declared them (askLeases → onLeasesHeld, or a renewal)
+   * nothing is granted: a slot that looks free may be in use. A workload that cannot be reached holds
+   * things up for one lease TTL at most; by then any lease it did not renew would have expired anyway.
+   * Leases an older version stored are restored with a fresh TTL (their renewals were never written).
    */
   restore(saved: CoordinatorSaved, now: number): void {
     const expiresAt = now + this.#leaseTtlMs;
     this.dispatcher.restoreLeases(
-      saved.leases.map((l) => ({ ...l, expiresAt: Math.max(l.expiresAt, expiresAt) })),
+      (saved.leases ?? []).map((l) => ({ ...l, expiresAt: Math.max(l.expiresAt, expiresAt) })),
     );
     for (const id of saved.workloads) this.#workloads.add(id);
+    if (this.#workloads.size > 0) {
+      this.#recovery = { until: now + this.#leaseTtlMs, waiting: new Set(this.#workloads) };
+      for (const id of this.#workloads) this.#ports.askLeases(id, this.epoch);
+    }
     this.#armAlarm(now);
+  }
+
+  /** A known workload's answer after a restart: every lease of this pool it holds. */
+  onLeasesHeld(workloadId: string, leases: readonly DeclaredLease[], now: number): void {
+    this.#adopt(workloadId, leases, now);
+    this.#heardFrom(workloadId, now);
+  }
+
+  /** The question did not reach the workload: it may still declare by a renewal; else the deadline. */
+  onAskFailed(workloadId: string, why: string): void {
+    this.#ports.warn(`asking workload ${workloadId} for its leases after a restart failed: ${why}`);
+  }
+
+  get recovering(): boolean {
+    return this.#recovery !== null;
+  }
+
+  /**
+   * Counts the slots of leases granted by an earlier incarnation that this one has never seen. A lease
+   * of this incarnation that is unknown was released or expired here: it is not brought back.
+   */
+  #adopt(workloadId: string, leases: readonly DeclaredLease[], now: number): string[] {
+    const missing: string[] = [];
+    const expiresAt = now + this.#leaseTtlMs;
+    for (const l of leases) {
+      if (this.dispatcher.renew(l.leaseId, now) !== null) continue;
+      if (l.backend === undefined || (l.epoch ?? 0) >= this.epoch) {
+        missing.push(l.leaseId);
+        continue;
+      }
+      this.dispatcher.restoreLeases([
+        {
+          leaseId: l.leaseId,
+          workloadId,
+          requestId: '',
+          backend: l.backend,
+          grantedAt: now,
+          expiresAt,
+          epoch: l.epoch ?? 0,
+        },
+      ]);
+    }
+    return missing;
+  }
+
+  #heardFrom(workloadId: string, now: number): void {
+    const recovery = this.#recovery;
+    if (recovery === null || !recovery.waiting.delete(workloadId)) return;
+    if (recovery.waiting.size === 0) this.#endRecovery(now);
+  }
+
+  #endRecovery(now: number): void {
+    const recovery = this.#recovery;
+    if (recovery === null) return;
+    this.#recovery = null;
+    if (recovery.waiting.size > 0) {
+      this.#ports.warn(
+        `granting again after a restart without hearing from ${recovery.waiting.size} workload(s) ` +
+          `(${[...recovery.waiting].slice(0, 5).join(', ')}): one lease TTL has passed`,
+      );
+    }
+    this.#drain(now);
   }
 
   /** A workload's current head (or none). Grants for the caller come back inline. */
@@ -171,7 +263,8 @@ export class CoordinatorHost {
     }
     return {
       grants,
-      freeSlots: this.dispatcher.freeSlots(now),
+      // While recovering, no slot is known to be free: the workload's held admissions really wait.
+      freeSlots: this.#recovery === null ? this.dispatcher.freeSlots(now) : 0,
       poolDownUntil: grants.length > 0 ? null : this.dispatcher.poolDownUntil(now),
     };
   }
@@ -201,16 +294,24 @@ export class CoordinatorHost {
   #free(leaseId: string, health: BackendHealth | null, now: number, actualTokens?: number): Lease | null {
     const lease = this.dispatcher.release(leaseId, now, actualTokens);
     if (!lease) return null;
-    this.#ports.deleteLease(leaseId);
     if (health?.reachable === false) this.dispatcher.reportUnreachable(lease.backend, health.observedAt);
     if (health?.reachable === true) this.dispatcher.reportReachable(lease.backend, health.observedAt);
     return lease;
   }
 
-  /** The requests behind these leases are still running: push their expiry out (in memory only). */
-  renew(leaseIds: readonly string[], now: number, report?: MetricsReport): RenewReply {
+  /**
+   * The requests behind these leases are still running: push their expiry out. The list is all the
+   * workload holds in this pool, so for a restarted coordinator it is also the workload's declaration.
+   */
+  renew(
+    workloadId: string,
+    leases: readonly DeclaredLease[],
+    now: number,
+    report?: MetricsReport,
+  ): RenewReply {
     if (report) this.metrics.apply(report, now);
-    const missing = leaseIds.filter((id) => this.dispatcher.renew(id, now) === null);
+    const missing = this.#adopt(workloadId, leases, now);
+    this.#heardFrom(workloadId, now);
     return { missing };
   }
 
@@ -218,6 +319,8 @@ export class CoordinatorHost {
   forget(workloadId: string, report?: MetricsReport, now = 0): void {
     if (report) this.metrics.apply(report, now);
     if (this.dispatcher.peekReady(workloadId)) return;
+    // A goodbye overtaken by a grant: still listed, so a restart asks it about that lease.
+    if (this.dispatcher.leases().some((l) => l.workloadId === workloadId)) return;
     this.metrics.retire(workloadId);
     this.dispatcher.forget(workloadId);
     this.#lastSeq.delete(workloadId);
@@ -226,8 +329,8 @@ export class CoordinatorHost {
 
   alarm(now: number): void {
     this.#alarmAt = null;
+    if (this.#recovery !== null && now >= this.#recovery.until) this.#endRecovery(now);
     for (const lease of this.dispatcher.expireLeases(now)) {
-      this.#ports.deleteLease(lease.leaseId);
       this.metrics.countLeaseExpired();
       this.#ports.warn(`lease ${lease.leaseId} of workload ${lease.workloadId} expired unreleased`);
     }
@@ -282,9 +385,7 @@ export class CoordinatorHost {
   /** The workload took the slot (or not) and told its head after that. */
   onGrantReply(lease: Lease, reply: GrantReply, now: number): void {
     if (reply.report) this.metrics.apply(reply.report, now);
-    if (reply.taken === null && this.dispatcher.release(lease.leaseId, now)) {
-      this.#ports.deleteLease(lease.leaseId);
-    }
+    if (reply.taken === null) this.dispatcher.release(lease.leaseId, now);
     this.#report(lease.workloadId, reply.head, reply.signals, reply.seq);
     this.#drain(now);
   }
@@ -323,6 +424,7 @@ export class CoordinatorHost {
       leases: this.dispatcher.leaseCount,
       ready: this.dispatcher.readyCount,
       freeSlots: this.dispatcher.freeSlots(now),
+      recovering: this.#recovery?.waiting.size ?? 0,
     };
   }
 
@@ -333,12 +435,15 @@ export class CoordinatorHost {
    */
   #drain(now: number, caller?: string): readonly Lease[] {
     if (this.#draining) return NO_GRANTS;
+    if (this.#recovery !== null) {
+      if (this.#alarmAt === null) this.#armAlarm(now);
+      return NO_GRANTS;
+    }
     this.#draining = true;
     let inline: Lease[] | null = null;
     try {
       // A Grant is a Lease plus its score; the extra field travels along harmlessly.
       for (let lease = this.dispatcher.next(now); lease; lease = this.dispatcher.next(now)) {
-        this.#ports.putLease(lease);
         if (lease.workloadId === caller) (inline ??= []).push(lease);
         else this.#ports.grant(lease);
       }
@@ -387,6 +492,7 @@ export class CoordinatorHost {
 
   #armAlarm(now: number): void {
     let next = this.dispatcher.nextDeadline(now) ?? Infinity;
+    if (this.#recovery !== null) next = Math.min(next, this.#recovery.until);
     if (this.#metricsIntervalMs > 0 && this.#busy()) next = Math.min(next, Math.max(now, this.#nextScrapeAt));
     if (!Number.isFinite(next)) return;
     if (this.#alarmAt !== null && this.#alarmAt <= next && this.#alarmAt > now) return;

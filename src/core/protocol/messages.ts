@@ -119,6 +119,18 @@ export interface CompleteReply {
   readonly recorded: boolean;
 }
 
+/**
+ * A running request's lease as its workload declares it to the coordinator: in each renewal, and in the
+ * answer to a restarted coordinator that asks what it holds (see CoordinatorHost's recovery). With its
+ * backend and granting incarnation, a coordinator that never saw it can count its slot again.
+ */
+export interface DeclaredLease {
+  readonly leaseId: string;
+  /** Absent for a lease held since before leases were declared (its coordinator restored it itself). */
+  readonly backend?: string;
+  readonly epoch?: number;
+}
+
 export interface RenewReply {
   /** Lease IDs the coordinator no longer holds (already released or expired). */
   readonly missing: readonly string[];

@@ -22,6 +22,7 @@ import type {
   BackendHealth,
   CarriedRelease,
   CompleteReply,
+  DeclaredLease,
   GrantReply,
   HeadSeq,
   OfferReply,
@@ -39,6 +40,21 @@ export type {
 } from './workload-ports.ts';
 
 const NOTHING_CARRIED: readonly CarriedRelease[] = Object.freeze([]);
+
+/** A running request's lease, with what a restarted coordinator needs to count it again. */
+interface RunningLease extends HeldLease {
+  /** Absent for a lease restored from state written before leases were declared. */
+  readonly backend?: string;
+  readonly epoch?: number;
+}
+
+function declared({ leaseId, backend, epoch }: RunningLease): DeclaredLease {
+  return backend === undefined
+    ? { leaseId }
+    : epoch === undefined
+      ? { leaseId, backend }
+      : { leaseId, backend, epoch };
+}
 
 interface PendingRelease {
   readonly pool: string;
@@ -76,7 +92,13 @@ export class WorkloadHost {
   readonly #sendsMetrics: boolean;
   #state: WorkloadState | null = null;
   /** requestId → the lease its running request holds. */
-  readonly #leases = new Map<string, HeldLease>();
+  readonly #leases = new Map<string, RunningLease>();
+  /**
+   * pool → the coordinator incarnation this workload last declared its leases to. A grant from an
+   * earlier one (sent before that coordinator restarted, delivered after) is refused: the restarted
+   * coordinator was not told of it and may have handed its slot out again.
+   */
+  readonly #fences = new Map<string, number>();
   /** leaseId → where and what to report; kept until the coordinator acknowledges. */
   readonly #pendingReleases = new Map<string, PendingRelease>();
   readonly #releasing = new Set<string>();
@@ -125,9 +147,15 @@ export class WorkloadHost {
     this.#epoch = now;
     if (saved) {
       this.#state = this.#newState(saved.workloadId, now, saved.registry, saved.tally);
-      for (const [requestId, leaseId, pool] of saved.leases) {
-        this.#leases.set(requestId, { leaseId, pool: pool ?? DEFAULT_POOL });
+      for (const [requestId, leaseId, pool, backend, epoch] of saved.leases) {
+        this.#leases.set(requestId, {
+          leaseId,
+          pool: pool ?? DEFAULT_POOL,
+          ...(backend !== undefined ? { backend } : {}),
+          ...(epoch !== undefined ? { epoch } : {}),
+        });
       }
+      for (const [pool, epoch] of saved.fences ?? []) this.#fences.set(pool, epoch);
       for (const [leaseId, health, pool] of saved.pendingReleases ?? []) {
         this.#pendingReleases.set(leaseId, { health, pool: pool ?? DEFAULT_POOL });
       }
@@ -308,16 +336,17 @@ export class WorkloadHost {
     }
     if (this.#leases.size > 0 && now >= this.#lastRenewAt + this.#renewEveryMs) {
       this.#lastRenewAt = now;
-      const byPool = new Map<string, string[]>();
-      for (const { pool, leaseId } of this.#leases.values()) {
-        const ids = byPool.get(pool) ?? [];
-        ids.push(leaseId);
-        byPool.set(pool, ids);
+      const byPool = new Map<string, DeclaredLease[]>();
+      for (const lease of this.#leases.values()) {
+        const held = byPool.get(lease.pool) ?? [];
+        held.push(declared(lease));
+        byPool.set(lease.pool, held);
       }
-      for (const [pool, ids] of byPool)
+      for (const [pool, held] of byPool)
         this.#ports.coordinator.renew(
           pool,
-          ids,
+          state.workloadId,
+          held,
           this.#sendsMetrics ? state.tally.peekReport(pool) : undefined,
         );
     }
@@ -428,6 +457,21 @@ export class WorkloadHost {
    */
   onRenewReply(_reply: RenewReply): void {}
 
+  /**
+   * A restarted coordinator of `pool` (incarnation `epoch`) asks what this workload holds there. From
+   * now on grants of its predecessors are refused, so the answer stays complete; the fence is written
+   * before the answer leaves, so a restart of this workload does not forget it.
+   */
+  heldLeases(pool: string, epoch: number): DeclaredLease[] {
+    if (epoch > (this.#fences.get(pool) ?? -Infinity)) {
+      this.#fences.set(pool, epoch);
+      this.#ports.persist(true);
+    }
+    const held: DeclaredLease[] = [];
+    for (const lease of this.#leases.values()) if (lease.pool === pool) held.push(declared(lease));
+    return held;
+  }
+
   describe(now: number): WorkloadDescription | null {
     const state = this.#state;
     if (!state) return null;
@@ -449,7 +493,11 @@ export class WorkloadHost {
     return {
       workloadId: state.workloadId,
       registry: state.snapshot(),
-      leases: [...this.#leases].map(([requestId, { leaseId, pool }]) => [requestId, leaseId, pool] as const),
+      leases: [...this.#leases].map(
+        ([requestId, { leaseId, pool, backend, epoch }]) =>
+          [requestId, leaseId, pool, backend, epoch] as const,
+      ),
+      ...(this.#fences.size > 0 ? { fences: [...this.#fences] } : {}),
       pendingReleases: [...this.#pendingReleases].map(
         ([leaseId, { health, pool }]) => [leaseId, health, pool] as const,
       ),
@@ -496,6 +544,9 @@ export class WorkloadHost {
   #applyGrant(pool: string, lease: Lease, now: number): { requestId: string; waitMs: number } | null {
     // Half a TTL left leaves a quarter of one as slack for a late alarm before the next renewal beat.
     if (now + this.#leaseTtlMs / 2 >= lease.expiresAt) return null;
+    // From a coordinator that has restarted since: its successor does not count this slot.
+    const fence = this.#fences.get(pool);
+    if (fence !== undefined && (lease.epoch ?? 0) < fence) return null;
     // At maxInFlight the slot goes back; the head is offered again when a request of this one ends.
     if (!this.#limiter.allowsStart(this.#leases.size)) return null;
     // Only after a failover is there anything to avoid (the common path stays one lookup lighter).
@@ -513,8 +564,14 @@ export class WorkloadHost {
     if (!taken) return null;
     if (avoiding) this.#avoid.delete(taken.requestId);
     if (this.#leases.size === 0) this.#lastRenewAt = now;
-    this.#leases.set(taken.requestId, { pool, leaseId: lease.leaseId });
-    this.#ports.persist();
+    this.#leases.set(
+      taken.requestId,
+      lease.epoch === undefined
+        ? { pool, leaseId: lease.leaseId, backend: lease.backend }
+        : { pool, leaseId: lease.leaseId, backend: lease.backend, epoch: lease.epoch },
+    );
+    // Durable before the grant reaches the Worker: a restarted coordinator counts this slot from here.
+    this.#ports.persist(true);
     this.#resolve(taken.requestId, {
       kind: 'granted',
       leaseId: lease.leaseId,

@@ -6,7 +6,7 @@ import type { RegistrySnapshot } from '../registry-entry.ts';
 import type { WorkloadStateOptions } from '../workload-state.ts';
 import type { LimiterSnapshot } from '../workload-limits.ts';
 import type { MetricsReport, TallySnapshot } from '../metrics/workload-tally.ts';
-import type { AdmitReply, BackendHealth, CarriedRelease, HeadSeq } from './messages.ts';
+import type { AdmitReply, BackendHealth, CarriedRelease, DeclaredLease, HeadSeq } from './messages.ts';
 
 /**
  * Calls to the coordinator of a pool (one per pool). Each reply MUST be fed back through the matching
@@ -35,8 +35,11 @@ export interface CoordinatorCalls {
     actualTokens?: number,
     report?: MetricsReport,
   ): void;
-  /** → onRenewReply (a lost renewal is simply superseded by the next one). */
-  renew(pool: string, leaseIds: readonly string[], report?: MetricsReport): void;
+  /**
+   * → onRenewReply (a lost renewal is simply superseded by the next one). Every lease this workload
+   * holds in the pool, in one call: for a restarted coordinator, a renewal is a full declaration.
+   */
+  renew(pool: string, workloadId: string, leases: readonly DeclaredLease[], report?: MetricsReport): void;
   /** The workload deleted itself; fire and forget. */
   forget(pool: string, workloadId: string, report?: MetricsReport): void;
 }
@@ -51,8 +54,13 @@ export interface WorkloadPorts {
   readonly coordinator: CoordinatorCalls;
   /** The answer to a pending admit (exactly one per admitted request that is still waiting). */
   reply(requestId: string, reply: AdmitReply): void;
-  /** State changed: persist `persisted()` (the host may coalesce writes). */
-  persist(): void;
+  /**
+   * State changed: persist `persisted()`. Writes may be coalesced, except with `now`: then the write
+   * must be durable before any reply or message leaves (a Durable Object's output gate does that). The
+   * host asks for it when it takes a lease, because its storage is what a restarted coordinator
+   * recovers the pool's running requests from.
+   */
+  persist(now?: boolean): void;
   /** Call alarm() at `at`. The host asks only when the new time is earlier than the one pending. */
   setAlarm(at: number): void;
   /** The workload was idle and is gone: delete its storage. */
@@ -76,10 +84,17 @@ export interface PersistedWorkload {
   readonly workloadId: string;
   readonly registry: RegistrySnapshot;
   /**
-   * [requestId, leaseId, pool] for requests in flight, so completion after a restart still frees the
-   * slot. The pool is absent in state written before pools existed (then it is the default pool).
+   * [requestId, leaseId, pool, backend, epoch] for requests in flight, so completion after a restart
+   * still frees the slot and a restarted coordinator learns them again. The pool is absent in state
+   * written before pools existed (then it is the default pool); backend and epoch, in state written
+   * before leases were declared.
    */
-  readonly leases: ReadonlyArray<readonly [string, string, string?]>;
+  readonly leases: ReadonlyArray<readonly [string, string, string?, string?, number?]>;
+  /**
+   * [pool, epoch]: the latest coordinator incarnation of each pool this workload has declared its
+   * leases to; grants from an earlier one are refused.
+   */
+  readonly fences?: ReadonlyArray<readonly [string, number]>;
   /** [leaseId, health, pool]: releases the coordinator has not acknowledged yet; retried by the alarm. */
   readonly pendingReleases?: ReadonlyArray<readonly [string, BackendHealth | null, string?]>;
   /** Pools this workload has offered to, so an idle workload says goodbye to each. */
