@@ -44,6 +44,8 @@ const VARS = {
   ]),
   METRICS_INTERVAL_MS: '0',
   POLICY: 'workload-aware',
+  // The bench drives the objects from inside the Worker: no inference route, no keys to look up.
+  AUTH: 'off',
 };
 
 function listFromEnv(name: string, fallback: number[]): number[] {

@@ -154,7 +154,10 @@ export class CoordinatorDO extends DurableObject<Env> {
   }
 
   /** One scrape's view of this pool (see core/metrics/pool-summary.ts): no call to any workload. */
-  metricsSnapshot(topN: number, offset = 0): PoolSummarySnapshot & { backends: BackendStatus[] } {
+  metricsSnapshot(
+    topN: number,
+    offset = 0,
+  ): PoolSummarySnapshot & { backends: BackendStatus[]; recovering: number } {
     return this.#host.metricsSnapshot(Date.now(), topN, offset);
   }
 

@@ -38,6 +38,9 @@ describe('renderPrometheus', () => {
     expect(m.families.get('sluice_queue_wait_seconds')?.type).toBe('HISTOGRAM');
     expect(m.families.get('sluice_workload_queued_requests')?.type).toBe('GAUGE');
     expect(m.families.get('sluice_backend_slots')?.type).toBe('GAUGE');
+    // A coordinator that never restarted is serving: nothing to wait for.
+    expect(m.families.get('sluice_pool_recovering_workloads')?.type).toBe('GAUGE');
+    expect(text).toContain('sluice_pool_recovering_workloads{pool="default"} 0\n');
     for (const name of m.families.keys()) {
       if (m.families.get(name)?.type === 'COUNTER') expect(name).toMatch(/_total$/);
     }

@@ -399,6 +399,7 @@ describe('each broken rule is caught', { timeout: BUDGET_MS }, () => {
     // The question to w0 is lost; w0 keeps renewing, which declares its lease too.
     cluster.dropRequest(cluster.indexAmong(0, new Set(['ask-leases'])));
     expect(cluster.coordinator.recovering).toBe(true);
+    expect(cluster.coordinator.metricsSnapshot(cluster.now, 5).recovering).toBe(1);
     cluster.tick(LEASE_TTL_MS / 2);
     cluster.settle();
     expect(cluster.coordinator.recovering).toBe(false);

@@ -10,7 +10,11 @@ import { OTHER_WORKLOADS, type PoolSummarySnapshot, type WorkloadSummary } from 
 
 export interface PoolMetricsInput {
   readonly pool: string;
-  readonly summary: PoolSummarySnapshot & { readonly backends: readonly BackendStatus[] };
+  readonly summary: PoolSummarySnapshot & {
+    readonly backends: readonly BackendStatus[];
+    /** After a coordinator restart: workloads it still waits to hear from (absent: not reported). */
+    readonly recovering?: number;
+  };
 }
 
 export interface ExpositionInput {
@@ -122,6 +126,11 @@ export function renderPrometheus(input: ExpositionInput): string {
     'counter',
     'Leases that expired unreleased (their Worker was presumed gone and the slot taken back).',
   );
+  const recovering = family(
+    'sluice_pool_recovering_workloads',
+    'gauge',
+    'After a coordinator restart: known workloads it still waits to hear from before it grants again; 0 when serving.',
+  );
   const jain = family(
     'sluice_fairness_jain_index',
     'gauge',
@@ -221,6 +230,8 @@ export function renderPrometheus(input: ExpositionInput): string {
       sample(failovers, 'sluice_backend_failovers_total', labels, failoversOf.get(b.name) ?? 0);
     }
     sample(leaseExpiries, 'sluice_lease_expiries_total', { pool }, summary.leaseExpiries);
+    if (summary.recovering !== undefined)
+      sample(recovering, 'sluice_pool_recovering_workloads', { pool }, summary.recovering);
     if (summary.fairness.overall !== null)
       sample(jain, 'sluice_fairness_jain_index', { pool }, summary.fairness.overall);
     for (const { criticality: lvl, jain: value } of summary.fairness.byCriticality) {

@@ -415,8 +415,12 @@ export class CoordinatorHost {
     now: number,
     topN: number,
     offset = 0,
-  ): PoolSummarySnapshot & { backends: BackendStatus[] } {
-    return { ...this.metrics.snapshot(now, topN, offset), backends: this.dispatcher.backends(now) };
+  ): PoolSummarySnapshot & { backends: BackendStatus[]; recovering: number } {
+    return {
+      ...this.metrics.snapshot(now, topN, offset),
+      backends: this.dispatcher.backends(now),
+      recovering: this.#recovery?.waiting.size ?? 0,
+    };
   }
 
   stats(now: number): CoordinatorStats {
