@@ -18,6 +18,8 @@ import { runLoad } from './load.ts';
 
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
 const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 3000);
+/** BENCH_STREAM_TOKENS=N profiles streamed answers of N tokens (N chunks) instead of one-token JSON. */
+const STREAM_TOKENS = Number(process.env['BENCH_STREAM_TOKENS'] ?? 0);
 const TOP = 25;
 
 interface ProfileNode {
@@ -94,7 +96,7 @@ export async function runProfile(): Promise<string> {
     const body = JSON.stringify({
       model: 'sim-model',
       messages: [{ role: 'user', content: 'bench' }],
-      max_tokens: 1,
+      ...(STREAM_TOKENS > 0 ? { max_tokens: STREAM_TOKENS, stream: true } : { max_tokens: 1 }),
     });
     const headers = { 'x-workload-context': JSON.stringify({ workload_id: 'bench', criticality: 3 }) };
     await runLoad({ url, concurrency: CONCURRENCY, requests: 300, body, headers });

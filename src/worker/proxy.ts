@@ -14,6 +14,7 @@ import {
 } from '../core/index.ts';
 import { backendAuthHeaders, type BackendConfig, DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS } from './config.ts';
 import { endToHttp } from './http-error.ts';
+import { IdleWatch } from './idle-watch.ts';
 
 // RFC 9110 §7.6.1 hop-by-hop headers, plus headers the runtime recomputes.
 const HOP_BY_HOP = new Set([
@@ -167,9 +168,6 @@ function usageReader(headers: Headers, sse: boolean, dropUsageChunk: boolean): U
   return (headers.get('content-type') ?? '').toLowerCase().includes('json') ? new JsonUsageReader() : null;
 }
 
-/** Read by relay() when the backend sent nothing for idleTimeoutMs. */
-const IDLE = Symbol('idle');
-
 interface RelayOptions {
   readonly backendName: string;
   readonly idleTimeoutMs: number;
@@ -180,24 +178,6 @@ interface RelayOptions {
 interface Exchange {
   readonly end: Ended;
   readonly usage: TokenUsage | null;
-}
-
-/**
- * The next chunk, or IDLE if none arrives within `ms`. The timer is cleared on every path, so a read that
- * wins leaves nothing behind; after IDLE the caller cancels the reader, which settles the pending read.
- */
-async function readWithin(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  ms: number,
-): Promise<ReadableStreamReadResult<Uint8Array> | typeof IDLE> {
-  let fire: () => void = () => undefined;
-  const idle = new Promise<typeof IDLE>((resolve) => (fire = () => resolve(IDLE)));
-  const timer = setTimeout(fire, ms);
-  try {
-    return await Promise.race([reader.read(), idle]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
@@ -217,42 +197,56 @@ async function relay(
   const writer = sink.getWriter();
   const usage = limit.usage;
   const exchange = (end: Ended): Exchange => ({ end, usage: usage?.usage ?? null });
-  for (;;) {
-    let chunk: ReadableStreamReadResult<Uint8Array> | typeof IDLE;
-    try {
-      chunk = await readWithin(reader, limit.idleTimeoutMs);
-    } catch (err) {
-      if (clientSignal.aborted) {
-        await writer.abort(err).catch(() => undefined);
+  const idleMessage = `Backend '${limit.backendName}' sent nothing for ${limit.idleTimeoutMs} ms.`;
+  // Cancelling settles the pending read (done, or an error); the loop then sees watch.idle.
+  const watch = new IdleWatch(limit.idleTimeoutMs, () => {
+    reader.cancel(new Error(idleMessage)).catch(() => undefined);
+  });
+  try {
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array> | null = null;
+      let failure: unknown = null;
+      watch.reading(Date.now());
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        failure = err;
+      } finally {
+        watch.settled();
+      }
+      if (watch.idle) {
+        // A client that cancelled its body mid-stream errors the writable side (desiredSize null) but is
+        // otherwise seen only on the next write, which a silent backend never gives it.
+        if (clientSignal.aborted || writer.desiredSize === null) {
+          await writer.abort(new Error(idleMessage)).catch(() => undefined);
+          return exchange(ENDED.clientClosed);
+        }
+        await failStream(writer, ended('idle_timeout'), idleMessage, sse);
+        return exchange(ended('idle_timeout'));
+      }
+      if (chunk === null) {
+        if (clientSignal.aborted) {
+          await writer.abort(failure).catch(() => undefined);
+          return exchange(ENDED.clientClosed);
+        }
+        await failStream(writer, ended('stream_failed'), streamFailedMessage(failure), sse);
+        return exchange(ended('stream_failed'));
+      }
+      const out = chunk.done ? usage?.finish() : usage === null ? chunk.value : usage.push(chunk.value);
+      try {
+        // Empty when the reader holds an unfinished event back (or dropped one): nothing to write yet.
+        if (out !== undefined && out.byteLength > 0) await writer.write(out);
+      } catch {
+        await reader.cancel().catch(() => undefined);
         return exchange(ENDED.clientClosed);
       }
-      await failStream(writer, ended('stream_failed'), streamFailedMessage(err), sse);
-      return exchange(ended('stream_failed'));
-    }
-    if (chunk === IDLE) {
-      const message = `Backend '${limit.backendName}' sent nothing for ${limit.idleTimeoutMs} ms.`;
-      await reader.cancel(new Error(message)).catch(() => undefined);
-      // A client that cancelled its body mid-stream errors the writable side (desiredSize null) but is
-      // otherwise seen only on the next write, which a silent backend never gives it.
-      if (clientSignal.aborted || writer.desiredSize === null) {
-        await writer.abort(new Error(message)).catch(() => undefined);
-        return exchange(ENDED.clientClosed);
+      if (chunk.done) {
+        await writer.close().catch(() => undefined);
+        return exchange(endAs);
       }
-      await failStream(writer, ended('idle_timeout'), message, sse);
-      return exchange(ended('idle_timeout'));
     }
-    const out = chunk.done ? usage?.finish() : usage === null ? chunk.value : usage.push(chunk.value);
-    try {
-      // Empty when the reader holds an unfinished event back (or dropped one): nothing to write yet.
-      if (out !== undefined && out.byteLength > 0) await writer.write(out);
-    } catch {
-      await reader.cancel().catch(() => undefined);
-      return exchange(ENDED.clientClosed);
-    }
-    if (chunk.done) {
-      await writer.close().catch(() => undefined);
-      return exchange(endAs);
-    }
+  } finally {
+    watch.dispose();
   }
 }
 
