@@ -85,6 +85,16 @@ const workloadKey = (h: ReadyHead): string => h.workloadId;
  * A head's weight as the dispatcher uses it. Config rejects bad weights (isValidWeight); one that still
  * arrives (an old message, a bug) counts as the default rather than corrupting the tags.
  */
+/** The signals with a start tag, built field by field: a spread costs more on every offer. */
+function withTag(signals: WorkloadSignals, serviceTag: number): WorkloadSignals {
+  return {
+    requestRatePerSec: signals.requestRatePerSec,
+    averageWaitMs: signals.averageWaitMs,
+    lastDispatchedAt: signals.lastDispatchedAt,
+    serviceTag,
+  };
+}
+
 export function effectiveWeight(weight: number | undefined): number {
   return weight !== undefined && isValidWeight(weight) ? weight : DEFAULT_WORKLOAD_WEIGHT;
 }
@@ -158,33 +168,62 @@ export class Dispatcher {
   /** Sets (or, with a null head, clears) a workload's head. Replaces whatever was there. */
   offer(workloadId: string, head: HeadView | null, offered: WorkloadSignals): void {
     const previous = this.peekReady(workloadId);
-    this.withdraw(workloadId);
     if (head === null) {
+      if (previous) this.withdraw(workloadId);
       this.#continuing.delete(workloadId);
       return;
     }
-    let signals = offered;
-    if (this.policy.fairness === 'tokens') {
-      // Re-offering the same head (new arrivals behind it, the 5 s heartbeat) keeps its start tag: the
-      // lag it built up while waiting must not be reset by incidental re-offers.
-      const keep = previous?.head.requestId === head.requestId ? previous.signals.serviceTag : undefined;
-      signals =
-        keep !== undefined ? { ...offered, serviceTag: keep } : this.#withServiceTag(workloadId, offered);
-    }
-    this.#place(workloadId, head, signals);
+    const tokens = this.policy.fairness === 'tokens';
+    const same = previous?.head.requestId === head.requestId ? previous : undefined;
+    // Re-offering the same head (new arrivals behind it, the 5 s heartbeat) keeps its start tag: the
+    // lag it built up while waiting must not be reset by incidental re-offers.
+    const keep = tokens ? same?.signals.serviceTag : undefined;
+    const inPlace =
+      same !== undefined && same.head.enqueuedAt === head.enqueuedAt && (!tokens || keep !== undefined);
+    // Out first: a new head's start tag is set from the other workloads' waiting heads.
+    if (previous && !inPlace) this.withdraw(workloadId);
+    const signals = tokens ? withTag(offered, keep ?? this.#withServiceTag(workloadId)) : offered;
+    const ready = this.#ready(workloadId, head, signals);
+    if (inPlace) this.#replace(same, ready);
+    else this.#place(ready);
   }
 
-  #place(workloadId: string, head: HeadView, signals: WorkloadSignals): void {
-    const ready: ReadyHead = {
+  #ready(workloadId: string, head: HeadView, signals: WorkloadSignals): ReadyHead {
+    return {
       workloadId,
       head,
       signals,
       rankKey: this.policy.rankKey(head, signals),
       overdueKey: this.policy.overdueKey(head, signals),
     };
+  }
+
+  #place(ready: ReadyHead): void {
     this.#ranked.push(ready);
     if (this.policy.agingHorizonMs !== null) this.#byArrival.push(ready);
-    if (signals.serviceTag !== undefined) this.#byTag.push(ready);
+    if (ready.signals.serviceTag !== undefined) this.#byTag.push(ready);
+  }
+
+  /**
+   * A waiting head's new numbers, in place in the heaps that hold it, as withdraw() then #place() would
+   * leave them (the orders are total), minus the work for the orders that did not change. The arrival
+   * order cannot (same head, same enqueuedAt), nor can which tier the head is in: overdue depends on
+   * enqueuedAt and time only, and promotion has already happened for this head or not.
+   */
+  #replace(previous: ReadyHead, ready: ReadyHead): void {
+    if (this.#overdue.has(ready.workloadId)) {
+      if (previous.overdueKey === ready.overdueKey) this.#overdue.replaceSameOrder(ready);
+      else this.#overdue.replace(ready);
+    } else {
+      if (previous.rankKey === ready.rankKey) this.#ranked.replaceSameOrder(ready);
+      else this.#ranked.replace(ready);
+      if (this.policy.agingHorizonMs !== null) this.#byArrival.replaceSameOrder(ready);
+    }
+    // Both or neither have a tag: the fairness mode decides, and #trueUp only moves an existing one.
+    if (ready.signals.serviceTag !== undefined) {
+      if (previous.signals.serviceTag === ready.signals.serviceTag) this.#byTag.replaceSameOrder(ready);
+      else this.#byTag.replace(ready);
+    }
   }
 
   withdraw(workloadId: string): void {
@@ -269,13 +308,12 @@ export class Dispatcher {
    * the minimum would let every out-of-order grant push the others' next tags up, and the drift between
    * two backlogged tenants would have no bound.
    */
-  #withServiceTag(workloadId: string, signals: WorkloadSignals): WorkloadSignals {
+  #withServiceTag(workloadId: string): number {
     const finish = this.#finishTag.get(workloadId);
-    if (this.#continuing.delete(workloadId) && finish !== undefined && !this.#legacy)
-      return { ...signals, serviceTag: finish };
+    if (this.#continuing.delete(workloadId) && finish !== undefined && !this.#legacy) return finish;
     const level = this.#legacy ? this.#lastGrantedTag : this.#joinLevel();
     if (finish !== undefined && finish <= level) this.#finishTag.delete(workloadId);
-    return { ...signals, serviceTag: Math.max(finish ?? 0, level) };
+    return Math.max(finish ?? 0, level);
   }
 
   #joinLevel(): number {
@@ -297,16 +335,16 @@ export class Dispatcher {
 
   /** Records which request a granted slot finally went to. */
   assign(leaseId: string, requestId: string): void {
-    const lease = this.#leases.remove(leaseId);
-    if (lease) this.#leases.push({ ...lease, requestId });
+    const lease = this.#leases.get(leaseId);
+    if (lease) this.#leases.replaceSameOrder({ ...lease, requestId });
   }
 
   /** Extends a live lease to now + lease TTL (its request is still running); false if it is gone. */
   renew(leaseId: string, now: number): Lease | null {
-    const lease = this.#leases.remove(leaseId);
+    const lease = this.#leases.get(leaseId);
     if (!lease) return null;
     const renewed = { ...lease, expiresAt: Math.max(lease.expiresAt, now + this.#leaseTtlMs) };
-    this.#leases.push(renewed);
+    this.#leases.replace(renewed);
     return renewed;
   }
 
@@ -352,9 +390,7 @@ export class Dispatcher {
     const tag = ready?.signals.serviceTag;
     if (!ready || tag === undefined || finish === undefined || tag !== finish) return;
     const moved = this.#legacy ? Math.max(this.#lastGrantedTag, tag + delta) : tag + delta;
-    const signals = { ...ready.signals, serviceTag: moved };
-    this.withdraw(workloadId);
-    this.#place(workloadId, ready.head, signals);
+    this.#replace(ready, this.#ready(workloadId, ready.head, withTag(ready.signals, moved)));
   }
 
   /** A scrape of a backend's engine metrics, started at `scrapedAt`, succeeded. */

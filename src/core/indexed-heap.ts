@@ -1,11 +1,21 @@
-// Binary heap with O(log n) push, pop and remove-by-key. Invariant: the comparator's order must not change
-// while an item is inside the heap; callers keep keys time-invariant (see policy/types.ts).
+// Binary heap with O(log n) push, pop, remove-by-key and replace-by-key. Invariant: the comparator's order
+// must not change while an item is inside the heap; callers keep keys time-invariant (see policy/types.ts)
+// and change an item's order only through replace().
 
 export type Comparator<T> = (a: T, b: T) => number;
 
+/**
+ * An item and where it sits. The key's map entry points at the slot, so a sift moves slots and writes
+ * their `at`: one property store per move, where keeping positions in the map cost a Map.set per swap.
+ */
+interface Slot<T> {
+  item: T;
+  at: number;
+}
+
 export class IndexedHeap<T> {
-  readonly #items: T[] = [];
-  readonly #index = new Map<string, number>();
+  readonly #slots: Array<Slot<T>> = [];
+  readonly #index = new Map<string, Slot<T>>();
   readonly #keyOf: (item: T) => string;
   readonly #before: Comparator<T>;
 
@@ -16,7 +26,7 @@ export class IndexedHeap<T> {
   }
 
   get size(): number {
-    return this.#items.length;
+    return this.#slots.length;
   }
 
   has(key: string): boolean {
@@ -24,86 +34,125 @@ export class IndexedHeap<T> {
   }
 
   get(key: string): T | undefined {
-    const i = this.#index.get(key);
-    return i === undefined ? undefined : this.#items[i];
+    return this.#index.get(key)?.item;
   }
 
   peek(): T | undefined {
-    return this.#items[0];
+    return this.#slots[0]?.item;
   }
 
   push(item: T): void {
     const key = this.#keyOf(item);
     if (this.#index.has(key)) throw new Error(`IndexedHeap: duplicate key ${JSON.stringify(key)}`);
-    this.#items.push(item);
-    this.#index.set(key, this.#items.length - 1);
-    this.#up(this.#items.length - 1);
+    const slot: Slot<T> = { item, at: this.#slots.length };
+    this.#slots.push(slot);
+    this.#index.set(key, slot);
+    this.#up(slot);
   }
 
   pop(): T | undefined {
-    const top = this.#items[0];
+    const top = this.#slots[0];
     if (top === undefined) return undefined;
-    this.#removeAt(0);
-    return top;
+    this.#index.delete(this.#keyOf(top.item));
+    this.#removeSlot(top);
+    return top.item;
   }
 
   remove(key: string): T | undefined {
-    const i = this.#index.get(key);
-    if (i === undefined) return undefined;
-    const item = this.#items[i];
-    this.#removeAt(i);
-    return item;
+    const slot = this.#index.get(key);
+    if (slot === undefined) return undefined;
+    this.#index.delete(key);
+    this.#removeSlot(slot);
+    return slot.item;
   }
 
-  values(): IterableIterator<T> {
-    return this.#items.values();
+  /**
+   * Puts `item` in place of the item with the same key and restores the order around it; false (and
+   * nothing changes) if no item has that key. The same pop order as remove() then push(), for a total order.
+   */
+  replace(item: T): boolean {
+    const slot = this.#index.get(this.#keyOf(item));
+    if (slot === undefined) return false;
+    slot.item = item;
+    if (!this.#up(slot)) this.#down(slot);
+    return true;
   }
 
-  #removeAt(i: number): void {
-    this.#index.delete(this.#keyOf(this.#at(i)));
-    const last = this.#items.pop() as T;
-    if (i === this.#items.length) return;
-    this.#items[i] = last;
-    this.#index.set(this.#keyOf(last), i);
-    if (!this.#up(i)) this.#down(i);
+  /**
+   * replace() for an item the caller knows compares exactly as the one it replaces (against every other
+   * item): no sift. Passing one that does not breaks the heap's order.
+   */
+  replaceSameOrder(item: T): boolean {
+    const slot = this.#index.get(this.#keyOf(item));
+    if (slot === undefined) return false;
+    slot.item = item;
+    return true;
   }
 
-  #up(start: number): boolean {
+  *values(): IterableIterator<T> {
+    for (const slot of this.#slots) yield slot.item;
+  }
+
+  /** Takes `slot` out (its key is already unmapped); the last slot fills the hole and is sifted. */
+  #removeSlot(slot: Slot<T>): void {
+    const last = this.#slots.pop() as Slot<T>;
+    if (last === slot) return;
+    last.at = slot.at;
+    this.#slots[slot.at] = last;
+    if (!this.#up(last)) this.#down(last);
+  }
+
+  /** Moves `slot` toward the root while it comes out before its parent; true if it moved. */
+  #up(slot: Slot<T>): boolean {
+    const slots = this.#slots;
+    const start = slot.at;
     let i = start;
     while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (this.#before(this.#at(i), this.#at(parent)) >= 0) break;
-      this.#swap(i, parent);
-      i = parent;
+      const parentAt = (i - 1) >> 1;
+      const parent = slots[parentAt] as Slot<T>;
+      if (this.#before(slot.item, parent.item) >= 0) break;
+      slots[i] = parent;
+      parent.at = i;
+      i = parentAt;
     }
-    return i !== start;
+    if (i === start) return false;
+    slots[i] = slot;
+    slot.at = i;
+    return true;
   }
 
-  #down(start: number): void {
-    let i = start;
-    const n = this.#items.length;
+  /**
+   * Moves `slot` toward the leaves while a child comes out before it. The same comparisons, in the same
+   * order, as swapping down (left child first, ties stay), so the layout is the same whatever the
+   * comparator, a partial order included.
+   */
+  #down(slot: Slot<T>): void {
+    const slots = this.#slots;
+    const n = slots.length;
+    let i = slot.at;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
+      let best = slots[l] as Slot<T>;
+      let bestAt = l;
+      if (this.#before(best.item, slot.item) >= 0) {
+        best = slot;
+        bestAt = i;
+      }
       const r = l + 1;
-      let best = i;
-      if (l < n && this.#before(this.#at(l), this.#at(best)) < 0) best = l;
-      if (r < n && this.#before(this.#at(r), this.#at(best)) < 0) best = r;
-      if (best === i) return;
-      this.#swap(i, best);
-      i = best;
+      if (r < n) {
+        const right = slots[r] as Slot<T>;
+        if (this.#before(right.item, best.item) < 0) {
+          best = right;
+          bestAt = r;
+        }
+      }
+      if (bestAt === i) break;
+      slots[i] = best;
+      best.at = i;
+      i = bestAt;
     }
-  }
-
-  #at(i: number): T {
-    return this.#items[i] as T;
-  }
-
-  #swap(i: number, j: number): void {
-    const a = this.#at(i);
-    const b = this.#at(j);
-    this.#items[i] = b;
-    this.#items[j] = a;
-    this.#index.set(this.#keyOf(b), i);
-    this.#index.set(this.#keyOf(a), j);
+    slots[i] = slot;
+    slot.at = i;
   }
 }
