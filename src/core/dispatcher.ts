@@ -18,7 +18,7 @@ import {
 } from './defaults.ts';
 import type { EngineLoad } from './engine-load.ts';
 import type { SaturationPolicy } from './saturation.ts';
-import { IndexedHeap } from './indexed-heap.ts';
+import { IndexedHeap, SlotHeap, type HeapSlot } from './indexed-heap.ts';
 import { isOverdue, type HeadView, type Policy, type WorkloadSignals } from './policy/types.ts';
 
 export interface Lease {
@@ -71,15 +71,31 @@ export interface DispatcherOptions {
   readonly legacyTokenTags?: boolean;
 }
 
-const byWorkload = (a: ReadyHead, b: ReadyHead): number =>
+/**
+ * A waiting head as the dispatcher files it: the orders' keys copied out of it (the comparators read them
+ * without a hop) and its slot in each heap that holds it. One record, found by one map lookup, where a
+ * keyed heap per order cost a lookup (and a map write) per order.
+ */
+interface Waiting {
+  readonly workloadId: string;
+  ready: ReadyHead;
+  readonly enqueuedAt: number;
+  rankKey: number;
+  overdueKey: number;
+  /** The start tag, 0 without one (only tagged heads are in #byTag). */
+  tag: number;
+  ranked: HeapSlot<Waiting> | null;
+  arrival: HeapSlot<Waiting> | null;
+  overdue: HeapSlot<Waiting> | null;
+  tagged: HeapSlot<Waiting> | null;
+}
+
+const byWorkload = (a: Waiting, b: Waiting): number =>
   a.workloadId < b.workloadId ? -1 : a.workloadId > b.workloadId ? 1 : 0;
-const byArrival = (a: ReadyHead, b: ReadyHead): number =>
-  a.head.enqueuedAt - b.head.enqueuedAt || byWorkload(a, b);
-const byRank = (a: ReadyHead, b: ReadyHead): number => b.rankKey - a.rankKey || byArrival(a, b);
-const byOverdueKey = (a: ReadyHead, b: ReadyHead): number => b.overdueKey - a.overdueKey || byArrival(a, b);
-const byTag = (a: ReadyHead, b: ReadyHead): number =>
-  (a.signals.serviceTag ?? 0) - (b.signals.serviceTag ?? 0) || byWorkload(a, b);
-const workloadKey = (h: ReadyHead): string => h.workloadId;
+const byArrival = (a: Waiting, b: Waiting): number => a.enqueuedAt - b.enqueuedAt || byWorkload(a, b);
+const byRank = (a: Waiting, b: Waiting): number => b.rankKey - a.rankKey || byArrival(a, b);
+const byOverdueKey = (a: Waiting, b: Waiting): number => b.overdueKey - a.overdueKey || byArrival(a, b);
+const byTag = (a: Waiting, b: Waiting): number => a.tag - b.tag || byWorkload(a, b);
 
 /**
  * A head's weight as the dispatcher uses it. Config rejects bad weights (isValidWeight); one that still
@@ -106,12 +122,14 @@ export function isValidWeight(weight: number): boolean {
 export class Dispatcher {
   readonly policy: Policy;
   readonly #pool: BackendPool;
-  /** Every ready head, by rankKey (overdue ones too, until they are promoted out). */
-  readonly #ranked = new IndexedHeap<ReadyHead>(workloadKey, byRank);
+  /** Every waiting head, by workload. Each is in #ranked or #overdue, and maybe #byArrival and #byTag. */
+  readonly #waiting = new Map<string, Waiting>();
+  /** Heads not promoted to #overdue yet, by rankKey. */
+  readonly #ranked = new SlotHeap<Waiting>(byRank);
   /** Heads not yet overdue, by arrival: the top is the next to cross the horizon. */
-  readonly #byArrival = new IndexedHeap<ReadyHead>(workloadKey, byArrival);
+  readonly #byArrival = new SlotHeap<Waiting>(byArrival);
   /** Heads past the horizon, by overdueKey. */
-  readonly #overdue = new IndexedHeap<ReadyHead>(workloadKey, byOverdueKey);
+  readonly #overdue = new SlotHeap<Waiting>(byOverdueKey);
   readonly #leases = new IndexedHeap<Lease>(
     (l) => l.leaseId,
     (a, b) => a.expiresAt - b.expiresAt || (a.leaseId < b.leaseId ? -1 : 1),
@@ -124,7 +142,7 @@ export class Dispatcher {
   /** Token fairness: each workload's finish tag (its last granted tag + that request's tokens / weight). */
   readonly #finishTag = new Map<string, number>();
   /** Token fairness: waiting heads by start tag; the smallest is where a joining workload starts. */
-  readonly #byTag = new IndexedHeap<ReadyHead>(workloadKey, byTag);
+  readonly #byTag = new SlotHeap<Waiting>(byTag);
   /**
    * Token fairness: workloads granted a slot that have not offered an empty queue since. They are still
    * backlogged, so their next head starts at their finish tag, never lifted (see #withServiceTag).
@@ -154,7 +172,7 @@ export class Dispatcher {
   }
 
   get readyCount(): number {
-    return this.#ranked.size + this.#overdue.size;
+    return this.#waiting.size;
   }
 
   get leaseCount(): number {
@@ -167,24 +185,24 @@ export class Dispatcher {
 
   /** Sets (or, with a null head, clears) a workload's head. Replaces whatever was there. */
   offer(workloadId: string, head: HeadView | null, offered: WorkloadSignals): void {
-    const previous = this.peekReady(workloadId);
+    const previous = this.#waiting.get(workloadId);
     if (head === null) {
-      if (previous) this.withdraw(workloadId);
+      if (previous) this.#withdraw(previous);
       this.#continuing.delete(workloadId);
       return;
     }
     const tokens = this.policy.fairness === 'tokens';
-    const same = previous?.head.requestId === head.requestId ? previous : undefined;
+    const same = previous?.ready.head.requestId === head.requestId ? previous : undefined;
     // Re-offering the same head (new arrivals behind it, the 5 s heartbeat) keeps its start tag: the
     // lag it built up while waiting must not be reset by incidental re-offers.
-    const keep = tokens ? same?.signals.serviceTag : undefined;
+    const keep = tokens ? same?.ready.signals.serviceTag : undefined;
     const inPlace =
-      same !== undefined && same.head.enqueuedAt === head.enqueuedAt && (!tokens || keep !== undefined);
+      same !== undefined && same.enqueuedAt === head.enqueuedAt && (!tokens || keep !== undefined);
     // Out first: a new head's start tag is set from the other workloads' waiting heads.
-    if (previous && !inPlace) this.withdraw(workloadId);
+    if (previous && !inPlace) this.#withdraw(previous);
     const signals = tokens ? withTag(offered, keep ?? this.#withServiceTag(workloadId)) : offered;
     const ready = this.#ready(workloadId, head, signals);
-    if (inPlace) this.#replace(same, ready);
+    if (inPlace) this.#update(same, ready);
     else this.#place(ready);
   }
 
@@ -199,38 +217,60 @@ export class Dispatcher {
   }
 
   #place(ready: ReadyHead): void {
-    this.#ranked.push(ready);
-    if (this.policy.agingHorizonMs !== null) this.#byArrival.push(ready);
-    if (ready.signals.serviceTag !== undefined) this.#byTag.push(ready);
+    const tag = ready.signals.serviceTag;
+    const w: Waiting = {
+      workloadId: ready.workloadId,
+      ready,
+      enqueuedAt: ready.head.enqueuedAt,
+      rankKey: ready.rankKey,
+      overdueKey: ready.overdueKey,
+      tag: tag ?? 0,
+      ranked: null,
+      arrival: null,
+      overdue: null,
+      tagged: null,
+    };
+    w.ranked = this.#ranked.push(w);
+    if (this.policy.agingHorizonMs !== null) w.arrival = this.#byArrival.push(w);
+    if (tag !== undefined) w.tagged = this.#byTag.push(w);
+    this.#waiting.set(w.workloadId, w);
   }
 
   /**
-   * A waiting head's new numbers, in place in the heaps that hold it, as withdraw() then #place() would
-   * leave them (the orders are total), minus the work for the orders that did not change. The arrival
-   * order cannot (same head, same enqueuedAt), nor can which tier the head is in: overdue depends on
-   * enqueuedAt and time only, and promotion has already happened for this head or not.
+   * A waiting head's new numbers, in place in the heaps that hold it, as #withdraw() then #place() would
+   * leave them (the orders are total), minus the work for the orders whose keys did not change. The
+   * arrival order cannot (same head, same enqueuedAt), nor can the tier: overdue depends on enqueuedAt
+   * and time only, and promotion has already happened for this head or not. Both or neither have a tag:
+   * the fairness mode decides, and #trueUp only moves an existing one.
    */
-  #replace(previous: ReadyHead, ready: ReadyHead): void {
-    if (this.#overdue.has(ready.workloadId)) {
-      if (previous.overdueKey === ready.overdueKey) this.#overdue.replaceSameOrder(ready);
-      else this.#overdue.replace(ready);
-    } else {
-      if (previous.rankKey === ready.rankKey) this.#ranked.replaceSameOrder(ready);
-      else this.#ranked.replace(ready);
-      if (this.policy.agingHorizonMs !== null) this.#byArrival.replaceSameOrder(ready);
+  #update(w: Waiting, ready: ReadyHead): void {
+    const rankMoved = w.rankKey !== ready.rankKey;
+    const overdueMoved = w.overdueKey !== ready.overdueKey;
+    const tag = ready.signals.serviceTag ?? 0;
+    const tagMoved = w.tag !== tag;
+    w.ready = ready;
+    w.rankKey = ready.rankKey;
+    w.overdueKey = ready.overdueKey;
+    w.tag = tag;
+    if (w.overdue !== null) {
+      if (overdueMoved) this.#overdue.update(w.overdue, w);
+    } else if (rankMoved && w.ranked !== null) {
+      this.#ranked.update(w.ranked, w);
     }
-    // Both or neither have a tag: the fairness mode decides, and #trueUp only moves an existing one.
-    if (ready.signals.serviceTag !== undefined) {
-      if (previous.signals.serviceTag === ready.signals.serviceTag) this.#byTag.replaceSameOrder(ready);
-      else this.#byTag.replace(ready);
-    }
+    if (tagMoved && w.tagged !== null) this.#byTag.update(w.tagged, w);
   }
 
   withdraw(workloadId: string): void {
-    this.#byTag.remove(workloadId);
-    this.#ranked.remove(workloadId);
-    this.#byArrival.remove(workloadId);
-    this.#overdue.remove(workloadId);
+    const w = this.#waiting.get(workloadId);
+    if (w) this.#withdraw(w);
+  }
+
+  #withdraw(w: Waiting): void {
+    this.#waiting.delete(w.workloadId);
+    if (w.tagged !== null) this.#byTag.remove(w.tagged);
+    if (w.ranked !== null) this.#ranked.remove(w.ranked);
+    if (w.arrival !== null) this.#byArrival.remove(w.arrival);
+    if (w.overdue !== null) this.#overdue.remove(w.overdue);
   }
 
   /** The workload is gone (deleted when idle): drop its head and its token-fairness tag. */
@@ -242,11 +282,14 @@ export class Dispatcher {
   }
 
   peekReady(workloadId: string): ReadyHead | undefined {
-    return this.#ranked.get(workloadId) ?? this.#overdue.get(workloadId);
+    return this.#waiting.get(workloadId)?.ready;
   }
 
   readyHeads(): ReadyHead[] {
-    return [...this.#ranked.values(), ...this.#overdue.values()];
+    const heads: ReadyHead[] = [];
+    for (const w of this.#ranked.values()) heads.push(w.ready);
+    for (const w of this.#overdue.values()) heads.push(w.ready);
+    return heads;
   }
 
   /** The current score of a workload's head, or null if it has none here. */
@@ -261,16 +304,17 @@ export class Dispatcher {
    * hand the same slot out twice.
    */
   next(now: number): Grant | null {
-    if (this.readyCount === 0) return null;
+    if (this.#waiting.size === 0) return null;
     const backend = this.#pool.pick(now);
     if (backend === null) return null;
     this.#promoteOverdue(now);
-    const best = this.#overdue.peek() ?? this.#ranked.peek();
-    if (!best) return null;
+    const chosen = this.#overdue.peek() ?? this.#ranked.peek();
+    if (!chosen) return null;
+    const best = chosen.ready;
     // Mint the ID before changing anything: a colliding ID (e.g. a restored lease) must not cost a slot.
     let leaseId = this.#newLeaseId();
     while (this.#leases.has(leaseId)) leaseId = this.#newLeaseId();
-    this.withdraw(best.workloadId);
+    this.#withdraw(chosen);
     this.#pool.acquire(backend, now);
     let charged: number | undefined;
     let estimated: number | undefined;
@@ -317,19 +361,21 @@ export class Dispatcher {
   }
 
   #joinLevel(): number {
-    return this.#byTag.peek()?.signals.serviceTag ?? this.#lastGrantedTag;
+    return this.#byTag.peek()?.ready.signals.serviceTag ?? this.#lastGrantedTag;
   }
 
   /** Moves heads that crossed the aging horizon by `now` into the overdue tier (each moves once). */
   #promoteOverdue(now: number): void {
     for (
-      let h = this.#byArrival.peek();
-      h && isOverdue(this.policy, h.head, now);
-      h = this.#byArrival.peek()
+      let w = this.#byArrival.peek();
+      w && isOverdue(this.policy, w.ready.head, now);
+      w = this.#byArrival.peek()
     ) {
-      this.#byArrival.remove(h.workloadId);
-      this.#ranked.remove(h.workloadId);
-      this.#overdue.push(h);
+      if (w.arrival !== null) this.#byArrival.remove(w.arrival);
+      if (w.ranked !== null) this.#ranked.remove(w.ranked);
+      w.arrival = null;
+      w.ranked = null;
+      w.overdue = this.#overdue.push(w);
     }
   }
 
@@ -386,11 +432,11 @@ export class Dispatcher {
     else if (delta > 0) this.#finishTag.set(workloadId, this.#lastGrantedTag + delta);
     // A head already waiting took its start tag from the old finish tag: it moves with it, unclamped, so a
     // backlogged workload's tag is always its service so far (the bound in workload-aware.ts needs it).
-    const ready = this.peekReady(workloadId);
-    const tag = ready?.signals.serviceTag;
-    if (!ready || tag === undefined || finish === undefined || tag !== finish) return;
+    const w = this.#waiting.get(workloadId);
+    const tag = w?.ready.signals.serviceTag;
+    if (!w || tag === undefined || finish === undefined || tag !== finish) return;
     const moved = this.#legacy ? Math.max(this.#lastGrantedTag, tag + delta) : tag + delta;
-    this.#replace(ready, this.#ready(workloadId, ready.head, withTag(ready.signals, moved)));
+    this.#update(w, this.#ready(workloadId, w.ready.head, withTag(w.ready.signals, moved)));
   }
 
   /** A scrape of a backend's engine metrics, started at `scrapedAt`, succeeded. */

@@ -1,27 +1,30 @@
-// Binary heap with O(log n) push, pop, remove-by-key and replace-by-key. Invariant: the comparator's order
-// must not change while an item is inside the heap; callers keep keys time-invariant (see policy/types.ts)
-// and change an item's order only through replace().
+// Binary heaps with O(log n) push, pop and removal: SlotHeap hands out a slot per item (for a caller that
+// already keeps a record per item), IndexedHeap finds items by key. Invariant: the comparator's order must
+// not change while an item is inside; callers keep keys time-invariant (see policy/types.ts) and change an
+// item's order only through update().
 
 export type Comparator<T> = (a: T, b: T) => number;
 
-/**
- * An item and where it sits. The key's map entry points at the slot, so a sift moves slots and writes
- * their `at`: one property store per move, where keeping positions in the map cost a Map.set per swap.
- */
-interface Slot<T> {
+/** Where an item sits in a SlotHeap; `at` is -1 once it is out. Opaque to callers. */
+export interface HeapSlot<T> {
+  readonly item: T;
+}
+
+interface Slot<T> extends HeapSlot<T> {
   item: T;
   at: number;
 }
 
-export class IndexedHeap<T> {
+/**
+ * Slots move, not items: a sift writes each moved slot's `at` (one property store), where keeping
+ * positions in a map cost a Map.set per swap.
+ */
+export class SlotHeap<T> {
   readonly #slots: Array<Slot<T>> = [];
-  readonly #index = new Map<string, Slot<T>>();
-  readonly #keyOf: (item: T) => string;
   readonly #before: Comparator<T>;
 
   /** `before(a, b) < 0` means `a` comes out first. */
-  constructor(keyOf: (item: T) => string, before: Comparator<T>) {
-    this.#keyOf = keyOf;
+  constructor(before: Comparator<T>) {
     this.#before = before;
   }
 
@@ -29,77 +32,58 @@ export class IndexedHeap<T> {
     return this.#slots.length;
   }
 
-  has(key: string): boolean {
-    return this.#index.has(key);
-  }
-
-  get(key: string): T | undefined {
-    return this.#index.get(key)?.item;
-  }
-
   peek(): T | undefined {
     return this.#slots[0]?.item;
   }
 
-  push(item: T): void {
-    const key = this.#keyOf(item);
-    if (this.#index.has(key)) throw new Error(`IndexedHeap: duplicate key ${JSON.stringify(key)}`);
+  push(item: T): HeapSlot<T> {
     const slot: Slot<T> = { item, at: this.#slots.length };
     this.#slots.push(slot);
-    this.#index.set(key, slot);
     this.#up(slot);
+    return slot;
   }
 
   pop(): T | undefined {
     const top = this.#slots[0];
     if (top === undefined) return undefined;
-    this.#index.delete(this.#keyOf(top.item));
-    this.#removeSlot(top);
+    this.remove(top);
     return top.item;
   }
 
-  remove(key: string): T | undefined {
-    const slot = this.#index.get(key);
-    if (slot === undefined) return undefined;
-    this.#index.delete(key);
-    this.#removeSlot(slot);
-    return slot.item;
-  }
-
-  /**
-   * Puts `item` in place of the item with the same key and restores the order around it; false (and
-   * nothing changes) if no item has that key. The same pop order as remove() then push(), for a total order.
-   */
-  replace(item: T): boolean {
-    const slot = this.#index.get(this.#keyOf(item));
-    if (slot === undefined) return false;
-    slot.item = item;
-    if (!this.#up(slot)) this.#down(slot);
+  /** Takes the slot's item out; false if it was already out. The slot must come from this heap. */
+  remove(handle: HeapSlot<T>): boolean {
+    const slot = handle as Slot<T>;
+    if (slot.at < 0) return false;
+    const last = this.#slots.pop() as Slot<T>;
+    if (last !== slot) {
+      last.at = slot.at;
+      this.#slots[slot.at] = last;
+      if (!this.#up(last)) this.#down(last);
+    }
+    slot.at = -1;
     return true;
   }
 
   /**
-   * replace() for an item the caller knows compares exactly as the one it replaces (against every other
+   * Puts `item` in the slot and restores the order around it: for a total order, the same pop order as
+   * remove() then push().
+   */
+  update(handle: HeapSlot<T>, item: T): void {
+    const slot = handle as Slot<T>;
+    slot.item = item;
+    if (slot.at >= 0 && !this.#up(slot)) this.#down(slot);
+  }
+
+  /**
+   * update() for an item the caller knows compares exactly as the one it replaces (against every other
    * item): no sift. Passing one that does not breaks the heap's order.
    */
-  replaceSameOrder(item: T): boolean {
-    const slot = this.#index.get(this.#keyOf(item));
-    if (slot === undefined) return false;
-    slot.item = item;
-    return true;
+  updateSameOrder(handle: HeapSlot<T>, item: T): void {
+    (handle as Slot<T>).item = item;
   }
 
   *values(): IterableIterator<T> {
     for (const slot of this.#slots) yield slot.item;
-  }
-
-  /** Takes `slot` out (its key is already unmapped); the last slot fills the hole and is sifted. */
-  #removeSlot(slot: Slot<T>): void {
-    const last = this.#slots.pop() as Slot<T>;
-    if (last === slot) return;
-    last.at = slot.at;
-    this.#slots[slot.at] = last;
-    if (!this.#up(last)) this.#down(last);
   }
 
   /** Moves `slot` toward the root while it comes out before its parent; true if it moved. */
@@ -123,8 +107,8 @@ export class IndexedHeap<T> {
 
   /**
    * Moves `slot` toward the leaves while a child comes out before it. The same comparisons, in the same
-   * order, as swapping down (left child first, ties stay), so the layout is the same whatever the
-   * comparator, a partial order included.
+   * order, as swapping down (left child first, ties stay), so the layout is the same as a swapping heap's
+   * whatever the comparator, a partial order included.
    */
   #down(slot: Slot<T>): void {
     const slots = this.#slots;
@@ -154,5 +138,77 @@ export class IndexedHeap<T> {
     }
     slots[i] = slot;
     slot.at = i;
+  }
+}
+
+/** A SlotHeap whose items are found by a string key. */
+export class IndexedHeap<T> {
+  readonly #heap: SlotHeap<T>;
+  readonly #index = new Map<string, HeapSlot<T>>();
+  readonly #keyOf: (item: T) => string;
+
+  /** `before(a, b) < 0` means `a` comes out first. */
+  constructor(keyOf: (item: T) => string, before: Comparator<T>) {
+    this.#keyOf = keyOf;
+    this.#heap = new SlotHeap(before);
+  }
+
+  get size(): number {
+    return this.#heap.size;
+  }
+
+  has(key: string): boolean {
+    return this.#index.has(key);
+  }
+
+  get(key: string): T | undefined {
+    return this.#index.get(key)?.item;
+  }
+
+  peek(): T | undefined {
+    return this.#heap.peek();
+  }
+
+  push(item: T): void {
+    const key = this.#keyOf(item);
+    if (this.#index.has(key)) throw new Error(`IndexedHeap: duplicate key ${JSON.stringify(key)}`);
+    this.#index.set(key, this.#heap.push(item));
+  }
+
+  pop(): T | undefined {
+    const top = this.#heap.pop();
+    if (top !== undefined) this.#index.delete(this.#keyOf(top));
+    return top;
+  }
+
+  remove(key: string): T | undefined {
+    const slot = this.#index.get(key);
+    if (slot === undefined) return undefined;
+    this.#index.delete(key);
+    this.#heap.remove(slot);
+    return slot.item;
+  }
+
+  /**
+   * Puts `item` in place of the item with the same key and restores the order around it; false (and
+   * nothing changes) if no item has that key. For a total order, the same pop order as remove() then push().
+   */
+  replace(item: T): boolean {
+    const slot = this.#index.get(this.#keyOf(item));
+    if (slot === undefined) return false;
+    this.#heap.update(slot, item);
+    return true;
+  }
+
+  /** replace() for an item that compares exactly as the one it replaces (see SlotHeap.updateSameOrder). */
+  replaceSameOrder(item: T): boolean {
+    const slot = this.#index.get(this.#keyOf(item));
+    if (slot === undefined) return false;
+    this.#heap.updateSameOrder(slot, item);
+    return true;
+  }
+
+  values(): IterableIterator<T> {
+    return this.#heap.values();
   }
 }
