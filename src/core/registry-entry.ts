@@ -18,7 +18,7 @@ import {
   type OutcomeCounts,
   type ReasonCounts,
 } from './outcome.ts';
-import { IndexedHeap } from './indexed-heap.ts';
+import { SlotHeap, type HeapSlot } from './indexed-heap.ts';
 import { SlidingWindowRate, type RateWindowSnapshot } from './rate-window.ts';
 import { chargeAtEnd } from './token-charge.ts';
 import type { TokenUsage } from './usage.ts';
@@ -111,13 +111,32 @@ const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
   waitEmaAlpha: WAIT_EMA_ALPHA,
 };
 
-interface InFlight {
+/**
+ * A live request as the entry keeps it: changed in place as it moves on (one map write per request, at
+ * admission), with its slot in the in-flight heap while it has one. Snapshots copy out the LiveRequest part.
+ */
+interface Live {
   readonly id: string;
-  readonly since: number;
+  phase: RequestPhase;
+  since: number;
+  /** As LiveRequest has it (absent when the estimate was 0). */
+  readonly tokenEstimate?: number;
+  inFlight: HeapSlot<Live> | null;
 }
-// Module-level, not per entry: every heap shares these, so their call sites stay monomorphic.
-const inFlightKey = (r: InFlight): string => r.id;
-const bySince = (a: InFlight, b: InFlight): number => a.since - b.since;
+// Module-level, not per entry: every heap shares it, so its call site stays monomorphic.
+const bySince = (a: Live, b: Live): number => a.since - b.since;
+
+function liveRequest(live: Live): LiveRequest {
+  return live.tokenEstimate !== undefined
+    ? { phase: live.phase, since: live.since, tokenEstimate: live.tokenEstimate }
+    : { phase: live.phase, since: live.since };
+}
+
+function newLive(id: string, phase: RequestPhase, since: number, tokenEstimate: number | undefined): Live {
+  return tokenEstimate !== undefined
+    ? { id, phase, since, tokenEstimate, inFlight: null }
+    : { id, phase, since, inFlight: null };
+}
 
 export class WorkloadRegistryEntry {
   #totalRequests = 0;
@@ -136,9 +155,9 @@ export class WorkloadRegistryEntry {
   #lastRequestAt: number | null = null;
   #lastDispatchedAt: number | null = null;
   #queued = 0;
-  readonly #live = new Map<string, LiveRequest>();
+  readonly #live = new Map<string, Live>();
   /** In-flight requests by `since`, so the oldest one (the next lost-request deadline) is O(1). */
-  readonly #inFlight = new IndexedHeap<InFlight>(inFlightKey, bySince);
+  readonly #inFlight = new SlotHeap<Live>(bySince);
   readonly #rate: SlidingWindowRate;
   readonly #alpha: number;
 
@@ -160,7 +179,7 @@ export class WorkloadRegistryEntry {
     this.#estimatedTokens += tokenEstimate;
     this.#live.set(
       requestId,
-      tokenEstimate > 0 ? { phase: 'queued', since: now, tokenEstimate } : { phase: 'queued', since: now },
+      newLive(requestId, 'queued', now, tokenEstimate > 0 ? tokenEstimate : undefined),
     );
     this.#totalRequests++;
     this.#queued++;
@@ -172,8 +191,9 @@ export class WorkloadRegistryEntry {
   onDispatched(requestId: string, waitMs: number, now: number): boolean {
     const live = this.#live.get(requestId);
     if (!live || live.phase !== 'queued') return false;
-    this.#live.set(requestId, { ...live, phase: 'in_flight', since: now });
-    this.#inFlight.push({ id: requestId, since: now });
+    live.phase = 'in_flight';
+    live.since = now;
+    live.inFlight = this.#inFlight.push(live);
     this.#queued--;
     this.#dispatchedCount++;
     this.#lastDispatchedAt = now;
@@ -190,8 +210,9 @@ export class WorkloadRegistryEntry {
   onRequeued(requestId: string, now: number): boolean {
     const live = this.#live.get(requestId);
     if (!live || live.phase !== 'in_flight') return false;
-    this.#live.set(requestId, { ...live, phase: 'queued', since: now });
-    this.#inFlight.remove(requestId);
+    live.phase = 'queued';
+    live.since = now;
+    this.#leaveInFlight(live);
     this.#queued++;
     this.#retriedCount++;
     return true;
@@ -201,10 +222,11 @@ export class WorkloadRegistryEntry {
   onProgress(requestId: string, now: number): boolean {
     const live = this.#live.get(requestId);
     if (!live || live.phase !== 'in_flight') return false;
-    const since = Math.max(live.since, now);
-    this.#live.set(requestId, { ...live, phase: 'in_flight', since });
-    this.#inFlight.remove(requestId);
-    this.#inFlight.push({ id: requestId, since });
+    // Out and in again, not a sift in place: `since` alone is a partial order, and the same steps as
+    // always keep which of two equally old requests is swept first.
+    this.#leaveInFlight(live);
+    live.since = Math.max(live.since, now);
+    live.inFlight = this.#inFlight.push(live);
     return true;
   }
 
@@ -230,7 +252,7 @@ export class WorkloadRegistryEntry {
     if (live.phase === 'in_flight') this.#chargedTokens += chargeAtEnd(end, usage) ?? live.tokenEstimate ?? 0;
     this.#live.delete(requestId);
     if (live.phase === 'queued') this.#queued--;
-    else this.#inFlight.remove(requestId);
+    else this.#leaveInFlight(live);
     this.#completedCount++;
     this.#outcomes[end.outcome]++;
     this.#reasons[end.reason]++;
@@ -238,11 +260,22 @@ export class WorkloadRegistryEntry {
   }
 
   phaseOf(requestId: string): LiveRequest | undefined {
-    return this.#live.get(requestId);
+    const live = this.#live.get(requestId);
+    return live && liveRequest(live);
   }
 
-  liveRequests(): IterableIterator<[string, LiveRequest]> {
-    return this.#live.entries();
+  /** phaseOf(requestId)?.phase, without the copy. */
+  phase(requestId: string): RequestPhase | undefined {
+    return this.#live.get(requestId)?.phase;
+  }
+
+  *liveRequests(): IterableIterator<[string, LiveRequest]> {
+    for (const [id, live] of this.#live) yield [id, liveRequest(live)];
+  }
+
+  #leaveInFlight(live: Live): void {
+    if (live.inFlight !== null) this.#inFlight.remove(live.inFlight);
+    live.inFlight = null;
   }
 
   get activeRequests(): number {
@@ -318,7 +351,7 @@ export class WorkloadRegistryEntry {
       lastRequestAt: this.#lastRequestAt,
       lastDispatchedAt: this.#lastDispatchedAt,
       rate: this.#rate.snapshot(),
-      live: [...this.#live.entries()],
+      live: [...this.#live].map(([id, live]) => [id, liveRequest(live)] as const),
     };
   }
 
@@ -343,10 +376,11 @@ export class WorkloadRegistryEntry {
     entry.#lastRequestAt = snap.lastRequestAt;
     entry.#lastDispatchedAt = snap.lastDispatchedAt;
     for (const [no, count] of snap.rate.buckets) entry.#rate.record(no * snap.rate.bucketMs, count);
-    for (const [id, live] of snap.live) {
+    for (const [id, saved] of snap.live) {
+      const live = newLive(id, saved.phase, saved.since, saved.tokenEstimate);
       entry.#live.set(id, live);
       if (live.phase === 'queued') entry.#queued++;
-      else entry.#inFlight.push({ id, since: live.since });
+      else live.inFlight = entry.#inFlight.push(live);
     }
     return entry;
   }

@@ -290,7 +290,7 @@ export class WorkloadState {
   }
 
   isLive(requestId: string): boolean {
-    return this.#registry.phaseOf(requestId) !== undefined;
+    return this.#registry.phase(requestId) !== undefined;
   }
 
   /** Evicts queued requests past their TTL and in-flight requests presumed lost. */
@@ -401,7 +401,7 @@ export class WorkloadState {
    * asking the queues is one per pool and heap.
    */
   #isQueued(requestId: string): boolean {
-    return this.#registry.phaseOf(requestId)?.phase === 'queued';
+    return this.#registry.phase(requestId) === 'queued';
   }
 
   #remove(requestId: string): boolean {
@@ -425,6 +425,6 @@ export class WorkloadState {
     }
     for (const id of orphans) this.#registry.onCompleted(id, ENDED.queueLost, now);
     // And any the tally still holds that the registry no longer does (their ends were counted there).
-    this.tally.reconcile((id) => this.#registry.phaseOf(id) !== undefined, ENDED.queueLost);
+    this.tally.reconcile((id) => this.#registry.phase(id) !== undefined, ENDED.queueLost);
   }
 }
