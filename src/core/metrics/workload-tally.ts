@@ -13,6 +13,8 @@ import {
   emptyCounters,
   encodeSparse,
   IX,
+  LEVEL,
+  levelAt,
   type Counters,
 } from './counter-layout.ts';
 
@@ -35,9 +37,17 @@ export interface TallySnapshot {
   readonly live: ReadonlyArray<readonly [string, string, number, boolean]>;
 }
 
+/** One pool's counters, and whether they changed since its last report left. */
+interface PoolCounts {
+  readonly c: Counters;
+  dirty: boolean;
+}
+
 interface LiveEntry {
   readonly pool: string;
   readonly criticality: number;
+  /** Where the request's criticality level starts in the counters (levelAt). */
+  readonly level: number;
   dispatched: boolean;
 }
 
@@ -46,21 +56,27 @@ export class WorkloadTally {
   readonly #bornAt: number;
   readonly #epoch: number;
   #n = 0;
-  readonly #pools = new Map<string, Counters>();
+  readonly #pools = new Map<string, PoolCounts>();
   readonly #live = new Map<string, LiveEntry>();
-  /** Pools whose counts changed since their last report left. */
+  /**
+   * Pools whose counts changed since their last report left, in the order they became so (the order
+   * unreportedPools gives). PoolCounts.dirty says the same without a lookup, on every count.
+   */
   readonly #dirty = new Set<string>();
+  /** The pool of the last count and its counters (most workloads use one pool). */
+  #lastPool: string | null = null;
+  #last: PoolCounts | undefined;
 
   constructor(workloadId: string, now: number, saved?: TallySnapshot) {
     this.#workloadId = workloadId;
     this.#epoch = now;
     this.#bornAt = saved?.bornAt ?? now;
     for (const [pool, sparse] of saved?.pools ?? []) {
-      this.#pools.set(pool, decodeSparse(sparse));
+      this.#pools.set(pool, { c: decodeSparse(sparse), dirty: true });
       this.#dirty.add(pool);
     }
     for (const [id, pool, criticality, dispatched] of saved?.live ?? []) {
-      this.#live.set(id, { pool, criticality, dispatched });
+      this.#live.set(id, { pool, criticality, level: levelAt(criticality), dispatched });
     }
   }
 
@@ -68,21 +84,23 @@ export class WorkloadTally {
   arrived(requestId: string, pool: string, criticality: number): void {
     if (this.#live.has(requestId)) return;
     const c = this.#countersOf(pool);
-    this.#live.set(requestId, { pool, criticality, dispatched: false });
+    const level = levelAt(criticality);
+    this.#live.set(requestId, { pool, criticality, level, dispatched: false });
     bump(c, IX.requests);
-    bump(c, IX.level(criticality, 'enqueued'));
-    bump(c, IX.level(criticality, 'queued'));
+    bump(c, level + LEVEL.enqueued);
+    bump(c, level + LEVEL.queued);
   }
 
   dispatched(requestId: string, waitMs: number): void {
     const live = this.#live.get(requestId);
     if (!live || live.dispatched) return;
     const c = this.#countersOf(live.pool);
+    const level = live.level;
     live.dispatched = true;
-    bump(c, IX.level(live.criticality, 'queued'), -1);
-    bump(c, IX.level(live.criticality, 'dispatched'));
-    bump(c, IX.level(live.criticality, 'waitSumMs'), Math.max(0, waitMs));
-    bump(c, IX.bucket(live.criticality, bucketOf(waitMs)));
+    bump(c, level + LEVEL.queued, -1);
+    bump(c, level + LEVEL.dispatched);
+    bump(c, level + LEVEL.waitSumMs, Math.max(0, waitMs));
+    bump(c, level + LEVEL.buckets + bucketOf(waitMs));
     bump(c, IX.inFlight);
   }
 
@@ -93,7 +111,7 @@ export class WorkloadTally {
     const c = this.#countersOf(live.pool);
     live.dispatched = false;
     bump(c, IX.inFlight, -1);
-    bump(c, IX.level(live.criticality, 'queued'));
+    bump(c, live.level + LEVEL.queued);
   }
 
   /** Exactly once per request, like the registry's completion (a repeat changes nothing). */
@@ -103,10 +121,10 @@ export class WorkloadTally {
     this.#live.delete(requestId);
     const c = this.#countersOf(live.pool);
     if (live.dispatched) bump(c, IX.inFlight, -1);
-    else bump(c, IX.level(live.criticality, 'queued'), -1);
+    else bump(c, live.level + LEVEL.queued, -1);
     bump(c, IX.ended(end.reason));
     // Turned away at the door: it never waited, so it is no demand (the lab's definition).
-    if (end.reason === 'queue_full') bump(c, IX.level(live.criticality, 'enqueued'), -1);
+    if (end.reason === 'queue_full') bump(c, live.level + LEVEL.enqueued, -1);
     if (usage) {
       bump(c, IX.promptTokens, usage.promptTokens);
       bump(c, IX.completionTokens, usage.completionTokens);
@@ -120,7 +138,11 @@ export class WorkloadTally {
 
   /** The report for `pool` if its counts changed since the last one left; marks it sent. */
   takeReport(pool: string): MetricsReport | undefined {
-    return this.#dirty.delete(pool) ? this.#report(pool) : undefined;
+    const counts = this.#pools.get(pool);
+    if (counts === undefined || !counts.dirty) return undefined;
+    counts.dirty = false;
+    this.#dirty.delete(pool);
+    return this.#report(counts.c);
   }
 
   /**
@@ -128,12 +150,14 @@ export class WorkloadTally {
    * (grant replies, renewals): the next offer or release carries it again, and acknowledges it.
    */
   peekReport(pool: string): MetricsReport | undefined {
-    return this.#dirty.has(pool) ? this.#report(pool) : undefined;
+    const counts = this.#pools.get(pool);
+    return counts?.dirty ? this.#report(counts.c) : undefined;
   }
 
   /** The message carrying the pool's report failed: the next message carries it again. */
   reportLost(pool: string): void {
-    if (this.#pools.has(pool)) this.#dirty.add(pool);
+    const counts = this.#pools.get(pool);
+    if (counts !== undefined) this.#markDirty(pool, counts);
   }
 
   hasUnreported(): boolean {
@@ -145,20 +169,18 @@ export class WorkloadTally {
   }
 
   countersOf(pool: string): readonly number[] | undefined {
-    return this.#pools.get(pool);
+    return this.#pools.get(pool)?.c;
   }
 
   snapshot(): TallySnapshot {
     return {
       bornAt: this.#bornAt,
-      pools: [...this.#pools].map(([pool, c]) => [pool, encodeSparse(c)] as const),
+      pools: [...this.#pools].map(([pool, { c }]) => [pool, encodeSparse(c)] as const),
       live: [...this.#live].map(([id, l]) => [id, l.pool, l.criticality, l.dispatched] as const),
     };
   }
 
-  #report(pool: string): MetricsReport | undefined {
-    const c = this.#pools.get(pool);
-    if (!c) return undefined;
+  #report(c: Counters): MetricsReport {
     return {
       workloadId: this.#workloadId,
       bornAt: this.#bornAt,
@@ -168,10 +190,18 @@ export class WorkloadTally {
     };
   }
 
+  /** The pool's counters, marked changed: every caller counts something in them. */
   #countersOf(pool: string): Counters {
-    let c = this.#pools.get(pool);
-    if (!c) this.#pools.set(pool, (c = emptyCounters()));
+    let counts = pool === this.#lastPool ? this.#last : this.#pools.get(pool);
+    if (counts === undefined) this.#pools.set(pool, (counts = { c: emptyCounters(), dirty: false }));
+    this.#lastPool = pool;
+    this.#last = counts;
+    if (!counts.dirty) this.#markDirty(pool, counts);
+    return counts.c;
+  }
+
+  #markDirty(pool: string, counts: PoolCounts): void {
+    counts.dirty = true;
     this.#dirty.add(pool);
-    return c;
   }
 }
