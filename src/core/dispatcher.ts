@@ -72,35 +72,49 @@ export interface DispatcherOptions {
 }
 
 /**
- * A waiting head as the dispatcher files it: the orders' keys copied out of it (the comparators read them
- * without a hop) and its slot in each heap that holds it. One record, found by one map lookup, where a
- * keyed heap per order cost a lookup (and a map write) per order.
+ * What the dispatcher keeps per workload, from its first offer until forget(): its waiting head (if any)
+ * with the orders' keys copied out (the comparators read them without a hop), its slot in each heap (made
+ * once, filed again with each new head), and its token-fairness state. One record found by one lookup,
+ * and no map write per head: a keyed heap per order cost a lookup and a write per order, and every write
+ * of a new key is garbage for the collector sooner or later.
  */
-interface Waiting {
+interface Workload {
   readonly workloadId: string;
-  ready: ReadyHead;
-  readonly enqueuedAt: number;
+  /** The waiting head, or null. */
+  ready: ReadyHead | null;
+  enqueuedAt: number;
   rankKey: number;
   overdueKey: number;
   /** The start tag, 0 without one (only tagged heads are in #byTag). */
   tag: number;
-  ranked: HeapSlot<Waiting> | null;
-  arrival: HeapSlot<Waiting> | null;
-  overdue: HeapSlot<Waiting> | null;
-  tagged: HeapSlot<Waiting> | null;
+  ranked: HeapSlot<Workload> | null;
+  arrival: HeapSlot<Workload> | null;
+  overdue: HeapSlot<Workload> | null;
+  tagged: HeapSlot<Workload> | null;
+  /** Token fairness: the last granted tag + that request's tokens / weight (see #withServiceTag). */
+  hasFinishTag: boolean;
+  finishTag: number;
+  /**
+   * Token fairness: granted a slot and has not offered an empty queue since. Still backlogged, so its
+   * next head starts at its finish tag, never lifted (see #withServiceTag).
+   */
+  continuing: boolean;
+  /**
+   * Token fairness: recent actual / estimated tokens (EMA, in [0, 1]; 1 until a usage is reported). A
+   * grant charges estimate × ratio. Charging the bare estimate would hold a habitual over-asker's tag (and
+   * so the level joiners start at) 8× too high for as long as its requests run, and the refund at release
+   * would then put everyone who joined meanwhile behind it.
+   */
+  usageRatio: number;
 }
 
-const byWorkload = (a: Waiting, b: Waiting): number =>
+const byWorkload = (a: Workload, b: Workload): number =>
   a.workloadId < b.workloadId ? -1 : a.workloadId > b.workloadId ? 1 : 0;
-const byArrival = (a: Waiting, b: Waiting): number => a.enqueuedAt - b.enqueuedAt || byWorkload(a, b);
-const byRank = (a: Waiting, b: Waiting): number => b.rankKey - a.rankKey || byArrival(a, b);
-const byOverdueKey = (a: Waiting, b: Waiting): number => b.overdueKey - a.overdueKey || byArrival(a, b);
-const byTag = (a: Waiting, b: Waiting): number => a.tag - b.tag || byWorkload(a, b);
+const byArrival = (a: Workload, b: Workload): number => a.enqueuedAt - b.enqueuedAt || byWorkload(a, b);
+const byRank = (a: Workload, b: Workload): number => b.rankKey - a.rankKey || byArrival(a, b);
+const byOverdueKey = (a: Workload, b: Workload): number => b.overdueKey - a.overdueKey || byArrival(a, b);
+const byTag = (a: Workload, b: Workload): number => a.tag - b.tag || byWorkload(a, b);
 
-/**
- * A head's weight as the dispatcher uses it. Config rejects bad weights (isValidWeight); one that still
- * arrives (an old message, a bug) counts as the default rather than corrupting the tags.
- */
 /** The signals with a start tag, built field by field: a spread costs more on every offer. */
 function withTag(signals: WorkloadSignals, serviceTag: number): WorkloadSignals {
   return {
@@ -111,6 +125,10 @@ function withTag(signals: WorkloadSignals, serviceTag: number): WorkloadSignals 
   };
 }
 
+/**
+ * A head's weight as the dispatcher uses it. Config rejects bad weights (isValidWeight); one that still
+ * arrives (an old message, a bug) counts as the default rather than corrupting the tags.
+ */
 export function effectiveWeight(weight: number | undefined): number {
   return weight !== undefined && isValidWeight(weight) ? weight : DEFAULT_WORKLOAD_WEIGHT;
 }
@@ -122,14 +140,15 @@ export function isValidWeight(weight: number): boolean {
 export class Dispatcher {
   readonly policy: Policy;
   readonly #pool: BackendPool;
-  /** Every waiting head, by workload. Each is in #ranked or #overdue, and maybe #byArrival and #byTag. */
-  readonly #waiting = new Map<string, Waiting>();
+  /** Every workload offered here. A waiting head is in #ranked or #overdue, maybe #byArrival and #byTag. */
+  readonly #workloads = new Map<string, Workload>();
+  #readyCount = 0;
   /** Heads not promoted to #overdue yet, by rankKey. */
-  readonly #ranked = new SlotHeap<Waiting>(byRank);
+  readonly #ranked = new SlotHeap<Workload>(byRank);
   /** Heads not yet overdue, by arrival: the top is the next to cross the horizon. */
-  readonly #byArrival = new SlotHeap<Waiting>(byArrival);
+  readonly #byArrival = new SlotHeap<Workload>(byArrival);
   /** Heads past the horizon, by overdueKey. */
-  readonly #overdue = new SlotHeap<Waiting>(byOverdueKey);
+  readonly #overdue = new SlotHeap<Workload>(byOverdueKey);
   readonly #leases = new IndexedHeap<Lease>(
     (l) => l.leaseId,
     (a, b) => a.expiresAt - b.expiresAt || (a.leaseId < b.leaseId ? -1 : 1),
@@ -139,22 +158,8 @@ export class Dispatcher {
   readonly #legacy: boolean;
   /** Token fairness: the start tag of the last grant; where a workload joins when no head waits. */
   #lastGrantedTag = 0;
-  /** Token fairness: each workload's finish tag (its last granted tag + that request's tokens / weight). */
-  readonly #finishTag = new Map<string, number>();
   /** Token fairness: waiting heads by start tag; the smallest is where a joining workload starts. */
-  readonly #byTag = new SlotHeap<Waiting>(byTag);
-  /**
-   * Token fairness: workloads granted a slot that have not offered an empty queue since. They are still
-   * backlogged, so their next head starts at their finish tag, never lifted (see #withServiceTag).
-   */
-  readonly #continuing = new Set<string>();
-  /**
-   * Token fairness: each workload's recent actual / estimated tokens (EMA, in [0, 1]; 1 until a usage is
-   * reported). A grant charges estimate × ratio. Charging the bare estimate would hold a habitual over-
-   * asker's tag (and so the level joiners start at) 8× too high for as long as its requests run, and the
-   * refund at release would then put everyone who joined meanwhile behind it.
-   */
-  readonly #usageRatio = new Map<string, number>();
+  readonly #byTag = new SlotHeap<Workload>(byTag);
 
   constructor(opts: DispatcherOptions) {
     this.policy = opts.policy;
@@ -172,7 +177,7 @@ export class Dispatcher {
   }
 
   get readyCount(): number {
-    return this.#waiting.size;
+    return this.#readyCount;
   }
 
   get leaseCount(): number {
@@ -185,25 +190,52 @@ export class Dispatcher {
 
   /** Sets (or, with a null head, clears) a workload's head. Replaces whatever was there. */
   offer(workloadId: string, head: HeadView | null, offered: WorkloadSignals): void {
-    const previous = this.#waiting.get(workloadId);
+    const w = this.#workloads.get(workloadId);
+    const previous = w?.ready ?? null;
     if (head === null) {
-      if (previous) this.#withdraw(previous);
-      this.#continuing.delete(workloadId);
+      if (w === undefined) return;
+      if (previous !== null) this.#withdraw(w);
+      w.continuing = false;
       return;
     }
     const tokens = this.policy.fairness === 'tokens';
-    const same = previous?.ready.head.requestId === head.requestId ? previous : undefined;
+    const same = previous?.head.requestId === head.requestId ? previous : null;
     // Re-offering the same head (new arrivals behind it, the 5 s heartbeat) keeps its start tag: the
     // lag it built up while waiting must not be reset by incidental re-offers.
-    const keep = tokens ? same?.ready.signals.serviceTag : undefined;
+    const keep = tokens ? same?.signals.serviceTag : undefined;
     const inPlace =
-      same !== undefined && same.enqueuedAt === head.enqueuedAt && (!tokens || keep !== undefined);
+      same !== null && same.head.enqueuedAt === head.enqueuedAt && (!tokens || keep !== undefined);
+    const record = w ?? this.#record(workloadId);
     // Out first: a new head's start tag is set from the other workloads' waiting heads.
-    if (previous && !inPlace) this.#withdraw(previous);
-    const signals = tokens ? withTag(offered, keep ?? this.#withServiceTag(workloadId)) : offered;
+    if (previous !== null && !inPlace) this.#withdraw(record);
+    const signals = tokens ? withTag(offered, keep ?? this.#withServiceTag(record)) : offered;
     const ready = this.#ready(workloadId, head, signals);
-    if (inPlace) this.#update(same, ready);
-    else this.#place(ready);
+    if (inPlace) this.#update(record, ready);
+    else this.#place(record, ready);
+  }
+
+  #record(workloadId: string): Workload {
+    let w = this.#workloads.get(workloadId);
+    if (w === undefined) {
+      w = {
+        workloadId,
+        ready: null,
+        enqueuedAt: 0,
+        rankKey: 0,
+        overdueKey: 0,
+        tag: 0,
+        ranked: null,
+        arrival: null,
+        overdue: null,
+        tagged: null,
+        hasFinishTag: false,
+        finishTag: 0,
+        continuing: false,
+        usageRatio: 1,
+      };
+      this.#workloads.set(workloadId, w);
+    }
+    return w;
   }
 
   #ready(workloadId: string, head: HeadView, signals: WorkloadSignals): ReadyHead {
@@ -216,24 +248,18 @@ export class Dispatcher {
     };
   }
 
-  #place(ready: ReadyHead): void {
+  /** Files a head for a workload that has none waiting. */
+  #place(w: Workload, ready: ReadyHead): void {
     const tag = ready.signals.serviceTag;
-    const w: Waiting = {
-      workloadId: ready.workloadId,
-      ready,
-      enqueuedAt: ready.head.enqueuedAt,
-      rankKey: ready.rankKey,
-      overdueKey: ready.overdueKey,
-      tag: tag ?? 0,
-      ranked: null,
-      arrival: null,
-      overdue: null,
-      tagged: null,
-    };
-    w.ranked = this.#ranked.push(w);
-    if (this.policy.agingHorizonMs !== null) w.arrival = this.#byArrival.push(w);
-    if (tag !== undefined) w.tagged = this.#byTag.push(w);
-    this.#waiting.set(w.workloadId, w);
+    w.ready = ready;
+    w.enqueuedAt = ready.head.enqueuedAt;
+    w.rankKey = ready.rankKey;
+    w.overdueKey = ready.overdueKey;
+    w.tag = tag ?? 0;
+    w.ranked = this.#ranked.push(w, w.ranked);
+    if (this.policy.agingHorizonMs !== null) w.arrival = this.#byArrival.push(w, w.arrival);
+    if (tag !== undefined) w.tagged = this.#byTag.push(w, w.tagged);
+    this.#readyCount++;
   }
 
   /**
@@ -243,7 +269,7 @@ export class Dispatcher {
    * and time only, and promotion has already happened for this head or not. Both or neither have a tag:
    * the fairness mode decides, and #trueUp only moves an existing one.
    */
-  #update(w: Waiting, ready: ReadyHead): void {
+  #update(w: Workload, ready: ReadyHead): void {
     const rankMoved = w.rankKey !== ready.rankKey;
     const overdueMoved = w.overdueKey !== ready.overdueKey;
     const tag = ready.signals.serviceTag ?? 0;
@@ -252,43 +278,45 @@ export class Dispatcher {
     w.rankKey = ready.rankKey;
     w.overdueKey = ready.overdueKey;
     w.tag = tag;
-    if (w.overdue !== null) {
-      if (overdueMoved) this.#overdue.update(w.overdue, w);
+    if (this.#overdue.holds(w.overdue)) {
+      if (overdueMoved && w.overdue !== null) this.#overdue.update(w.overdue, w);
     } else if (rankMoved && w.ranked !== null) {
       this.#ranked.update(w.ranked, w);
     }
-    if (tagMoved && w.tagged !== null) this.#byTag.update(w.tagged, w);
+    if (tagMoved && this.#byTag.holds(w.tagged) && w.tagged !== null) this.#byTag.update(w.tagged, w);
   }
 
   withdraw(workloadId: string): void {
-    const w = this.#waiting.get(workloadId);
-    if (w) this.#withdraw(w);
+    const w = this.#workloads.get(workloadId);
+    if (w !== undefined && w.ready !== null) this.#withdraw(w);
   }
 
-  #withdraw(w: Waiting): void {
-    this.#waiting.delete(w.workloadId);
+  /** Takes a waiting head out of every heap (its slots stay with the record, to be filed again). */
+  #withdraw(w: Workload): void {
+    w.ready = null;
+    this.#readyCount--;
     if (w.tagged !== null) this.#byTag.remove(w.tagged);
     if (w.ranked !== null) this.#ranked.remove(w.ranked);
     if (w.arrival !== null) this.#byArrival.remove(w.arrival);
     if (w.overdue !== null) this.#overdue.remove(w.overdue);
   }
 
-  /** The workload is gone (deleted when idle): drop its head and its token-fairness tag. */
+  /** The workload is gone (deleted when idle): drop its head and its token-fairness state. */
   forget(workloadId: string): void {
-    this.withdraw(workloadId);
-    this.#finishTag.delete(workloadId);
-    this.#continuing.delete(workloadId);
-    this.#usageRatio.delete(workloadId);
+    const w = this.#workloads.get(workloadId);
+    if (w === undefined) return;
+    if (w.ready !== null) this.#withdraw(w);
+    this.#workloads.delete(workloadId);
   }
 
   peekReady(workloadId: string): ReadyHead | undefined {
-    return this.#waiting.get(workloadId)?.ready;
+    return this.#workloads.get(workloadId)?.ready ?? undefined;
   }
 
   readyHeads(): ReadyHead[] {
     const heads: ReadyHead[] = [];
-    for (const w of this.#ranked.values()) heads.push(w.ready);
-    for (const w of this.#overdue.values()) heads.push(w.ready);
+    for (const w of this.#ranked.values()) if (w.ready !== null) heads.push(w.ready);
+    for (const w of this.#overdue.values()) if (w.ready !== null) heads.push(w.ready);
     return heads;
   }
 
@@ -304,13 +332,13 @@ export class Dispatcher {
    * hand the same slot out twice.
    */
   next(now: number): Grant | null {
-    if (this.#waiting.size === 0) return null;
+    if (this.#readyCount === 0) return null;
     const backend = this.#pool.pick(now);
     if (backend === null) return null;
     this.#promoteOverdue(now);
     const chosen = this.#overdue.peek() ?? this.#ranked.peek();
-    if (!chosen) return null;
-    const best = chosen.ready;
+    const best = chosen?.ready;
+    if (!chosen || !best) return null;
     // Mint the ID before changing anything: a colliding ID (e.g. a restored lease) must not cost a slot.
     let leaseId = this.#newLeaseId();
     while (this.#leases.has(leaseId)) leaseId = this.#newLeaseId();
@@ -323,10 +351,11 @@ export class Dispatcher {
       const tag = best.signals.serviceTag ?? this.#joinLevel();
       this.#lastGrantedTag = this.#legacy ? Math.max(this.#lastGrantedTag, tag) : tag;
       estimated = Math.min(MAX_TOKEN_ESTIMATE, Math.max(0, best.head.tokenEstimate ?? 0));
-      charged = estimated * (this.#legacy ? 1 : (this.#usageRatio.get(best.workloadId) ?? 1));
+      charged = estimated * (this.#legacy ? 1 : chosen.usageRatio);
       weight = effectiveWeight(best.head.weight);
-      this.#finishTag.set(best.workloadId, tag + charged / weight);
-      this.#continuing.add(best.workloadId);
+      chosen.hasFinishTag = true;
+      chosen.finishTag = tag + charged / weight;
+      chosen.continuing = true;
     }
     // One object: the lease kept here is the grant returned (a Lease with its score along).
     const grant: Grant = {
@@ -352,30 +381,30 @@ export class Dispatcher {
    * the minimum would let every out-of-order grant push the others' next tags up, and the drift between
    * two backlogged tenants would have no bound.
    */
-  #withServiceTag(workloadId: string): number {
-    const finish = this.#finishTag.get(workloadId);
-    if (this.#continuing.delete(workloadId) && finish !== undefined && !this.#legacy) return finish;
+  #withServiceTag(w: Workload): number {
+    const finish = w.hasFinishTag ? w.finishTag : undefined;
+    const continuing = w.continuing;
+    w.continuing = false;
+    if (continuing && finish !== undefined && !this.#legacy) return finish;
     const level = this.#legacy ? this.#lastGrantedTag : this.#joinLevel();
-    if (finish !== undefined && finish <= level) this.#finishTag.delete(workloadId);
+    if (finish !== undefined && finish <= level) w.hasFinishTag = false;
     return Math.max(finish ?? 0, level);
   }
 
   #joinLevel(): number {
-    return this.#byTag.peek()?.ready.signals.serviceTag ?? this.#lastGrantedTag;
+    return this.#byTag.peek()?.ready?.signals.serviceTag ?? this.#lastGrantedTag;
   }
 
   /** Moves heads that crossed the aging horizon by `now` into the overdue tier (each moves once). */
   #promoteOverdue(now: number): void {
     for (
       let w = this.#byArrival.peek();
-      w && isOverdue(this.policy, w.ready.head, now);
+      w?.ready && isOverdue(this.policy, w.ready.head, now);
       w = this.#byArrival.peek()
     ) {
       if (w.arrival !== null) this.#byArrival.remove(w.arrival);
       if (w.ranked !== null) this.#ranked.remove(w.ranked);
-      w.arrival = null;
-      w.ranked = null;
-      w.overdue = this.#overdue.push(w);
+      w.overdue = this.#overdue.push(w, w.overdue);
     }
   }
 
@@ -413,8 +442,8 @@ export class Dispatcher {
   #learnUsageRatio(workloadId: string, estimated: number, actual: number): void {
     if (!(estimated > 0) || !(actual > 0)) return;
     const sample = Math.min(1, Math.max(0, actual / estimated));
-    const ratio = this.#usageRatio.get(workloadId) ?? 1;
-    this.#usageRatio.set(workloadId, ratio + USAGE_RATIO_EMA_ALPHA * (sample - ratio));
+    const w = this.#record(workloadId);
+    w.usageRatio += USAGE_RATIO_EMA_ALPHA * (sample - w.usageRatio);
   }
 
   /**
@@ -427,16 +456,21 @@ export class Dispatcher {
   #trueUp(workloadId: string, charged: number, actual: number, weight: number): void {
     const delta = (Math.min(MAX_TOKEN_ESTIMATE, Math.max(0, actual)) - charged) / weight;
     if (delta === 0) return;
-    const finish = this.#finishTag.get(workloadId);
-    if (finish !== undefined) this.#finishTag.set(workloadId, finish + delta);
-    else if (delta > 0) this.#finishTag.set(workloadId, this.#lastGrantedTag + delta);
+    const w = this.#workloads.get(workloadId);
+    const finish = w?.hasFinishTag ? w.finishTag : undefined;
+    if (finish !== undefined && w) w.finishTag = finish + delta;
+    else if (delta > 0) {
+      const r = w ?? this.#record(workloadId);
+      r.hasFinishTag = true;
+      r.finishTag = this.#lastGrantedTag + delta;
+    }
     // A head already waiting took its start tag from the old finish tag: it moves with it, unclamped, so a
     // backlogged workload's tag is always its service so far (the bound in workload-aware.ts needs it).
-    const w = this.#waiting.get(workloadId);
-    const tag = w?.ready.signals.serviceTag;
-    if (!w || tag === undefined || finish === undefined || tag !== finish) return;
+    const ready = w?.ready;
+    const tag = ready?.signals.serviceTag;
+    if (!w || !ready || tag === undefined || finish === undefined || tag !== finish) return;
     const moved = this.#legacy ? Math.max(this.#lastGrantedTag, tag + delta) : tag + delta;
-    this.#update(w, this.#ready(workloadId, w.ready.head, withTag(w.ready.signals, moved)));
+    this.#update(w, this.#ready(workloadId, ready.head, withTag(ready.signals, moved)));
   }
 
   /** A scrape of a backend's engine metrics, started at `scrapedAt`, succeeded. */

@@ -36,11 +36,27 @@ export class SlotHeap<T> {
     return this.#slots[0]?.item;
   }
 
-  push(item: T): HeapSlot<T> {
-    const slot: Slot<T> = { item, at: this.#slots.length };
+  /**
+   * Puts `item` in. `reuse`, a slot this heap handed out that is out now, is filled instead of a new one:
+   * a caller that files the same record again and again allocates nothing.
+   */
+  push(item: T, reuse?: HeapSlot<T> | null): HeapSlot<T> {
+    let slot = reuse as Slot<T> | null | undefined;
+    if (slot === undefined || slot === null) {
+      slot = { item, at: this.#slots.length };
+    } else {
+      if (slot.at >= 0) throw new Error('SlotHeap: the slot to reuse is still in the heap');
+      slot.item = item;
+      slot.at = this.#slots.length;
+    }
     this.#slots.push(slot);
     this.#up(slot);
     return slot;
+  }
+
+  /** Whether the slot's item is in the heap (a slot from this heap, or null). */
+  holds(handle: HeapSlot<T> | null): boolean {
+    return handle !== null && (handle as Slot<T>).at >= 0;
   }
 
   pop(): T | undefined {
