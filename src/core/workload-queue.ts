@@ -41,6 +41,35 @@ interface Entry extends QueuedRequest {
 const byArrival = (a: Entry, b: Entry): number => a.enqueuedAt - b.enqueuedAt || a.seq - b.seq;
 const byCriticality = (a: Entry, b: Entry): number => b.criticality - a.criticality || byArrival(a, b);
 
+/** Two literals, not a conditional spread (on every admission): with a weight only when given one. */
+function newEntry(
+  input: {
+    readonly requestId: string;
+    readonly criticality: number;
+    readonly tokenEstimate?: number;
+    readonly weight?: number;
+  },
+  enqueuedAt: number,
+  deadlineAt: number,
+  seq: number,
+): Entry {
+  const { requestId, criticality, weight } = input;
+  const tokenEstimate = input.tokenEstimate ?? 0;
+  return weight === undefined
+    ? { requestId, criticality, enqueuedAt, deadlineAt, tokenEstimate, seq, arrival: null, priority: null }
+    : {
+        requestId,
+        criticality,
+        enqueuedAt,
+        deadlineAt,
+        tokenEstimate,
+        weight,
+        seq,
+        arrival: null,
+        priority: null,
+      };
+}
+
 export class WorkloadQueue {
   readonly #opts: WorkloadQueueOptions;
   // Arrival order doubles as deadline order, since every request gets the same TTL.
@@ -88,17 +117,7 @@ export class WorkloadQueue {
     if (this.#byId.has(input.requestId)) {
       throw new Error(`WorkloadQueue: request ${JSON.stringify(input.requestId)} is already queued`);
     }
-    const entry: Entry = {
-      requestId: input.requestId,
-      criticality: input.criticality,
-      enqueuedAt,
-      deadlineAt: enqueuedAt + this.#opts.ttlMs,
-      tokenEstimate: input.tokenEstimate ?? 0,
-      ...(input.weight !== undefined ? { weight: input.weight } : {}),
-      seq: this.#seq++,
-      arrival: null,
-      priority: null,
-    };
+    const entry = newEntry(input, enqueuedAt, enqueuedAt + this.#opts.ttlMs, this.#seq++);
     entry.arrival = this.#byArrival.push(entry);
     if (this.#byPriority !== null) entry.priority = this.#byPriority.push(entry);
     this.#byId.set(entry.requestId, entry);

@@ -117,21 +117,15 @@ export class WorkloadState {
    */
   admit(input: AdmitInput, now: number, hold = false): AdmitResult {
     this.#registry.onNew(input.requestId, now, input.tokenEstimate ?? 0);
-    const request = {
-      requestId: input.requestId,
-      criticality: input.criticality,
-      tokenEstimate: input.tokenEstimate ?? 0,
-      ...(input.weight !== undefined ? { weight: input.weight } : {}),
-    };
     const pool = input.pool ?? DEFAULT_POOL;
     this.tally.arrived(input.requestId, pool, input.criticality);
     // The bound is per workload, across its pools: one tenant's backlog, however it is split.
     if (this.queueSize < this.#capacity) {
-      this.#push(pool, request, now);
+      this.#push(pool, input, now);
       return { kind: 'queued', position: this.queueSize };
     }
     if (hold) {
-      this.#push(pool, request, now);
+      this.#push(pool, input, now);
       this.#held.add(input.requestId);
       return { kind: 'held' };
     }
@@ -180,15 +174,22 @@ export class WorkloadState {
 
   head(now: number, pool: string = DEFAULT_POOL): HeadView | null {
     const head = this.#queueOf(pool)?.peek(now);
-    return head
+    if (!head) return null;
+    // Two literals, not a conditional spread: this runs on every offer and grant reply.
+    return head.weight === undefined
       ? {
           requestId: head.requestId,
           criticality: head.criticality,
           enqueuedAt: head.enqueuedAt,
           tokenEstimate: head.tokenEstimate,
-          ...(head.weight !== undefined ? { weight: head.weight } : {}),
         }
-      : null;
+      : {
+          requestId: head.requestId,
+          criticality: head.criticality,
+          enqueuedAt: head.enqueuedAt,
+          tokenEstimate: head.tokenEstimate,
+          weight: head.weight,
+        };
   }
 
   signals(now: number): WorkloadSignals {
@@ -367,11 +368,11 @@ export class WorkloadState {
   #push(
     pool: string,
     request: {
-      requestId: string;
-      criticality: number;
-      tokenEstimate: number;
-      weight?: number;
-      enqueuedAt?: number;
+      readonly requestId: string;
+      readonly criticality: number;
+      readonly tokenEstimate?: number;
+      readonly weight?: number;
+      readonly enqueuedAt?: number;
     },
     now: number,
   ): void {
