@@ -357,17 +357,27 @@ export class Dispatcher {
       chosen.finishTag = tag + charged / weight;
       chosen.continuing = true;
     }
-    // One object: the lease kept here is the grant returned (a Lease with its score along).
-    const grant: Grant = {
-      leaseId,
-      workloadId: best.workloadId,
-      requestId: best.head.requestId,
-      backend,
-      grantedAt: now,
-      expiresAt: now + this.#leaseTtlMs,
-      score: this.policy.score(best.head, best.signals, now),
-      ...(charged !== undefined ? { charged, estimated, weight } : {}),
-    };
+    // One object: the lease kept here is the grant returned (a Lease with its score along). Two
+    // literals, not a conditional spread: one grant per request.
+    const workloadId = best.workloadId;
+    const requestId = best.head.requestId;
+    const expiresAt = now + this.#leaseTtlMs;
+    const score = this.policy.score(best.head, best.signals, now);
+    const grant: Grant =
+      charged === undefined
+        ? { leaseId, workloadId, requestId, backend, grantedAt: now, expiresAt, score }
+        : {
+            leaseId,
+            workloadId,
+            requestId,
+            backend,
+            grantedAt: now,
+            expiresAt,
+            score,
+            charged,
+            estimated,
+            weight,
+          };
     this.#leases.push(grant);
     return grant;
   }
