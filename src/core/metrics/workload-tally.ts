@@ -8,7 +8,6 @@ import type { Ended } from '../outcome.ts';
 import type { TokenUsage } from '../usage.ts';
 import {
   bucketOf,
-  bump,
   decodeSparse,
   emptyCounters,
   encodeSparse,
@@ -51,6 +50,8 @@ interface LiveEntry {
   dispatched: boolean;
 }
 
+// Counts are written in place (c[i] = c[i] + n), not through counter-layout's bump(): on the hot path a
+// call that V8 declines to inline costs more than the count.
 export class WorkloadTally {
   readonly #workloadId: string;
   readonly #bornAt: number;
@@ -86,9 +87,9 @@ export class WorkloadTally {
     const c = this.#countersOf(pool);
     const level = levelAt(criticality);
     this.#live.set(requestId, { pool, criticality, level, dispatched: false });
-    bump(c, IX.requests);
-    bump(c, level + LEVEL.enqueued);
-    bump(c, level + LEVEL.queued);
+    c[IX.requests] = (c[IX.requests] as number) + 1;
+    c[level + LEVEL.enqueued] = (c[level + LEVEL.enqueued] as number) + 1;
+    c[level + LEVEL.queued] = (c[level + LEVEL.queued] as number) + 1;
   }
 
   dispatched(requestId: string, waitMs: number): void {
@@ -97,11 +98,12 @@ export class WorkloadTally {
     const c = this.#countersOf(live.pool);
     const level = live.level;
     live.dispatched = true;
-    bump(c, level + LEVEL.queued, -1);
-    bump(c, level + LEVEL.dispatched);
-    bump(c, level + LEVEL.waitSumMs, Math.max(0, waitMs));
-    bump(c, level + LEVEL.buckets + bucketOf(waitMs));
-    bump(c, IX.inFlight);
+    c[level + LEVEL.queued] = (c[level + LEVEL.queued] as number) - 1;
+    c[level + LEVEL.dispatched] = (c[level + LEVEL.dispatched] as number) + 1;
+    c[level + LEVEL.waitSumMs] = (c[level + LEVEL.waitSumMs] as number) + Math.max(0, waitMs);
+    const bucket = level + LEVEL.buckets + bucketOf(waitMs);
+    c[bucket] = (c[bucket] as number) + 1;
+    c[IX.inFlight] = (c[IX.inFlight] as number) + 1;
   }
 
   /** Failover: waiting again (not a new arrival; its next dispatch counts again, as in the registry). */
@@ -110,8 +112,8 @@ export class WorkloadTally {
     if (!live?.dispatched) return;
     const c = this.#countersOf(live.pool);
     live.dispatched = false;
-    bump(c, IX.inFlight, -1);
-    bump(c, live.level + LEVEL.queued);
+    c[IX.inFlight] = (c[IX.inFlight] as number) - 1;
+    c[live.level + LEVEL.queued] = (c[live.level + LEVEL.queued] as number) + 1;
   }
 
   /** Exactly once per request, like the registry's completion (a repeat changes nothing). */
@@ -120,14 +122,16 @@ export class WorkloadTally {
     if (!live) return;
     this.#live.delete(requestId);
     const c = this.#countersOf(live.pool);
-    if (live.dispatched) bump(c, IX.inFlight, -1);
-    else bump(c, live.level + LEVEL.queued, -1);
-    bump(c, IX.ended(end.reason));
+    const was = live.dispatched ? IX.inFlight : live.level + LEVEL.queued;
+    c[was] = (c[was] as number) - 1;
+    const reason = IX.ended(end.reason);
+    c[reason] = (c[reason] as number) + 1;
     // Turned away at the door: it never waited, so it is no demand (the lab's definition).
-    if (end.reason === 'queue_full') bump(c, live.level + LEVEL.enqueued, -1);
+    if (end.reason === 'queue_full')
+      c[live.level + LEVEL.enqueued] = (c[live.level + LEVEL.enqueued] as number) - 1;
     if (usage) {
-      bump(c, IX.promptTokens, usage.promptTokens);
-      bump(c, IX.completionTokens, usage.completionTokens);
+      c[IX.promptTokens] = (c[IX.promptTokens] as number) + usage.promptTokens;
+      c[IX.completionTokens] = (c[IX.completionTokens] as number) + usage.completionTokens;
     }
   }
 
