@@ -122,6 +122,8 @@ interface Live {
   /** As LiveRequest has it (absent when the estimate was 0). */
   readonly tokenEstimate?: number;
   inFlight: HeapSlot<Live> | null;
+  /** What the owner filed with the request (see WorkloadRegistryEntry's type parameter), or null. */
+  attached: object | null;
 }
 // Module-level, not per entry: every heap shares it, so its call site stays monomorphic.
 const bySince = (a: Live, b: Live): number => a.since - b.since;
@@ -132,13 +134,23 @@ function liveRequest(live: Live): LiveRequest {
     : { phase: live.phase, since: live.since };
 }
 
-function newLive(id: string, phase: RequestPhase, since: number, tokenEstimate: number | undefined): Live {
+function newLive(
+  id: string,
+  phase: RequestPhase,
+  since: number,
+  tokenEstimate: number | undefined,
+  attached: object | null,
+): Live {
   return tokenEstimate !== undefined
-    ? { id, phase, since, tokenEstimate, inFlight: null }
-    : { id, phase, since, inFlight: null };
+    ? { id, phase, since, tokenEstimate, inFlight: null, attached }
+    : { id, phase, since, inFlight: null, attached };
 }
 
-export class WorkloadRegistryEntry {
+/**
+ * `A`: what the owner may file with each live request (WorkloadState files its tally entry), kept here so
+ * one map holds everything per request; the registry never reads it, and it is not in the snapshot.
+ */
+export class WorkloadRegistryEntry<A extends object = object> {
   #totalRequests = 0;
   #estimatedTokens = 0;
   #promptTokens = 0;
@@ -171,7 +183,7 @@ export class WorkloadRegistryEntry {
   }
 
   /** Tracking point 1. A request ID must be new; reuse is a programming error. */
-  onNew(requestId: string, now: number, tokenEstimate = 0): void {
+  onNew(requestId: string, now: number, tokenEstimate = 0, attached: A | null = null): void {
     if (this.#live.has(requestId)) throw new Error(`registry: request ${requestId} is already live`);
     if (!(tokenEstimate >= 0 && Number.isFinite(tokenEstimate))) {
       throw new TypeError(`registry: tokenEstimate must be a finite number ≥ 0, got ${tokenEstimate}`);
@@ -179,7 +191,7 @@ export class WorkloadRegistryEntry {
     this.#estimatedTokens += tokenEstimate;
     this.#live.set(
       requestId,
-      newLive(requestId, 'queued', now, tokenEstimate > 0 ? tokenEstimate : undefined),
+      newLive(requestId, 'queued', now, tokenEstimate > 0 ? tokenEstimate : undefined, attached),
     );
     this.#totalRequests++;
     this.#queued++;
@@ -262,6 +274,24 @@ export class WorkloadRegistryEntry {
   phaseOf(requestId: string): LiveRequest | undefined {
     const live = this.#live.get(requestId);
     return live && liveRequest(live);
+  }
+
+  /** What was filed with a live request (null: nothing); undefined when it is not live. */
+  attachment(requestId: string): A | null | undefined {
+    return this.#live.get(requestId)?.attached as A | null | undefined;
+  }
+
+  /** Files `attached` with a live request (false if it is not live). */
+  attach(requestId: string, attached: A): boolean {
+    const live = this.#live.get(requestId);
+    if (live === undefined) return false;
+    live.attached = attached;
+    return true;
+  }
+
+  /** Every live request with what was filed with it, in admission order (restored ones first). */
+  *attachments(): IterableIterator<[string, A]> {
+    for (const [id, live] of this.#live) if (live.attached !== null) yield [id, live.attached as A];
   }
 
   /** phaseOf(requestId)?.phase, without the copy. */
@@ -355,8 +385,11 @@ export class WorkloadRegistryEntry {
     };
   }
 
-  static fromSnapshot(snap: RegistrySnapshot, opts: Partial<RegistryOptions> = {}): WorkloadRegistryEntry {
-    const entry = new WorkloadRegistryEntry({
+  static fromSnapshot<A extends object = object>(
+    snap: RegistrySnapshot,
+    opts: Partial<RegistryOptions> = {},
+  ): WorkloadRegistryEntry<A> {
+    const entry = new WorkloadRegistryEntry<A>({
       ...opts,
       rateWindowMs: snap.rate.windowMs,
       rateBucketMs: snap.rate.bucketMs,
@@ -377,7 +410,7 @@ export class WorkloadRegistryEntry {
     entry.#lastDispatchedAt = snap.lastDispatchedAt;
     for (const [no, count] of snap.rate.buckets) entry.#rate.record(no * snap.rate.bucketMs, count);
     for (const [id, saved] of snap.live) {
-      const live = newLive(id, saved.phase, saved.since, saved.tokenEstimate);
+      const live = newLive(id, saved.phase, saved.since, saved.tokenEstimate, null);
       entry.#live.set(id, live);
       if (live.phase === 'queued') entry.#queued++;
       else live.inFlight = entry.#inFlight.push(live);

@@ -20,7 +20,7 @@ import type { Criticality } from './workload-context.ts';
 import { DEFAULT_POOL } from './pools.ts';
 import { WorkloadQueue, type WorkloadQueueOptions } from './workload-queue.ts';
 import type { TokenUsage } from './usage.ts';
-import { WorkloadTally, type TallySnapshot } from './metrics/workload-tally.ts';
+import { WorkloadTally, type TallyEntry, type TallySnapshot } from './metrics/workload-tally.ts';
 
 export interface WorkloadStateOptions {
   readonly policy: Pick<Policy, 'queueOrder' | 'agingHorizonMs'>;
@@ -65,7 +65,8 @@ export interface SweepResult {
 
 export class WorkloadState {
   readonly workloadId: string;
-  readonly #registry: WorkloadRegistryEntry;
+  /** Each live request's tally entry is filed with it here: one map per workload holds every request. */
+  readonly #registry: WorkloadRegistryEntry<TallyEntry>;
   /** One queue per pool this workload uses (one tenant, one registry entry, several queues). */
   readonly #queues = new Map<string, WorkloadQueue>();
   /** The last pool looked up and its queue (queues are never dropped; most workloads use one pool). */
@@ -92,10 +93,11 @@ export class WorkloadState {
     tally?: TallySnapshot,
   ) {
     this.workloadId = workloadId;
-    this.tally = new WorkloadTally(workloadId, now, tally);
     this.#registry = snapshot
-      ? WorkloadRegistryEntry.fromSnapshot(snapshot, opts.registry)
-      : new WorkloadRegistryEntry(opts.registry);
+      ? WorkloadRegistryEntry.fromSnapshot<TallyEntry>(snapshot, opts.registry)
+      : new WorkloadRegistryEntry<TallyEntry>(opts.registry);
+    this.tally = new WorkloadTally(workloadId, now, tally, () => this.#registry.attachments());
+    const unclaimed = this.tally.claimRestored().filter(([id, entry]) => !this.#registry.attach(id, entry));
     this.#capacity = opts.maxQueue ?? DEFAULT_MAX_QUEUE_PER_WORKLOAD;
     this.#queueOpts = {
       ttlMs: opts.queueTtlMs ?? DEFAULT_QUEUE_TTL_MS,
@@ -107,6 +109,8 @@ export class WorkloadState {
     this.#inFlightTtlMs = opts.inFlightTtlMs ?? DEFAULT_LEASE_TTL_MS;
     this.#idleEvictMs = opts.idleEvictMs ?? WORKLOAD_IDLE_EVICT_MS;
     if (snapshot) this.#dropOrphanedQueued(now);
+    // Live in the restored tally but no longer in the registry: their ends were counted there.
+    for (const [, entry] of unclaimed) this.tally.endedEntry(entry, ENDED.queueLost);
   }
 
   /**
@@ -116,9 +120,11 @@ export class WorkloadState {
    * requests that are really waiting count against the capacity.
    */
   admit(input: AdmitInput, now: number, hold = false): AdmitResult {
-    this.#registry.onNew(input.requestId, now, input.tokenEstimate ?? 0);
     const pool = input.pool ?? DEFAULT_POOL;
-    this.tally.arrived(input.requestId, pool, input.criticality);
+    const entry = this.tally.entryFor(pool, input.criticality);
+    // The registry first: a reused ID throws there, before anything is counted.
+    this.#registry.onNew(input.requestId, now, input.tokenEstimate ?? 0, entry);
+    this.tally.arrivedEntry(entry);
     // The bound is per workload, across its pools: one tenant's backlog, however it is split.
     if (this.queueSize < this.#capacity) {
       this.#push(pool, input, now);
@@ -130,7 +136,7 @@ export class WorkloadState {
       return { kind: 'held' };
     }
     this.#registry.onCompleted(input.requestId, ENDED.queueFull, now);
-    this.tally.ended(input.requestId, ENDED.queueFull);
+    this.tally.endedEntry(entry, ENDED.queueFull);
     return { kind: 'rejected', end: ENDED.queueFull };
   }
 
@@ -152,8 +158,7 @@ export class WorkloadState {
       const id = held.pop();
       if (id === undefined) break;
       this.#remove(id);
-      this.#registry.onCompleted(id, ENDED.queueFull, now);
-      this.tally.ended(id, ENDED.queueFull);
+      this.#end(id, ENDED.queueFull, now);
       rejected.push(id);
     }
     return rejected;
@@ -202,8 +207,9 @@ export class WorkloadState {
     if (!head) return null;
     this.#queued--;
     const waitMs = now - head.enqueuedAt;
+    const entry = this.#registry.attachment(head.requestId);
     this.#registry.onDispatched(head.requestId, waitMs, now);
-    this.tally.dispatched(head.requestId, waitMs);
+    if (entry) this.tally.dispatchedEntry(entry, waitMs);
     return { requestId: head.requestId, waitMs, enqueuedAt: head.enqueuedAt };
   }
 
@@ -224,7 +230,8 @@ export class WorkloadState {
     now: number,
   ): boolean {
     if (!this.#registry.onRequeued(requestId, now)) return false;
-    this.tally.requeued(requestId);
+    const entry = this.#registry.attachment(requestId);
+    if (entry) this.tally.requeuedEntry(entry);
     this.#push(
       again.pool,
       {
@@ -249,8 +256,7 @@ export class WorkloadState {
     const ids = [...queue.values()].map((r) => r.requestId);
     for (const id of ids) {
       this.#remove(id);
-      this.#registry.onCompleted(id, ENDED.poolDown, now);
-      this.tally.ended(id, ENDED.poolDown);
+      this.#end(id, ENDED.poolDown, now);
     }
     return ids;
   }
@@ -258,8 +264,7 @@ export class WorkloadState {
   /** Removes a queued request (client gone) and records cancelled/client_closed. False if not queued. */
   cancel(requestId: string, now: number): boolean {
     if (!this.#remove(requestId)) return false;
-    this.#registry.onCompleted(requestId, ENDED.clientClosed, now);
-    this.tally.ended(requestId, ENDED.clientClosed);
+    this.#end(requestId, ENDED.clientClosed, now);
     return true;
   }
 
@@ -269,8 +274,14 @@ export class WorkloadState {
    */
   complete(requestId: string, end: Ended, now: number, usage?: TokenUsage | null): boolean {
     if (this.#isQueued(requestId)) this.#remove(requestId);
+    return this.#end(requestId, end, now, usage);
+  }
+
+  /** Records a live request's end in the registry and, if it counted, in the tally. */
+  #end(requestId: string, end: Ended, now: number, usage?: TokenUsage | null): boolean {
+    const entry = this.#registry.attachment(requestId);
     if (!this.#registry.onCompleted(requestId, end, now, usage)) return false;
-    this.tally.ended(requestId, end, usage);
+    if (entry) this.tally.endedEntry(entry, end, usage);
     return true;
   }
 
@@ -301,15 +312,13 @@ export class WorkloadState {
       for (const r of queue.expire(now)) {
         evicted.push(r.requestId);
         this.#queued--;
-        this.#registry.onCompleted(r.requestId, ENDED.ttlExpired, now);
-        this.tally.ended(r.requestId, ENDED.ttlExpired);
+        this.#end(r.requestId, ENDED.ttlExpired, now);
       }
     }
     const lost: string[] = [];
     for (let r = this.#registry.oldestInFlight(); r && now - r.since >= this.#inFlightTtlMs;) {
       lost.push(r.id);
-      this.#registry.onCompleted(r.id, ENDED.leaseExpired, now);
-      this.tally.ended(r.id, ENDED.leaseExpired);
+      this.#end(r.id, ENDED.leaseExpired, now);
       r = this.#registry.oldestInFlight();
     }
     return { evicted, lost };
@@ -424,8 +433,6 @@ export class WorkloadState {
     for (const [id, live] of this.#registry.liveRequests()) {
       if (live.phase === 'queued' && !this.isQueued(id)) orphans.push(id);
     }
-    for (const id of orphans) this.#registry.onCompleted(id, ENDED.queueLost, now);
-    // And any the tally still holds that the registry no longer does (their ends were counted there).
-    this.tally.reconcile((id) => this.#registry.phase(id) !== undefined, ENDED.queueLost);
+    for (const id of orphans) this.#end(id, ENDED.queueLost, now);
   }
 }

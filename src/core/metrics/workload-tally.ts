@@ -42,12 +42,25 @@ interface PoolCounts {
   dirty: boolean;
 }
 
-interface LiveEntry {
+/**
+ * What the tally keeps per live request. The ID methods (arrived, dispatched, …) keep these in the
+ * tally's own map; an owner that already keeps a record per request (WorkloadState, in its registry entry)
+ * files them there and calls the *Entry methods, and the request costs no second map.
+ */
+export interface TallyEntry {
   readonly pool: string;
   readonly criticality: number;
   /** Where the request's criticality level starts in the counters (levelAt). */
   readonly level: number;
   dispatched: boolean;
+  ended: boolean;
+}
+
+/** The live requests of an owner that files the entries itself, as [requestId, entry]. */
+export type OwnedEntries = () => Iterable<readonly [string, TallyEntry]>;
+
+function tallyEntry(pool: string, criticality: number, dispatched: boolean): TallyEntry {
+  return { pool, criticality, level: levelAt(criticality), dispatched, ended: false };
 }
 
 // Counts are written in place (c[i] = c[i] + n), not through counter-layout's bump(): on the hot path a
@@ -58,7 +71,10 @@ export class WorkloadTally {
   readonly #epoch: number;
   #n = 0;
   readonly #pools = new Map<string, PoolCounts>();
-  readonly #live = new Map<string, LiveEntry>();
+  readonly #live = new Map<string, TallyEntry>();
+  readonly #owned: OwnedEntries | null;
+  /** With an owner: the live entries of a restored snapshot, until the owner claims them. */
+  #restored: Array<readonly [string, TallyEntry]> = [];
   /**
    * Pools whose counts changed since their last report left, in the order they became so (the order
    * unreportedPools gives). PoolCounts.dirty says the same without a lookup, on every count.
@@ -68,7 +84,9 @@ export class WorkloadTally {
   #lastPool: string | null = null;
   #last: PoolCounts | undefined;
 
-  constructor(workloadId: string, now: number, saved?: TallySnapshot) {
+  /** `owned`: the owner files the entries (see TallyEntry); restored ones wait in claimRestored(). */
+  constructor(workloadId: string, now: number, saved?: TallySnapshot, owned?: OwnedEntries) {
+    this.#owned = owned ?? null;
     this.#workloadId = workloadId;
     this.#epoch = now;
     this.#bornAt = saved?.bornAt ?? now;
@@ -77,16 +95,35 @@ export class WorkloadTally {
       this.#dirty.add(pool);
     }
     for (const [id, pool, criticality, dispatched] of saved?.live ?? []) {
-      this.#live.set(id, { pool, criticality, level: levelAt(criticality), dispatched });
+      const entry = tallyEntry(pool, criticality, dispatched);
+      if (this.#owned !== null) this.#restored.push([id, entry]);
+      else this.#live.set(id, entry);
     }
+  }
+
+  /** With an owner: the restored snapshot's live entries, once (the owner files or ends them). */
+  claimRestored(): Array<readonly [string, TallyEntry]> {
+    const restored = this.#restored;
+    this.#restored = [];
+    return restored;
   }
 
   /** A request arrived (queued, or about to be rejected: `ended` follows then). */
   arrived(requestId: string, pool: string, criticality: number): void {
     if (this.#live.has(requestId)) return;
-    const c = this.#countersOf(pool);
-    const level = levelAt(criticality);
-    this.#live.set(requestId, { pool, criticality, level, dispatched: false });
+    const entry = this.entryFor(pool, criticality);
+    this.#live.set(requestId, entry);
+    this.arrivedEntry(entry);
+  }
+
+  /** A new request's entry, not counted yet (arrivedEntry counts it). */
+  entryFor(pool: string, criticality: number): TallyEntry {
+    return tallyEntry(pool, criticality, false);
+  }
+
+  arrivedEntry(entry: TallyEntry): void {
+    const c = this.#countersOf(entry.pool);
+    const level = entry.level;
     c[IX.requests] = (c[IX.requests] as number) + 1;
     c[level + LEVEL.enqueued] = (c[level + LEVEL.enqueued] as number) + 1;
     c[level + LEVEL.queued] = (c[level + LEVEL.queued] as number) + 1;
@@ -94,7 +131,11 @@ export class WorkloadTally {
 
   dispatched(requestId: string, waitMs: number): void {
     const live = this.#live.get(requestId);
-    if (!live || live.dispatched) return;
+    if (live) this.dispatchedEntry(live, waitMs);
+  }
+
+  dispatchedEntry(live: TallyEntry, waitMs: number): void {
+    if (live.dispatched || live.ended) return;
     const c = this.#countersOf(live.pool);
     const level = live.level;
     live.dispatched = true;
@@ -109,7 +150,11 @@ export class WorkloadTally {
   /** Failover: waiting again (not a new arrival; its next dispatch counts again, as in the registry). */
   requeued(requestId: string): void {
     const live = this.#live.get(requestId);
-    if (!live?.dispatched) return;
+    if (live) this.requeuedEntry(live);
+  }
+
+  requeuedEntry(live: TallyEntry): void {
+    if (!live.dispatched || live.ended) return;
     const c = this.#countersOf(live.pool);
     live.dispatched = false;
     c[IX.inFlight] = (c[IX.inFlight] as number) - 1;
@@ -121,6 +166,13 @@ export class WorkloadTally {
     const live = this.#live.get(requestId);
     if (!live) return;
     this.#live.delete(requestId);
+    this.endedEntry(live, end, usage);
+  }
+
+  /** Exactly once per entry (a repeat changes nothing). */
+  endedEntry(live: TallyEntry, end: Ended, usage?: TokenUsage | null): void {
+    if (live.ended) return;
+    live.ended = true;
     const c = this.#countersOf(live.pool);
     const was = live.dispatched ? IX.inFlight : live.level + LEVEL.queued;
     c[was] = (c[was] as number) - 1;
@@ -180,7 +232,9 @@ export class WorkloadTally {
     return {
       bornAt: this.#bornAt,
       pools: [...this.#pools].map(([pool, { c }]) => [pool, encodeSparse(c)] as const),
-      live: [...this.#live].map(([id, l]) => [id, l.pool, l.criticality, l.dispatched] as const),
+      live: [...this.#live, ...(this.#owned?.() ?? [])].map(
+        ([id, l]) => [id, l.pool, l.criticality, l.dispatched] as const,
+      ),
     };
   }
 
