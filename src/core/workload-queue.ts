@@ -23,6 +23,12 @@ export interface WorkloadQueueOptions {
   readonly ttlMs: number;
   readonly order: Policy['queueOrder'];
   readonly agingHorizonMs: number | null;
+  /**
+   * false: no index by request ID (has and remove by ID scan the queue). For an owner that keeps the
+   * request push() returned and takes it out with removeRequest() (WorkloadState, whose registry already
+   * maps every request): a second map per request would cost a write and a delete for nothing.
+   */
+  readonly indexById?: boolean;
 }
 
 export type PushResult =
@@ -75,7 +81,7 @@ export class WorkloadQueue {
   // Arrival order doubles as deadline order, since every request gets the same TTL.
   readonly #byArrival = new SlotHeap<Entry>(byArrival);
   readonly #byPriority: SlotHeap<Entry> | null;
-  readonly #byId = new Map<string, Entry>();
+  readonly #byId: Map<string, Entry> | null;
   #seq = 0;
 
   constructor(opts: WorkloadQueueOptions) {
@@ -85,6 +91,7 @@ export class WorkloadQueue {
     if (!(opts.ttlMs > 0)) throw new TypeError(`WorkloadQueue: ttlMs must be > 0, got ${opts.ttlMs}`);
     this.#opts = opts;
     this.#byPriority = opts.order === 'criticality' ? new SlotHeap(byCriticality) : null;
+    this.#byId = opts.indexById === false ? null : new Map();
   }
 
   get size(): number {
@@ -92,7 +99,7 @@ export class WorkloadQueue {
   }
 
   has(requestId: string): boolean {
-    return this.#byId.has(requestId);
+    return this.#find(requestId) !== undefined;
   }
 
   /**
@@ -114,13 +121,13 @@ export class WorkloadQueue {
       return { ok: false, reason: 'queue_full' };
     // A request back from a failed dispatch keeps its place: its first arrival, and its TTL from then.
     const enqueuedAt = input.enqueuedAt ?? now;
-    if (this.#byId.has(input.requestId)) {
+    if (this.#byId?.has(input.requestId)) {
       throw new Error(`WorkloadQueue: request ${JSON.stringify(input.requestId)} is already queued`);
     }
     const entry = newEntry(input, enqueuedAt, enqueuedAt + this.#opts.ttlMs, this.#seq++);
     entry.arrival = this.#byArrival.push(entry);
     if (this.#byPriority !== null) entry.priority = this.#byPriority.push(entry);
-    this.#byId.set(entry.requestId, entry);
+    this.#byId?.set(entry.requestId, entry);
     return { ok: true, request: entry };
   }
 
@@ -144,9 +151,23 @@ export class WorkloadQueue {
   }
 
   remove(requestId: string): QueuedRequest | undefined {
-    const entry = this.#byId.get(requestId);
+    const entry = this.#find(requestId);
     if (entry) this.#take(entry);
     return entry;
+  }
+
+  /** Takes out a request push() returned; false if it has left already. It MUST be from this queue. */
+  removeRequest(request: QueuedRequest): boolean {
+    const entry = request as Entry;
+    if (!this.#byArrival.holds(entry.arrival)) return false;
+    this.#take(entry);
+    return true;
+  }
+
+  #find(requestId: string): Entry | undefined {
+    if (this.#byId !== null) return this.#byId.get(requestId);
+    for (const entry of this.#byArrival.values()) if (entry.requestId === requestId) return entry;
+    return undefined;
   }
 
   /** Removes and returns every request whose deadline is at or before `now`, oldest first. */
@@ -184,7 +205,7 @@ export class WorkloadQueue {
   }
 
   #take(entry: Entry): void {
-    this.#byId.delete(entry.requestId);
+    this.#byId?.delete(entry.requestId);
     if (entry.arrival !== null) this.#byArrival.remove(entry.arrival);
     if (entry.priority !== null) this.#byPriority?.remove(entry.priority);
     entry.arrival = null;

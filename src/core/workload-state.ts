@@ -18,9 +18,10 @@ import {
 } from './registry-entry.ts';
 import type { Criticality } from './workload-context.ts';
 import { DEFAULT_POOL } from './pools.ts';
-import { WorkloadQueue, type WorkloadQueueOptions } from './workload-queue.ts';
+import { WorkloadQueue, type QueuedRequest, type WorkloadQueueOptions } from './workload-queue.ts';
 import type { TokenUsage } from './usage.ts';
 import { WorkloadTally, type TallyEntry, type TallySnapshot } from './metrics/workload-tally.ts';
+import { levelAt } from './metrics/counter-layout.ts';
 
 export interface WorkloadStateOptions {
   readonly policy: Pick<Policy, 'queueOrder' | 'agingHorizonMs'>;
@@ -63,10 +64,32 @@ export interface SweepResult {
   readonly lost: readonly string[];
 }
 
+/**
+ * What the state files with each live request in its registry entry: its tally entry and, while it waits,
+ * the queue and place it waits in. One record in one map per request: neither the tally nor the queues
+ * keep a map by request ID of their own.
+ */
+interface Tracked extends TallyEntry {
+  queuePool: string | null;
+  queued: QueuedRequest | null;
+}
+
+/** `counted` false: a request the tally never saw (restored from before it existed); it counts nothing. */
+function tracked(pool: string, criticality: number, counted = true, dispatched = false): Tracked {
+  return {
+    pool,
+    criticality,
+    level: levelAt(criticality),
+    dispatched,
+    ended: !counted,
+    queuePool: null,
+    queued: null,
+  };
+}
+
 export class WorkloadState {
   readonly workloadId: string;
-  /** Each live request's tally entry is filed with it here: one map per workload holds every request. */
-  readonly #registry: WorkloadRegistryEntry<TallyEntry>;
+  readonly #registry: WorkloadRegistryEntry<Tracked>;
   /** One queue per pool this workload uses (one tenant, one registry entry, several queues). */
   readonly #queues = new Map<string, WorkloadQueue>();
   /** The last pool looked up and its queue (queues are never dropped; most workloads use one pool). */
@@ -94,15 +117,18 @@ export class WorkloadState {
   ) {
     this.workloadId = workloadId;
     this.#registry = snapshot
-      ? WorkloadRegistryEntry.fromSnapshot<TallyEntry>(snapshot, opts.registry)
-      : new WorkloadRegistryEntry<TallyEntry>(opts.registry);
+      ? WorkloadRegistryEntry.fromSnapshot<Tracked>(snapshot, opts.registry)
+      : new WorkloadRegistryEntry<Tracked>(opts.registry);
     this.tally = new WorkloadTally(workloadId, now, tally, () => this.#registry.attachments());
-    const unclaimed = this.tally.claimRestored().filter(([id, entry]) => !this.#registry.attach(id, entry));
+    const unclaimed = this.tally
+      .claimRestored()
+      .filter(([id, e]) => !this.#registry.attach(id, tracked(e.pool, e.criticality, true, e.dispatched)));
     this.#capacity = opts.maxQueue ?? DEFAULT_MAX_QUEUE_PER_WORKLOAD;
     this.#queueOpts = {
       ttlMs: opts.queueTtlMs ?? DEFAULT_QUEUE_TTL_MS,
       order: opts.policy.queueOrder,
       agingHorizonMs: opts.policy.agingHorizonMs,
+      indexById: false,
     };
     // Validates the options once, up front, as the single queue used to.
     new WorkloadQueue({ ...this.#queueOpts, capacity: this.#capacity });
@@ -121,17 +147,17 @@ export class WorkloadState {
    */
   admit(input: AdmitInput, now: number, hold = false): AdmitResult {
     const pool = input.pool ?? DEFAULT_POOL;
-    const entry = this.tally.entryFor(pool, input.criticality);
+    const entry = tracked(pool, input.criticality);
     // The registry first: a reused ID throws there, before anything is counted.
     this.#registry.onNew(input.requestId, now, input.tokenEstimate ?? 0, entry);
     this.tally.arrivedEntry(entry);
     // The bound is per workload, across its pools: one tenant's backlog, however it is split.
     if (this.queueSize < this.#capacity) {
-      this.#push(pool, input, now);
+      this.#push(pool, input, now, entry);
       return { kind: 'queued', position: this.queueSize };
     }
     if (hold) {
-      this.#push(pool, input, now);
+      this.#push(pool, input, now, entry);
       this.#held.add(input.requestId);
       return { kind: 'held' };
     }
@@ -209,7 +235,11 @@ export class WorkloadState {
     const waitMs = now - head.enqueuedAt;
     const entry = this.#registry.attachment(head.requestId);
     this.#registry.onDispatched(head.requestId, waitMs, now);
-    if (entry) this.tally.dispatchedEntry(entry, waitMs);
+    if (entry) {
+      entry.queuePool = null;
+      entry.queued = null;
+      this.tally.dispatchedEntry(entry, waitMs);
+    }
     return { requestId: head.requestId, waitMs, enqueuedAt: head.enqueuedAt };
   }
 
@@ -230,8 +260,9 @@ export class WorkloadState {
     now: number,
   ): boolean {
     if (!this.#registry.onRequeued(requestId, now)) return false;
-    const entry = this.#registry.attachment(requestId);
+    let entry = this.#registry.attachment(requestId);
     if (entry) this.tally.requeuedEntry(entry);
+    else this.#registry.attach(requestId, (entry = tracked(again.pool, again.criticality, false)));
     this.#push(
       again.pool,
       {
@@ -242,6 +273,7 @@ export class WorkloadState {
         enqueuedAt: again.enqueuedAt,
       },
       now,
+      entry,
     );
     return true;
   }
@@ -297,8 +329,7 @@ export class WorkloadState {
   /** The pool a queued request waits in. */
   poolOfQueued(requestId: string): string | undefined {
     if (!this.#isQueued(requestId)) return undefined;
-    for (const [pool, queue] of this.#queues) if (queue.has(requestId)) return pool;
-    return undefined;
+    return this.#registry.attachment(requestId)?.queuePool ?? undefined;
   }
 
   isLive(requestId: string): boolean {
@@ -384,6 +415,7 @@ export class WorkloadState {
       readonly enqueuedAt?: number;
     },
     now: number,
+    entry: Tracked,
   ): void {
     let queue = this.#queueOf(pool);
     if (!queue) {
@@ -391,7 +423,11 @@ export class WorkloadState {
       this.#queues.set(pool, queue);
       this.#queueCount++;
     }
-    queue.push(request, now);
+    const pushed = queue.push(request, now);
+    if (pushed.ok) {
+      entry.queuePool = pool;
+      entry.queued = pushed.request;
+    }
     this.#queued++;
   }
 
@@ -414,14 +450,15 @@ export class WorkloadState {
     return this.#registry.phase(requestId) === 'queued';
   }
 
+  /** Takes a queued request out of its queue (every queued request is tracked: admit and requeue file it). */
   #remove(requestId: string): boolean {
-    for (const queue of this.#queues.values()) {
-      if (queue.remove(requestId)) {
-        this.#queued--;
-        return true;
-      }
-    }
-    return false;
+    const entry = this.#registry.attachment(requestId);
+    if (!entry || entry.queued === null || entry.queuePool === null) return false;
+    const removed = this.#queues.get(entry.queuePool)?.removeRequest(entry.queued) ?? false;
+    entry.queuePool = null;
+    entry.queued = null;
+    if (removed) this.#queued--;
+    return removed;
   }
 
   /**
