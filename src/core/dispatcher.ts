@@ -18,7 +18,7 @@ import {
 } from './defaults.ts';
 import type { EngineLoad } from './engine-load.ts';
 import type { SaturationPolicy } from './saturation.ts';
-import { IndexedHeap } from './indexed-heap.ts';
+import { IndexedHeap, SlotHeap, type HeapSlot } from './indexed-heap.ts';
 import { isOverdue, type HeadView, type Policy, type WorkloadSignals } from './policy/types.ts';
 
 export interface Lease {
@@ -68,7 +68,7 @@ export interface DispatcherOptions {
   readonly probing?: boolean;
   /** Lease IDs must be unique across restarts in a real host; the default counter suits tests. */
   readonly newLeaseId?: () => string;
-  /** Stamped on every lease granted (Lease.epoch); absent where the host never restarts. */
+  /** Stamped on every lease granted (Lease.epoch); 0 by default (a host that never restarts). */
   readonly leaseEpoch?: number;
   /**
    * Token fairness as it was before issue 11, kept only so the policy lab can show before and after: a
@@ -78,15 +78,59 @@ export interface DispatcherOptions {
   readonly legacyTokenTags?: boolean;
 }
 
-const byWorkload = (a: ReadyHead, b: ReadyHead): number =>
+/**
+ * What the dispatcher keeps per workload, from its first offer until forget(): its waiting head (if any)
+ * with the orders' keys copied out (the comparators read them without a hop), its slot in each heap (made
+ * once, filed again with each new head), and its token-fairness state. One record found by one lookup,
+ * and no map write per head: a keyed heap per order cost a lookup and a write per order, and every write
+ * of a new key is garbage for the collector sooner or later.
+ */
+interface Workload {
+  readonly workloadId: string;
+  /** The waiting head, or null. */
+  ready: ReadyHead | null;
+  enqueuedAt: number;
+  rankKey: number;
+  overdueKey: number;
+  /** The start tag, 0 without one (only tagged heads are in #byTag). */
+  tag: number;
+  ranked: HeapSlot<Workload> | null;
+  arrival: HeapSlot<Workload> | null;
+  overdue: HeapSlot<Workload> | null;
+  tagged: HeapSlot<Workload> | null;
+  /** Token fairness: the last granted tag + that request's tokens / weight (see #withServiceTag). */
+  hasFinishTag: boolean;
+  finishTag: number;
+  /**
+   * Token fairness: granted a slot and has not offered an empty queue since. Still backlogged, so its
+   * next head starts at its finish tag, never lifted (see #withServiceTag).
+   */
+  continuing: boolean;
+  /**
+   * Token fairness: recent actual / estimated tokens (EMA, in [0, 1]; 1 until a usage is reported). A
+   * grant charges estimate × ratio. Charging the bare estimate would hold a habitual over-asker's tag (and
+   * so the level joiners start at) 8× too high for as long as its requests run, and the refund at release
+   * would then put everyone who joined meanwhile behind it.
+   */
+  usageRatio: number;
+}
+
+const byWorkload = (a: Workload, b: Workload): number =>
   a.workloadId < b.workloadId ? -1 : a.workloadId > b.workloadId ? 1 : 0;
-const byArrival = (a: ReadyHead, b: ReadyHead): number =>
-  a.head.enqueuedAt - b.head.enqueuedAt || byWorkload(a, b);
-const byRank = (a: ReadyHead, b: ReadyHead): number => b.rankKey - a.rankKey || byArrival(a, b);
-const byOverdueKey = (a: ReadyHead, b: ReadyHead): number => b.overdueKey - a.overdueKey || byArrival(a, b);
-const byTag = (a: ReadyHead, b: ReadyHead): number =>
-  (a.signals.serviceTag ?? 0) - (b.signals.serviceTag ?? 0) || byWorkload(a, b);
-const workloadKey = (h: ReadyHead): string => h.workloadId;
+const byArrival = (a: Workload, b: Workload): number => a.enqueuedAt - b.enqueuedAt || byWorkload(a, b);
+const byRank = (a: Workload, b: Workload): number => b.rankKey - a.rankKey || byArrival(a, b);
+const byOverdueKey = (a: Workload, b: Workload): number => b.overdueKey - a.overdueKey || byArrival(a, b);
+const byTag = (a: Workload, b: Workload): number => a.tag - b.tag || byWorkload(a, b);
+
+/** The signals with a start tag, built field by field: a spread costs more on every offer. */
+function withTag(signals: WorkloadSignals, serviceTag: number): WorkloadSignals {
+  return {
+    requestRatePerSec: signals.requestRatePerSec,
+    averageWaitMs: signals.averageWaitMs,
+    lastDispatchedAt: signals.lastDispatchedAt,
+    serviceTag,
+  };
+}
 
 /**
  * A head's weight as the dispatcher uses it. Config rejects bad weights (isValidWeight); one that still
@@ -103,12 +147,15 @@ export function isValidWeight(weight: number): boolean {
 export class Dispatcher {
   readonly policy: Policy;
   readonly #pool: BackendPool;
-  /** Every ready head, by rankKey (overdue ones too, until they are promoted out). */
-  readonly #ranked = new IndexedHeap<ReadyHead>(workloadKey, byRank);
+  /** Every workload offered here. A waiting head is in #ranked or #overdue, maybe #byArrival and #byTag. */
+  readonly #workloads = new Map<string, Workload>();
+  #readyCount = 0;
+  /** Heads not promoted to #overdue yet, by rankKey. */
+  readonly #ranked = new SlotHeap<Workload>(byRank);
   /** Heads not yet overdue, by arrival: the top is the next to cross the horizon. */
-  readonly #byArrival = new IndexedHeap<ReadyHead>(workloadKey, byArrival);
+  readonly #byArrival = new SlotHeap<Workload>(byArrival);
   /** Heads past the horizon, by overdueKey. */
-  readonly #overdue = new IndexedHeap<ReadyHead>(workloadKey, byOverdueKey);
+  readonly #overdue = new SlotHeap<Workload>(byOverdueKey);
   readonly #leases = new IndexedHeap<Lease>(
     (l) => l.leaseId,
     (a, b) => a.expiresAt - b.expiresAt || (a.leaseId < b.leaseId ? -1 : 1),
@@ -116,25 +163,11 @@ export class Dispatcher {
   readonly #leaseTtlMs: number;
   readonly #newLeaseId: () => string;
   readonly #legacy: boolean;
-  readonly #leaseEpoch: number | undefined;
+  readonly #leaseEpoch: number;
   /** Token fairness: the start tag of the last grant; where a workload joins when no head waits. */
   #lastGrantedTag = 0;
-  /** Token fairness: each workload's finish tag (its last granted tag + that request's tokens / weight). */
-  readonly #finishTag = new Map<string, number>();
   /** Token fairness: waiting heads by start tag; the smallest is where a joining workload starts. */
-  readonly #byTag = new IndexedHeap<ReadyHead>(workloadKey, byTag);
-  /**
-   * Token fairness: workloads granted a slot that have not offered an empty queue since. They are still
-   * backlogged, so their next head starts at their finish tag, never lifted (see #withServiceTag).
-   */
-  readonly #continuing = new Set<string>();
-  /**
-   * Token fairness: each workload's recent actual / estimated tokens (EMA, in [0, 1]; 1 until a usage is
-   * reported). A grant charges estimate × ratio. Charging the bare estimate would hold a habitual over-
-   * asker's tag (and so the level joiners start at) 8× too high for as long as its requests run, and the
-   * refund at release would then put everyone who joined meanwhile behind it.
-   */
-  readonly #usageRatio = new Map<string, number>();
+  readonly #byTag = new SlotHeap<Workload>(byTag);
 
   constructor(opts: DispatcherOptions) {
     this.policy = opts.policy;
@@ -149,11 +182,11 @@ export class Dispatcher {
     let counter = 0;
     this.#newLeaseId = opts.newLeaseId ?? (() => `lease-${++counter}`);
     this.#legacy = opts.legacyTokenTags ?? false;
-    this.#leaseEpoch = opts.leaseEpoch;
+    this.#leaseEpoch = opts.leaseEpoch ?? 0;
   }
 
   get readyCount(): number {
-    return this.#ranked.size + this.#overdue.size;
+    return this.#readyCount;
   }
 
   get leaseCount(): number {
@@ -166,57 +199,134 @@ export class Dispatcher {
 
   /** Sets (or, with a null head, clears) a workload's head. Replaces whatever was there. */
   offer(workloadId: string, head: HeadView | null, offered: WorkloadSignals): void {
-    const previous = this.peekReady(workloadId);
-    this.withdraw(workloadId);
+    const w = this.#workloads.get(workloadId);
+    const previous = w?.ready ?? null;
     if (head === null) {
-      this.#continuing.delete(workloadId);
+      if (w === undefined) return;
+      if (previous !== null) this.#withdraw(w);
+      w.continuing = false;
       return;
     }
-    let signals = offered;
-    if (this.policy.fairness === 'tokens') {
-      // Re-offering the same head (new arrivals behind it, the 5 s heartbeat) keeps its start tag: the
-      // lag it built up while waiting must not be reset by incidental re-offers.
-      const keep = previous?.head.requestId === head.requestId ? previous.signals.serviceTag : undefined;
-      signals =
-        keep !== undefined ? { ...offered, serviceTag: keep } : this.#withServiceTag(workloadId, offered);
-    }
-    this.#place(workloadId, head, signals);
+    const tokens = this.policy.fairness === 'tokens';
+    const same = previous?.head.requestId === head.requestId ? previous : null;
+    // Re-offering the same head (new arrivals behind it, the 5 s heartbeat) keeps its start tag: the
+    // lag it built up while waiting must not be reset by incidental re-offers.
+    const keep = tokens ? same?.signals.serviceTag : undefined;
+    const inPlace =
+      same !== null && same.head.enqueuedAt === head.enqueuedAt && (!tokens || keep !== undefined);
+    const record = w ?? this.#record(workloadId);
+    // Out first: a new head's start tag is set from the other workloads' waiting heads.
+    if (previous !== null && !inPlace) this.#withdraw(record);
+    const signals = tokens ? withTag(offered, keep ?? this.#withServiceTag(record)) : offered;
+    const ready = this.#ready(workloadId, head, signals);
+    if (inPlace) this.#update(record, ready);
+    else this.#place(record, ready);
   }
 
-  #place(workloadId: string, head: HeadView, signals: WorkloadSignals): void {
-    const ready: ReadyHead = {
+  #record(workloadId: string): Workload {
+    let w = this.#workloads.get(workloadId);
+    if (w === undefined) {
+      w = {
+        workloadId,
+        ready: null,
+        enqueuedAt: 0,
+        rankKey: 0,
+        overdueKey: 0,
+        tag: 0,
+        ranked: null,
+        arrival: null,
+        overdue: null,
+        tagged: null,
+        hasFinishTag: false,
+        finishTag: 0,
+        continuing: false,
+        usageRatio: 1,
+      };
+      this.#workloads.set(workloadId, w);
+    }
+    return w;
+  }
+
+  #ready(workloadId: string, head: HeadView, signals: WorkloadSignals): ReadyHead {
+    return {
       workloadId,
       head,
       signals,
       rankKey: this.policy.rankKey(head, signals),
       overdueKey: this.policy.overdueKey(head, signals),
     };
-    this.#ranked.push(ready);
-    if (this.policy.agingHorizonMs !== null) this.#byArrival.push(ready);
-    if (signals.serviceTag !== undefined) this.#byTag.push(ready);
+  }
+
+  /** Files a head for a workload that has none waiting. */
+  #place(w: Workload, ready: ReadyHead): void {
+    const tag = ready.signals.serviceTag;
+    w.ready = ready;
+    w.enqueuedAt = ready.head.enqueuedAt;
+    w.rankKey = ready.rankKey;
+    w.overdueKey = ready.overdueKey;
+    w.tag = tag ?? 0;
+    w.ranked = this.#ranked.push(w, w.ranked);
+    if (this.policy.agingHorizonMs !== null) w.arrival = this.#byArrival.push(w, w.arrival);
+    if (tag !== undefined) w.tagged = this.#byTag.push(w, w.tagged);
+    this.#readyCount++;
+  }
+
+  /**
+   * A waiting head's new numbers, in place in the heaps that hold it, as #withdraw() then #place() would
+   * leave them (the orders are total), minus the work for the orders whose keys did not change. The
+   * arrival order cannot (same head, same enqueuedAt), nor can the tier: overdue depends on enqueuedAt
+   * and time only, and promotion has already happened for this head or not. Both or neither have a tag:
+   * the fairness mode decides, and #trueUp only moves an existing one.
+   */
+  #update(w: Workload, ready: ReadyHead): void {
+    const rankMoved = w.rankKey !== ready.rankKey;
+    const overdueMoved = w.overdueKey !== ready.overdueKey;
+    const tag = ready.signals.serviceTag ?? 0;
+    const tagMoved = w.tag !== tag;
+    w.ready = ready;
+    w.rankKey = ready.rankKey;
+    w.overdueKey = ready.overdueKey;
+    w.tag = tag;
+    if (this.#overdue.holds(w.overdue)) {
+      if (overdueMoved && w.overdue !== null) this.#overdue.update(w.overdue, w);
+    } else if (rankMoved && w.ranked !== null) {
+      this.#ranked.update(w.ranked, w);
+    }
+    if (tagMoved && this.#byTag.holds(w.tagged) && w.tagged !== null) this.#byTag.update(w.tagged, w);
   }
 
   withdraw(workloadId: string): void {
-    this.#byTag.remove(workloadId);
-    this.#ranked.remove(workloadId);
-    this.#byArrival.remove(workloadId);
-    this.#overdue.remove(workloadId);
+    const w = this.#workloads.get(workloadId);
+    if (w !== undefined && w.ready !== null) this.#withdraw(w);
   }
 
-  /** The workload is gone (deleted when idle): drop its head and its token-fairness tag. */
+  /** Takes a waiting head out of every heap (its slots stay with the record, to be filed again). */
+  #withdraw(w: Workload): void {
+    w.ready = null;
+    this.#readyCount--;
+    if (w.tagged !== null) this.#byTag.remove(w.tagged);
+    if (w.ranked !== null) this.#ranked.remove(w.ranked);
+    if (w.arrival !== null) this.#byArrival.remove(w.arrival);
+    if (w.overdue !== null) this.#overdue.remove(w.overdue);
+  }
+
+  /** The workload is gone (deleted when idle): drop its head and its token-fairness state. */
   forget(workloadId: string): void {
-    this.withdraw(workloadId);
-    this.#finishTag.delete(workloadId);
-    this.#continuing.delete(workloadId);
-    this.#usageRatio.delete(workloadId);
+    const w = this.#workloads.get(workloadId);
+    if (w === undefined) return;
+    if (w.ready !== null) this.#withdraw(w);
+    this.#workloads.delete(workloadId);
   }
 
   peekReady(workloadId: string): ReadyHead | undefined {
-    return this.#ranked.get(workloadId) ?? this.#overdue.get(workloadId);
+    return this.#workloads.get(workloadId)?.ready ?? undefined;
   }
 
   readyHeads(): ReadyHead[] {
-    return [...this.#ranked.values(), ...this.#overdue.values()];
+    const heads: ReadyHead[] = [];
+    for (const w of this.#ranked.values()) if (w.ready !== null) heads.push(w.ready);
+    for (const w of this.#overdue.values()) if (w.ready !== null) heads.push(w.ready);
+    return heads;
   }
 
   /** The current score of a workload's head, or null if it has none here. */
@@ -231,16 +341,17 @@ export class Dispatcher {
    * hand the same slot out twice.
    */
   next(now: number): Grant | null {
-    if (this.readyCount === 0) return null;
+    if (this.#readyCount === 0) return null;
     const backend = this.#pool.pick(now);
     if (backend === null) return null;
     this.#promoteOverdue(now);
-    const best = this.#overdue.peek() ?? this.#ranked.peek();
-    if (!best) return null;
+    const chosen = this.#overdue.peek() ?? this.#ranked.peek();
+    const best = chosen?.ready;
+    if (!chosen || !best) return null;
     // Mint the ID before changing anything: a colliding ID (e.g. a restored lease) must not cost a slot.
     let leaseId = this.#newLeaseId();
     while (this.#leases.has(leaseId)) leaseId = this.#newLeaseId();
-    this.withdraw(best.workloadId);
+    this.#withdraw(chosen);
     this.#pool.acquire(backend, now);
     let charged: number | undefined;
     let estimated: number | undefined;
@@ -249,23 +360,35 @@ export class Dispatcher {
       const tag = best.signals.serviceTag ?? this.#joinLevel();
       this.#lastGrantedTag = this.#legacy ? Math.max(this.#lastGrantedTag, tag) : tag;
       estimated = Math.min(MAX_TOKEN_ESTIMATE, Math.max(0, best.head.tokenEstimate ?? 0));
-      charged = estimated * (this.#legacy ? 1 : (this.#usageRatio.get(best.workloadId) ?? 1));
+      charged = estimated * (this.#legacy ? 1 : chosen.usageRatio);
       weight = effectiveWeight(best.head.weight);
-      this.#finishTag.set(best.workloadId, tag + charged / weight);
-      this.#continuing.add(best.workloadId);
+      chosen.hasFinishTag = true;
+      chosen.finishTag = tag + charged / weight;
+      chosen.continuing = true;
     }
-    // One object: the lease kept here is the grant returned (a Lease with its score along).
-    const grant: Grant = {
-      leaseId,
-      workloadId: best.workloadId,
-      requestId: best.head.requestId,
-      backend,
-      grantedAt: now,
-      expiresAt: now + this.#leaseTtlMs,
-      score: this.policy.score(best.head, best.signals, now),
-      ...(this.#leaseEpoch !== undefined ? { epoch: this.#leaseEpoch } : {}),
-      ...(charged !== undefined ? { charged, estimated, weight } : {}),
-    };
+    // One object: the lease kept here is the grant returned (a Lease with its score along). Two
+    // literals, not a conditional spread: one grant per request.
+    const workloadId = best.workloadId;
+    const requestId = best.head.requestId;
+    const expiresAt = now + this.#leaseTtlMs;
+    const score = this.policy.score(best.head, best.signals, now);
+    const epoch = this.#leaseEpoch;
+    const grant: Grant =
+      charged === undefined
+        ? { leaseId, workloadId, requestId, backend, grantedAt: now, expiresAt, epoch, score }
+        : {
+            leaseId,
+            workloadId,
+            requestId,
+            backend,
+            grantedAt: now,
+            expiresAt,
+            epoch,
+            score,
+            charged,
+            estimated,
+            weight,
+          };
     this.#leases.push(grant);
     return grant;
   }
@@ -279,44 +402,45 @@ export class Dispatcher {
    * the minimum would let every out-of-order grant push the others' next tags up, and the drift between
    * two backlogged tenants would have no bound.
    */
-  #withServiceTag(workloadId: string, signals: WorkloadSignals): WorkloadSignals {
-    const finish = this.#finishTag.get(workloadId);
-    if (this.#continuing.delete(workloadId) && finish !== undefined && !this.#legacy)
-      return { ...signals, serviceTag: finish };
+  #withServiceTag(w: Workload): number {
+    const finish = w.hasFinishTag ? w.finishTag : undefined;
+    const continuing = w.continuing;
+    w.continuing = false;
+    if (continuing && finish !== undefined && !this.#legacy) return finish;
     const level = this.#legacy ? this.#lastGrantedTag : this.#joinLevel();
-    if (finish !== undefined && finish <= level) this.#finishTag.delete(workloadId);
-    return { ...signals, serviceTag: Math.max(finish ?? 0, level) };
+    if (finish !== undefined && finish <= level) w.hasFinishTag = false;
+    return Math.max(finish ?? 0, level);
   }
 
   #joinLevel(): number {
-    return this.#byTag.peek()?.signals.serviceTag ?? this.#lastGrantedTag;
+    return this.#byTag.peek()?.ready?.signals.serviceTag ?? this.#lastGrantedTag;
   }
 
   /** Moves heads that crossed the aging horizon by `now` into the overdue tier (each moves once). */
   #promoteOverdue(now: number): void {
     for (
-      let h = this.#byArrival.peek();
-      h && isOverdue(this.policy, h.head, now);
-      h = this.#byArrival.peek()
+      let w = this.#byArrival.peek();
+      w?.ready && isOverdue(this.policy, w.ready.head, now);
+      w = this.#byArrival.peek()
     ) {
-      this.#byArrival.remove(h.workloadId);
-      this.#ranked.remove(h.workloadId);
-      this.#overdue.push(h);
+      if (w.arrival !== null) this.#byArrival.remove(w.arrival);
+      if (w.ranked !== null) this.#ranked.remove(w.ranked);
+      w.overdue = this.#overdue.push(w, w.overdue);
     }
   }
 
   /** Records which request a granted slot finally went to. */
   assign(leaseId: string, requestId: string): void {
-    const lease = this.#leases.remove(leaseId);
-    if (lease) this.#leases.push({ ...lease, requestId });
+    const lease = this.#leases.get(leaseId);
+    if (lease) this.#leases.replaceSameOrder({ ...lease, requestId });
   }
 
   /** Extends a live lease to now + lease TTL (its request is still running); false if it is gone. */
   renew(leaseId: string, now: number): Lease | null {
-    const lease = this.#leases.remove(leaseId);
+    const lease = this.#leases.get(leaseId);
     if (!lease) return null;
     const renewed = { ...lease, expiresAt: Math.max(lease.expiresAt, now + this.#leaseTtlMs) };
-    this.#leases.push(renewed);
+    this.#leases.replace(renewed);
     return renewed;
   }
 
@@ -339,8 +463,8 @@ export class Dispatcher {
   #learnUsageRatio(workloadId: string, estimated: number, actual: number): void {
     if (!(estimated > 0) || !(actual > 0)) return;
     const sample = Math.min(1, Math.max(0, actual / estimated));
-    const ratio = this.#usageRatio.get(workloadId) ?? 1;
-    this.#usageRatio.set(workloadId, ratio + USAGE_RATIO_EMA_ALPHA * (sample - ratio));
+    const w = this.#record(workloadId);
+    w.usageRatio += USAGE_RATIO_EMA_ALPHA * (sample - w.usageRatio);
   }
 
   /**
@@ -353,18 +477,21 @@ export class Dispatcher {
   #trueUp(workloadId: string, charged: number, actual: number, weight: number): void {
     const delta = (Math.min(MAX_TOKEN_ESTIMATE, Math.max(0, actual)) - charged) / weight;
     if (delta === 0) return;
-    const finish = this.#finishTag.get(workloadId);
-    if (finish !== undefined) this.#finishTag.set(workloadId, finish + delta);
-    else if (delta > 0) this.#finishTag.set(workloadId, this.#lastGrantedTag + delta);
+    const w = this.#workloads.get(workloadId);
+    const finish = w?.hasFinishTag ? w.finishTag : undefined;
+    if (finish !== undefined && w) w.finishTag = finish + delta;
+    else if (delta > 0) {
+      const r = w ?? this.#record(workloadId);
+      r.hasFinishTag = true;
+      r.finishTag = this.#lastGrantedTag + delta;
+    }
     // A head already waiting took its start tag from the old finish tag: it moves with it, unclamped, so a
     // backlogged workload's tag is always its service so far (the bound in workload-aware.ts needs it).
-    const ready = this.peekReady(workloadId);
+    const ready = w?.ready;
     const tag = ready?.signals.serviceTag;
-    if (!ready || tag === undefined || finish === undefined || tag !== finish) return;
+    if (!w || !ready || tag === undefined || finish === undefined || tag !== finish) return;
     const moved = this.#legacy ? Math.max(this.#lastGrantedTag, tag + delta) : tag + delta;
-    const signals = { ...ready.signals, serviceTag: moved };
-    this.withdraw(workloadId);
-    this.#place(workloadId, ready.head, signals);
+    this.#update(w, this.#ready(workloadId, ready.head, withTag(ready.signals, moved)));
   }
 
   /** A scrape of a backend's engine metrics, started at `scrapedAt`, succeeded. */

@@ -1,22 +1,176 @@
-// Binary heap with O(log n) push, pop and remove-by-key. Invariant: the comparator's order must not change
-// while an item is inside the heap; callers keep keys time-invariant (see policy/types.ts).
+// Binary heaps with O(log n) push, pop and removal: SlotHeap hands out a slot per item (for a caller that
+// already keeps a record per item), IndexedHeap finds items by key. Invariant: the comparator's order must
+// not change while an item is inside; callers keep keys time-invariant (see policy/types.ts) and change an
+// item's order only through update().
 
 export type Comparator<T> = (a: T, b: T) => number;
 
-export class IndexedHeap<T> {
-  readonly #items: T[] = [];
-  readonly #index = new Map<string, number>();
-  readonly #keyOf: (item: T) => string;
+/** Where an item sits in a SlotHeap; `at` is -1 once it is out. Opaque to callers. */
+export interface HeapSlot<T> {
+  readonly item: T;
+}
+
+interface Slot<T> extends HeapSlot<T> {
+  item: T;
+  at: number;
+}
+
+/**
+ * Slots move, not items: a sift writes each moved slot's `at` (one property store), where keeping
+ * positions in a map cost a Map.set per swap.
+ */
+export class SlotHeap<T> {
+  readonly #slots: Array<Slot<T>> = [];
   readonly #before: Comparator<T>;
 
   /** `before(a, b) < 0` means `a` comes out first. */
-  constructor(keyOf: (item: T) => string, before: Comparator<T>) {
-    this.#keyOf = keyOf;
+  constructor(before: Comparator<T>) {
     this.#before = before;
   }
 
   get size(): number {
-    return this.#items.length;
+    return this.#slots.length;
+  }
+
+  peek(): T | undefined {
+    return this.#slots[0]?.item;
+  }
+
+  /**
+   * Puts `item` in. `reuse`, a slot this heap handed out that is out now, is filled instead of a new one:
+   * a caller that files the same record again and again allocates nothing.
+   */
+  push(item: T, reuse?: HeapSlot<T> | null): HeapSlot<T> {
+    let slot = reuse as Slot<T> | null | undefined;
+    if (slot === undefined || slot === null) {
+      slot = { item, at: this.#slots.length };
+    } else {
+      if (slot.at >= 0) throw new Error('SlotHeap: the slot to reuse is still in the heap');
+      slot.item = item;
+      slot.at = this.#slots.length;
+    }
+    this.#slots.push(slot);
+    this.#up(slot);
+    return slot;
+  }
+
+  /** Whether the slot's item is in the heap (a slot from this heap, or null). */
+  holds(handle: HeapSlot<T> | null): boolean {
+    return handle !== null && (handle as Slot<T>).at >= 0;
+  }
+
+  pop(): T | undefined {
+    const top = this.#slots[0];
+    if (top === undefined) return undefined;
+    this.remove(top);
+    return top.item;
+  }
+
+  /** Takes the slot's item out; false if it was already out. The slot must come from this heap. */
+  remove(handle: HeapSlot<T>): boolean {
+    const slot = handle as Slot<T>;
+    if (slot.at < 0) return false;
+    const last = this.#slots.pop() as Slot<T>;
+    if (last !== slot) {
+      last.at = slot.at;
+      this.#slots[slot.at] = last;
+      if (!this.#up(last)) this.#down(last);
+    }
+    slot.at = -1;
+    return true;
+  }
+
+  /**
+   * Puts `item` in the slot and restores the order around it: for a total order, the same pop order as
+   * remove() then push().
+   */
+  update(handle: HeapSlot<T>, item: T): void {
+    const slot = handle as Slot<T>;
+    slot.item = item;
+    if (slot.at >= 0 && !this.#up(slot)) this.#down(slot);
+  }
+
+  /**
+   * update() for an item the caller knows compares exactly as the one it replaces (against every other
+   * item): no sift. Passing one that does not breaks the heap's order.
+   */
+  updateSameOrder(handle: HeapSlot<T>, item: T): void {
+    (handle as Slot<T>).item = item;
+  }
+
+  *values(): IterableIterator<T> {
+    for (const slot of this.#slots) yield slot.item;
+  }
+
+  /** Moves `slot` toward the root while it comes out before its parent; true if it moved. */
+  #up(slot: Slot<T>): boolean {
+    const slots = this.#slots;
+    const start = slot.at;
+    let i = start;
+    while (i > 0) {
+      const parentAt = (i - 1) >> 1;
+      const parent = slots[parentAt] as Slot<T>;
+      if (this.#before(slot.item, parent.item) >= 0) break;
+      slots[i] = parent;
+      parent.at = i;
+      i = parentAt;
+    }
+    if (i === start) return false;
+    slots[i] = slot;
+    slot.at = i;
+    return true;
+  }
+
+  /**
+   * Moves `slot` toward the leaves while a child comes out before it. The same comparisons, in the same
+   * order, as swapping down (left child first, ties stay), so the layout is the same as a swapping heap's
+   * whatever the comparator, a partial order included.
+   */
+  #down(slot: Slot<T>): void {
+    const slots = this.#slots;
+    const n = slots.length;
+    let i = slot.at;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      let best = slots[l] as Slot<T>;
+      let bestAt = l;
+      if (this.#before(best.item, slot.item) >= 0) {
+        best = slot;
+        bestAt = i;
+      }
+      const r = l + 1;
+      if (r < n) {
+        const right = slots[r] as Slot<T>;
+        if (this.#before(right.item, best.item) < 0) {
+          best = right;
+          bestAt = r;
+        }
+      }
+      if (bestAt === i) break;
+      slots[i] = best;
+      best.at = i;
+      i = bestAt;
+    }
+    slots[i] = slot;
+    slot.at = i;
+  }
+}
+
+/** A SlotHeap whose items are found by a string key. */
+export class IndexedHeap<T> {
+  readonly #heap: SlotHeap<T>;
+  readonly #index = new Map<string, HeapSlot<T>>();
+  readonly #keyOf: (item: T) => string;
+
+  /** `before(a, b) < 0` means `a` comes out first. */
+  constructor(keyOf: (item: T) => string, before: Comparator<T>) {
+    this.#keyOf = keyOf;
+    this.#heap = new SlotHeap(before);
+  }
+
+  get size(): number {
+    return this.#heap.size;
   }
 
   has(key: string): boolean {
@@ -24,86 +178,53 @@ export class IndexedHeap<T> {
   }
 
   get(key: string): T | undefined {
-    const i = this.#index.get(key);
-    return i === undefined ? undefined : this.#items[i];
+    return this.#index.get(key)?.item;
   }
 
   peek(): T | undefined {
-    return this.#items[0];
+    return this.#heap.peek();
   }
 
   push(item: T): void {
     const key = this.#keyOf(item);
     if (this.#index.has(key)) throw new Error(`IndexedHeap: duplicate key ${JSON.stringify(key)}`);
-    this.#items.push(item);
-    this.#index.set(key, this.#items.length - 1);
-    this.#up(this.#items.length - 1);
+    this.#index.set(key, this.#heap.push(item));
   }
 
   pop(): T | undefined {
-    const top = this.#items[0];
-    if (top === undefined) return undefined;
-    this.#removeAt(0);
+    const top = this.#heap.pop();
+    if (top !== undefined) this.#index.delete(this.#keyOf(top));
     return top;
   }
 
   remove(key: string): T | undefined {
-    const i = this.#index.get(key);
-    if (i === undefined) return undefined;
-    const item = this.#items[i];
-    this.#removeAt(i);
-    return item;
+    const slot = this.#index.get(key);
+    if (slot === undefined) return undefined;
+    this.#index.delete(key);
+    this.#heap.remove(slot);
+    return slot.item;
+  }
+
+  /**
+   * Puts `item` in place of the item with the same key and restores the order around it; false (and
+   * nothing changes) if no item has that key. For a total order, the same pop order as remove() then push().
+   */
+  replace(item: T): boolean {
+    const slot = this.#index.get(this.#keyOf(item));
+    if (slot === undefined) return false;
+    this.#heap.update(slot, item);
+    return true;
+  }
+
+  /** replace() for an item that compares exactly as the one it replaces (see SlotHeap.updateSameOrder). */
+  replaceSameOrder(item: T): boolean {
+    const slot = this.#index.get(this.#keyOf(item));
+    if (slot === undefined) return false;
+    this.#heap.updateSameOrder(slot, item);
+    return true;
   }
 
   values(): IterableIterator<T> {
-    return this.#items.values();
-  }
-
-  #removeAt(i: number): void {
-    this.#index.delete(this.#keyOf(this.#at(i)));
-    const last = this.#items.pop() as T;
-    if (i === this.#items.length) return;
-    this.#items[i] = last;
-    this.#index.set(this.#keyOf(last), i);
-    if (!this.#up(i)) this.#down(i);
-  }
-
-  #up(start: number): boolean {
-    let i = start;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (this.#before(this.#at(i), this.#at(parent)) >= 0) break;
-      this.#swap(i, parent);
-      i = parent;
-    }
-    return i !== start;
-  }
-
-  #down(start: number): void {
-    let i = start;
-    const n = this.#items.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let best = i;
-      if (l < n && this.#before(this.#at(l), this.#at(best)) < 0) best = l;
-      if (r < n && this.#before(this.#at(r), this.#at(best)) < 0) best = r;
-      if (best === i) return;
-      this.#swap(i, best);
-      i = best;
-    }
-  }
-
-  #at(i: number): T {
-    return this.#items[i] as T;
-  }
-
-  #swap(i: number, j: number): void {
-    const a = this.#at(i);
-    const b = this.#at(j);
-    this.#items[i] = b;
-    this.#items[j] = a;
-    this.#index.set(this.#keyOf(b), i);
-    this.#index.set(this.#keyOf(a), j);
+    return this.#heap.values();
   }
 }

@@ -18,7 +18,7 @@ import {
   type OutcomeCounts,
   type ReasonCounts,
 } from './outcome.ts';
-import { IndexedHeap } from './indexed-heap.ts';
+import { SlotHeap, type HeapSlot } from './indexed-heap.ts';
 import { SlidingWindowRate, type RateWindowSnapshot } from './rate-window.ts';
 import { chargeAtEnd } from './token-charge.ts';
 import type { TokenUsage } from './usage.ts';
@@ -111,15 +111,46 @@ const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
   waitEmaAlpha: WAIT_EMA_ALPHA,
 };
 
-interface InFlight {
+/**
+ * A live request as the entry keeps it: changed in place as it moves on (one map write per request, at
+ * admission), with its slot in the in-flight heap while it has one. Snapshots copy out the LiveRequest part.
+ */
+interface Live {
   readonly id: string;
-  readonly since: number;
+  phase: RequestPhase;
+  since: number;
+  /** As LiveRequest has it (absent when the estimate was 0). */
+  readonly tokenEstimate?: number;
+  inFlight: HeapSlot<Live> | null;
+  /** What the owner filed with the request (see WorkloadRegistryEntry's type parameter), or null. */
+  attached: object | null;
 }
-// Module-level, not per entry: every heap shares these, so their call sites stay monomorphic.
-const inFlightKey = (r: InFlight): string => r.id;
-const bySince = (a: InFlight, b: InFlight): number => a.since - b.since;
+// Module-level, not per entry: every heap shares it, so its call site stays monomorphic.
+const bySince = (a: Live, b: Live): number => a.since - b.since;
 
-export class WorkloadRegistryEntry {
+function liveRequest(live: Live): LiveRequest {
+  return live.tokenEstimate !== undefined
+    ? { phase: live.phase, since: live.since, tokenEstimate: live.tokenEstimate }
+    : { phase: live.phase, since: live.since };
+}
+
+function newLive(
+  id: string,
+  phase: RequestPhase,
+  since: number,
+  tokenEstimate: number | undefined,
+  attached: object | null,
+): Live {
+  return tokenEstimate !== undefined
+    ? { id, phase, since, tokenEstimate, inFlight: null, attached }
+    : { id, phase, since, inFlight: null, attached };
+}
+
+/**
+ * `A`: what the owner may file with each live request (WorkloadState files its tally entry), kept here so
+ * one map holds everything per request; the registry never reads it, and it is not in the snapshot.
+ */
+export class WorkloadRegistryEntry<A extends object = object> {
   #totalRequests = 0;
   #estimatedTokens = 0;
   #promptTokens = 0;
@@ -136,9 +167,9 @@ export class WorkloadRegistryEntry {
   #lastRequestAt: number | null = null;
   #lastDispatchedAt: number | null = null;
   #queued = 0;
-  readonly #live = new Map<string, LiveRequest>();
+  readonly #live = new Map<string, Live>();
   /** In-flight requests by `since`, so the oldest one (the next lost-request deadline) is O(1). */
-  readonly #inFlight = new IndexedHeap<InFlight>(inFlightKey, bySince);
+  readonly #inFlight = new SlotHeap<Live>(bySince);
   readonly #rate: SlidingWindowRate;
   readonly #alpha: number;
 
@@ -152,7 +183,7 @@ export class WorkloadRegistryEntry {
   }
 
   /** Tracking point 1. A request ID must be new; reuse is a programming error. */
-  onNew(requestId: string, now: number, tokenEstimate = 0): void {
+  onNew(requestId: string, now: number, tokenEstimate = 0, attached: A | null = null): void {
     if (this.#live.has(requestId)) throw new Error(`registry: request ${requestId} is already live`);
     if (!(tokenEstimate >= 0 && Number.isFinite(tokenEstimate))) {
       throw new TypeError(`registry: tokenEstimate must be a finite number ≥ 0, got ${tokenEstimate}`);
@@ -160,7 +191,7 @@ export class WorkloadRegistryEntry {
     this.#estimatedTokens += tokenEstimate;
     this.#live.set(
       requestId,
-      tokenEstimate > 0 ? { phase: 'queued', since: now, tokenEstimate } : { phase: 'queued', since: now },
+      newLive(requestId, 'queued', now, tokenEstimate > 0 ? tokenEstimate : undefined, attached),
     );
     this.#totalRequests++;
     this.#queued++;
@@ -172,8 +203,9 @@ export class WorkloadRegistryEntry {
   onDispatched(requestId: string, waitMs: number, now: number): boolean {
     const live = this.#live.get(requestId);
     if (!live || live.phase !== 'queued') return false;
-    this.#live.set(requestId, { ...live, phase: 'in_flight', since: now });
-    this.#inFlight.push({ id: requestId, since: now });
+    live.phase = 'in_flight';
+    live.since = now;
+    live.inFlight = this.#inFlight.push(live);
     this.#queued--;
     this.#dispatchedCount++;
     this.#lastDispatchedAt = now;
@@ -190,8 +222,9 @@ export class WorkloadRegistryEntry {
   onRequeued(requestId: string, now: number): boolean {
     const live = this.#live.get(requestId);
     if (!live || live.phase !== 'in_flight') return false;
-    this.#live.set(requestId, { ...live, phase: 'queued', since: now });
-    this.#inFlight.remove(requestId);
+    live.phase = 'queued';
+    live.since = now;
+    this.#leaveInFlight(live);
     this.#queued++;
     this.#retriedCount++;
     return true;
@@ -201,10 +234,11 @@ export class WorkloadRegistryEntry {
   onProgress(requestId: string, now: number): boolean {
     const live = this.#live.get(requestId);
     if (!live || live.phase !== 'in_flight') return false;
-    const since = Math.max(live.since, now);
-    this.#live.set(requestId, { ...live, phase: 'in_flight', since });
-    this.#inFlight.remove(requestId);
-    this.#inFlight.push({ id: requestId, since });
+    // Out and in again, not a sift in place: `since` alone is a partial order, and the same steps as
+    // always keep which of two equally old requests is swept first.
+    this.#leaveInFlight(live);
+    live.since = Math.max(live.since, now);
+    live.inFlight = this.#inFlight.push(live);
     return true;
   }
 
@@ -230,7 +264,7 @@ export class WorkloadRegistryEntry {
     if (live.phase === 'in_flight') this.#chargedTokens += chargeAtEnd(end, usage) ?? live.tokenEstimate ?? 0;
     this.#live.delete(requestId);
     if (live.phase === 'queued') this.#queued--;
-    else this.#inFlight.remove(requestId);
+    else this.#leaveInFlight(live);
     this.#completedCount++;
     this.#outcomes[end.outcome]++;
     this.#reasons[end.reason]++;
@@ -238,11 +272,40 @@ export class WorkloadRegistryEntry {
   }
 
   phaseOf(requestId: string): LiveRequest | undefined {
-    return this.#live.get(requestId);
+    const live = this.#live.get(requestId);
+    return live && liveRequest(live);
   }
 
-  liveRequests(): IterableIterator<[string, LiveRequest]> {
-    return this.#live.entries();
+  /** What was filed with a live request (null: nothing); undefined when it is not live. */
+  attachment(requestId: string): A | null | undefined {
+    return this.#live.get(requestId)?.attached as A | null | undefined;
+  }
+
+  /** Files `attached` with a live request (false if it is not live). */
+  attach(requestId: string, attached: A): boolean {
+    const live = this.#live.get(requestId);
+    if (live === undefined) return false;
+    live.attached = attached;
+    return true;
+  }
+
+  /** Every live request with what was filed with it, in admission order (restored ones first). */
+  *attachments(): IterableIterator<[string, A]> {
+    for (const [id, live] of this.#live) if (live.attached !== null) yield [id, live.attached as A];
+  }
+
+  /** phaseOf(requestId)?.phase, without the copy. */
+  phase(requestId: string): RequestPhase | undefined {
+    return this.#live.get(requestId)?.phase;
+  }
+
+  *liveRequests(): IterableIterator<[string, LiveRequest]> {
+    for (const [id, live] of this.#live) yield [id, liveRequest(live)];
+  }
+
+  #leaveInFlight(live: Live): void {
+    if (live.inFlight !== null) this.#inFlight.remove(live.inFlight);
+    live.inFlight = null;
   }
 
   get activeRequests(): number {
@@ -318,12 +381,15 @@ export class WorkloadRegistryEntry {
       lastRequestAt: this.#lastRequestAt,
       lastDispatchedAt: this.#lastDispatchedAt,
       rate: this.#rate.snapshot(),
-      live: [...this.#live.entries()],
+      live: [...this.#live].map(([id, live]) => [id, liveRequest(live)] as const),
     };
   }
 
-  static fromSnapshot(snap: RegistrySnapshot, opts: Partial<RegistryOptions> = {}): WorkloadRegistryEntry {
-    const entry = new WorkloadRegistryEntry({
+  static fromSnapshot<A extends object = object>(
+    snap: RegistrySnapshot,
+    opts: Partial<RegistryOptions> = {},
+  ): WorkloadRegistryEntry<A> {
+    const entry = new WorkloadRegistryEntry<A>({
       ...opts,
       rateWindowMs: snap.rate.windowMs,
       rateBucketMs: snap.rate.bucketMs,
@@ -343,10 +409,11 @@ export class WorkloadRegistryEntry {
     entry.#lastRequestAt = snap.lastRequestAt;
     entry.#lastDispatchedAt = snap.lastDispatchedAt;
     for (const [no, count] of snap.rate.buckets) entry.#rate.record(no * snap.rate.bucketMs, count);
-    for (const [id, live] of snap.live) {
+    for (const [id, saved] of snap.live) {
+      const live = newLive(id, saved.phase, saved.since, saved.tokenEstimate, null);
       entry.#live.set(id, live);
       if (live.phase === 'queued') entry.#queued++;
-      else entry.#inFlight.push({ id, since: live.since });
+      else live.inFlight = entry.#inFlight.push(live);
     }
     return entry;
   }

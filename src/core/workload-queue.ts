@@ -2,7 +2,7 @@
 // policies; with an aging horizon, the oldest request becomes the head once it is overdue. Bounded in
 // size, with a TTL per request. Holds no clock: every time-dependent call takes `now`.
 
-import { IndexedHeap } from './indexed-heap.ts';
+import { SlotHeap, type HeapSlot } from './indexed-heap.ts';
 import type { Policy } from './policy/types.ts';
 
 export interface QueuedRequest {
@@ -23,23 +23,65 @@ export interface WorkloadQueueOptions {
   readonly ttlMs: number;
   readonly order: Policy['queueOrder'];
   readonly agingHorizonMs: number | null;
+  /**
+   * false: no index by request ID (has and remove by ID scan the queue). For an owner that keeps the
+   * request push() returned and takes it out with removeRequest() (WorkloadState, whose registry already
+   * maps every request): a second map per request would cost a write and a delete for nothing.
+   */
+  readonly indexById?: boolean;
 }
 
 export type PushResult =
   | { readonly ok: true; readonly request: QueuedRequest }
   | { readonly ok: false; readonly reason: 'queue_full' };
 
-const byArrival = (a: QueuedRequest, b: QueuedRequest): number =>
-  a.enqueuedAt - b.enqueuedAt || a.seq - b.seq;
-const byCriticality = (a: QueuedRequest, b: QueuedRequest): number =>
-  b.criticality - a.criticality || byArrival(a, b);
-const keyOf = (r: QueuedRequest): string => r.requestId;
+/**
+ * A queued request as the queue files it: with its slot in each order, so taking the head out of both
+ * costs no lookup, and the one map by ID is only for removal by ID.
+ */
+interface Entry extends QueuedRequest {
+  arrival: HeapSlot<Entry> | null;
+  priority: HeapSlot<Entry> | null;
+}
+
+const byArrival = (a: Entry, b: Entry): number => a.enqueuedAt - b.enqueuedAt || a.seq - b.seq;
+const byCriticality = (a: Entry, b: Entry): number => b.criticality - a.criticality || byArrival(a, b);
+
+/** Two literals, not a conditional spread (on every admission): with a weight only when given one. */
+function newEntry(
+  input: {
+    readonly requestId: string;
+    readonly criticality: number;
+    readonly tokenEstimate?: number;
+    readonly weight?: number;
+  },
+  enqueuedAt: number,
+  deadlineAt: number,
+  seq: number,
+): Entry {
+  const { requestId, criticality, weight } = input;
+  const tokenEstimate = input.tokenEstimate ?? 0;
+  return weight === undefined
+    ? { requestId, criticality, enqueuedAt, deadlineAt, tokenEstimate, seq, arrival: null, priority: null }
+    : {
+        requestId,
+        criticality,
+        enqueuedAt,
+        deadlineAt,
+        tokenEstimate,
+        weight,
+        seq,
+        arrival: null,
+        priority: null,
+      };
+}
 
 export class WorkloadQueue {
   readonly #opts: WorkloadQueueOptions;
   // Arrival order doubles as deadline order, since every request gets the same TTL.
-  readonly #byArrival = new IndexedHeap<QueuedRequest>(keyOf, byArrival);
-  readonly #byPriority: IndexedHeap<QueuedRequest> | null;
+  readonly #byArrival = new SlotHeap<Entry>(byArrival);
+  readonly #byPriority: SlotHeap<Entry> | null;
+  readonly #byId: Map<string, Entry> | null;
   #seq = 0;
 
   constructor(opts: WorkloadQueueOptions) {
@@ -48,7 +90,8 @@ export class WorkloadQueue {
     }
     if (!(opts.ttlMs > 0)) throw new TypeError(`WorkloadQueue: ttlMs must be > 0, got ${opts.ttlMs}`);
     this.#opts = opts;
-    this.#byPriority = opts.order === 'criticality' ? new IndexedHeap(keyOf, byCriticality) : null;
+    this.#byPriority = opts.order === 'criticality' ? new SlotHeap(byCriticality) : null;
+    this.#byId = opts.indexById === false ? null : new Map();
   }
 
   get size(): number {
@@ -56,7 +99,7 @@ export class WorkloadQueue {
   }
 
   has(requestId: string): boolean {
-    return this.#byArrival.has(requestId);
+    return this.#find(requestId) !== undefined;
   }
 
   /**
@@ -78,22 +121,22 @@ export class WorkloadQueue {
       return { ok: false, reason: 'queue_full' };
     // A request back from a failed dispatch keeps its place: its first arrival, and its TTL from then.
     const enqueuedAt = input.enqueuedAt ?? now;
-    const request: QueuedRequest = {
-      requestId: input.requestId,
-      criticality: input.criticality,
-      enqueuedAt,
-      deadlineAt: enqueuedAt + this.#opts.ttlMs,
-      tokenEstimate: input.tokenEstimate ?? 0,
-      ...(input.weight !== undefined ? { weight: input.weight } : {}),
-      seq: this.#seq++,
-    };
-    this.#byArrival.push(request);
-    this.#byPriority?.push(request);
-    return { ok: true, request };
+    if (this.#byId?.has(input.requestId)) {
+      throw new Error(`WorkloadQueue: request ${JSON.stringify(input.requestId)} is already queued`);
+    }
+    const entry = newEntry(input, enqueuedAt, enqueuedAt + this.#opts.ttlMs, this.#seq++);
+    entry.arrival = this.#byArrival.push(entry);
+    if (this.#byPriority !== null) entry.priority = this.#byPriority.push(entry);
+    this.#byId?.set(entry.requestId, entry);
+    return { ok: true, request: entry };
   }
 
   /** The request this workload would send next at `now`. */
   peek(now: number): QueuedRequest | undefined {
+    return this.#peek(now);
+  }
+
+  #peek(now: number): Entry | undefined {
     const oldest = this.#byArrival.peek();
     if (oldest === undefined || this.#byPriority === null) return oldest;
     const horizon = this.#opts.agingHorizonMs;
@@ -102,22 +145,36 @@ export class WorkloadQueue {
   }
 
   shift(now: number): QueuedRequest | undefined {
-    const head = this.peek(now);
-    if (head) this.remove(head.requestId);
+    const head = this.#peek(now);
+    if (head) this.#take(head);
     return head;
   }
 
   remove(requestId: string): QueuedRequest | undefined {
-    const removed = this.#byArrival.remove(requestId);
-    if (removed) this.#byPriority?.remove(requestId);
-    return removed;
+    const entry = this.#find(requestId);
+    if (entry) this.#take(entry);
+    return entry;
+  }
+
+  /** Takes out a request push() returned; false if it has left already. It MUST be from this queue. */
+  removeRequest(request: QueuedRequest): boolean {
+    const entry = request as Entry;
+    if (!this.#byArrival.holds(entry.arrival)) return false;
+    this.#take(entry);
+    return true;
+  }
+
+  #find(requestId: string): Entry | undefined {
+    if (this.#byId !== null) return this.#byId.get(requestId);
+    for (const entry of this.#byArrival.values()) if (entry.requestId === requestId) return entry;
+    return undefined;
   }
 
   /** Removes and returns every request whose deadline is at or before `now`, oldest first. */
   expire(now: number): QueuedRequest[] {
     const expired: QueuedRequest[] = [];
     for (let r = this.#byArrival.peek(); r && r.deadlineAt <= now; r = this.#byArrival.peek()) {
-      this.remove(r.requestId);
+      this.#take(r);
       expired.push(r);
     }
     return expired;
@@ -145,5 +202,13 @@ export class WorkloadQueue {
 
   values(): IterableIterator<QueuedRequest> {
     return this.#byArrival.values();
+  }
+
+  #take(entry: Entry): void {
+    this.#byId?.delete(entry.requestId);
+    if (entry.arrival !== null) this.#byArrival.remove(entry.arrival);
+    if (entry.priority !== null) this.#byPriority?.remove(entry.priority);
+    entry.arrival = null;
+    entry.priority = null;
   }
 }

@@ -18,9 +18,10 @@ import {
 } from './registry-entry.ts';
 import type { Criticality } from './workload-context.ts';
 import { DEFAULT_POOL } from './pools.ts';
-import { WorkloadQueue, type WorkloadQueueOptions } from './workload-queue.ts';
+import { WorkloadQueue, type QueuedRequest, type WorkloadQueueOptions } from './workload-queue.ts';
 import type { TokenUsage } from './usage.ts';
-import { WorkloadTally, type TallySnapshot } from './metrics/workload-tally.ts';
+import { WorkloadTally, type TallyEntry, type TallySnapshot } from './metrics/workload-tally.ts';
+import { levelAt } from './metrics/counter-layout.ts';
 
 export interface WorkloadStateOptions {
   readonly policy: Pick<Policy, 'queueOrder' | 'agingHorizonMs'>;
@@ -63,9 +64,32 @@ export interface SweepResult {
   readonly lost: readonly string[];
 }
 
+/**
+ * What the state files with each live request in its registry entry: its tally entry and, while it waits,
+ * the queue and place it waits in. One record in one map per request: neither the tally nor the queues
+ * keep a map by request ID of their own.
+ */
+interface Tracked extends TallyEntry {
+  queuePool: string | null;
+  queued: QueuedRequest | null;
+}
+
+/** `counted` false: a request the tally never saw (restored from before it existed); it counts nothing. */
+function tracked(pool: string, criticality: number, counted = true, dispatched = false): Tracked {
+  return {
+    pool,
+    criticality,
+    level: levelAt(criticality),
+    dispatched,
+    ended: !counted,
+    queuePool: null,
+    queued: null,
+  };
+}
+
 export class WorkloadState {
   readonly workloadId: string;
-  readonly #registry: WorkloadRegistryEntry;
+  readonly #registry: WorkloadRegistryEntry<Tracked>;
   /** One queue per pool this workload uses (one tenant, one registry entry, several queues). */
   readonly #queues = new Map<string, WorkloadQueue>();
   /** The last pool looked up and its queue (queues are never dropped; most workloads use one pool). */
@@ -92,21 +116,27 @@ export class WorkloadState {
     tally?: TallySnapshot,
   ) {
     this.workloadId = workloadId;
-    this.tally = new WorkloadTally(workloadId, now, tally);
     this.#registry = snapshot
-      ? WorkloadRegistryEntry.fromSnapshot(snapshot, opts.registry)
-      : new WorkloadRegistryEntry(opts.registry);
+      ? WorkloadRegistryEntry.fromSnapshot<Tracked>(snapshot, opts.registry)
+      : new WorkloadRegistryEntry<Tracked>(opts.registry);
+    this.tally = new WorkloadTally(workloadId, now, tally, () => this.#registry.attachments());
+    const unclaimed = this.tally
+      .claimRestored()
+      .filter(([id, e]) => !this.#registry.attach(id, tracked(e.pool, e.criticality, true, e.dispatched)));
     this.#capacity = opts.maxQueue ?? DEFAULT_MAX_QUEUE_PER_WORKLOAD;
     this.#queueOpts = {
       ttlMs: opts.queueTtlMs ?? DEFAULT_QUEUE_TTL_MS,
       order: opts.policy.queueOrder,
       agingHorizonMs: opts.policy.agingHorizonMs,
+      indexById: false,
     };
     // Validates the options once, up front, as the single queue used to.
     new WorkloadQueue({ ...this.#queueOpts, capacity: this.#capacity });
     this.#inFlightTtlMs = opts.inFlightTtlMs ?? DEFAULT_LEASE_TTL_MS;
     this.#idleEvictMs = opts.idleEvictMs ?? WORKLOAD_IDLE_EVICT_MS;
     if (snapshot) this.#dropOrphanedQueued(now);
+    // Live in the restored tally but no longer in the registry: their ends were counted there.
+    for (const [, entry] of unclaimed) this.tally.endedEntry(entry, ENDED.queueLost);
   }
 
   /**
@@ -116,27 +146,23 @@ export class WorkloadState {
    * requests that are really waiting count against the capacity.
    */
   admit(input: AdmitInput, now: number, hold = false): AdmitResult {
-    this.#registry.onNew(input.requestId, now, input.tokenEstimate ?? 0);
-    const request = {
-      requestId: input.requestId,
-      criticality: input.criticality,
-      tokenEstimate: input.tokenEstimate ?? 0,
-      ...(input.weight !== undefined ? { weight: input.weight } : {}),
-    };
     const pool = input.pool ?? DEFAULT_POOL;
-    this.tally.arrived(input.requestId, pool, input.criticality);
+    const entry = tracked(pool, input.criticality);
+    // The registry first: a reused ID throws there, before anything is counted.
+    this.#registry.onNew(input.requestId, now, input.tokenEstimate ?? 0, entry);
+    this.tally.arrivedEntry(entry);
     // The bound is per workload, across its pools: one tenant's backlog, however it is split.
     if (this.queueSize < this.#capacity) {
-      this.#push(pool, request, now);
+      this.#push(pool, input, now, entry);
       return { kind: 'queued', position: this.queueSize };
     }
     if (hold) {
-      this.#push(pool, request, now);
+      this.#push(pool, input, now, entry);
       this.#held.add(input.requestId);
       return { kind: 'held' };
     }
     this.#registry.onCompleted(input.requestId, ENDED.queueFull, now);
-    this.tally.ended(input.requestId, ENDED.queueFull);
+    this.tally.endedEntry(entry, ENDED.queueFull);
     return { kind: 'rejected', end: ENDED.queueFull };
   }
 
@@ -158,8 +184,7 @@ export class WorkloadState {
       const id = held.pop();
       if (id === undefined) break;
       this.#remove(id);
-      this.#registry.onCompleted(id, ENDED.queueFull, now);
-      this.tally.ended(id, ENDED.queueFull);
+      this.#end(id, ENDED.queueFull, now);
       rejected.push(id);
     }
     return rejected;
@@ -180,15 +205,22 @@ export class WorkloadState {
 
   head(now: number, pool: string = DEFAULT_POOL): HeadView | null {
     const head = this.#queueOf(pool)?.peek(now);
-    return head
+    if (!head) return null;
+    // Two literals, not a conditional spread: this runs on every offer and grant reply.
+    return head.weight === undefined
       ? {
           requestId: head.requestId,
           criticality: head.criticality,
           enqueuedAt: head.enqueuedAt,
           tokenEstimate: head.tokenEstimate,
-          ...(head.weight !== undefined ? { weight: head.weight } : {}),
         }
-      : null;
+      : {
+          requestId: head.requestId,
+          criticality: head.criticality,
+          enqueuedAt: head.enqueuedAt,
+          tokenEstimate: head.tokenEstimate,
+          weight: head.weight,
+        };
   }
 
   signals(now: number): WorkloadSignals {
@@ -201,8 +233,13 @@ export class WorkloadState {
     if (!head) return null;
     this.#queued--;
     const waitMs = now - head.enqueuedAt;
+    const entry = this.#registry.attachment(head.requestId);
     this.#registry.onDispatched(head.requestId, waitMs, now);
-    this.tally.dispatched(head.requestId, waitMs);
+    if (entry) {
+      entry.queuePool = null;
+      entry.queued = null;
+      this.tally.dispatchedEntry(entry, waitMs);
+    }
     return { requestId: head.requestId, waitMs, enqueuedAt: head.enqueuedAt };
   }
 
@@ -223,7 +260,9 @@ export class WorkloadState {
     now: number,
   ): boolean {
     if (!this.#registry.onRequeued(requestId, now)) return false;
-    this.tally.requeued(requestId);
+    let entry = this.#registry.attachment(requestId);
+    if (entry) this.tally.requeuedEntry(entry);
+    else this.#registry.attach(requestId, (entry = tracked(again.pool, again.criticality, false)));
     this.#push(
       again.pool,
       {
@@ -234,6 +273,7 @@ export class WorkloadState {
         enqueuedAt: again.enqueuedAt,
       },
       now,
+      entry,
     );
     return true;
   }
@@ -248,8 +288,7 @@ export class WorkloadState {
     const ids = [...queue.values()].map((r) => r.requestId);
     for (const id of ids) {
       this.#remove(id);
-      this.#registry.onCompleted(id, ENDED.poolDown, now);
-      this.tally.ended(id, ENDED.poolDown);
+      this.#end(id, ENDED.poolDown, now);
     }
     return ids;
   }
@@ -257,8 +296,7 @@ export class WorkloadState {
   /** Removes a queued request (client gone) and records cancelled/client_closed. False if not queued. */
   cancel(requestId: string, now: number): boolean {
     if (!this.#remove(requestId)) return false;
-    this.#registry.onCompleted(requestId, ENDED.clientClosed, now);
-    this.tally.ended(requestId, ENDED.clientClosed);
+    this.#end(requestId, ENDED.clientClosed, now);
     return true;
   }
 
@@ -268,8 +306,14 @@ export class WorkloadState {
    */
   complete(requestId: string, end: Ended, now: number, usage?: TokenUsage | null): boolean {
     if (this.#isQueued(requestId)) this.#remove(requestId);
+    return this.#end(requestId, end, now, usage);
+  }
+
+  /** Records a live request's end in the registry and, if it counted, in the tally. */
+  #end(requestId: string, end: Ended, now: number, usage?: TokenUsage | null): boolean {
+    const entry = this.#registry.attachment(requestId);
     if (!this.#registry.onCompleted(requestId, end, now, usage)) return false;
-    this.tally.ended(requestId, end, usage);
+    if (entry) this.tally.endedEntry(entry, end, usage);
     return true;
   }
 
@@ -285,12 +329,11 @@ export class WorkloadState {
   /** The pool a queued request waits in. */
   poolOfQueued(requestId: string): string | undefined {
     if (!this.#isQueued(requestId)) return undefined;
-    for (const [pool, queue] of this.#queues) if (queue.has(requestId)) return pool;
-    return undefined;
+    return this.#registry.attachment(requestId)?.queuePool ?? undefined;
   }
 
   isLive(requestId: string): boolean {
-    return this.#registry.phaseOf(requestId) !== undefined;
+    return this.#registry.phase(requestId) !== undefined;
   }
 
   /** Evicts queued requests past their TTL and in-flight requests presumed lost. */
@@ -300,15 +343,13 @@ export class WorkloadState {
       for (const r of queue.expire(now)) {
         evicted.push(r.requestId);
         this.#queued--;
-        this.#registry.onCompleted(r.requestId, ENDED.ttlExpired, now);
-        this.tally.ended(r.requestId, ENDED.ttlExpired);
+        this.#end(r.requestId, ENDED.ttlExpired, now);
       }
     }
     const lost: string[] = [];
     for (let r = this.#registry.oldestInFlight(); r && now - r.since >= this.#inFlightTtlMs;) {
       lost.push(r.id);
-      this.#registry.onCompleted(r.id, ENDED.leaseExpired, now);
-      this.tally.ended(r.id, ENDED.leaseExpired);
+      this.#end(r.id, ENDED.leaseExpired, now);
       r = this.#registry.oldestInFlight();
     }
     return { evicted, lost };
@@ -367,13 +408,14 @@ export class WorkloadState {
   #push(
     pool: string,
     request: {
-      requestId: string;
-      criticality: number;
-      tokenEstimate: number;
-      weight?: number;
-      enqueuedAt?: number;
+      readonly requestId: string;
+      readonly criticality: number;
+      readonly tokenEstimate?: number;
+      readonly weight?: number;
+      readonly enqueuedAt?: number;
     },
     now: number,
+    entry: Tracked,
   ): void {
     let queue = this.#queueOf(pool);
     if (!queue) {
@@ -381,7 +423,11 @@ export class WorkloadState {
       this.#queues.set(pool, queue);
       this.#queueCount++;
     }
-    queue.push(request, now);
+    const pushed = queue.push(request, now);
+    if (pushed.ok) {
+      entry.queuePool = pool;
+      entry.queued = pushed.request;
+    }
     this.#queued++;
   }
 
@@ -401,17 +447,18 @@ export class WorkloadState {
    * asking the queues is one per pool and heap.
    */
   #isQueued(requestId: string): boolean {
-    return this.#registry.phaseOf(requestId)?.phase === 'queued';
+    return this.#registry.phase(requestId) === 'queued';
   }
 
+  /** Takes a queued request out of its queue (every queued request is tracked: admit and requeue file it). */
   #remove(requestId: string): boolean {
-    for (const queue of this.#queues.values()) {
-      if (queue.remove(requestId)) {
-        this.#queued--;
-        return true;
-      }
-    }
-    return false;
+    const entry = this.#registry.attachment(requestId);
+    if (!entry || entry.queued === null || entry.queuePool === null) return false;
+    const removed = this.#queues.get(entry.queuePool)?.removeRequest(entry.queued) ?? false;
+    entry.queuePool = null;
+    entry.queued = null;
+    if (removed) this.#queued--;
+    return removed;
   }
 
   /**
@@ -423,8 +470,6 @@ export class WorkloadState {
     for (const [id, live] of this.#registry.liveRequests()) {
       if (live.phase === 'queued' && !this.isQueued(id)) orphans.push(id);
     }
-    for (const id of orphans) this.#registry.onCompleted(id, ENDED.queueLost, now);
-    // And any the tally still holds that the registry no longer does (their ends were counted there).
-    this.tally.reconcile((id) => this.#registry.phaseOf(id) !== undefined, ENDED.queueLost);
+    for (const id of orphans) this.#end(id, ENDED.queueLost, now);
   }
 }

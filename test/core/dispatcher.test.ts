@@ -252,6 +252,8 @@ describe('Dispatcher decision property', () => {
         readonly s: WorkloadSignals;
       }
     | { readonly kind: 'clear'; readonly w: number }
+    // The same head again with new signals (an arrival behind it): its keys change in place.
+    | { readonly kind: 'reoffer'; readonly w: number; readonly s: WorkloadSignals }
     | { readonly kind: 'next'; readonly dtMs: number }
     | { readonly kind: 'release'; readonly pick: number };
 
@@ -278,6 +280,14 @@ describe('Dispatcher decision property', () => {
       {
         weight: 1,
         arbitrary: fc.record({ kind: fc.constant('clear' as const), w: fc.nat({ max: workloads - 1 }) }),
+      },
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          kind: fc.constant('reoffer' as const),
+          w: fc.nat({ max: workloads - 1 }),
+          s: signalsArb,
+        }),
       },
       {
         weight: 4,
@@ -311,6 +321,11 @@ describe('Dispatcher decision property', () => {
               d.offer(wid, head(`r${n++}`, step.c, now - step.waitMs), s);
             } else if (step.kind === 'clear') {
               d.offer(`w${step.w}`, null, signals());
+            } else if (step.kind === 'reoffer') {
+              const wid = `w${step.w}`;
+              const current = d.peekReady(wid);
+              const s = { ...step.s, lastDispatchedAt: lastDispatch.get(wid) ?? null };
+              if (current) d.offer(wid, current.head, s);
             } else if (step.kind === 'release') {
               const id = leaseIds.length ? leaseIds[step.pick % leaseIds.length] : undefined;
               if (id !== undefined) d.release(id);

@@ -2,9 +2,14 @@
 // the coordinator's pool summary. Driven through the LocalScheduler, so the reports take the same paths
 // as between Durable Objects; the counters must equal the registry's (what /admin shows).
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  COUNTER_LENGTH,
+  countersOnly,
   decodeSparse,
+  emptyCounters,
+  encodeSparse,
   ENDED,
   IX,
   LocalScheduler,
@@ -148,6 +153,60 @@ describe('PoolSummary', () => {
     expect(snap.workloadCount).toBe(50);
     const top = 50 + 49 + 48;
     expect(decodeSparse(snap.other.counters)[IX.requests]).toBe((50 * 51) / 2 - top);
+  });
+
+  it('applies reports exactly as a dense decode would: gauges back to 0, new lives, pairs out of order, stale ones', () => {
+    // A few indexes, gauges among them (inFlight, queued levels), so entries come and go between reports.
+    const indexes = [
+      IX.requests,
+      IX.inFlight,
+      IX.level(2, 'queued'),
+      IX.level(2, 'enqueued'),
+      COUNTER_LENGTH - 1,
+    ];
+    const stepArb = fc.record({
+      w: fc.nat({ max: 2 }),
+      values: fc.array(fc.nat({ max: 3 }), { minLength: indexes.length, maxLength: indexes.length }),
+      newLife: fc.boolean(),
+      stale: fc.boolean(),
+      shuffled: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(stepArb, { maxLength: 60 }), (steps) => {
+        const s = new PoolSummary();
+        // The reference: per workload, the last life's counters and the earlier lives' counters.
+        const ref = new Map<string, { bornAt: number; n: number; base: number[]; last: number[] }>();
+        let now = 0;
+        for (const step of steps) {
+          now += 1_000;
+          const id = `w${step.w}`;
+          const known = ref.get(id);
+          const counters = emptyCounters();
+          indexes.forEach((i, k) => (counters[i] = step.values[k] as number));
+          const pairs = encodeSparse(counters);
+          if (step.shuffled && pairs.length >= 4) pairs.push(...pairs.splice(0, 2));
+          const bornAt = (known?.bornAt ?? 0) + (step.newLife ? 1 : 0);
+          const n = (known?.n ?? 0) + (step.stale && known ? -1 : 1);
+          s.apply({ workloadId: id, bornAt, epoch: 0, n, counters: pairs }, now);
+          if (!known) ref.set(id, { bornAt, n, base: emptyCounters(), last: counters });
+          else if (bornAt > known.bornAt || n > known.n) {
+            if (bornAt > known.bornAt)
+              known.base = known.base.map((b, i) => b + (countersOnly(known.last)[i] ?? 0));
+            Object.assign(known, { bornAt, n, last: counters });
+          }
+          const totals = emptyCounters().map((_, i) =>
+            [...ref.values()].reduce((sum, r) => sum + (r.base[i] ?? 0) + (r.last[i] ?? 0), 0),
+          );
+          const snap = s.snapshot(now, 10);
+          expect(decodeSparse(snap.totals)).toEqual(totals);
+          for (const row of snap.top) {
+            const r = ref.get(row.workloadId);
+            expect(decodeSparse(row.counters)).toEqual(r?.base.map((b, i) => b + (r.last[i] ?? 0)));
+          }
+        }
+      }),
+      { seed: 17, numRuns: 200 },
+    );
   });
 
   it('counts an unreadable report instead of applying it', () => {

@@ -136,6 +136,28 @@ describe('WorkloadQueue capacity, TTL and removal', () => {
     expect(q.has('c5-b')).toBe(false);
     expect(drain(q, 500)).toEqual(['c5-a', 'c3-a', 'c3-b', 'c3-c', 'c1-a']);
   });
+
+  it.each([true, false])(
+    'indexById %s: removeRequest takes out the request push() returned, and by-ID calls agree',
+    (indexById) => {
+      const q = newQueue({ indexById });
+      const pushed = new Map<string, ReturnType<WorkloadQueue['push']>>();
+      for (const [id, c, at] of arrivals) pushed.set(id, q.push({ requestId: id, criticality: c }, at));
+      const c5b = pushed.get('c5-b');
+      if (!c5b?.ok) throw new Error('push failed');
+      expect(q.has('c5-b')).toBe(true);
+      expect(q.removeRequest(c5b.request)).toBe(true);
+      expect(q.removeRequest(c5b.request)).toBe(false);
+      expect(q.has('c5-b')).toBe(false);
+      expect(q.remove('c3-b')?.requestId).toBe('c3-b');
+      expect(q.remove('missing')).toBeUndefined();
+      const head = q.shift(500);
+      expect(head?.requestId).toBe('c5-a');
+      if (head) expect(q.removeRequest(head)).toBe(false);
+      expect(q.size).toBe(3);
+      expect(drain(q, 500)).toEqual(['c3-a', 'c3-c', 'c1-a']);
+    },
+  );
 });
 
 describe('WorkloadQueue.nextDeadline', () => {

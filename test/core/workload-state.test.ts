@@ -2,7 +2,13 @@
 // dispatch, cancel, complete and sweep; its deadlines; and the restart path that drops orphaned waiters.
 
 import { describe, expect, it } from 'vitest';
-import { WorkloadState, createPolicy, type RegistrySnapshot } from '../../src/core/index.ts';
+import {
+  IX,
+  WorkloadState,
+  createPolicy,
+  type RegistrySnapshot,
+  type TallySnapshot,
+} from '../../src/core/index.ts';
 import { ENDED, ended } from '../../src/core/outcome.ts';
 
 const policy = createPolicy('workload-aware');
@@ -115,6 +121,33 @@ describe('WorkloadState', () => {
     });
     expect(after.metrics(1_000).outcomes.cancelled).toBe(1);
     expect(after.complete('flying', ENDED.completed, 2_000)).toBe(true);
+  });
+
+  it("restoring files the tally's live requests with the registry's: each ends once, in both", () => {
+    const before = newState();
+    before.admit({ requestId: 'flying', criticality: 3 }, 0);
+    before.dispatchHead(50);
+    before.admit({ requestId: 'orphan', criticality: 2 }, 60);
+    const snap = JSON.parse(JSON.stringify(before.snapshot())) as RegistrySnapshot;
+    const tally = JSON.parse(JSON.stringify(before.tally.snapshot())) as TallySnapshot;
+    expect(tally.live).toEqual([
+      ['flying', 'default', 3, true],
+      ['orphan', 'default', 2, false],
+    ]);
+    // One the tally holds that the registry does not (its end was counted there before the restart).
+    const withGhost = { ...tally, live: [...tally.live, ['ghost', 'default', 4, false] as const] };
+
+    const after = new WorkloadState('w', { policy }, snap, 1_000, withGhost);
+    const c = (): readonly number[] => after.tally.countersOf('default') ?? [];
+    expect(c()[IX.ended('queue_lost')]).toBe(2);
+    expect(c()[IX.inFlight]).toBe(1);
+    expect(c()[IX.level(2, 'queued')]).toBe(0);
+    expect(after.tally.snapshot().live).toEqual([['flying', 'default', 3, true]]);
+    expect(after.complete('flying', ENDED.completed, 2_000)).toBe(true);
+    expect(after.complete('flying', ENDED.completed, 2_001)).toBe(false);
+    expect(c()[IX.ended('completed')]).toBe(1);
+    expect(c()[IX.inFlight]).toBe(0);
+    expect(after.tally.snapshot().live).toEqual([]);
   });
 });
 

@@ -44,6 +44,14 @@ export const IX = Object.freeze({
     LEVELS_AT + (criticality - 1) * LEVEL_SIZE + PER_LEVEL.length + i,
 });
 
+/** Offsets within one criticality level's entries, from levelAt(criticality); buckets is the first bucket. */
+export const LEVEL = Object.freeze({ ...LEVEL_FIELD_AT, buckets: PER_LEVEL.length });
+
+/** Where a criticality level's entries start: IX.level(c, f) = levelAt(c) + LEVEL[f]. */
+export function levelAt(criticality: number): number {
+  return LEVELS_AT + (criticality - 1) * LEVEL_SIZE;
+}
+
 const GAUGE_INDEXES: readonly number[] = Object.freeze([
   IX.inFlight,
   ...CRITICALITIES.map((c) => IX.level(c, 'queued')),

@@ -7,6 +7,7 @@ import { cellJain, FAIRNESS_WINDOW_MS, type FairnessTally } from './fairness-mat
 import {
   addInto,
   countersOnly,
+  COUNTER_LENGTH,
   CRITICALITIES,
   decodeSparse,
   emptyCounters,
@@ -39,9 +40,15 @@ interface WorkloadRecord {
   bornAt: number;
   epoch: number;
   n: number;
-  /** Counters of earlier lives (the workload went idle, was deleted and came back). */
-  base: Counters;
-  last: Counters;
+  /**
+   * Counters of earlier lives (the workload went idle, was deleted and came back); null until it has
+   * one (most never do: one array fewer to keep, and to read on every report).
+   */
+  base: Counters | null;
+  /** The last report's counters, dense; updated in place from each report. */
+  readonly last: Counters;
+  /** `last` as sparse pairs in index order (their indexes are where `last` may be non-zero). */
+  lastPairs: readonly number[];
   /** The window of the last report (fairness: queued gauges hold until the next one). */
   lastWindow: number;
   trafficBucket: number;
@@ -111,6 +118,8 @@ export class PoolSummary {
   /** Scratch for apply(): one report's change, and each level's queue before it. */
   readonly #delta = emptyCounters();
   readonly #queuedBefore = new Array<number>(CRITICALITIES.length).fill(0);
+  /** Besides the new report's, the indexes apply() wrote in #delta (to zero them after). */
+  #clearAlso: readonly number[] = NO_PAIRS;
 
   constructor(opts: { readonly fairnessWindowMs?: number } = {}) {
     this.#windowMs = opts.fairnessWindowMs ?? FAIRNESS_WINDOW_MS;
@@ -118,28 +127,28 @@ export class PoolSummary {
 
   /** Applies a workload's report unless a newer one of the same life (or a later life) was applied. */
   apply(report: MetricsReport, now: number): void {
-    let counters: Counters;
-    try {
-      counters = decodeSparse(report.counters);
-    } catch {
+    const pairs = report.counters;
+    const ascending = checkPairs(pairs);
+    if (ascending === null) {
       this.#badReports++;
       return;
     }
     const window = Math.floor(now / this.#windowMs);
-    // Applied on every message a workload sends, so no allocation beyond the decoded counters (kept as
-    // `last`): the change is computed into a scratch array, element by element.
+    // Applied on every message a workload sends, so nothing is allocated per report once a workload has
+    // its record: the change is computed into a scratch array that is all zeros between calls, touching
+    // only the indexes the last report or this one holds (the layout's other ~100 entries stay 0).
     const delta = this.#delta;
     const queuedBefore = this.#queuedBefore;
     let rec = this.#records.get(report.workloadId);
     if (rec === undefined) {
       queuedBefore.fill(0);
-      for (let i = 0; i < delta.length; i++) delta[i] = counters[i] as number;
       rec = {
         bornAt: report.bornAt,
         epoch: report.epoch,
         n: report.n,
-        base: emptyCounters(),
-        last: counters,
+        base: null,
+        last: emptyCounters(),
+        lastPairs: [],
         lastWindow: window,
         trafficBucket: Math.floor(now / TRAFFIC_WINDOW_MS),
         trafficNow: 0,
@@ -151,28 +160,79 @@ export class PoolSummary {
       const { base, last } = rec;
       for (let c = 0; c < CRITICALITIES.length; c++) {
         const q = IX.level(c + 1, 'queued');
-        queuedBefore[c] = (base[q] as number) + (last[q] as number);
+        queuedBefore[c] = (base === null ? 0 : (base[q] as number)) + (last[q] as number);
       }
-      // A later life: the earlier one's counters (not its gauges) move into the base.
-      const newLife = report.bornAt > rec.bornAt;
-      for (let i = 0; i < delta.length; i++) {
-        const old = last[i] as number;
-        let d = (counters[i] as number) - old;
-        if (newLife && !IS_GAUGE[i]) {
-          base[i] = (base[i] as number) + old;
-          d += old;
-        }
-        delta[i] = d;
-      }
-      rec.bornAt = report.bornAt;
-      rec.epoch = report.epoch;
-      rec.n = report.n;
-      rec.last = counters;
     }
-    addInto(this.#totals, delta);
+    const newLife = report.bornAt > rec.bornAt;
+    rec.bornAt = report.bornAt;
+    rec.epoch = report.epoch;
+    rec.n = report.n;
+    if (ascending && !newLife) {
+      this.#applySparse(rec, pairs);
+      rec.lastPairs = pairs;
+    } else {
+      this.#applyDense(rec, pairs, newLife);
+      // In order, for the next merge.
+      rec.lastPairs = encodeSparse(rec.last);
+    }
     this.#noteFairness(report.workloadId, rec, queuedBefore, delta, window);
     rec.lastWindow = window;
     this.#noteTraffic(rec, delta[IX.requests] as number, now);
+    // Back to all zeros for the next report.
+    clearAt(delta, pairs);
+    clearAt(delta, this.#clearAlso);
+    this.#clearAlso = NO_PAIRS;
+  }
+
+  /**
+   * The change from the last report to `pairs` (both ascending): entries in either, merged. `last` and
+   * the totals take the new values; `delta` the differences.
+   */
+  #applySparse(rec: WorkloadRecord, pairs: readonly number[]): void {
+    const { last } = rec;
+    const old = rec.lastPairs;
+    const totals = this.#totals;
+    const delta = this.#delta;
+    let a = 0;
+    let b = 0;
+    while (a + 1 < old.length || b + 1 < pairs.length) {
+      const ia = a + 1 < old.length ? (old[a] as number) : Infinity;
+      const ib = b + 1 < pairs.length ? (pairs[b] as number) : Infinity;
+      const i = Math.min(ia, ib);
+      let value = 0;
+      if (ib === i) {
+        value = pairs[b + 1] as number;
+        b += 2;
+      }
+      if (ia === i) a += 2;
+      const d = value - (last[i] as number);
+      last[i] = value;
+      delta[i] = d;
+      totals[i] = (totals[i] as number) + d;
+    }
+    this.#clearAlso = old;
+  }
+
+  /** The change over the whole layout (a later life, or pairs out of order): what apply() always did. */
+  #applyDense(rec: WorkloadRecord, pairs: readonly number[], newLife: boolean): void {
+    const counters = decodeSparse(pairs);
+    const { last } = rec;
+    const base = newLife ? (rec.base ??= emptyCounters()) : null;
+    const delta = this.#delta;
+    // A later life: the earlier one's counters (not its gauges) move into the base.
+    for (let i = 0; i < delta.length; i++) {
+      const old = last[i] as number;
+      let d = (counters[i] as number) - old;
+      if (base !== null && !IS_GAUGE[i]) {
+        base[i] = (base[i] as number) + old;
+        d += old;
+      }
+      delta[i] = d;
+      last[i] = counters[i] as number;
+    }
+    addInto(this.#totals, delta);
+    // Every entry may be non-zero in the scratch now.
+    this.#clearAlso = ALL_INDEXES;
   }
 
   /** The workload went idle and deleted itself: its counts stay in the totals (under `other`). */
@@ -322,8 +382,8 @@ export class PoolSummary {
   }
 
   #total(rec: WorkloadRecord): Counters {
-    const t = rec.base.slice();
-    addInto(t, rec.last);
+    const t = rec.last.slice();
+    if (rec.base !== null) addInto(t, rec.base);
     return t;
   }
 
@@ -383,6 +443,33 @@ export class PoolSummary {
     const into = (now % TRAFFIC_WINDOW_MS) / TRAFFIC_WINDOW_MS;
     return (rec.trafficNow + rec.trafficBefore * (1 - into)) / (TRAFFIC_WINDOW_MS / 1000);
   }
+}
+
+const NO_PAIRS: readonly number[] = Object.freeze([]);
+/** Pairs naming every index of the layout (values unused): clearAt() then zeros it all. */
+const ALL_INDEXES: readonly number[] = Object.freeze(
+  Array.from({ length: 2 * COUNTER_LENGTH }, (_, k) => (k % 2 === 0 ? k / 2 : 0)),
+);
+
+/** Sets the entries at the pairs' indexes to 0. */
+function clearAt(c: Counters, pairs: readonly number[]): void {
+  for (let k = 0; k + 1 < pairs.length; k += 2) c[pairs[k] as number] = 0;
+}
+
+/**
+ * Checks a report's pairs as decodeSparse would (every index inside the layout): null if one is not;
+ * otherwise whether the indexes strictly ascend (encodeSparse writes them so), which the merge needs.
+ */
+function checkPairs(pairs: readonly number[]): boolean | null {
+  let ascending = true;
+  let previous = -1;
+  for (let k = 0; k + 1 < pairs.length; k += 2) {
+    const i = pairs[k] as number;
+    if (!(Number.isInteger(i) && i >= 0 && i < COUNTER_LENGTH)) return null;
+    if (i <= previous) ascending = false;
+    previous = i;
+  }
+  return ascending;
 }
 
 function isNewer(report: MetricsReport, rec: WorkloadRecord): boolean {

@@ -8,11 +8,12 @@ import type { Ended } from '../outcome.ts';
 import type { TokenUsage } from '../usage.ts';
 import {
   bucketOf,
-  bump,
   decodeSparse,
   emptyCounters,
   encodeSparse,
   IX,
+  LEVEL,
+  levelAt,
   type Counters,
 } from './counter-layout.ts';
 
@@ -35,65 +36,129 @@ export interface TallySnapshot {
   readonly live: ReadonlyArray<readonly [string, string, number, boolean]>;
 }
 
-interface LiveEntry {
-  readonly pool: string;
-  readonly criticality: number;
-  dispatched: boolean;
+/** One pool's counters, and whether they changed since its last report left. */
+interface PoolCounts {
+  readonly c: Counters;
+  dirty: boolean;
 }
 
+/**
+ * What the tally keeps per live request. The ID methods (arrived, dispatched, …) keep these in the
+ * tally's own map; an owner that already keeps a record per request (WorkloadState, in its registry entry)
+ * files them there and calls the *Entry methods, and the request costs no second map.
+ */
+export interface TallyEntry {
+  readonly pool: string;
+  readonly criticality: number;
+  /** Where the request's criticality level starts in the counters (levelAt). */
+  readonly level: number;
+  dispatched: boolean;
+  ended: boolean;
+}
+
+/** The live requests of an owner that files the entries itself, as [requestId, entry]. */
+export type OwnedEntries = () => Iterable<readonly [string, TallyEntry]>;
+
+function tallyEntry(pool: string, criticality: number, dispatched: boolean): TallyEntry {
+  return { pool, criticality, level: levelAt(criticality), dispatched, ended: false };
+}
+
+// Counts are written in place (c[i] = c[i] + n), not through counter-layout's bump(): on the hot path a
+// call that V8 declines to inline costs more than the count.
 export class WorkloadTally {
   readonly #workloadId: string;
   readonly #bornAt: number;
   readonly #epoch: number;
   #n = 0;
-  readonly #pools = new Map<string, Counters>();
-  readonly #live = new Map<string, LiveEntry>();
-  /** Pools whose counts changed since their last report left. */
+  readonly #pools = new Map<string, PoolCounts>();
+  readonly #live = new Map<string, TallyEntry>();
+  readonly #owned: OwnedEntries | null;
+  /** With an owner: the live entries of a restored snapshot, until the owner claims them. */
+  #restored: Array<readonly [string, TallyEntry]> = [];
+  /**
+   * Pools whose counts changed since their last report left, in the order they became so (the order
+   * unreportedPools gives). PoolCounts.dirty says the same without a lookup, on every count.
+   */
   readonly #dirty = new Set<string>();
+  /** The pool of the last count and its counters (most workloads use one pool). */
+  #lastPool: string | null = null;
+  #last: PoolCounts | undefined;
 
-  constructor(workloadId: string, now: number, saved?: TallySnapshot) {
+  /** `owned`: the owner files the entries (see TallyEntry); restored ones wait in claimRestored(). */
+  constructor(workloadId: string, now: number, saved?: TallySnapshot, owned?: OwnedEntries) {
+    this.#owned = owned ?? null;
     this.#workloadId = workloadId;
     this.#epoch = now;
     this.#bornAt = saved?.bornAt ?? now;
     for (const [pool, sparse] of saved?.pools ?? []) {
-      this.#pools.set(pool, decodeSparse(sparse));
+      this.#pools.set(pool, { c: decodeSparse(sparse), dirty: true });
       this.#dirty.add(pool);
     }
     for (const [id, pool, criticality, dispatched] of saved?.live ?? []) {
-      this.#live.set(id, { pool, criticality, dispatched });
+      const entry = tallyEntry(pool, criticality, dispatched);
+      if (this.#owned !== null) this.#restored.push([id, entry]);
+      else this.#live.set(id, entry);
     }
+  }
+
+  /** With an owner: the restored snapshot's live entries, once (the owner files or ends them). */
+  claimRestored(): Array<readonly [string, TallyEntry]> {
+    const restored = this.#restored;
+    this.#restored = [];
+    return restored;
   }
 
   /** A request arrived (queued, or about to be rejected: `ended` follows then). */
   arrived(requestId: string, pool: string, criticality: number): void {
     if (this.#live.has(requestId)) return;
-    const c = this.#countersOf(pool);
-    this.#live.set(requestId, { pool, criticality, dispatched: false });
-    bump(c, IX.requests);
-    bump(c, IX.level(criticality, 'enqueued'));
-    bump(c, IX.level(criticality, 'queued'));
+    const entry = this.entryFor(pool, criticality);
+    this.#live.set(requestId, entry);
+    this.arrivedEntry(entry);
+  }
+
+  /** A new request's entry, not counted yet (arrivedEntry counts it). */
+  entryFor(pool: string, criticality: number): TallyEntry {
+    return tallyEntry(pool, criticality, false);
+  }
+
+  arrivedEntry(entry: TallyEntry): void {
+    const c = this.#countersOf(entry.pool);
+    const level = entry.level;
+    c[IX.requests] = (c[IX.requests] as number) + 1;
+    c[level + LEVEL.enqueued] = (c[level + LEVEL.enqueued] as number) + 1;
+    c[level + LEVEL.queued] = (c[level + LEVEL.queued] as number) + 1;
   }
 
   dispatched(requestId: string, waitMs: number): void {
     const live = this.#live.get(requestId);
-    if (!live || live.dispatched) return;
+    if (live) this.dispatchedEntry(live, waitMs);
+  }
+
+  dispatchedEntry(live: TallyEntry, waitMs: number): void {
+    if (live.dispatched || live.ended) return;
     const c = this.#countersOf(live.pool);
+    const level = live.level;
     live.dispatched = true;
-    bump(c, IX.level(live.criticality, 'queued'), -1);
-    bump(c, IX.level(live.criticality, 'dispatched'));
-    bump(c, IX.level(live.criticality, 'waitSumMs'), Math.max(0, waitMs));
-    bump(c, IX.bucket(live.criticality, bucketOf(waitMs)));
-    bump(c, IX.inFlight);
+    c[level + LEVEL.queued] = (c[level + LEVEL.queued] as number) - 1;
+    c[level + LEVEL.dispatched] = (c[level + LEVEL.dispatched] as number) + 1;
+    c[level + LEVEL.waitSumMs] = (c[level + LEVEL.waitSumMs] as number) + Math.max(0, waitMs);
+    const bucket = level + LEVEL.buckets + bucketOf(waitMs);
+    c[bucket] = (c[bucket] as number) + 1;
+    c[IX.inFlight] = (c[IX.inFlight] as number) + 1;
   }
 
   /** Failover: waiting again (not a new arrival; its next dispatch counts again, as in the registry). */
   requeued(requestId: string): void {
     const live = this.#live.get(requestId);
-    if (!live?.dispatched) return;
+    if (live) this.requeuedEntry(live);
+  }
+
+  requeuedEntry(live: TallyEntry): void {
+    if (!live.dispatched || live.ended) return;
     const c = this.#countersOf(live.pool);
     live.dispatched = false;
-    bump(c, IX.inFlight, -1);
-    bump(c, IX.level(live.criticality, 'queued'));
+    c[IX.inFlight] = (c[IX.inFlight] as number) - 1;
+    c[live.level + LEVEL.queued] = (c[live.level + LEVEL.queued] as number) + 1;
   }
 
   /** Exactly once per request, like the registry's completion (a repeat changes nothing). */
@@ -101,15 +166,24 @@ export class WorkloadTally {
     const live = this.#live.get(requestId);
     if (!live) return;
     this.#live.delete(requestId);
+    this.endedEntry(live, end, usage);
+  }
+
+  /** Exactly once per entry (a repeat changes nothing). */
+  endedEntry(live: TallyEntry, end: Ended, usage?: TokenUsage | null): void {
+    if (live.ended) return;
+    live.ended = true;
     const c = this.#countersOf(live.pool);
-    if (live.dispatched) bump(c, IX.inFlight, -1);
-    else bump(c, IX.level(live.criticality, 'queued'), -1);
-    bump(c, IX.ended(end.reason));
+    const was = live.dispatched ? IX.inFlight : live.level + LEVEL.queued;
+    c[was] = (c[was] as number) - 1;
+    const reason = IX.ended(end.reason);
+    c[reason] = (c[reason] as number) + 1;
     // Turned away at the door: it never waited, so it is no demand (the lab's definition).
-    if (end.reason === 'queue_full') bump(c, IX.level(live.criticality, 'enqueued'), -1);
+    if (end.reason === 'queue_full')
+      c[live.level + LEVEL.enqueued] = (c[live.level + LEVEL.enqueued] as number) - 1;
     if (usage) {
-      bump(c, IX.promptTokens, usage.promptTokens);
-      bump(c, IX.completionTokens, usage.completionTokens);
+      c[IX.promptTokens] = (c[IX.promptTokens] as number) + usage.promptTokens;
+      c[IX.completionTokens] = (c[IX.completionTokens] as number) + usage.completionTokens;
     }
   }
 
@@ -120,7 +194,11 @@ export class WorkloadTally {
 
   /** The report for `pool` if its counts changed since the last one left; marks it sent. */
   takeReport(pool: string): MetricsReport | undefined {
-    return this.#dirty.delete(pool) ? this.#report(pool) : undefined;
+    const counts = this.#pools.get(pool);
+    if (counts === undefined || !counts.dirty) return undefined;
+    counts.dirty = false;
+    this.#dirty.delete(pool);
+    return this.#report(counts.c);
   }
 
   /**
@@ -128,12 +206,14 @@ export class WorkloadTally {
    * (grant replies, renewals): the next offer or release carries it again, and acknowledges it.
    */
   peekReport(pool: string): MetricsReport | undefined {
-    return this.#dirty.has(pool) ? this.#report(pool) : undefined;
+    const counts = this.#pools.get(pool);
+    return counts?.dirty ? this.#report(counts.c) : undefined;
   }
 
   /** The message carrying the pool's report failed: the next message carries it again. */
   reportLost(pool: string): void {
-    if (this.#pools.has(pool)) this.#dirty.add(pool);
+    const counts = this.#pools.get(pool);
+    if (counts !== undefined) this.#markDirty(pool, counts);
   }
 
   hasUnreported(): boolean {
@@ -145,20 +225,20 @@ export class WorkloadTally {
   }
 
   countersOf(pool: string): readonly number[] | undefined {
-    return this.#pools.get(pool);
+    return this.#pools.get(pool)?.c;
   }
 
   snapshot(): TallySnapshot {
     return {
       bornAt: this.#bornAt,
-      pools: [...this.#pools].map(([pool, c]) => [pool, encodeSparse(c)] as const),
-      live: [...this.#live].map(([id, l]) => [id, l.pool, l.criticality, l.dispatched] as const),
+      pools: [...this.#pools].map(([pool, { c }]) => [pool, encodeSparse(c)] as const),
+      live: [...this.#live, ...(this.#owned?.() ?? [])].map(
+        ([id, l]) => [id, l.pool, l.criticality, l.dispatched] as const,
+      ),
     };
   }
 
-  #report(pool: string): MetricsReport | undefined {
-    const c = this.#pools.get(pool);
-    if (!c) return undefined;
+  #report(c: Counters): MetricsReport {
     return {
       workloadId: this.#workloadId,
       bornAt: this.#bornAt,
@@ -168,10 +248,18 @@ export class WorkloadTally {
     };
   }
 
+  /** The pool's counters, marked changed: every caller counts something in them. */
   #countersOf(pool: string): Counters {
-    let c = this.#pools.get(pool);
-    if (!c) this.#pools.set(pool, (c = emptyCounters()));
+    let counts = pool === this.#lastPool ? this.#last : this.#pools.get(pool);
+    if (counts === undefined) this.#pools.set(pool, (counts = { c: emptyCounters(), dirty: false }));
+    this.#lastPool = pool;
+    this.#last = counts;
+    if (!counts.dirty) this.#markDirty(pool, counts);
+    return counts.c;
+  }
+
+  #markDirty(pool: string, counts: PoolCounts): void {
+    counts.dirty = true;
     this.#dirty.add(pool);
-    return c;
   }
 }
