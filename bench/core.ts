@@ -131,7 +131,7 @@ function benchDecisions(policyName: PolicyName, ready: number, overheadMs: numbe
 }
 
 interface ThroughputRow {
-  readonly policy: PolicyName;
+  readonly policy: string;
   readonly workloads: number;
   readonly admitDispatchUs: number;
   readonly fullUs: number;
@@ -142,10 +142,11 @@ function benchScheduler(
   workloads: number,
   overheadMs: number,
   metricsReports = false,
+  requestFairness = false,
 ): ThroughputRow {
   const rng = createPrng(0xbe_4c + workloads);
   const scheduler = new LocalScheduler({
-    policy: createPolicy(policyName),
+    policy: createPolicy(policyName, requestFairness ? { fairness: 'requests' } : {}),
     backends: [{ name: 'gpu', maxConcurrency: SCHEDULER_SLOTS }],
     workload: { queueTtlMs: 1e12, inFlightTtlMs: 1e12, idleEvictMs: 1e15 },
     leaseTtlMs: 1e12,
@@ -214,7 +215,8 @@ function benchScheduler(
       return (Math.max(0, admitDispatchMs) / r.iterations) * 1000;
     },
   );
-  return { policy: policyName, workloads, admitDispatchUs, fullUs };
+  const policy = requestFairness ? `${policyName} (request fairness)` : policyName;
+  return { policy, workloads, admitDispatchUs, fullUs };
 }
 
 const fmt = (value: number, digits = 2): string => value.toFixed(digits);
@@ -238,6 +240,10 @@ export function runCoreBench(): string {
   for (const policy of POLICY_NAMES) {
     for (const workloads of SCHEDULER_SIZES) throughput.push(benchScheduler(policy, workloads, overheadMs));
   }
+  // Request fairness was workload-aware's default until token fairness (issue 11) replaced it: this row
+  // compares the core with its earlier self on the same work, the row above includes the token tags.
+  for (const workloads of SCHEDULER_SIZES)
+    throughput.push(benchScheduler('workload-aware', workloads, overheadMs, false, true));
   // What the router's hosts also do: attach /metrics reports to their messages, applied by the coordinator.
   const withReports = SCHEDULER_SIZES.map((w) => benchScheduler('workload-aware', w, overheadMs, true));
 
