@@ -545,7 +545,7 @@ export class WorkloadHost {
     // Half a TTL left leaves a quarter of one as slack for a late alarm before the next renewal beat.
     if (now + this.#leaseTtlMs / 2 >= lease.expiresAt) return null;
     // From a coordinator that has restarted since: its successor does not count this slot.
-    const fence = this.#fences.get(pool);
+    const fence = this.#fences.size > 0 ? this.#fences.get(pool) : undefined;
     if (fence !== undefined && (lease.epoch ?? 0) < fence) return null;
     // At maxInFlight the slot goes back; the head is offered again when a request of this one ends.
     if (!this.#limiter.allowsStart(this.#leases.size)) return null;
