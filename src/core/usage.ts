@@ -234,9 +234,16 @@ export class SseUsageReader implements UsageReader {
   /** The event is complete: read it. Returns false when it must be dropped. */
   #endEvent(): boolean {
     if (this.#data.length === 0) return true;
-    const data = this.#data.join('\n');
+    const data = this.#data.length === 1 ? (this.#data[0] ?? '') : this.#data.join('\n');
     this.#data = [];
     if (data.trimStart().charCodeAt(0) !== OPEN_BRACE) return true; // [DONE], or not an object
+    // One event per token: most carry no usage at all, or (include_usage) a top-level `"usage": null` as
+    // their last field. Neither needs parsing; only the rest (one or two per stream) are parsed.
+    if (!data.includes('"usage"')) return true;
+    if (TRAILING_NULL_USAGE_DATA.test(data)) {
+      this.#nullUsage = this.#drop;
+      return true;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(data);
@@ -259,6 +266,11 @@ export class SseUsageReader implements UsageReader {
  * (`…, "usage": null}` at the end of its data line). Written anywhere else, the event passes unchanged:
  * an extra null field, never a broken one.
  */
+/**
+ * A data value (one whole JSON object) whose last field is `"usage": null`: the brace after it is the
+ * object's own, so the field is top-level (a nested one would be followed by another brace).
+ */
+const TRAILING_NULL_USAGE_DATA = /,\s*"usage"\s*:\s*null\s*\}\s*$/;
 const TRAILING_NULL_USAGE = /,\s*"usage"\s*:\s*null\s*\}(?=\r\n|\r|\n)/;
 
 function withoutNullUsage(parts: readonly Uint8Array[]): Uint8Array {

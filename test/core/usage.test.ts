@@ -105,6 +105,14 @@ describe('SseUsageReader', () => {
     expect(run(asked, encoder.encode(stream([spaced])))).toBe(stream([spaced]));
   });
 
+  it('touches only a top-level `usage: null`: not a nested one, not the word in content', () => {
+    const nested = '{"id":"c","choices":[{"index":0,"delta":{"usage":null}}]}';
+    const inContent = '{"id":"c","choices":[{"index":0,"delta":{"content":"\\"usage\\": null}"}}]}';
+    const reader = new SseUsageReader({ dropUsageOnly: true });
+    expect(run(reader, encoder.encode(stream([nested, inContent])))).toBe(stream([nested, inContent]));
+    expect(reader.usage).toBeNull();
+  });
+
   it('keeps a chunk that carries usage alongside choices (continuous usage stats)', () => {
     const both = JSON.stringify({
       choices: [{ index: 0, delta: {} }],
