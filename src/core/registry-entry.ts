@@ -21,7 +21,7 @@ import {
 import { SlotHeap, type HeapSlot } from './indexed-heap.ts';
 import { SlidingWindowRate, type RateWindowSnapshot } from './rate-window.ts';
 import { chargeAtEnd } from './token-charge.ts';
-import type { TokenUsage } from './usage.ts';
+import { isTokenCount, type TokenUsage } from './usage.ts';
 
 export type RequestPhase = 'queued' | 'in_flight';
 
@@ -417,10 +417,6 @@ export class WorkloadRegistryEntry<A extends object = object> {
     }
     return entry;
   }
-}
-
-function isTokenCount(n: number): boolean {
-  return Number.isSafeInteger(n) && n >= 0;
 }
 
 /** Counts from a snapshot, translating outcome names written before the two-level taxonomy. */

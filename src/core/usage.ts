@@ -46,11 +46,12 @@ export function usageOf(value: unknown): TokenUsage | null {
   const u = usage as Record<string, unknown>;
   const prompt = u['prompt_tokens'];
   const completion = u['completion_tokens'] ?? 0;
-  if (!isCount(prompt) || !isCount(completion)) return null;
+  if (!isTokenCount(prompt) || !isTokenCount(completion)) return null;
   return { promptTokens: prompt, completionTokens: completion };
 }
 
-function isCount(v: unknown): v is number {
+/** A token count as reported and as stored: a non-negative safe integer. */
+export function isTokenCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 

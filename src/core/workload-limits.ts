@@ -101,11 +101,6 @@ export function takeFromBucket(
   return { ok: false, retryAfterMs: Math.ceil(((need - level) * MINUTE_MS) / perMinute) };
 }
 
-/** Whether one more request may start with `inFlight` already running. */
-export function inFlightAllows(limits: WorkloadLimits, inFlight: number): boolean {
-  return limits.maxInFlight === undefined || inFlight < limits.maxInFlight;
-}
-
 export type RateDecision =
   | { readonly ok: true }
   | {
@@ -181,6 +176,7 @@ export class WorkloadLimiter {
     return ADMITTED;
   }
 
+  /** Whether one more request may start with `inFlight` already running (strictly below maxInFlight). */
   allowsStart(inFlight: number): boolean {
     return inFlight < this.#maxInFlight;
   }

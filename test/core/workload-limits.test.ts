@@ -9,7 +9,6 @@ import {
   WorkloadLimiter,
   bucketLevel,
   createPolicy,
-  inFlightAllows,
   takeFromBucket,
   validateLimits,
   type AdmitReply,
@@ -77,9 +76,11 @@ describe('token bucket', () => {
   });
 
   it('maxInFlight allows a start strictly below the limit', () => {
-    expect(inFlightAllows({ maxInFlight: 2 }, 1)).toBe(true);
-    expect(inFlightAllows({ maxInFlight: 2 }, 2)).toBe(false);
-    expect(inFlightAllows({}, 1_000_000)).toBe(true);
+    const limited = new WorkloadLimiter();
+    limited.configure({ maxInFlight: 2 });
+    expect(limited.allowsStart(1)).toBe(true);
+    expect(limited.allowsStart(2)).toBe(false);
+    expect(new WorkloadLimiter().allowsStart(1_000_000)).toBe(true);
   });
 });
 
