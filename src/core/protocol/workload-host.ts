@@ -40,6 +40,10 @@ export type {
 } from './workload-ports.ts';
 
 const NOTHING_CARRIED: readonly CarriedRelease[] = Object.freeze([]);
+const NO_FENCES: ReadonlyMap<string, number> = new Map();
+const NO_AVOIDED: ReadonlyMap<string, Avoided> = new Map();
+const NO_LEASE_IDS: ReadonlySet<string> = new Set();
+const NO_PENDING_RELEASES: ReadonlyMap<string, PendingRelease> = new Map();
 
 /** A running request's lease, with what a restarted coordinator needs to count it again. */
 interface RunningLease extends HeldLease {
@@ -54,6 +58,12 @@ function declared({ leaseId, backend, epoch }: RunningLease): DeclaredLease {
     : epoch === undefined
       ? { leaseId, backend }
       : { leaseId, backend, epoch };
+}
+
+/** A request back from a failed dispatch: the backend it failed on and the failed lease (see #avoid). */
+interface Avoided {
+  readonly backend: string;
+  readonly leaseId: string;
 }
 
 interface PendingRelease {
@@ -98,10 +108,10 @@ export class WorkloadHost {
    * earlier one (sent before that coordinator restarted, delivered after) is refused: the restarted
    * coordinator was not told of it and may have handed its slot out again.
    */
-  readonly #fences = new Map<string, number>();
+  #fencesMap: Map<string, number> | null = null;
   /** leaseId → where and what to report; kept until the coordinator acknowledges. */
-  readonly #pendingReleases = new Map<string, PendingRelease>();
-  readonly #releasing = new Set<string>();
+  #pendingReleasesMap: Map<string, PendingRelease> | null = null;
+  #releasingSet: Set<string> | null = null;
   /**
    * The release being sent, and whether its acknowledgement (or failure) came back before the call
    * returned, as an in-process coordinator's does: then nothing needs to be kept pending for it.
@@ -126,7 +136,7 @@ export class WorkloadHost {
    * cooldown ended, or the pool has no other backend) and is taken. In memory only: after a restart at
    * worst one more attempt lands there.
    */
-  readonly #avoid = new Map<string, { readonly backend: string; readonly leaseId: string }>();
+  #avoidMap: Map<string, Avoided> | null = null;
   /** Every pool this workload has offered to (persisted, for the goodbye when idle). */
   readonly #pools = new Set<string>();
   #alarmAt: number | null = null;
@@ -135,6 +145,40 @@ export class WorkloadHost {
   #limiter = new WorkloadLimiter();
   readonly #epoch: number;
   #reports = 0;
+
+  // Rarely used per-workload maps are made on first write (a router process or the lab can hold tens of
+  // thousands of workload hosts, and every empty Map costs about 190 bytes); reads see an empty one.
+  get #fences(): ReadonlyMap<string, number> {
+    return this.#fencesMap ?? NO_FENCES;
+  }
+
+  #writableFences(): Map<string, number> {
+    return (this.#fencesMap ??= new Map());
+  }
+
+  get #pendingReleases(): ReadonlyMap<string, PendingRelease> {
+    return this.#pendingReleasesMap ?? NO_PENDING_RELEASES;
+  }
+
+  #writablePendingReleases(): Map<string, PendingRelease> {
+    return (this.#pendingReleasesMap ??= new Map());
+  }
+
+  get #releasing(): ReadonlySet<string> {
+    return this.#releasingSet ?? NO_LEASE_IDS;
+  }
+
+  #writableReleasing(): Set<string> {
+    return (this.#releasingSet ??= new Set());
+  }
+
+  get #avoid(): ReadonlyMap<string, Avoided> {
+    return this.#avoidMap ?? NO_AVOIDED;
+  }
+
+  #writableAvoid(): Map<string, Avoided> {
+    return (this.#avoidMap ??= new Map());
+  }
 
   constructor(opts: WorkloadHostOptions, ports: WorkloadPorts, saved?: PersistedWorkload, now = 0) {
     this.#opts = opts;
@@ -155,9 +199,9 @@ export class WorkloadHost {
           ...(epoch !== undefined ? { epoch } : {}),
         });
       }
-      for (const [pool, epoch] of saved.fences ?? []) this.#fences.set(pool, epoch);
+      for (const [pool, epoch] of saved.fences ?? []) this.#writableFences().set(pool, epoch);
       for (const [leaseId, health, pool] of saved.pendingReleases ?? []) {
-        this.#pendingReleases.set(leaseId, { health, pool: pool ?? DEFAULT_POOL });
+        this.#writablePendingReleases().set(leaseId, { health, pool: pool ?? DEFAULT_POOL });
       }
       for (const pool of saved.pools ?? [DEFAULT_POOL]) this.#pools.add(pool);
       this.#limiter = new WorkloadLimiter(saved.limiter);
@@ -226,10 +270,14 @@ export class WorkloadHost {
     // The release rides with the next offer of the pool (see CoordinatorCalls.offer); until that is
     // answered it is pending like any other, so a lost offer leaves it to the alarm's retries.
     // The failed lease is charged nothing: the request is charged again when it is granted anew.
-    this.#pendingReleases.set(req.failedLeaseId, { pool: req.pool, health: req.health, actualTokens: 0 });
-    this.#releasing.add(req.failedLeaseId);
+    this.#writablePendingReleases().set(req.failedLeaseId, {
+      pool: req.pool,
+      health: req.health,
+      actualTokens: 0,
+    });
+    this.#writableReleasing().add(req.failedLeaseId);
     this.#offerState(req.pool).carry.push({ leaseId: req.failedLeaseId, health: req.health });
-    this.#avoid.set(req.requestId, { backend: req.failedBackend, leaseId: req.failedLeaseId });
+    this.#writableAvoid().set(req.requestId, { backend: req.failedBackend, leaseId: req.failedLeaseId });
     const held = this.#leases.get(req.requestId);
     const blocked = !this.#limiter.allowsStart(this.#leases.size);
     if (held?.leaseId === req.failedLeaseId) this.#leases.delete(req.requestId);
@@ -288,7 +336,7 @@ export class WorkloadHost {
     const state = this.#state;
     const queuedIn = state?.poolOfQueued(requestId);
     const recorded = state?.complete(requestId, end, now, usage) ?? false;
-    if (this.#avoid.size > 0) this.#avoid.delete(requestId);
+    if (this.#avoid.size > 0) this.#avoidMap?.delete(requestId);
     // Only a queued request still waits for its admit reply.
     if (queuedIn !== undefined) this.#resolve(requestId, { kind: 'ended', end });
     const held = this.#leases.get(requestId) ?? lease;
@@ -324,7 +372,8 @@ export class WorkloadHost {
     for (const id of lost) {
       const held = this.#leases.get(id);
       this.#leases.delete(id);
-      if (held !== undefined) this.#pendingReleases.set(held.leaseId, { pool: held.pool, health: null });
+      if (held !== undefined)
+        this.#writablePendingReleases().set(held.leaseId, { pool: held.pool, health: null });
     }
     this.#ports.persist();
     // A due deadline may be a head change by aging alone; a waiting head is re-offered on every beat.
@@ -391,7 +440,7 @@ export class WorkloadHost {
       const retryAfterSec = Math.max(1, Math.ceil((reply.poolDownUntil - now) / 1000));
       const evicted = this.#state?.evictPool(pool, now) ?? [];
       for (const id of evicted) {
-        this.#avoid.delete(id);
+        this.#avoidMap?.delete(id);
         this.#resolve(id, { kind: 'ended', end: ENDED.poolDown, retryAfterSec });
       }
       // The coordinator must hear that the head is gone (it would otherwise keep offering it slots).
@@ -418,7 +467,7 @@ export class WorkloadHost {
     this.#state?.tally.reportLost(pool);
     // The carried releases stay pending: the alarm sends them on their own.
     if (offer.carrying.length > 0) {
-      for (const carried of offer.carrying) this.#releasing.delete(carried.leaseId);
+      for (const carried of offer.carrying) this.#releasingSet?.delete(carried.leaseId);
       offer.carrying = NOTHING_CARRIED;
     }
     if (this.#offersInFlight === 0) this.#settleHeld(now);
@@ -430,10 +479,10 @@ export class WorkloadHost {
     if (leaseId === this.#sendingRelease) this.#releaseAnswer = 'acked';
     if (this.#avoid.size > 0) {
       for (const [requestId, avoid] of this.#avoid)
-        if (avoid.leaseId === leaseId) this.#avoid.delete(requestId);
+        if (avoid.leaseId === leaseId) this.#avoidMap?.delete(requestId);
     }
-    this.#releasing.delete(leaseId);
-    if (this.#pendingReleases.delete(leaseId)) this.#ports.persist();
+    this.#releasingSet?.delete(leaseId);
+    if (this.#pendingReleasesMap?.delete(leaseId)) this.#ports.persist();
   }
 
   /** Kept pending; the alarm retries it. */
@@ -444,7 +493,7 @@ export class WorkloadHost {
       this.#releaseFailedAt = now;
       return;
     }
-    this.#releasing.delete(leaseId);
+    this.#releasingSet?.delete(leaseId);
     const pool = this.#pendingReleases.get(leaseId)?.pool;
     if (pool !== undefined) this.#state?.tally.reportLost(pool);
     this.#armAlarm(now);
@@ -464,7 +513,7 @@ export class WorkloadHost {
    */
   heldLeases(pool: string, epoch: number): DeclaredLease[] {
     if (epoch > (this.#fences.get(pool) ?? -Infinity)) {
-      this.#fences.set(pool, epoch);
+      this.#writableFences().set(pool, epoch);
       this.#ports.persist(true);
     }
     const held: DeclaredLease[] = [];
@@ -562,7 +611,7 @@ export class WorkloadHost {
     }
     const taken = this.#state?.dispatchHead(now, pool) ?? null;
     if (!taken) return null;
-    if (avoiding) this.#avoid.delete(taken.requestId);
+    if (avoiding) this.#avoidMap?.delete(taken.requestId);
     if (this.#leases.size === 0) this.#lastRenewAt = now;
     this.#leases.set(
       taken.requestId,
@@ -663,7 +712,7 @@ export class WorkloadHost {
   /** Hands a lease back; it stays pending until the coordinator acknowledges. */
   #release(pool: string, leaseId: string, health: BackendHealth | null, actualTokens?: number): void {
     if (this.#releasing.has(leaseId)) {
-      this.#pendingReleases.set(leaseId, pendingRelease(pool, health, actualTokens));
+      this.#writablePendingReleases().set(leaseId, pendingRelease(pool, health, actualTokens));
       return;
     }
     // Sent first, recorded after (in the same turn, so what is persisted is the same): an answer that
@@ -684,8 +733,8 @@ export class WorkloadHost {
     this.#sendingRelease = outer;
     this.#releaseAnswer = outerAnswer;
     if (answer === 'acked') return;
-    this.#pendingReleases.set(leaseId, pendingRelease(pool, health, actualTokens));
-    if (answer === null) this.#releasing.add(leaseId);
+    this.#writablePendingReleases().set(leaseId, pendingRelease(pool, health, actualTokens));
+    if (answer === null) this.#writableReleasing().add(leaseId);
     this.#ports.persist();
     if (answer === 'failed') {
       this.#state?.tally.reportLost(pool);
