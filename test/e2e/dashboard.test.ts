@@ -44,6 +44,11 @@ const WORKLOADS: DemoWorkload[] = [
 ];
 
 // Browser-side code, as source text (this project's TypeScript has no DOM types).
+/** Each chart's card width and its canvas's drawn width, in CSS pixels. */
+const CHART_FILL = `() => [...document.querySelectorAll('.chart-depth, .chart-wait')].map((card) => ({
+  card: card.clientWidth,
+  canvas: card.querySelector('canvas').getBoundingClientRect().width,
+}))`;
 /** Pixels of each chart's series colour (client.js): the lines uPlot drew, not just an empty canvas. */
 const COUNT_SERIES_PIXELS = `(() => {
   const count = (sel, rgb) => {
@@ -118,6 +123,19 @@ describe.skipIf(!HAVE_BROWSER)('dashboard in a browser', () => {
     const drawn = (await page.evaluate(COUNT_SERIES_PIXELS)) as { running: number; p95: number };
     expect(drawn.running).toBeGreaterThan(20);
     expect(drawn.p95).toBeGreaterThan(20);
+    // Each chart fills its card, and follows it when the window narrows.
+    const fill = async () =>
+      (await page.evaluate(`(${CHART_FILL})()`)) as Array<{ card: number; canvas: number }>;
+    const before = await fill();
+    expect(before.length).toBeGreaterThan(0);
+    for (const c of before) expect(c.canvas).toBeGreaterThanOrEqual(c.card * 0.95);
+    const viewport = page.viewportSize();
+    if (viewport)
+      await page.setViewportSize({ width: Math.round(viewport.width * 0.6), height: viewport.height });
+    await page.waitForFunction(`(${CHART_FILL})().every((c) => c.canvas <= c.card + 1)`, undefined, {
+      timeout: 5_000,
+    });
+    if (viewport) await page.setViewportSize(viewport);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
     expect(consoleErrors).toEqual([]);

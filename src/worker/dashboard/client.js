@@ -6,6 +6,7 @@
   'use strict';
   const POLL_MS = 1500;
   const PAGE = 20;
+  const CHART_HEIGHT = 200;
   const TOKEN_KEY = 'sluice.adminToken';
   const state = { offset: 0, charts: new Map(), timer: null };
   const $ = (sel) => document.querySelector(sel);
@@ -65,6 +66,8 @@
       if (!section) {
         section = buildPool(pool.pool);
         root.append(section);
+        // Built before it was in the page, the charts could not know their width: fit them now.
+        fitCharts(pool.pool);
       }
       fillPool(section, pool);
     }
@@ -111,7 +114,7 @@
       const chart = new uPlot(
         {
           width: Math.max(300, target.clientWidth || 460),
-          height: 200,
+          height: CHART_HEIGHT,
           series: [{}, ...series],
           axes: [{}, {}],
         },
@@ -131,6 +134,16 @@
       ]),
     });
     return section;
+  }
+
+  /** Sizes a pool's charts to the cards that hold them (on first show and whenever the window resizes). */
+  function fitCharts(name) {
+    const charts = state.charts.get(name);
+    if (!charts) return;
+    for (const chart of [charts.depth, charts.wait]) {
+      const width = chart.root.parentElement ? chart.root.parentElement.clientWidth : 0;
+      if (width > 0 && Math.abs(width - chart.width) > 1) chart.setSize({ width, height: CHART_HEIGHT });
+    }
   }
 
   function page(delta) {
@@ -247,6 +260,10 @@
     if (state.timer !== null) clearInterval(state.timer);
     state.timer = null;
   }
+
+  window.addEventListener('resize', () => {
+    for (const name of state.charts.keys()) fitCharts(name);
+  });
 
   $('#login').addEventListener('submit', (event) => {
     event.preventDefault();
