@@ -10,7 +10,7 @@ import {
   MIN_WORKLOAD_WEIGHT,
 } from './defaults.ts';
 import { isValidWeight } from './dispatcher.ts';
-import type { Criticality, WorkloadPrincipal } from './workload-context.ts';
+import { workloadIdProblem, type Criticality, type WorkloadPrincipal } from './workload-context.ts';
 import { validateLimits, type WorkloadLimits } from './workload-limits.ts';
 
 /** A key's secret: this prefix then 43 base64url characters (32 random bytes). */
@@ -58,8 +58,6 @@ export type GrantResult =
   | { readonly ok: true; readonly grant: KeyGrant }
   | { readonly ok: false; readonly field: string; readonly message: string };
 
-const WORKLOAD_ID = /^[^\u0000-\u001f\u007f-\u009f]+$/;
-
 /**
  * Validates a grant from the admin API. Creating (no `base`): `workload` or `workloads` is required;
  * `maxCriticality` defaults to 3 and `defaultCriticality` to min(3, max). Updating (`base` given): absent
@@ -90,13 +88,15 @@ export function validateKeyGrant(input: unknown, base?: KeyGrant): GrantResult {
     }
     const ids: string[] = [];
     for (const w of rawWorkloads) {
-      if (typeof w !== 'string' || w.trim() !== w || w === '' || !WORKLOAD_ID.test(w)) {
+      // The header's rules (workloadIdProblem), and no edge spaces: the header trims, a grant is exact.
+      const problem = typeof w === 'string' ? workloadIdProblem(w) : null;
+      if (typeof w !== 'string' || w.trim() !== w || w === '' || problem === 'control_chars') {
         return bad(
           field,
           `has an unusable workload ID ${show(w)} (non-empty, no control characters or edge spaces)`,
         );
       }
-      if ([...w].length > MAX_WORKLOAD_ID_CHARS) {
+      if (problem === 'too_long') {
         return bad(field, `has a workload ID longer than ${MAX_WORKLOAD_ID_CHARS} characters`);
       }
       if (!ids.includes(w)) ids.push(w);

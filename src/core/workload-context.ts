@@ -70,6 +70,17 @@ export type PrincipalContextResult =
 // C0, DEL and C1 control characters: they break logs and metric labels.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 
+/**
+ * What is wrong with a workload ID, wherever one comes from (the header, an API key's grant), or null.
+ * Control characters are refused (they would reach logs and metric labels); so is an ID longer than
+ * MAX_WORKLOAD_ID_CHARS characters (code points, not UTF-16 units).
+ */
+export function workloadIdProblem(id: string): 'control_chars' | 'too_long' | null {
+  if (CONTROL_CHARS.test(id)) return 'control_chars';
+  if ([...id].length > MAX_WORKLOAD_ID_CHARS) return 'too_long';
+  return null;
+}
+
 /** Header mode: no key, so the header is trusted for the workload and the criticality. */
 export function parseWorkloadContext(header: string | null | undefined): ContextResult {
   const defaulted: DefaultReason[] = [];
@@ -159,14 +170,14 @@ function readWorkloadId(raw: Record<string, unknown> | null): string | null | In
   const value = raw?.['workload_id'];
   if (typeof value !== 'string' || value.trim() === '') return null;
   // Control characters are rejected before trimming, so "abc\t" is an error, not a silent "abc".
-  if (CONTROL_CHARS.test(value)) {
+  if (workloadIdProblem(value) === 'control_chars') {
     return {
       code: 'invalid_workload_context',
       message: 'X-Workload-Context: workload_id contains control characters',
     };
   }
   const id = value.trim();
-  if ([...id].length > MAX_WORKLOAD_ID_CHARS) {
+  if (workloadIdProblem(id) === 'too_long') {
     return {
       code: 'invalid_workload_context',
       message: `X-Workload-Context: workload_id is longer than ${MAX_WORKLOAD_ID_CHARS} characters`,
