@@ -11,7 +11,7 @@ import {
 } from './defaults.ts';
 import { isValidWeight } from './dispatcher.ts';
 import { workloadIdProblem, type Criticality, type WorkloadPrincipal } from './workload-context.ts';
-import { validateLimits, type WorkloadLimits } from './workload-limits.ts';
+import { describeValue, validateLimits, type WorkloadLimits } from './workload-limits.ts';
 
 /** A key's secret: this prefix then 43 base64url characters (32 random bytes). */
 export const API_KEY_PREFIX = 'sk-sluice-';
@@ -65,7 +65,7 @@ export type GrantResult =
  */
 export function validateKeyGrant(input: unknown, base?: KeyGrant): GrantResult {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return bad('body', `must be a JSON object, got ${show(input)}`);
+    return bad('body', `must be a JSON object, got ${describeValue(input)}`);
   }
   const o = input as Record<string, unknown>;
   const known = ['name', 'workload', 'workloads', 'maxCriticality', 'defaultCriticality', 'limits', 'weight'];
@@ -81,7 +81,7 @@ export function validateKeyGrant(input: unknown, base?: KeyGrant): GrantResult {
   const field = o['workload'] !== undefined ? 'workload' : 'workloads';
   if (rawWorkloads !== undefined) {
     if (!Array.isArray(rawWorkloads) || rawWorkloads.length === 0) {
-      return bad(field, `must be a non-empty list of workload IDs, got ${show(rawWorkloads)}`);
+      return bad(field, `must be a non-empty list of workload IDs, got ${describeValue(rawWorkloads)}`);
     }
     if (rawWorkloads.length > MAX_KEY_WORKLOADS) {
       return bad(field, `lists ${rawWorkloads.length} workloads; at most ${MAX_KEY_WORKLOADS}`);
@@ -93,7 +93,7 @@ export function validateKeyGrant(input: unknown, base?: KeyGrant): GrantResult {
       if (typeof w !== 'string' || w.trim() !== w || w === '' || problem === 'control_chars') {
         return bad(
           field,
-          `has an unusable workload ID ${show(w)} (non-empty, no control characters or edge spaces)`,
+          `has an unusable workload ID ${describeValue(w)} (non-empty, no control characters or edge spaces)`,
         );
       }
       if (problem === 'too_long') {
@@ -129,7 +129,7 @@ export function validateKeyGrant(input: unknown, base?: KeyGrant): GrantResult {
     else if (typeof w !== 'number' || !isValidWeight(w)) {
       return bad(
         'weight',
-        `must be a number from ${MIN_WORKLOAD_WEIGHT} to ${MAX_WORKLOAD_WEIGHT}, got ${show(w)}`,
+        `must be a number from ${MIN_WORKLOAD_WEIGHT} to ${MAX_WORKLOAD_WEIGHT}, got ${describeValue(w)}`,
       );
     } else weight = w;
   }
@@ -138,7 +138,10 @@ export function validateKeyGrant(input: unknown, base?: KeyGrant): GrantResult {
   if (o['name'] !== undefined) {
     const n = o['name'];
     if (n !== null && (typeof n !== 'string' || n.length > MAX_KEY_NAME_CHARS)) {
-      return bad('name', `must be a string of at most ${MAX_KEY_NAME_CHARS} characters, got ${show(n)}`);
+      return bad(
+        'name',
+        `must be a string of at most ${MAX_KEY_NAME_CHARS} characters, got ${describeValue(n)}`,
+      );
     }
     name = n;
   }
@@ -164,18 +167,13 @@ function readCriticality(
   const v = o[key];
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < MIN_CRITICALITY || v > MAX_CRITICALITY) {
-    return `must be an integer from ${MIN_CRITICALITY} to ${MAX_CRITICALITY}, got ${show(v)}`;
+    return `must be an integer from ${MIN_CRITICALITY} to ${MAX_CRITICALITY}, got ${describeValue(v)}`;
   }
   return v as Criticality;
 }
 
 function bad(field: string, problem: string): GrantResult {
   return { ok: false, field, message: `${field} ${problem}` };
-}
-
-function show(value: unknown): string {
-  if (typeof value === 'number') return String(value);
-  return JSON.stringify(value) ?? String(value);
 }
 
 /**

@@ -267,12 +267,13 @@ export class SseUsageReader implements UsageReader {
  * (`…, "usage": null}` at the end of its data line). Written anywhere else, the event passes unchanged:
  * an extra null field, never a broken one.
  */
+const TRAILING_NULL_USAGE = /,\s*"usage"\s*:\s*null\s*\}(?=\r\n|\r|\n)/;
+
 /**
  * A data value (one whole JSON object) whose last field is `"usage": null`: the brace after it is the
  * object's own, so the field is top-level (a nested one would be followed by another brace).
  */
 const TRAILING_NULL_USAGE_DATA = /,\s*"usage"\s*:\s*null\s*\}\s*$/;
-const TRAILING_NULL_USAGE = /,\s*"usage"\s*:\s*null\s*\}(?=\r\n|\r|\n)/;
 
 function withoutNullUsage(parts: readonly Uint8Array[]): Uint8Array {
   const bytes = concat(

@@ -170,7 +170,7 @@ function readWorkloadId(raw: Record<string, unknown> | null): string | null | In
   const value = raw?.['workload_id'];
   if (typeof value !== 'string' || value.trim() === '') return null;
   // Control characters are rejected before trimming, so "abc\t" is an error, not a silent "abc".
-  if (workloadIdProblem(value) === 'control_chars') {
+  if (CONTROL_CHARS.test(value)) {
     return {
       code: 'invalid_workload_context',
       message: 'X-Workload-Context: workload_id contains control characters',

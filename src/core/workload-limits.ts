@@ -35,7 +35,7 @@ export type LimitsResult =
 export function validateLimits(input: unknown, base: WorkloadLimits = {}, path = 'limits'): LimitsResult {
   if (input === undefined) return { ok: true, limits: base };
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return { ok: false, field: path, message: `${path} must be an object, got ${describe(input)}` };
+    return { ok: false, field: path, message: `${path} must be an object, got ${describeValue(input)}` };
   }
   const out: Record<string, number> = {};
   for (const f of LIMIT_FIELDS) if (base[f] !== undefined) out[f] = base[f];
@@ -53,7 +53,7 @@ export function validateLimits(input: unknown, base: WorkloadLimits = {}, path =
       return {
         ok: false,
         field,
-        message: `${field} must be an integer from 1 to ${max} (or null for none), got ${describe(value)}`,
+        message: `${field} must be an integer from 1 to ${max} (or null for none), got ${describeValue(value)}`,
       };
     }
     out[key] = value;
@@ -61,7 +61,8 @@ export function validateLimits(input: unknown, base: WorkloadLimits = {}, path =
   return { ok: true, limits: Object.freeze(out) };
 }
 
-function describe(value: unknown): string {
+/** A bad value as an error message shows it. */
+export function describeValue(value: unknown): string {
   return typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
 }
 

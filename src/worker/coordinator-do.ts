@@ -18,7 +18,7 @@ import {
   type Lease,
   type MetricsReport,
   type OfferReply,
-  type PoolSummarySnapshot,
+  type PoolMetricsSnapshot,
   type RenewReply,
   type WorkloadSignals,
 } from '../core/index.ts';
@@ -154,10 +154,7 @@ export class CoordinatorDO extends DurableObject<Env> {
   }
 
   /** One scrape's view of this pool (see core/metrics/pool-summary.ts): no call to any workload. */
-  metricsSnapshot(
-    topN: number,
-    offset = 0,
-  ): PoolSummarySnapshot & { backends: BackendStatus[]; recovering: number } {
+  metricsSnapshot(topN: number, offset = 0): PoolMetricsSnapshot {
     return this.#host.metricsSnapshot(Date.now(), topN, offset);
   }
 

@@ -75,10 +75,6 @@ export function bucketOf(waitMs: number): number {
   return WAIT_BUCKETS_SEC.length;
 }
 
-export function bump(c: Counters, i: number, by = 1): void {
-  c[i] = (c[i] as number) + by;
-}
-
 /** into += sign · from (element-wise, over the length of `into`). */
 export function addInto(into: Counters, from: readonly number[], sign = 1): void {
   for (let i = 0; i < into.length; i++) into[i] = (into[i] as number) + sign * ((from[i] ?? 0) as number);
@@ -131,9 +127,15 @@ export function waitQuantileMs(buckets: readonly number[], q: number): number | 
 }
 
 /** The wait histogram of a workload (all criticalities summed), non-cumulative, +Inf last. */
-export function waitBucketsOf(c: readonly number[], criticality?: number): number[] {
-  const levels = criticality === undefined ? CRITICALITIES : [criticality];
+/** Requests waiting, over every criticality level. */
+export function queuedOf(c: readonly number[]): number {
+  let queued = 0;
+  for (const lvl of CRITICALITIES) queued += c[IX.level(lvl, 'queued')] as number;
+  return queued;
+}
+
+export function waitBucketsOf(c: readonly number[]): number[] {
   return Array.from({ length: WAIT_BUCKETS_SEC.length + 1 }, (_, i) =>
-    levels.reduce((s, lvl) => s + (c[IX.bucket(lvl, i)] as number), 0),
+    CRITICALITIES.reduce((s, lvl) => s + (c[IX.bucket(lvl, i)] as number), 0),
   );
 }

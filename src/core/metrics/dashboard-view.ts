@@ -4,8 +4,8 @@
 
 import type { BackendState, BackendStatus } from '../backend-pool.ts';
 import { emptyOutcomeCounts, outcomeOf, REASONS, type OutcomeCounts } from '../outcome.ts';
-import { CRITICALITIES, decodeSparse, IX, waitBucketsOf, waitQuantileMs } from './counter-layout.ts';
-import type { FairnessSummary, HistoryPoint, PoolSummarySnapshot, WorkloadSummary } from './pool-summary.ts';
+import { decodeSparse, IX, queuedOf, waitBucketsOf, waitQuantileMs } from './counter-layout.ts';
+import type { FairnessSummary, HistoryPoint, PoolMetricsSnapshot, WorkloadSummary } from './pool-summary.ts';
 
 export interface DashboardWorkload {
   readonly workloadId: string;
@@ -55,12 +55,10 @@ export function workloadView(row: WorkloadSummary): DashboardWorkload {
   const c = decodeSparse(row.counters);
   const outcomes = emptyOutcomeCounts();
   for (const reason of REASONS) outcomes[outcomeOf(reason)] += c[IX.ended(reason)] as number;
-  let queued = 0;
-  for (const lvl of CRITICALITIES) queued += c[IX.level(lvl, 'queued')] as number;
   const buckets = waitBucketsOf(c);
   return {
     workloadId: row.workloadId,
-    queued,
+    queued: queuedOf(c),
     running: c[IX.inFlight] as number,
     ratePerSec: row.ratePerSec,
     requests: c[IX.requests] as number,
@@ -90,7 +88,7 @@ export function dashboardView(
   offset: number,
   pools: ReadonlyArray<{
     readonly pool: string;
-    readonly summary: PoolSummarySnapshot & { readonly backends: readonly BackendStatus[] };
+    readonly summary: PoolMetricsSnapshot;
   }>,
 ): DashboardView {
   return {

@@ -3,18 +3,13 @@
 // one summary per pool and passes them here. Label values are bounded (pool.ts: configured pools;
 // workloads: the top N per pool plus `other`; reasons and states: fixed vocabularies).
 
-import type { BackendStatus } from '../backend-pool.ts';
 import { outcomeOf, REASONS } from '../outcome.ts';
-import { CRITICALITIES, decodeSparse, IX, WAIT_BUCKETS_SEC } from './counter-layout.ts';
-import { OTHER_WORKLOADS, type PoolSummarySnapshot, type WorkloadSummary } from './pool-summary.ts';
+import { CRITICALITIES, decodeSparse, IX, queuedOf, WAIT_BUCKETS_SEC } from './counter-layout.ts';
+import { OTHER_WORKLOADS, type PoolMetricsSnapshot, type WorkloadSummary } from './pool-summary.ts';
 
 export interface PoolMetricsInput {
   readonly pool: string;
-  readonly summary: PoolSummarySnapshot & {
-    readonly backends: readonly BackendStatus[];
-    /** After a coordinator restart: workloads it still waits to hear from (absent: not reported). */
-    readonly recovering?: number;
-  };
+  readonly summary: PoolMetricsSnapshot;
 }
 
 export interface ExpositionInput {
@@ -179,9 +174,7 @@ export function renderPrometheus(input: ExpositionInput): string {
           sample(requests, 'sluice_requests_total', { ...base, outcome: outcomeOf(reason), reason }, n);
       }
       sample(received, 'sluice_requests_received_total', base, c[IX.requests] as number);
-      let q = 0;
-      for (const lvl of CRITICALITIES) q += c[IX.level(lvl, 'queued')] as number;
-      sample(queued, 'sluice_workload_queued_requests', base, q);
+      sample(queued, 'sluice_workload_queued_requests', base, queuedOf(c));
       sample(inFlight, 'sluice_workload_in_flight_requests', base, c[IX.inFlight] as number);
       sample(tokens, 'sluice_tokens_total', { ...base, type: 'prompt' }, c[IX.promptTokens] as number);
       sample(

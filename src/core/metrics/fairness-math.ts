@@ -1,5 +1,5 @@
 // Jain's index over max-min fair shares: the one definition of service fairness, shared by the policy
-// lab (lab/fairness.ts, over simulated requests) and the live gauge (fairness-window.ts, over what the
+// lab (lab/fairness.ts, over simulated requests) and the live gauge (pool-summary.ts, over what the
 // coordinator hears). Pure functions over plain numbers; changing them changes docs/policy-lab.md.
 
 /** The lab's window: demand and service are compared per 10 s and criticality level. */

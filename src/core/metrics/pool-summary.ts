@@ -14,11 +14,13 @@ import {
   encodeSparse,
   IS_GAUGE,
   IX,
+  queuedOf,
   waitBucketsOf,
   waitQuantileMs,
   type Counters,
 } from './counter-layout.ts';
 import type { MetricsReport } from './workload-tally.ts';
+import type { BackendStatus } from '../backend-pool.ts';
 
 /** The fairness gauge averages the last complete windows: 6 × 10 s, the "last minute". */
 export const FAIRNESS_RECENT_WINDOWS = 6;
@@ -97,6 +99,13 @@ export interface PoolSummarySnapshot {
   /** Reports dropped as unreadable (a workload running another version's layout). */
   readonly badReports: number;
   readonly history: readonly HistoryPoint[];
+}
+
+/** One scrape's view of a pool (CoordinatorHost.metricsSnapshot): the summary plus its backends. */
+export interface PoolMetricsSnapshot extends PoolSummarySnapshot {
+  readonly backends: readonly BackendStatus[];
+  /** After a coordinator restart: workloads it still waits to hear from (absent: not reported). */
+  readonly recovering?: number;
 }
 
 export const OTHER_WORKLOADS = 'other';
@@ -297,11 +306,9 @@ export class PoolSummary {
     const since = buckets.slice();
     if (this.#historyBuckets) addInto(since, this.#historyBuckets, -1);
     this.#historyBuckets = buckets;
-    let queued = 0;
-    for (const c of CRITICALITIES) queued += this.#totals[IX.level(c, 'queued')] as number;
     this.#history.push({
       at: now,
-      queued,
+      queued: queuedOf(this.#totals),
       inFlight: this.#totals[IX.inFlight] as number,
       waitP50Ms: last ? waitQuantileMs(since, 0.5) : null,
       waitP95Ms: last ? waitQuantileMs(since, 0.95) : null,

@@ -63,8 +63,8 @@ function tallyEntry(pool: string, criticality: number, dispatched: boolean): Tal
   return { pool, criticality, level: levelAt(criticality), dispatched, ended: false };
 }
 
-// Counts are written in place (c[i] = c[i] + n), not through counter-layout's bump(): on the hot path a
-// call that V8 declines to inline costs more than the count.
+// Counts are written in place (c[i] = c[i] + n), not through a helper: on the hot path a call that V8
+// declines to inline costs more than the count.
 export class WorkloadTally {
   readonly #workloadId: string;
   readonly #bornAt: number;
@@ -111,14 +111,9 @@ export class WorkloadTally {
   /** A request arrived (queued, or about to be rejected: `ended` follows then). */
   arrived(requestId: string, pool: string, criticality: number): void {
     if (this.#live.has(requestId)) return;
-    const entry = this.entryFor(pool, criticality);
+    const entry = tallyEntry(pool, criticality, false);
     this.#live.set(requestId, entry);
     this.arrivedEntry(entry);
-  }
-
-  /** A new request's entry, not counted yet (arrivedEntry counts it). */
-  entryFor(pool: string, criticality: number): TallyEntry {
-    return tallyEntry(pool, criticality, false);
   }
 
   arrivedEntry(entry: TallyEntry): void {
@@ -148,11 +143,6 @@ export class WorkloadTally {
   }
 
   /** Failover: waiting again (not a new arrival; its next dispatch counts again, as in the registry). */
-  requeued(requestId: string): void {
-    const live = this.#live.get(requestId);
-    if (live) this.requeuedEntry(live);
-  }
-
   requeuedEntry(live: TallyEntry): void {
     if (!live.dispatched || live.ended) return;
     const c = this.#countersOf(live.pool);
@@ -185,11 +175,6 @@ export class WorkloadTally {
       c[IX.promptTokens] = (c[IX.promptTokens] as number) + usage.promptTokens;
       c[IX.completionTokens] = (c[IX.completionTokens] as number) + usage.completionTokens;
     }
-  }
-
-  /** Live requests this tally knows that the state no longer does (after a restart): ended as given. */
-  reconcile(isLive: (requestId: string) => boolean, end: Ended): void {
-    for (const id of [...this.#live.keys()]) if (!isLive(id)) this.ended(id, end);
   }
 
   /** The report for `pool` if its counts changed since the last one left; marks it sent. */

@@ -9,7 +9,7 @@
 // lease TTL has passed, by when any lease not declared or renewed would have expired anyway).
 
 import { Dispatcher, type DispatcherOptions, type Lease } from '../dispatcher.ts';
-import type { BackendState, BackendStatus } from '../backend-pool.ts';
+import type { BackendState } from '../backend-pool.ts';
 import type { EngineLoad } from '../engine-load.ts';
 import type { HeadView, WorkloadSignals } from '../policy/types.ts';
 import {
@@ -22,7 +22,7 @@ import {
   type OfferReply,
   type RenewReply,
 } from './messages.ts';
-import { PoolSummary, type PoolSummarySnapshot } from '../metrics/pool-summary.ts';
+import { PoolSummary, type PoolMetricsSnapshot } from '../metrics/pool-summary.ts';
 import type { MetricsReport } from '../metrics/workload-tally.ts';
 
 const NO_GRANTS: readonly Lease[] = Object.freeze([]);
@@ -411,11 +411,7 @@ export class CoordinatorHost {
   }
 
   /** One scrape's view of this pool: the summary plus its backends (see metrics/pool-summary.ts). */
-  metricsSnapshot(
-    now: number,
-    topN: number,
-    offset = 0,
-  ): PoolSummarySnapshot & { backends: BackendStatus[]; recovering: number } {
+  metricsSnapshot(now: number, topN: number, offset = 0): PoolMetricsSnapshot {
     return {
       ...this.metrics.snapshot(now, topN, offset),
       backends: this.dispatcher.backends(now),
