@@ -32,7 +32,7 @@ interface Profile {
 }
 
 /** Self and inclusive sample shares by function. */
-export function summarize(
+function summarize(
   profile: Profile,
   source: readonly string[],
 ): { self: Map<string, number>; inclusive: Map<string, number> } {
