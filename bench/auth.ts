@@ -4,11 +4,9 @@
 // interleaved in rounds so that other load on the machine does not favour one of them.
 // Miniflare's KV is local, so the miss row is a floor: deployed, a KV read at the edge costs more.
 
-import { join } from 'node:path';
 import { startSimServer } from '../sim/server.ts';
-import { SLUICE_DURABLE_OBJECTS, startMiniflareWorker } from '../scripts/miniflare-router.ts';
-import { REPO_ROOT } from '../scripts/router-process.ts';
-import { runLoad, type LoadResult } from './load.ts';
+import { startMiniflareSluice } from '../scripts/miniflare-router.ts';
+import { percentile, runLoad, type LoadResult } from './load.ts';
 
 // One request at a time: the question is latency added per request, which queueing at 16 would drown.
 const CONCURRENCY = Number(process.env['BENCH_AUTH_CONCURRENCY'] ?? 1);
@@ -24,16 +22,7 @@ const BODY = JSON.stringify({
 });
 
 async function startSluice(backendUrl: string, vars: Record<string, string>) {
-  return startMiniflareWorker({
-    configPath: join(REPO_ROOT, 'wrangler.toml'),
-    bindings: {
-      BACKENDS: JSON.stringify([{ name: 'sim', url: backendUrl, maxConcurrency: BACKEND_SLOTS }]),
-      ADMIN_TOKEN,
-      ...vars,
-    },
-    durableObjects: SLUICE_DURABLE_OBJECTS,
-    kvNamespaces: ['KEYS'],
-  });
+  return startMiniflareSluice(backendUrl, { slots: BACKEND_SLOTS, vars: { ADMIN_TOKEN, ...vars } });
 }
 
 async function createKey(url: string): Promise<string> {
@@ -46,11 +35,12 @@ async function createKey(url: string): Promise<string> {
   return ((await res.json()) as { secret: string }).secret;
 }
 
-/** Median of a non-empty list. */
+/** Median over the rounds (ROUNDS is odd, so the middle one). */
 function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 }
 
 export async function runAuthBench(): Promise<string> {

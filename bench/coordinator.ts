@@ -27,10 +27,9 @@ const TIGHT_SLOTS = 8;
 
 /**
  * Pools in one Worker: "ample" grants every offer inline; "tight" makes slots move by grant RPC; "echo" is
- * a coordinator that decides and stores nothing (the runtime's floor for the same calls); "memory" is the
- * real coordinator host without storage (ample's slots).
+ * a coordinator that decides and stores nothing (the runtime's floor for the same calls).
  */
-const POOL_NAMES = ['echo', 'memory', 'ample', 'tight'];
+const POOL_NAMES = ['echo', 'ample', 'tight'];
 const POOLS = (process.env['COORD_BENCH_POOLS'] ?? POOL_NAMES.join(',')).split(',');
 for (const pool of POOLS) {
   if (!POOL_NAMES.includes(pool)) {
@@ -73,7 +72,6 @@ async function startMiniflare(): Promise<Endpoint> {
       WORKLOAD: { className: 'BenchWorkloadDO', useSQLite: true },
       COORDINATOR: { className: 'CoordinatorDO', useSQLite: true },
       ECHO: { className: 'EchoCoordinatorDO', useSQLite: true },
-      MEMORY: { className: 'MemoryCoordinatorDO', useSQLite: true },
     },
   });
 }
@@ -145,7 +143,6 @@ export async function runCoordinatorBench(): Promise<string> {
     `whole milliseconds, so p50 and p99 are integers and the mean carries the fraction. Pool "tight" has ${TIGHT_SLOTS}`,
     'slots, so with more requests in flight heads wait and the coordinator grants by RPC on each release. Pool',
     '"echo" is a stand-in coordinator that grants at once and stores nothing: the runtime\'s cost of the same calls.',
-    'Pool "memory" is the real coordinator host (ample\'s slots) with no lease writes: the decisions without storage.',
     '',
     '| runtime | pool | workloads | concurrency | grants/s | offer ms | release ms | request ms p50 / p99 | grants by RPC | failed | leases left |',
     '|---|---|---|---|---|---|---|---|---|---|---|',

@@ -4,9 +4,7 @@
 // a real router (wrangler dev) that has seen 1,000 workloads, next to /admin/backends (also one
 // coordinator call) and /healthz (none). Prints numbers; never asserts on time.
 
-import { startSimServer } from '../sim/server.ts';
-import { freePort } from '../scripts/free-port.ts';
-import { startRouterProcess } from '../scripts/router-process.ts';
+import { startStack } from '../test/e2e/support/stack.ts';
 import { percentile } from './load.ts';
 import {
   dashboardView,
@@ -43,16 +41,8 @@ function reportsFor(workloads: number): MetricsReport[][] {
   });
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-}
-
-function p95(xs: number[]): number {
-  return percentile(
-    [...xs].sort((a, b) => a - b),
-    95,
-  );
+function sorted(xs: number[]): number[] {
+  return [...xs].sort((a, b) => a - b);
 }
 
 function coreRow(workloads: number): string {
@@ -88,7 +78,7 @@ function coreRow(workloads: number): string {
     dashboardView(now, 0, [{ pool: 'default', summary: { ...summary.snapshot(now, TOP_N), backends: [] } }]);
     viewMs.push(performance.now() - b);
   }
-  return `| ${workloads.toLocaleString('en')} | ${applyUs.toFixed(2)} | ${median(scrapeMs).toFixed(2)} | ${p95(scrapeMs).toFixed(2)} | ${median(viewMs).toFixed(2)} | ${(bytes / 1024).toFixed(1)} |`;
+  return `| ${workloads.toLocaleString('en')} | ${applyUs.toFixed(2)} | ${percentile(sorted(scrapeMs), 50).toFixed(2)} | ${percentile(sorted(scrapeMs), 95).toFixed(2)} | ${percentile(sorted(viewMs), 50).toFixed(2)} | ${(bytes / 1024).toFixed(1)} |`;
 }
 
 async function timeGets(url: string, n: number): Promise<{ p50: number; p95: number; bytes: number }> {
@@ -102,17 +92,14 @@ async function timeGets(url: string, n: number): Promise<{ p50: number; p95: num
     if (!res.ok) throw new Error(`${url} answered ${res.status}`);
     bytes = body.byteLength;
   }
-  return { p50: median(ms), p95: p95(ms), bytes };
+  const s = sorted(ms);
+  return { p50: percentile(s, 50), p95: percentile(s, 95), bytes };
 }
 
 async function routerRows(): Promise<string[]> {
-  const sim = await startSimServer({ name: 'sim', port: 0, maxNumSeqs: 256, ttftMs: 0, itlMs: 0 });
-  const router = await startRouterProcess({
-    port: await freePort(),
-    vars: {
-      BACKENDS: JSON.stringify([{ name: 'sim', url: sim.url, maxConcurrency: 256 }]),
-      METRICS_TOP_WORKLOADS: String(TOP_N),
-    },
+  // startStack turns AUTH off: wrangler.toml has it on, and these GETs carry no key.
+  const router = await startStack([{ name: 'sim', maxConcurrency: 256, sim: { ttftMs: 0, itlMs: 0 } }], {
+    METRICS_TOP_WORKLOADS: String(TOP_N),
   });
   try {
     let next = 0;
@@ -169,7 +156,6 @@ async function routerRows(): Promise<string[]> {
     return rows;
   } finally {
     await router.close();
-    await sim.close();
   }
 }
 

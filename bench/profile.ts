@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimServer } from '../sim/server.ts';
 import { freePort } from '../scripts/free-port.ts';
-import { SLUICE_DURABLE_OBJECTS, startMiniflareWorker } from '../scripts/miniflare-router.ts';
-import { REPO_ROOT } from '../scripts/router-process.ts';
+import { startMiniflareSluice } from '../scripts/miniflare-router.ts';
 import { connectInspector } from './inspector.ts';
 import { runLoad } from './load.ts';
 
@@ -33,7 +32,7 @@ interface Profile {
 }
 
 /** Self and inclusive sample shares by function. */
-export function summarize(
+function summarize(
   profile: Profile,
   source: readonly string[],
 ): { self: Map<string, number>; inclusive: Map<string, number> } {
@@ -84,13 +83,7 @@ function table(title: string, shares: Map<string, number>): string[] {
 export async function runProfile(): Promise<string> {
   const sim = await startSimServer({ name: 'sim', port: 0, maxNumSeqs: 256, ttftMs: 0, itlMs: 0 });
   const inspectorPort = await freePort();
-  const router = await startMiniflareWorker({
-    configPath: join(REPO_ROOT, 'wrangler.toml'),
-    bindings: { AUTH: 'off', BACKENDS: JSON.stringify([{ name: 'sim', url: sim.url, maxConcurrency: 256 }]) },
-    durableObjects: SLUICE_DURABLE_OBJECTS,
-    kvNamespaces: ['KEYS'],
-    inspectorPort,
-  });
+  const router = await startMiniflareSluice(sim.url, { slots: 256, vars: { AUTH: 'off' }, inspectorPort });
   try {
     const url = `${router.url}/v1/chat/completions`;
     const body = JSON.stringify({

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { startSimServer } from '../sim/server.ts';
 import { freePort } from '../scripts/free-port.ts';
-import { SLUICE_DURABLE_OBJECTS, startMiniflareWorker } from '../scripts/miniflare-router.ts';
+import { startMiniflareSluice, startMiniflareWorker } from '../scripts/miniflare-router.ts';
 import { REPO_ROOT, startRouterProcess } from '../scripts/router-process.ts';
 import { runLoad, type LoadResult } from './load.ts';
 
@@ -74,15 +74,10 @@ async function underMiniflare(backendUrl: string): Promise<Runtime> {
     bindings: { BACKEND_URL: backendUrl },
     durableObjects: SKELETON_OBJECTS,
   });
-  const sluice = await startMiniflareWorker({
-    configPath: join(REPO_ROOT, 'wrangler.toml'),
-    bindings: {
-      BACKENDS: JSON.stringify([{ name: 'sim', url: backendUrl, maxConcurrency: BACKEND_SLOTS }]),
-      POLICY: 'workload-aware',
-      // The scheduling path alone; what a key lookup adds is `npm run bench -- auth`.
-      AUTH: 'off',
-    },
-    durableObjects: SLUICE_DURABLE_OBJECTS,
+  const sluice = await startMiniflareSluice(backendUrl, {
+    slots: BACKEND_SLOTS,
+    // The scheduling path alone; what a key lookup adds is `npm run bench -- auth`.
+    vars: { POLICY: 'workload-aware', AUTH: 'off' },
   });
   return { passthrough, skeleton, sluice };
 }

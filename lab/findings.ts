@@ -39,6 +39,6 @@ export function num(value: number | null, digits: number): string {
   return value === null || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits);
 }
 
-export function pct(share: number): string {
-  return `${(share * 100).toFixed(1)}%`;
+export function pct(share: number | null): string {
+  return share === null ? 'n/a' : `${(share * 100).toFixed(1)}%`;
 }

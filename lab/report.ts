@@ -269,7 +269,7 @@ function renderScenario(scenario: Scenario, runs: readonly RunSummary[], chartsD
         num(g.meanCompletionPosition, 1),
         pct(g.requestShare),
         pct(g.tokenShare),
-        g.activeTokenShare === null ? 'n/a' : pct(g.activeTokenShare),
+        pct(g.activeTokenShare),
       ]),
   );
   out.push(renderTable(columns, rows));
@@ -319,7 +319,7 @@ function beforeAfter(results: readonly ScenarioRuns[]): [Column[], string[][]] {
       const g = run(scenario, p)?.groups.find((x) => x.group === id);
       return g ? pick(g) : 'n/a';
     };
-  const share = (g: GroupSummary): string => (g.activeTokenShare === null ? 'n/a' : pct(g.activeTokenShare));
+  const share = (g: GroupSummary): string => pct(g.activeTokenShare);
   const fcfsChatA = seconds(
     run('heavy-tail', 'fcfs')?.groups.find((g) => g.group === 'chat-a')?.waitP95Ms ?? null,
   );

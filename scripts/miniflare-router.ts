@@ -102,3 +102,27 @@ export async function startMiniflareWorker(opts: MiniflareWorkerOptions): Promis
     },
   };
 }
+
+/**
+ * Sluice itself (wrangler.toml) in front of one backend named "sim" with `slots` slots, its Durable
+ * Objects and an in-memory KEYS namespace; `vars` add to or override BACKENDS.
+ */
+export async function startMiniflareSluice(
+  backendUrl: string,
+  opts: {
+    readonly slots: number;
+    readonly vars?: Record<string, string>;
+    readonly inspectorPort?: number;
+  },
+): Promise<MiniflareWorker> {
+  return startMiniflareWorker({
+    configPath: join(REPO_ROOT, 'wrangler.toml'),
+    bindings: {
+      BACKENDS: JSON.stringify([{ name: 'sim', url: backendUrl, maxConcurrency: opts.slots }]),
+      ...opts.vars,
+    },
+    durableObjects: SLUICE_DURABLE_OBJECTS,
+    kvNamespaces: ['KEYS'],
+    ...(opts.inspectorPort === undefined ? {} : { inspectorPort: opts.inspectorPort }),
+  });
+}

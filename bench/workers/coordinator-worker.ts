@@ -2,15 +2,12 @@
 // run the real core WorkloadHost without storage, and a closed load loop inside the Worker. No HTTP,
 // proxy or backend per request, so what limits throughput is the DO protocol, mostly the coordinator.
 // Pool "echo" goes to a coordinator that decides nothing and stores nothing: the same calls' floor in
-// this runtime. Pool "memory" goes to the real CoordinatorHost without storage: the decisions without
-// the lease writes and their output gate. Never deployed; not part of Sluice.
+// this runtime. Never deployed; not part of Sluice.
 
 import { DurableObject } from 'cloudflare:workers';
 import {
-  CoordinatorHost,
   createPolicy,
   ENDED,
-  IN_MEMORY_COORDINATOR_PORTS,
   WorkloadHost,
   type AdmitReply,
   type BackendHealth,
@@ -21,6 +18,7 @@ import {
   type HeadSeq,
   type HeadView,
   type Lease,
+  type MetricsReport,
   type OfferReply,
   type RenewReply,
   type WorkloadSignals,
@@ -34,18 +32,15 @@ import type { RunResult, RunSpec, WorkloadSamples } from '../coordinator-protoco
 
 export { CoordinatorDO } from '../../src/worker/coordinator-do.ts';
 
-/** The pools whose coordinators are EchoCoordinatorDO (bound as ECHO) and MemoryCoordinatorDO (MEMORY). */
+/** The pool whose coordinator is EchoCoordinatorDO (bound as ECHO). */
 const ECHO_POOL = 'echo';
-const MEMORY_POOL = 'memory';
-/** MemoryCoordinatorDO serves this configured pool's backends. */
-const MEMORY_BACKENDS_OF = 'ample';
 
 /** The calls a workload makes to its pool's coordinator; both coordinators here answer them. */
 type CoordinatorRpc = Pick<DurableObjectStub<CoordinatorDO>, 'offer' | 'release' | 'renew' | 'forget'>;
 
 /**
  * The floor: grants every head at once with a fresh lease, acknowledges every release, keeps and writes
- * nothing. What the real coordinator costs on top of this is its own (decisions, storage, output gate).
+ * nothing. What the real coordinator costs on top of this is its own decisions.
  */
 export class EchoCoordinatorDO extends DurableObject<Env> {
   #leases = 0;
@@ -74,72 +69,11 @@ export class EchoCoordinatorDO extends DurableObject<Env> {
     return { released: true };
   }
 
-  renew(_leaseIds: readonly string[]): RenewReply {
+  renew(_workloadId: string, _leases: readonly DeclaredLease[], _report?: MetricsReport): RenewReply {
     return { missing: [] };
   }
 
   forget(_workloadId: string): void {}
-}
-
-/**
- * The real coordinator host with nothing written: what CoordinatorDO costs without its synchronous lease
- * writes (and the output gate that holds each reply until they are durable).
- */
-export class MemoryCoordinatorDO extends DurableObject<Env> {
-  readonly #host: CoordinatorHost;
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    const loaded = loadConfig(env);
-    if (!loaded.ok) throw new Error(loaded.message);
-    const { config } = loaded;
-    const workloads = env.WORKLOAD as unknown as DurableObjectNamespace<BenchWorkloadDO>;
-    this.#host = new CoordinatorHost(
-      {
-        backends: config.pools.pool(MEMORY_BACKENDS_OF)?.backends ?? [],
-        policy: createPolicy(config.policy, config.policyParams),
-        leaseTtlMs: config.leaseTtlMs,
-        backendCooldown: config.backendCooldown,
-        newLeaseId: () => crypto.randomUUID(),
-      },
-      {
-        ...IN_MEMORY_COORDINATOR_PORTS,
-        grant: (lease) =>
-          send(
-            'bench grant',
-            workloads.get(workloads.idFromName(lease.workloadId)).grant(MEMORY_POOL, lease),
-            (reply) => this.#host.onGrantReply(lease, reply, Date.now()),
-            () => this.#host.onGrantFailed(lease, Date.now(), 'RPC failed'),
-          ),
-      },
-    );
-  }
-
-  offer(
-    workloadId: string,
-    head: HeadView | null,
-    signals: WorkloadSignals,
-    seq: HeadSeq,
-    releases: readonly CarriedRelease[] = [],
-  ): OfferReply {
-    return this.#host.offer(workloadId, head, signals, seq, Date.now(), releases);
-  }
-
-  release(leaseId: string, health: BackendHealth | null, actualTokens?: number): { released: boolean } {
-    return this.#host.release(leaseId, health, Date.now(), actualTokens);
-  }
-
-  renew(workloadId: string, leases: readonly DeclaredLease[]): RenewReply {
-    return this.#host.renew(workloadId, leases, Date.now());
-  }
-
-  forget(workloadId: string): void {
-    this.#host.forget(workloadId);
-  }
-
-  leases(): number {
-    return this.#host.dispatcher.leaseCount;
-  }
 }
 
 /**
@@ -160,14 +94,12 @@ export class BenchWorkloadDO extends DurableObject<Env> {
     const loaded = loadConfig(env);
     if (!loaded.ok) throw new Error(loaded.message);
     const c = loaded.config;
-    const { ECHO: echo, MEMORY: memory } = benchCoordinators(env);
-    // The bench coordinators answer the same four calls with the same types as CoordinatorDO.
+    const echo = echoCoordinators(env);
+    // The echo coordinator answers the same four calls with the same types as CoordinatorDO.
     const coordinator = (pool: string): CoordinatorRpc =>
       pool === ECHO_POOL
         ? (echo.get(echo.idFromName(pool)) as unknown as CoordinatorRpc)
-        : pool === MEMORY_POOL
-          ? (memory.get(memory.idFromName(pool)) as unknown as CoordinatorRpc)
-          : coordinatorStub(env, pool, c);
+        : coordinatorStub(env, pool, c);
     this.#host = new WorkloadHost(
       {
         policy: createPolicy(c.policy, c.policyParams),
@@ -210,8 +142,8 @@ export class BenchWorkloadDO extends DurableObject<Env> {
               },
             );
           },
-          renew: (pool, workloadId, leases) =>
-            send('bench renew', coordinator(pool).renew(workloadId, leases)),
+          renew: (pool, workloadId, leases, report) =>
+            send('bench renew', coordinator(pool).renew(workloadId, leases, report)),
           forget: (pool, workloadId) => send('bench forget', coordinator(pool).forget(workloadId)),
         },
         reply: (requestId, reply) => {
@@ -271,15 +203,9 @@ export class BenchWorkloadDO extends DurableObject<Env> {
   }
 }
 
-/** The bench-only coordinators' bindings (declared in coordinator.wrangler.toml, not in Sluice's Env). */
-function benchCoordinators(env: Env): {
-  readonly ECHO: DurableObjectNamespace<EchoCoordinatorDO>;
-  readonly MEMORY: DurableObjectNamespace<MemoryCoordinatorDO>;
-} {
-  return env as unknown as {
-    ECHO: DurableObjectNamespace<EchoCoordinatorDO>;
-    MEMORY: DurableObjectNamespace<MemoryCoordinatorDO>;
-  };
+/** The bench-only coordinator's binding (declared in coordinator.wrangler.toml, not in Sluice's Env). */
+function echoCoordinators(env: Env): DurableObjectNamespace<EchoCoordinatorDO> {
+  return (env as unknown as { ECHO: DurableObjectNamespace<EchoCoordinatorDO> }).ECHO;
 }
 
 /** The workload objects are this Worker's own class, bound as WORKLOAD so the coordinator's grant reaches them. */
@@ -324,13 +250,8 @@ async function run(env: Env, spec: RunSpec): Promise<RunResult> {
   const seconds = (performance.now() - start) / 1000;
   const samples = await Promise.all(stubs.map((s) => s.takeSamples()));
   // Releases are acknowledged after serve() returns; give the last ones a moment before counting leases.
-  const { MEMORY: memory } = benchCoordinators(env);
   const countLeases = async (): Promise<number> =>
-    spec.pool === ECHO_POOL
-      ? 0
-      : spec.pool === MEMORY_POOL
-        ? memory.get(memory.idFromName(spec.pool)).leases()
-        : (await coordinatorStub(env, spec.pool).stats()).leases;
+    spec.pool === ECHO_POOL ? 0 : (await coordinatorStub(env, spec.pool).stats()).leases;
   let leasesLeft = await countLeases();
   for (let i = 0; i < 50 && leasesLeft > 0; i++) {
     await new Promise((r) => setTimeout(r, 20));

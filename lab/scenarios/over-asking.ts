@@ -84,8 +84,7 @@ export const overAsking: Scenario<OverAskingGroup> = {
 };
 
 function share(run: RunSummary<OverAskingGroup>, id: OverAskingGroup): string {
-  const s = group(run, id).activeTokenShare;
-  return s === null ? 'n/a' : pct(s);
+  return pct(group(run, id).activeTokenShare);
 }
 
 /** The lab policy that charges estimates only, which the over-asking target compares against. */

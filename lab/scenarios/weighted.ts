@@ -75,6 +75,5 @@ export const weighted: Scenario<WeightedGroup> = {
 };
 
 function share(run: RunSummary<WeightedGroup>, id: WeightedGroup): string {
-  const s = group(run, id).activeTokenShare;
-  return s === null ? 'n/a' : pct(s);
+  return pct(group(run, id).activeTokenShare);
 }
