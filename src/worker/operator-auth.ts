@@ -12,22 +12,22 @@ import { errorResponse } from './http-error.ts';
 
 type GuardEnv = { Bindings: Env; Variables: { config: SluiceConfig; requestId: string } };
 
-export const ADMIN_CLOSED_MESSAGE =
+const ADMIN_CLOSED_MESSAGE =
   'The operator endpoints are closed: AUTH is on and no ADMIN_TOKEN is set. Set one ' +
   '(deployed: npx wrangler secret put ADMIN_TOKEN; local: ADMIN_TOKEN="…" in .dev.vars, or --var ADMIN_TOKEN:…), ' +
   'then send Authorization: Bearer <ADMIN_TOKEN>. Or run with AUTH=off on a trusted network.';
 
-export const UNAUTHORIZED_MESSAGE = 'The operator endpoints need Authorization: Bearer <ADMIN_TOKEN>.';
+const UNAUTHORIZED_MESSAGE = 'The operator endpoints need Authorization: Bearer <ADMIN_TOKEN>.';
 const INFERENCE_KEY_MESSAGE =
   'An inference API key cannot be used on the operator endpoints; send Authorization: Bearer <ADMIN_TOKEN>.';
 
 /** The answer to a refused operator request (the rules are core's operatorAccess). */
-export function operatorRefusal(access: OperatorAccess, message = UNAUTHORIZED_MESSAGE): Response | null {
+export function operatorRefusal(access: OperatorAccess): Response | null {
   if (access.kind === 'open') return null;
   if (access.kind === 'closed')
     return errorResponse({ code: 'admin_disabled', message: ADMIN_CLOSED_MESSAGE });
   return errorResponse(
-    { code: 'unauthorized', message },
+    { code: 'unauthorized', message: access.inferenceKey ? INFERENCE_KEY_MESSAGE : UNAUTHORIZED_MESSAGE },
     { 'www-authenticate': 'Bearer realm="sluice-admin"' },
   );
 }
@@ -36,10 +36,7 @@ export const requireOperator: MiddlewareHandler<GuardEnv> = async (c, next) => {
   const config = c.get('config');
   const access = operatorAccess(config.auth === 'on', config.adminToken, c.req.header('authorization'));
   if (access.kind === 'unauthorized') countAuthFailure(c.env, c.executionCtx, 'admin_token');
-  const refused = operatorRefusal(
-    access,
-    access.kind === 'unauthorized' && access.inferenceKey ? INFERENCE_KEY_MESSAGE : UNAUTHORIZED_MESSAGE,
-  );
+  const refused = operatorRefusal(access);
   if (refused) return refused;
   await next();
 };

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/worker/config.ts';
-import { workloadWeight } from '../../src/worker/workload-weight.ts';
+import { workloadWeight } from '../../src/core/index.ts';
 
 const BACKENDS = JSON.stringify([{ name: 'a', url: 'http://a.test', maxConcurrency: 1 }]);
 
