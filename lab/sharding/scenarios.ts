@@ -52,7 +52,8 @@ export const hotPool: Scenario = {
   findings: () => [],
 };
 
-function labScenario(name: string): Scenario {
+/** One of the policy lab's scenarios by name; throws if the lab has none by that name. */
+export function labScenario(name: string): Scenario {
   const s = findScenario(name);
   if (!s) throw new Error(`the policy lab has no scenario ${name}`);
   return s;

@@ -13,6 +13,7 @@ import {
   validateLimits,
   type AdmitReply,
   type Lease,
+  type PersistedWorkload,
   type WorkloadPorts,
 } from '../../src/core/index.ts';
 
@@ -129,8 +130,11 @@ describe('WorkloadLimiter', () => {
   });
 });
 
-/** A workload host whose coordinator grants nothing unless the test hands slots in. */
-function hostWithPorts() {
+/**
+ * A workload host whose coordinator grants nothing unless the test hands slots in; given `saved` and
+ * `now`, one restarted from that persisted state at that time.
+ */
+function hostWithPorts(saved?: PersistedWorkload, now = 0) {
   const replies = new Map<string, AdmitReply>();
   const offers: Array<{ pool: string; head: string | null }> = [];
   const ports: WorkloadPorts = {
@@ -145,7 +149,7 @@ function hostWithPorts() {
     setAlarm: () => undefined,
     deleteState: () => undefined,
   };
-  const host = new WorkloadHost({ policy: createPolicy('fcfs'), leaseTtlMs: 60_000 }, ports);
+  const host = new WorkloadHost({ policy: createPolicy('fcfs'), leaseTtlMs: 60_000 }, ports, saved, now);
   const admit = (id: string, now: number, limits = {}, tokenEstimate = 10) =>
     host.admit({ requestId: id, workloadId: 'w', pool: 'p', criticality: 3, tokenEstimate, limits }, now);
   return { host, replies, offers, admit };
@@ -179,24 +183,7 @@ describe('WorkloadHost with limits', () => {
     admit('a', 0, { requestsPerMinute: 1 });
     const saved = host.persisted();
     expect(saved?.limiter?.limits).toEqual({ requestsPerMinute: 1 });
-    const replies = new Map<string, AdmitReply>();
-    const restarted = new WorkloadHost(
-      { policy: createPolicy('fcfs'), leaseTtlMs: 60_000 },
-      {
-        coordinator: {
-          offer: () => undefined,
-          release: () => undefined,
-          renew: () => undefined,
-          forget: () => undefined,
-        },
-        reply: (id, r) => replies.set(id, r),
-        persist: () => undefined,
-        setAlarm: () => undefined,
-        deleteState: () => undefined,
-      },
-      saved ?? undefined,
-      1_000,
-    );
+    const { host: restarted, replies } = hostWithPorts(saved ?? undefined, 1_000);
     // No limits sent (a keyless request): the restored ones and the spent bucket still apply.
     restarted.admit({ requestId: 'b', workloadId: 'w', pool: 'p', criticality: 3, tokenEstimate: 1 }, 1_000);
     expect(replies.get('b')).toEqual({ kind: 'ended', end: ENDED.rateLimited, retryAfterSec: 59 });

@@ -3,9 +3,8 @@
 // One asks for max_tokens 320 (8× what it gets), the other for 40. Charged what they actually use, they
 // are served about equal tokens; the admin API shows each one's estimated, charged and reported tokens.
 
-import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminWorkload, startStack, waitFor, type Stack } from './support/stack.ts';
+import { adminWorkload, openaiClient, startStack, waitFor, type Stack } from './support/stack.ts';
 
 const ANSWER_TOKENS = 40;
 const OVER_ASK = 8;
@@ -26,15 +25,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function client(workloadId: string): OpenAI {
-  return new OpenAI({
-    baseURL: `${stack.url}/v1`,
-    apiKey: 'not-needed-for-sim',
-    maxRetries: 0,
-    defaultHeaders: { 'X-Workload-Context': JSON.stringify({ workload_id: workloadId, criticality: 3 }) },
-  });
-}
-
 describe('token fairness through the router (default policy)', () => {
   it('serves an over-asking tenant and an exact one about equal tokens while both are backlogged', async () => {
     const tenants = [
@@ -44,7 +34,7 @@ describe('token fairness through the router (default policy)', () => {
     const served = new Map(tenants.map((t) => [t.id, 0]));
     let completed = 0;
     const loop = async (tenant: (typeof tenants)[number]): Promise<void> => {
-      const c = client(tenant.id);
+      const c = openaiClient(stack.url, tenant.id);
       while (completed < STOP_AFTER) {
         const answer = await c.chat.completions.create({
           model: 'sim-model',

@@ -1,9 +1,8 @@
 // End to end: the official `openai` client against the router under wrangler dev and two simulated
 // backends, streaming and not; the admin API counts the requests and returns to activeRequests 0.
 
-import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminWorkload, startStack, waitFor, type Stack } from './support/stack.ts';
+import { adminWorkload, openaiClient, startStack, waitFor, type Stack } from './support/stack.ts';
 
 let stack: Stack;
 
@@ -23,18 +22,9 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function client(workloadId: string, criticality: number): OpenAI {
-  return new OpenAI({
-    baseURL: `${stack.url}/v1`,
-    apiKey: 'not-needed-for-sim',
-    maxRetries: 0,
-    defaultHeaders: { 'X-Workload-Context': JSON.stringify({ workload_id: workloadId, criticality }) },
-  });
-}
-
 describe('openai client through Sluice', () => {
   it('fails a request that found a dead backend over to a live one, before any byte, and cools the dead one down', async () => {
-    const c = client('e2e-failover', 5);
+    const c = openaiClient(stack.url, 'e2e-failover', 5);
     const ask = () =>
       c.chat.completions
         .create({ model: 'sim-model', messages: [{ role: 'user', content: 'x' }], max_tokens: 2 })
@@ -69,7 +59,7 @@ describe('openai client through Sluice', () => {
   });
 
   it('gets a chat completion, with exactly max_tokens tokens', async () => {
-    const { data, response } = await client('e2e-chat', 4)
+    const { data, response } = await openaiClient(stack.url, 'e2e-chat', 4)
       .chat.completions.create({
         model: 'sim-model',
         messages: [{ role: 'user', content: 'hello' }],
@@ -83,7 +73,7 @@ describe('openai client through Sluice', () => {
   });
 
   it('streams a chat completion chunk by chunk', async () => {
-    const stream = await client('e2e-stream', 2).chat.completions.create({
+    const stream = await openaiClient(stack.url, 'e2e-stream', 2).chat.completions.create({
       model: 'sim-model',
       messages: [{ role: 'user', content: 'hello' }],
       max_tokens: 6,
@@ -102,7 +92,7 @@ describe('openai client through Sluice', () => {
   });
 
   it('counts every request in the admin API and returns to activeRequests 0', async () => {
-    const c = client('e2e-count', 3);
+    const c = openaiClient(stack.url, 'e2e-count', 3);
     await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
         c.completions.create({ model: 'sim-model', prompt: `p${i}`, max_tokens: 3 }).catch((e: unknown) => e),

@@ -2,10 +2,10 @@
 // request routed to its model's pool only; and one backend of a pool killed under load, its requests
 // failed over before the first byte so that no client sees an error and every request is counted once.
 
-import OpenAI, { NotFoundError } from 'openai';
+import { NotFoundError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimServer } from '../../sim/server.ts';
-import { adminWorkload, startStack, waitFor, type Stack } from './support/stack.ts';
+import { adminWorkload, openaiClient, startStack, waitFor, type Stack } from './support/stack.ts';
 
 const POOLS: Readonly<Record<string, { readonly model: string; readonly backends: readonly string[] }>> = {
   llama: { model: 'llama-70b', backends: ['llama-1', 'llama-2'] },
@@ -27,15 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
 });
-
-function client(workloadId: string): OpenAI {
-  return new OpenAI({
-    baseURL: `${stack.url}/v1`,
-    apiKey: 'not-needed-for-sim',
-    maxRetries: 0,
-    defaultHeaders: { 'X-Workload-Context': JSON.stringify({ workload_id: workloadId, criticality: 3 }) },
-  });
-}
 
 function sim(name: string): SimServer {
   const found = stack.sims.find((s) => s.options.name === name);
@@ -64,7 +55,7 @@ function countBy(values: readonly string[]): Record<string, number> {
 
 describe('backend pools through Sluice', () => {
   it('routes each model to its own pool only, lists both models, and refuses an unknown one with 404', async () => {
-    const c = client('e2e-pools-mixed');
+    const c = openaiClient(stack.url, 'e2e-pools-mixed');
     const total = 40;
     const results = await Promise.all(
       Array.from({ length: total }, async (_, i) => {
@@ -137,7 +128,7 @@ describe('backend pools through Sluice', () => {
 
   // Runs last: it kills a llama backend for good.
   it('fails the requests of a backend killed under load over to the rest of its pool, with no client error', async () => {
-    const c = client('e2e-pools-kill');
+    const c = openaiClient(stack.url, 'e2e-pools-kill');
     const total = 60;
     const concurrency = 8;
     const killAfterCompleted = 20;

@@ -4,7 +4,7 @@
 
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminWorkload, startStack, waitFor, type Stack } from './support/stack.ts';
+import { adminWorkload, openaiClient, startStack, waitFor, type Stack } from './support/stack.ts';
 
 let stack: Stack;
 
@@ -23,18 +23,9 @@ const PARAMS = {
   max_tokens: 6,
 };
 
-function client(): OpenAI {
-  return new OpenAI({
-    baseURL: `${stack.url}/v1`,
-    apiKey: 'not-needed-for-sim',
-    maxRetries: 0,
-    defaultHeaders: { 'X-Workload-Context': JSON.stringify({ workload_id: WORKLOAD, criticality: 3 }) },
-  });
-}
-
 describe('actual token usage through Sluice', () => {
   it('shows the usage chunk only to a client that asked, and records the backend counts of every request', async () => {
-    const c = client();
+    const c = openaiClient(stack.url, WORKLOAD);
     const reference = (await c.chat.completions.create(PARAMS)).usage;
     expect(reference?.prompt_tokens).toBeGreaterThan(0);
     expect(reference?.completion_tokens).toBe(PARAMS.max_tokens);

@@ -1,6 +1,9 @@
 // Shared by the lab tests: runs one scenario under every policy, once per test file, with its group IDs
-// typed, so a test that names a group the scenario does not have fails to compile.
+// typed, so a test that names a group the scenario does not have fails to compile; and the slot check
+// every simulation (single coordinator or sharded) must pass.
 
+import { expect } from 'vitest';
+import type { BackendModel } from '../../lab/backend-model.ts';
 import { LAB_POLICIES, type LabPolicyName } from '../../lab/policies.ts';
 import { generateRequests } from '../../lab/requests.ts';
 import type { Scenario } from '../../lab/scenario.ts';
@@ -40,4 +43,32 @@ export function groupOf<G extends string>(run: LabRun<G>, name: NoInfer<G>): Gro
 
 export function recordsOf(run: LabRun, workloadId: string): RequestRecord[] {
   return run.result.records.filter((r) => r.request.workloadId === workloadId);
+}
+
+/** What the slot check reads of a record; both the lab's and the sharded simulation's records have it. */
+interface SlotUse {
+  readonly backend: string | null;
+  readonly dispatchedAtMs: number | null;
+  readonly endedAtMs: number | null;
+}
+
+/** Sweeps each backend's dispatch and end edges and asserts it never runs more requests than it has slots. */
+export function expectSlotsNeverOversubscribed(
+  backends: readonly BackendModel[],
+  records: readonly SlotUse[],
+): void {
+  for (const backend of backends) {
+    const edges: Array<[number, number]> = [];
+    for (const r of records) {
+      if (r.backend !== backend.name || r.dispatchedAtMs === null || r.endedAtMs === null) continue;
+      edges.push([r.dispatchedAtMs, 1], [r.endedAtMs, -1]);
+    }
+    // Ends before starts at the same instant: a freed slot may be reused at once.
+    edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let inFlight = 0;
+    for (const [, delta] of edges) {
+      inFlight += delta;
+      expect(inFlight).toBeLessThanOrEqual(backend.slots);
+    }
+  }
 }

@@ -11,10 +11,21 @@ import type { Env } from '../../src/worker/env.ts';
 import { KeyStore, sha256Hex } from '../../src/worker/key-store.ts';
 import type { CreatedKey } from '../../src/worker/routes/keys.ts';
 import type { AuthStatus } from '../../src/worker/routes/auth-status.ts';
-import type { AdminBackendList, AdminWorkload } from '../../src/worker/routes/admin.ts';
-import { call, chat, heldCount, releaseHeld, until } from '../worker/support/client.ts';
+import {
+  backends,
+  call,
+  chat,
+  chatRequest,
+  errorOf,
+  heldCount,
+  releaseHeld,
+  until,
+  workload,
+} from '../worker/support/client.ts';
 
 const ADMIN = { authorization: `Bearer ${String(env.ADMIN_TOKEN)}` };
+/** For the shared admin readers (workload, backends): this project guards /admin with ADMIN_TOKEN. */
+const AS_ADMIN: RequestInit = { headers: ADMIN };
 
 async function admin(path: string, init: RequestInit = {}): Promise<Response> {
   return call(path, { ...init, headers: { ...ADMIN, 'content-type': 'application/json', ...init.headers } });
@@ -28,21 +39,9 @@ async function createKey(grant: Record<string, unknown>): Promise<CreatedKey> {
 
 const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
 
-async function errorOf(res: Response): Promise<{ code: string; type: string; message: string }> {
-  return ((await res.json()) as { error: { code: string; type: string; message: string } }).error;
-}
-
-async function workload(id: string): Promise<AdminWorkload> {
-  return (await (await admin(`/admin/workloads/${id}`)).json()) as AdminWorkload;
-}
-
-async function backends(): Promise<AdminBackendList['data']> {
-  return ((await (await admin('/admin/backends')).json()) as AdminBackendList).data;
-}
-
 /** Slots held at the coordinators: compared with the count before a test (0 unless an earlier test failed). */
 async function slotsInUse(): Promise<number> {
-  return (await backends()).reduce((sum, b) => sum + b.inFlight, 0);
+  return (await backends(AS_ADMIN)).reduce((sum, b) => sum + b.inFlight, 0);
 }
 
 async function failures(): Promise<AuthStatus['failures']> {
@@ -75,7 +74,7 @@ describe('inference needs a valid key (401 invalid_api_key before anything is qu
     expect(res.status).toBe(401);
     expect((await errorOf(res)).message).toContain('revoked');
     // The one request before revocation is all the workload ever saw.
-    expect((await workload('auth-revoke')).totalRequests).toBe(1);
+    expect((await workload('auth-revoke', AS_ADMIN)).totalRequests).toBe(1);
   });
 
   it('with a cache, a revocation takes effect at the cache horizon: real KV, injected time', async () => {
@@ -213,11 +212,7 @@ describe('the admin API', () => {
     const off = { ...env, AUTH: 'off', ADMIN_TOKEN: undefined } as Env;
     expect((await adminCall(off)).status).toBe(200);
     const res = await createApp().fetch(
-      new Request('http://sluice.test/v1/chat/completions', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-workload-context': '{"workload_id":"auth-off"}' },
-        body: JSON.stringify({ model: 'ok', messages: [] }),
-      }),
+      chatRequest({ model: 'ok', messages: [] }, '{"workload_id":"auth-off"}'),
       off,
       ctx,
     );
@@ -225,19 +220,7 @@ describe('the admin API', () => {
     await res.arrayBuffer();
     // A request that presents a Sluice key is still held to it: an unknown one is refused, a capped one capped.
     const keyed = (secret: string, context: string) =>
-      createApp().fetch(
-        new Request('http://sluice.test/v1/chat/completions', {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            authorization: `Bearer ${secret}`,
-            'x-workload-context': context,
-          },
-          body: JSON.stringify({ model: 'ok', messages: [] }),
-        }),
-        off,
-        ctx,
-      );
+      createApp().fetch(chatRequest({ model: 'ok', messages: [] }, context, bearer(secret)), off, ctx);
     expect((await keyed(`sk-sluice-${'y'.repeat(43)}`, '{}')).status).toBe(401);
     const { secret } = await createKey({ workload: 'auth-off-keyed', maxCriticality: 2 });
     const capped = await keyed(secret, '{"criticality":5}');
@@ -382,15 +365,7 @@ describe('per-workload limits (from the key), enforced by the workload', () => {
     } as Env;
     const send = (workloadId: string, headers: Record<string, string> = {}) =>
       createApp().fetch(
-        new Request('http://sluice.test/v1/chat/completions', {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'x-workload-context': JSON.stringify({ workload_id: workloadId }),
-            ...headers,
-          },
-          body: JSON.stringify({ model: 'ok', messages: [] }),
-        }),
+        chatRequest({ model: 'ok', messages: [] }, { workload_id: workloadId }, headers),
         off,
         ctx,
       );
@@ -424,7 +399,7 @@ describe('per-workload limits (from the key), enforced by the workload', () => {
     const retryAfter = Number(limited.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(25);
     expect(retryAfter).toBeLessThanOrEqual(30);
-    const w = await workload('auth-rpm');
+    const w = await workload('auth-rpm', AS_ADMIN);
     expect(w.reasons['rate_limited']).toBe(1);
     expect(w.limits?.limits).toEqual({ requestsPerMinute: 2 });
     expect(w.limits?.requestsAvailable).toBe(0);
@@ -450,7 +425,7 @@ describe('per-workload limits (from the key), enforced by the workload', () => {
     const second = chat({ model: 'hold' }, undefined, bearer(secret));
     // The backend has 4 free slots, yet the second waits in its workload's queue.
     const waiting = await until(
-      () => workload('auth-mif'),
+      () => workload('auth-mif', AS_ADMIN),
       (w) => w.queuedRequests === 1,
     );
     expect(waiting.inFlightRequests).toBe(1);
@@ -462,7 +437,7 @@ describe('per-workload limits (from the key), enforced by the workload', () => {
     expect([a.status, b.status]).toEqual([200, 200]);
     await Promise.all([a.arrayBuffer(), b.arrayBuffer()]);
     const done = await until(
-      () => workload('auth-mif'),
+      () => workload('auth-mif', AS_ADMIN),
       (w) => w.activeRequests === 0,
     );
     expect(done.outcomes.rejected).toBe(0);
@@ -477,7 +452,7 @@ describe('per-workload limits (from the key), enforced by the workload', () => {
     const burst = Array.from({ length: 6 }, () => chat({ model: 'hold' }, undefined, bearer(secret)));
     await until(heldCount, (n) => n === heldBefore + 2);
     const w = await until(
-      () => workload('auth-mif-burst'),
+      () => workload('auth-mif-burst', AS_ADMIN),
       (x) => x.queuedRequests === 4,
     );
     expect(w.inFlightRequests).toBe(2);
@@ -490,7 +465,7 @@ describe('per-workload limits (from the key), enforced by the workload', () => {
     expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
     await Promise.all(answers.map((r) => r.arrayBuffer()));
     const done = await until(
-      () => workload('auth-mif-burst'),
+      () => workload('auth-mif-burst', AS_ADMIN),
       (x) => x.activeRequests === 0,
     );
     expect(done.outcomes).toMatchObject({ success: 6, rejected: 0 });

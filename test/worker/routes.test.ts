@@ -1,14 +1,7 @@
 // Routes, status codes and OpenAI-shaped errors of the Worker, against the fake upstream.
 
 import { describe, expect, it } from 'vitest';
-import { call, chat, until, workload } from './support/client.ts';
-
-async function errorOf(res: Response): Promise<{ message: string; type: string; code: string }> {
-  const body = (await res.json()) as { error: { message: string; type: string; code: string } };
-  expect(typeof body.error.message).toBe('string');
-  expect(typeof body.error.type).toBe('string');
-  return body.error;
-}
+import { call, chat, errorOf, until, workload } from './support/client.ts';
 
 describe('routes', () => {
   it('proxies a chat completion and labels it with workload, backend and queue time', async () => {

@@ -1,5 +1,7 @@
-// A real local stack for end-to-end tests: simulated backends (sim/) and the router under wrangler dev.
+// A real local stack for end-to-end tests: simulated backends (sim/) and the router under wrangler dev,
+// and the official OpenAI client pointed at it as one workload.
 
+import OpenAI from 'openai';
 import { startSimServer, type SimServer } from '../../../sim/server.ts';
 import type { SimOptions } from '../../../sim/options.ts';
 import { freePort } from '../../../scripts/free-port.ts';
@@ -69,6 +71,19 @@ export async function startStack(
       await Promise.all(sims.map((s) => s.close()));
     },
   };
+}
+
+/**
+ * The official client as one workload, through the router at `url`. No retries: a test sees every
+ * failure. The API key is a placeholder; AUTH is off unless a test turns it on.
+ */
+export function openaiClient(url: string, workloadId: string, criticality = 3): OpenAI {
+  return new OpenAI({
+    baseURL: `${url}/v1`,
+    apiKey: 'not-needed-for-sim',
+    maxRetries: 0,
+    defaultHeaders: { 'X-Workload-Context': JSON.stringify({ workload_id: workloadId, criticality }) },
+  });
 }
 
 export async function adminWorkload(

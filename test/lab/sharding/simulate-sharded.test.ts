@@ -5,20 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_AGING_HORIZON_MS } from '../../../src/core/defaults.ts';
 import { generateRequests } from '../../../lab/requests.ts';
-import { findScenario } from '../../../lab/scenarios.ts';
-import type { Scenario } from '../../../lab/scenario.ts';
 import { simulate } from '../../../lab/simulate.ts';
 import { waitFigures } from '../../../lab/sharding/measure.ts';
+import { labScenario } from '../../../lab/sharding/scenarios.ts';
 import type { ShardingConfig } from '../../../lab/sharding/sharded-run.ts';
 import { simulateSharded } from '../../../lab/sharding/simulate-sharded.ts';
+import { expectSlotsNeverOversubscribed } from '../lab-runs.ts';
 
-function scenario(name: string): Scenario {
-  const s = findScenario(name);
-  if (!s) throw new Error(`no lab scenario ${name}`);
-  return s;
-}
-
-const SMALL = ['reference-criticality', 'starvation', 'burst-vs-steady', 'heavy-tail'].map(scenario);
+const SMALL = ['reference-criticality', 'starvation', 'burst-vs-steady', 'heavy-tail'].map(labScenario);
 
 const CONFIGS: readonly ShardingConfig[] = [
   { shards: 2, batch: 1, rpcMs: 0, checkInMs: 50, yieldRule: 'strict' },
@@ -64,20 +58,7 @@ describe.each(SMALL.map((s) => [s.name, s] as const))('%s', (_name, s) => {
         if (r.dispatchedAtMs !== null) expect(r.dispatchedAtMs).toBeGreaterThanOrEqual(r.request.arriveAtMs);
       }
       expect(dispatchedIds.length).toBe(result.records.filter((r) => r.dispatchedAtMs !== null).length);
-      for (const backend of s.backends) {
-        const edges: Array<[number, number]> = [];
-        for (const r of result.records) {
-          if (r.backend !== backend.name || r.dispatchedAtMs === null || r.endedAtMs === null) continue;
-          edges.push([r.dispatchedAtMs, 1], [r.endedAtMs, -1]);
-        }
-        // Ends before starts at the same instant: a freed slot may be reused at once.
-        edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-        let inFlight = 0;
-        for (const [, delta] of edges) {
-          inFlight += delta;
-          expect(inFlight).toBeLessThanOrEqual(backend.slots);
-        }
-      }
+      expectSlotsNeverOversubscribed(s.backends, result.records);
     },
   );
 
@@ -88,7 +69,7 @@ describe.each(SMALL.map((s) => [s.name, s] as const))('%s', (_name, s) => {
 });
 
 describe('the starvation bound across shards', () => {
-  const s = scenario('starvation');
+  const s = labScenario('starvation');
   const requests = generateRequests(s);
   // The single coordinator serves the criticality-1 trickle within about a second of the horizon (one
   // request's service time of 2.2 s at most); the shards may add a check-in and a few calls to that.
@@ -117,7 +98,7 @@ describe('the starvation bound across shards', () => {
 });
 
 describe('configuration', () => {
-  const s = scenario('reference-criticality');
+  const s = labScenario('reference-criticality');
   it.each([
     [{ shards: 0 }, /shards/],
     [{ batch: 0 }, /batch/],

@@ -1,10 +1,32 @@
 // Helpers for Workers-runtime tests: call the Worker's default export and steer the fake upstream.
 
 import { exports } from 'cloudflare:workers';
+import { expect } from 'vitest';
 import type { AdminBackendList, AdminWorkload } from '../../../src/worker/routes/admin.ts';
 
+const ORIGIN = 'http://sluice.test';
+
 export function call(path: string, init: RequestInit = {}): Promise<Response> {
-  return exports.default.fetch(new Request(`http://sluice.test${path}`, init));
+  return exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
+}
+
+/** A chat completion request as a client sends it; `body` fields (messages too) replace the defaults. */
+export function chatRequest(
+  body: Record<string, unknown>,
+  context?: Record<string, unknown> | string,
+  extra: Record<string, string> = {},
+  signal?: AbortSignal,
+): Request {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...extra };
+  if (context !== undefined) {
+    headers['x-workload-context'] = typeof context === 'string' ? context : JSON.stringify(context);
+  }
+  return new Request(`${ORIGIN}/v1/chat/completions`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], ...body }),
+    ...(signal ? { signal } : {}),
+  });
 }
 
 export function chat(
@@ -13,16 +35,15 @@ export function chat(
   extra: Record<string, string> = {},
   signal?: AbortSignal,
 ): Promise<Response> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...extra };
-  if (context !== undefined) {
-    headers['x-workload-context'] = typeof context === 'string' ? context : JSON.stringify(context);
-  }
-  return call('/v1/chat/completions', {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], ...body }),
-    ...(signal ? { signal } : {}),
-  });
+  return exports.default.fetch(chatRequest(body, context, extra, signal));
+}
+
+/** The error of an error response, checked to be OpenAI-shaped (a string message and type). */
+export async function errorOf(res: Response): Promise<{ message: string; type: string; code: string }> {
+  const body = (await res.json()) as { error: { message: string; type: string; code: string } };
+  expect(typeof body.error.message).toBe('string');
+  expect(typeof body.error.type).toBe('string');
+  return body.error;
 }
 
 export async function releaseHeld(n?: number): Promise<number> {
@@ -54,12 +75,13 @@ export async function until<T>(
   return value;
 }
 
-export async function workload(id: string): Promise<AdminWorkload> {
-  const res = await call(`/admin/workloads/${encodeURIComponent(id)}`);
+/** `init` carries what the project's admin guard asks for (an operator token when AUTH is on). */
+export async function workload(id: string, init: RequestInit = {}): Promise<AdminWorkload> {
+  const res = await call(`/admin/workloads/${encodeURIComponent(id)}`, init);
   return (await res.json()) as AdminWorkload;
 }
 
-export async function backends(): Promise<AdminBackendList['data']> {
-  const res = await call('/admin/backends');
+export async function backends(init: RequestInit = {}): Promise<AdminBackendList['data']> {
+  const res = await call('/admin/backends', init);
   return ((await res.json()) as AdminBackendList).data;
 }
