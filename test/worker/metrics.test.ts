@@ -112,6 +112,12 @@ describe('/metrics', () => {
     expect(await uplot.text()).toContain('uPlot');
   });
 
+  it('pages the dashboard at most 100 workloads a time by default, whatever METRICS_TOP_WORKLOADS says', async () => {
+    const wide = { ...env, METRICS_TOP_WORKLOADS: '300' } as Env;
+    const res = await createApp().fetch(new Request('http://sluice.test/dashboard/data'), wide, ctx);
+    expect(res.status).toBe(200);
+  });
+
   it('rejects a bad dashboard page request with an OpenAI-shaped 400', async () => {
     const res = await call('/dashboard/data?limit=100000');
     expect(res.status).toBe(400);

@@ -76,7 +76,8 @@ export async function handleDashboardData(
   query: { readonly offset?: string; readonly limit?: string },
 ): Promise<Response> {
   const offset = Number(query.offset ?? 0);
-  const limit = Number(query.limit ?? config.metricsTopWorkloads);
+  // The configured top N may be larger than a dashboard page (up to MAX_METRICS_TOP_WORKLOADS).
+  const limit = Number(query.limit ?? Math.min(config.metricsTopWorkloads, MAX_DASHBOARD_PAGE));
   if (!Number.isInteger(offset) || offset < 0) {
     return errorResponse({ code: 'invalid_request', message: 'offset must be a non-negative integer.' });
   }
