@@ -166,10 +166,16 @@ export class WorkloadState {
     return { kind: 'rejected', end: ENDED.queueFull };
   }
 
-  /** Records *new* and, at once, its end: turned away before queueing (a per-minute limit). */
-  refuse(requestId: string, tokenEstimate: number, end: Ended, now: number): void {
-    this.#registry.onNew(requestId, now, tokenEstimate);
-    this.#registry.onCompleted(requestId, end, now);
+  /**
+   * Records *new* and, at once, its end: turned away before queueing (a per-minute limit). Counted in the
+   * tally too, like a queue_full rejection, so /metrics shows it.
+   */
+  refuse(input: AdmitInput, end: Ended, now: number): void {
+    const entry = tracked(input.pool ?? DEFAULT_POOL, input.criticality);
+    this.#registry.onNew(input.requestId, now, input.tokenEstimate ?? 0, entry);
+    this.tally.arrivedEntry(entry);
+    this.#registry.onCompleted(input.requestId, end, now);
+    this.tally.endedEntry(entry, end);
   }
 
   /**

@@ -4,7 +4,10 @@
 
 import { describe, expect, it } from 'vitest';
 import {
+  decodeSparse,
   ENDED,
+  IX,
+  queuedOf,
   WorkloadHost,
   WorkloadLimiter,
   bucketLevel,
@@ -176,6 +179,20 @@ describe('WorkloadHost with limits', () => {
     expect(m?.reasons.rate_limited).toBe(1);
     // Only the admitted request waits.
     expect(host.state?.queueSize).toBe(1);
+  });
+
+  it('counts a rate-limited admission in the /metrics tally as well, as rejected and no demand', () => {
+    const { host, admit } = hostWithPorts();
+    admit('a', 0, { requestsPerMinute: 1 });
+    admit('b', 15_000, { requestsPerMinute: 1 });
+    const report = host.state?.tally.peekReport('p');
+    expect(report).toBeDefined();
+    const c = decodeSparse(report?.counters ?? []);
+    expect(c[IX.requests]).toBe(2);
+    expect(c[IX.ended('rate_limited')]).toBe(1);
+    // Nothing is left counted as queued for it, and it is no demand: only the admitted request counts.
+    expect(queuedOf(c)).toBe(1);
+    expect(c[IX.level(3, 'enqueued')]).toBe(1);
   });
 
   it('keeps its limits and rate buckets across a restart (persisted with the workload)', () => {

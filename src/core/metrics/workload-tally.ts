@@ -168,8 +168,9 @@ export class WorkloadTally {
     c[was] = (c[was] as number) - 1;
     const reason = IX.ended(end.reason);
     c[reason] = (c[reason] as number) + 1;
-    // Turned away at the door: it never waited, so it is no demand (the lab's definition).
-    if (end.reason === 'queue_full')
+    // Turned away at the door (queue full, over a per-minute limit): it never waited, so it is no demand
+    // (the lab's definition).
+    if (end.outcome === 'rejected')
       c[live.level + LEVEL.enqueued] = (c[live.level + LEVEL.enqueued] as number) - 1;
     if (usage) {
       c[IX.promptTokens] = (c[IX.promptTokens] as number) + usage.promptTokens;

@@ -228,7 +228,16 @@ export class WorkloadHost {
     if (req.limits !== undefined && this.#limiter.configure(req.limits)) this.#offerQueuedPools(now);
     const rate = this.#limiter.admit(req.tokenEstimate, now);
     if (!rate.ok) {
-      state.refuse(req.requestId, req.tokenEstimate, ENDED.rateLimited, now);
+      state.refuse(
+        {
+          requestId: req.requestId,
+          pool: req.pool,
+          criticality: req.criticality,
+          tokenEstimate: req.tokenEstimate,
+        },
+        ENDED.rateLimited,
+        now,
+      );
       this.#ports.persist();
       this.#ports.reply(req.requestId, {
         kind: 'ended',
