@@ -19,6 +19,8 @@ import {
 const KEY_PREFIX = 'key:';
 /** Listing is for people: one page of KV's list is plenty for the keys of one router. */
 const MAX_LISTED_KEYS = 1000;
+/** Keys per bulk read: the most one KV get accepts. */
+const BULK_GET_KEYS = 100;
 
 export type LookupResult =
   | { readonly ok: true; readonly principal: Principal }
@@ -98,7 +100,17 @@ export class KeyStore {
 
   async list(): Promise<KeyRecord[]> {
     const listed = await this.#kv.list({ prefix: KEY_PREFIX, limit: MAX_LISTED_KEYS });
-    const records = await Promise.all(listed.keys.map((k) => this.get(k.name.slice(KEY_PREFIX.length))));
-    return records.filter((r): r is KeyRecord => r !== null).sort((a, b) => a.createdAt - b.createdAt);
+    const names = listed.keys.map((k) => k.name);
+    // Bulk reads, BULK_GET_KEYS at a time (each is one KV operation): a read per key would take a full
+    // listing past the platform's 1,000 KV operations per invocation.
+    const records: KeyRecord[] = [];
+    for (let i = 0; i < names.length; i += BULK_GET_KEYS) {
+      const values = await this.#kv.get<unknown>(names.slice(i, i + BULK_GET_KEYS), 'json');
+      for (const value of values.values()) {
+        const record = parseKeyRecord(value);
+        if (record !== null) records.push(record);
+      }
+    }
+    return records.sort((a, b) => a.createdAt - b.createdAt);
   }
 }
