@@ -25,6 +25,7 @@ import {
   FAIRNESS_MODES,
   isValidWeight,
   MAX_WORKLOAD_ID_CHARS,
+  workloadIdProblem,
   MAX_WORKLOAD_WEIGHT,
   MIN_WORKLOAD_WEIGHT,
   type Fairness,
@@ -314,12 +315,26 @@ function parseWorkloadLimits(raw: unknown): Record<string, WorkloadLimits> {
   const value = jsonObjectVar('WORKLOAD_LIMITS', raw, '{"<workload>": {limits}}');
   const out = Object.create(null) as Record<string, WorkloadLimits>;
   for (const [workload, limits] of Object.entries(value)) {
+    checkWorkloadId('WORKLOAD_LIMITS', workload);
     const parsed = validateLimits(limits, {}, `WORKLOAD_LIMITS.${workload}`);
     // The message already starts with the field's full path.
     if (!parsed.ok) throw new ConfigFieldError(parsed.field, parsed.message.slice(parsed.field.length + 1));
     out[workload] = parsed.limits;
   }
   return out;
+}
+
+/**
+ * A workload ID used as a config key: the core's rule for IDs (workloadIdProblem, as X-Workload-Context
+ * applies it) and no surrounding spaces (the header trims), so a listed ID can match a request's.
+ */
+function checkWorkloadId(variable: string, id: string): void {
+  if (id.trim() !== id || id === '' || workloadIdProblem(id) !== null) {
+    throw new ConfigFieldError(
+      `${variable}.${id}`,
+      `must be a workload ID of 1-${MAX_WORKLOAD_ID_CHARS} characters without surrounding spaces or control characters`,
+    );
+  }
 }
 
 function parseLogLevel(raw: unknown): LogLevel {
@@ -338,13 +353,7 @@ function parseWorkloadWeights(raw: unknown): Record<string, number> {
   const value = jsonObjectVar('WORKLOAD_WEIGHTS', raw, '{"<workload_id>": <weight>}');
   const weights: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const [id, weight] of Object.entries(value)) {
-    // The same rule as X-Workload-Context (trimmed, non-blank, bounded), so a listed ID can match.
-    if (id.trim() !== id || id === '' || [...id].length > MAX_WORKLOAD_ID_CHARS) {
-      throw new ConfigFieldError(
-        `WORKLOAD_WEIGHTS.${id}`,
-        `must be a workload ID of 1-${MAX_WORKLOAD_ID_CHARS} characters without surrounding spaces`,
-      );
-    }
+    checkWorkloadId('WORKLOAD_WEIGHTS', id);
     if (typeof weight !== 'number' || !isValidWeight(weight)) {
       throw new ConfigFieldError(
         `WORKLOAD_WEIGHTS.${id}`,

@@ -74,6 +74,7 @@ describe('config gate', () => {
     ],
     [{ WORKLOAD_LIMITS: '{"batch":{"rpm":5}}' }, 'WORKLOAD_LIMITS.batch.rpm is not a limit'],
     [{ WORKLOAD_LIMITS: '[1]' }, 'WORKLOAD_LIMITS must be an object'],
+    [{ WORKLOAD_LIMITS: '{"a\\tb":{"maxInFlight":1}}' }, 'WORKLOAD_LIMITS.a\tb must be a workload ID'],
   ])('names the auth setting that is wrong: %j', async (extra, message) => {
     const bad = { ...env, ...extra } as unknown as Env;
     const res = await createApp().fetch(request('/healthz'), bad, ctx);

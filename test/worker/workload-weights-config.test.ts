@@ -62,4 +62,8 @@ describe('WORKLOAD_WEIGHTS', () => {
     expect(messageOf('{" padded ": 1}')).toContain('WORKLOAD_WEIGHTS. padded  must be a workload ID');
     expect(messageOf(JSON.stringify({ ['x'.repeat(129)]: 1 }))).toContain('must be a workload ID');
   });
+
+  it('rejects a workload ID with a control character, as the header does (it could never match)', () => {
+    expect(messageOf(JSON.stringify({ 'a\tb': 1 }))).toContain('must be a workload ID');
+  });
 });
