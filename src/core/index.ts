@@ -8,6 +8,7 @@ export * from './workload-limits.ts';
 export * from './admission-terms.ts';
 export * from './key-record.ts';
 export * from './operator-access.ts';
+export * from './inference-access.ts';
 export * from './key-cache.ts';
 export * from './rate-window.ts';
 export * from './indexed-heap.ts';

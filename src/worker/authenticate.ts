@@ -2,8 +2,8 @@
 // counted against a workload (the failure itself is counted, see auth-failures.ts). With AUTH=off a
 // request without a Sluice key is trusted (null principal); one that presents a Sluice key is held to it.
 
-import { API_KEY_PREFIX, bearerToken, type Principal } from '../core/index.ts';
-import { countAuthFailure, type AuthFailureReason } from './auth-failures.ts';
+import { inferenceCredential, type KeyRefusal, type Principal } from '../core/index.ts';
+import { countAuthFailure } from './auth-failures.ts';
 import type { SluiceConfig } from './config.ts';
 import type { Env } from './env.ts';
 import { errorResponse } from './http-error.ts';
@@ -13,7 +13,7 @@ export type AuthResult =
   | { readonly ok: true; readonly principal: Principal | null }
   | { readonly ok: false; readonly response: Response };
 
-const MESSAGES: Record<Exclude<AuthFailureReason, 'workload_not_allowed' | 'admin_token'>, string> = {
+const MESSAGES: Record<KeyRefusal, string> = {
   missing: 'An API key is required: send Authorization: Bearer <key> (the OpenAI SDK does this for apiKey).',
   malformed: 'The API key is not a Sluice API key (expected sk-sluice-…).',
   unknown: 'The API key is not valid.',
@@ -27,19 +27,15 @@ export async function authenticate(
   config: SluiceConfig,
   headers: Record<string, string>,
 ): Promise<AuthResult> {
-  const presented = bearerToken(request.headers.get('authorization'));
+  const credential = inferenceCredential(config.auth === 'on', request.headers.get('authorization'));
   const kv = env.KEYS;
-  // SDKs insist on some apiKey: on a trusted network anything that is not a Sluice key is ignored.
   // (With AUTH on, config parsing has made sure the binding exists.)
-  if (config.auth === 'off' && (presented === null || !presented.startsWith(API_KEY_PREFIX))) {
-    return { ok: true, principal: null };
-  }
-  if (kv === undefined) return { ok: true, principal: null };
-  let reason: keyof typeof MESSAGES;
-  if (presented === null) {
-    reason = request.headers.has('authorization') ? 'malformed' : 'missing';
+  if (credential.kind === 'trusted' || kv === undefined) return { ok: true, principal: null };
+  let reason: KeyRefusal;
+  if (credential.kind === 'refused') {
+    reason = credential.reason;
   } else {
-    const found = await new KeyStore(kv, config.keyCacheTtlMs).lookup(presented, Date.now());
+    const found = await new KeyStore(kv, config.keyCacheTtlMs).lookup(credential.key, Date.now());
     if (found.ok) return { ok: true, principal: found.principal };
     reason = found.reason;
   }

@@ -3,17 +3,15 @@
 // per-isolate cache (core/key-cache.ts); KV itself serves reads from its edge cache for up to 60 s.
 
 import {
-  API_KEY_PATTERN,
   API_KEY_PREFIX,
   KEY_ID_HEX_CHARS,
   TtlCache,
-  constantTimeEqual,
   keyIdOf,
+  keyVerdict,
   parseKeyRecord,
-  principalOf,
   type KeyGrant,
   type KeyRecord,
-  type Principal,
+  type KeyVerdict,
 } from '../core/index.ts';
 
 const KEY_PREFIX = 'key:';
@@ -21,10 +19,6 @@ const KEY_PREFIX = 'key:';
 const MAX_LISTED_KEYS = 1000;
 /** Keys per bulk read: the most one KV get accepts. */
 const BULK_GET_KEYS = 100;
-
-export type LookupResult =
-  | { readonly ok: true; readonly principal: Principal }
-  | { readonly ok: false; readonly reason: 'malformed' | 'unknown' | 'revoked' };
 
 export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
@@ -59,8 +53,8 @@ export class KeyStore {
    * The principal of a presented secret. A malformed secret is refused without a read; unknown IDs are
    * cached as misses too, so a flood of guesses costs KV one read per guess per TTL at most.
    */
-  async lookup(secret: string, now: number): Promise<LookupResult> {
-    if (!API_KEY_PATTERN.test(secret)) return { ok: false, reason: 'malformed' };
+  /** `secret` is a well-formed key (core's inferenceCredential checked its shape). */
+  async lookup(secret: string, now: number): Promise<KeyVerdict> {
     const hash = await sha256Hex(secret);
     const id = keyIdOf(hash);
     const cached = lookupCache(this.#cacheTtlMs);
@@ -69,10 +63,7 @@ export class KeyStore {
       record = await this.get(id);
       cached.set(id, record, now);
     }
-    // The ID is only a prefix: the whole hash must match, compared in constant time.
-    if (record === null || !constantTimeEqual(record.hash, hash)) return { ok: false, reason: 'unknown' };
-    const principal = principalOf(record);
-    return principal ? { ok: true, principal } : { ok: false, reason: 'revoked' };
+    return keyVerdict(record, hash);
   }
 
   async get(id: string): Promise<KeyRecord | null> {
