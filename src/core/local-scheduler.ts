@@ -16,7 +16,12 @@ import type {
   HeadSeq,
 } from './protocol/messages.ts';
 import type { HeadView, WorkloadSignals } from './policy/types.ts';
-import { WorkloadHost, type CoordinatorCalls, type WorkloadPorts } from './protocol/workload-host.ts';
+import {
+  WorkloadHost,
+  type CoordinatorCalls,
+  type WorkloadHostOptions,
+  type WorkloadPorts,
+} from './protocol/workload-host.ts';
 import type { WorkloadState, WorkloadStateOptions } from './workload-state.ts';
 import { DEFAULT_LEASE_TTL_MS } from './defaults.ts';
 import { DEFAULT_POOL } from './pools.ts';
@@ -50,8 +55,9 @@ export type LocalAdmitResult =
 export class LocalScheduler {
   readonly coordinator: CoordinatorHost;
   readonly #hosts = new Map<string, WorkloadHost>();
-  readonly #opts: LocalSchedulerOptions;
   readonly #leaseTtlMs: number;
+  /** One options object for every host: with thousands of workloads, a copy each is memory for nothing. */
+  readonly #hostOpts: WorkloadHostOptions;
   /** Time of the call being served: every message of that call is delivered at the same instant. */
   #now = 0;
   #dispatched: Dispatched[] = [];
@@ -66,8 +72,16 @@ export class LocalScheduler {
   readonly #dueAt = new Map<string, number>();
 
   constructor(opts: LocalSchedulerOptions) {
-    this.#opts = opts;
     this.#leaseTtlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    this.#hostOpts = {
+      ...opts.workload,
+      policy: opts.policy,
+      leaseTtlMs: this.#leaseTtlMs,
+      // Calls here cannot be lost, so no re-offer heartbeat; idle workloads stay readable.
+      reofferIntervalMs: Infinity,
+      keepIdle: true,
+      metricsReports: opts.metricsReports ?? true,
+    };
     this.coordinator = new CoordinatorHost(
       {
         backends: opts.backends,
@@ -177,18 +191,7 @@ export class LocalScheduler {
     let host = this.#hosts.get(workloadId);
     if (host) return host;
     const ports = new LocalWorkloadPorts(this, workloadId);
-    host = new WorkloadHost(
-      {
-        ...this.#opts.workload,
-        policy: this.#opts.policy,
-        leaseTtlMs: this.#leaseTtlMs,
-        // Calls here cannot be lost, so no re-offer heartbeat; idle workloads stay readable.
-        reofferIntervalMs: Infinity,
-        keepIdle: true,
-        metricsReports: this.#opts.metricsReports ?? true,
-      },
-      ports,
-    );
+    host = new WorkloadHost(this.#hostOpts, ports);
     ports.host = host;
     this.#hosts.set(workloadId, host);
     return host;

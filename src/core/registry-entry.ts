@@ -13,9 +13,12 @@ import {
   emptyReasonCounts,
   LEGACY_OUTCOMES,
   OUTCOMES,
+  outcomeOf,
   REASONS,
   type Ended,
+  type Outcome,
   type OutcomeCounts,
+  type Reason,
   type ReasonCounts,
 } from './outcome.ts';
 import { SlotHeap, type HeapSlot } from './indexed-heap.ts';
@@ -161,8 +164,12 @@ export class WorkloadRegistryEntry<A extends object = object> {
   #dispatchedCount = 0;
   #retriedCount = 0;
   #completedCount = 0;
-  #outcomes: OutcomeCounts = emptyOutcomeCounts();
   #reasons: ReasonCounts = emptyReasonCounts();
+  /**
+   * Ends a restored snapshot counted by outcome alone (written before reasons were kept), or null. The
+   * outcome counts are otherwise the reasons' sums: kept once, not twice per workload.
+   */
+  #outcomesBeyondReasons: OutcomeCounts | null = null;
   #averageWaitMs: number | null = null;
   #lastRequestAt: number | null = null;
   #lastDispatchedAt: number | null = null;
@@ -266,7 +273,6 @@ export class WorkloadRegistryEntry<A extends object = object> {
     if (live.phase === 'queued') this.#queued--;
     else this.#leaveInFlight(live);
     this.#completedCount++;
-    this.#outcomes[end.outcome]++;
     this.#reasons[end.reason]++;
     return true;
   }
@@ -301,6 +307,13 @@ export class WorkloadRegistryEntry<A extends object = object> {
 
   *liveRequests(): IterableIterator<[string, LiveRequest]> {
     for (const [id, live] of this.#live) yield [id, liveRequest(live)];
+  }
+
+  #outcomes(): OutcomeCounts {
+    const outcomes = outcomesOf(this.#reasons);
+    const beyond = this.#outcomesBeyondReasons;
+    if (beyond !== null) for (const o of OUTCOMES) outcomes[o] += beyond[o];
+    return outcomes;
   }
 
   #leaveInFlight(live: Live): void {
@@ -354,7 +367,7 @@ export class WorkloadRegistryEntry<A extends object = object> {
       dispatchedCount: this.#dispatchedCount,
       retriedCount: this.#retriedCount,
       completedCount: this.#completedCount,
-      outcomes: { ...this.#outcomes },
+      outcomes: this.#outcomes(),
       reasons: { ...this.#reasons },
       requestRate: this.#rate.ratePerSec(now),
       averageWaitMs: this.#averageWaitMs,
@@ -375,7 +388,7 @@ export class WorkloadRegistryEntry<A extends object = object> {
       dispatchedCount: this.#dispatchedCount,
       retriedCount: this.#retriedCount,
       completedCount: this.#completedCount,
-      outcomes: { ...this.#outcomes },
+      outcomes: this.#outcomes(),
       reasons: { ...this.#reasons },
       averageWaitMs: this.#averageWaitMs,
       lastRequestAt: this.#lastRequestAt,
@@ -404,7 +417,12 @@ export class WorkloadRegistryEntry<A extends object = object> {
     entry.#dispatchedCount = snap.dispatchedCount;
     entry.#retriedCount = snap.retriedCount ?? 0;
     entry.#completedCount = snap.completedCount;
-    [entry.#outcomes, entry.#reasons] = restoreCounts(snap);
+    const [outcomes, reasons] = restoreCounts(snap);
+    entry.#reasons = reasons;
+    const beyond = outcomesOf(reasons);
+    let any = false;
+    for (const o of OUTCOMES) any = (beyond[o] = outcomes[o] - beyond[o]) !== 0 || any;
+    entry.#outcomesBeyondReasons = any ? beyond : null;
     entry.#averageWaitMs = snap.averageWaitMs;
     entry.#lastRequestAt = snap.lastRequestAt;
     entry.#lastDispatchedAt = snap.lastDispatchedAt;
@@ -417,6 +435,17 @@ export class WorkloadRegistryEntry<A extends object = object> {
     }
     return entry;
   }
+}
+
+const OUTCOME_OF: Readonly<Record<Reason, Outcome>> = Object.fromEntries(
+  REASONS.map((r) => [r, outcomeOf(r)]),
+) as Record<Reason, Outcome>;
+
+/** Ends by outcome, from ends by reason (each reason belongs to one outcome). */
+function outcomesOf(reasons: ReasonCounts): OutcomeCounts {
+  const outcomes = emptyOutcomeCounts();
+  for (const r of REASONS) outcomes[OUTCOME_OF[r]] += reasons[r];
+  return outcomes;
 }
 
 /** Counts from a snapshot, translating outcome names written before the two-level taxonomy. */

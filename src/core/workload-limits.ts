@@ -124,6 +124,9 @@ export interface LimiterSnapshot {
   readonly tokens?: BucketState;
 }
 
+/** Shared by every limiter without limits (limits are replaced, never changed in place). */
+const NO_LIMITS: WorkloadLimits = Object.freeze({});
+
 /** One workload's limits and rate buckets. Both buckets must allow an admission before either is charged. */
 export class WorkloadLimiter {
   #limits: WorkloadLimits;
@@ -135,7 +138,7 @@ export class WorkloadLimiter {
   #rated: boolean;
 
   constructor(saved?: LimiterSnapshot) {
-    this.#limits = saved?.limits ?? {};
+    this.#limits = saved?.limits ?? NO_LIMITS;
     this.#maxInFlight = this.#limits.maxInFlight ?? Infinity;
     this.#rated = isRated(this.#limits);
     this.#requests = saved?.requests;

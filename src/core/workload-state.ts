@@ -87,24 +87,60 @@ function tracked(pool: string, criticality: number, counted = true, dispatched =
   };
 }
 
+/** What a state derives from its options; the same for every state made with one options object. */
+interface StateConfig {
+  /** The bound on queued requests, across the workload's pools. */
+  readonly capacity: number;
+  /** Each pool's queue: unbounded itself (the state applies `capacity` across pools). */
+  readonly queue: WorkloadQueueOptions;
+  readonly inFlightTtlMs: number;
+  readonly idleEvictMs: number;
+}
+
+/**
+ * Derived once per options object: a host process can hold tens of thousands of workloads made with the
+ * same options, and a copy each (per queue, too) is memory for nothing.
+ */
+const CONFIGS = new WeakMap<WorkloadStateOptions, StateConfig>();
+
+function configOf(opts: WorkloadStateOptions): StateConfig {
+  let config = CONFIGS.get(opts);
+  if (config !== undefined) return config;
+  const capacity = opts.maxQueue ?? DEFAULT_MAX_QUEUE_PER_WORKLOAD;
+  const queue: WorkloadQueueOptions = {
+    capacity: Number.MAX_SAFE_INTEGER,
+    ttlMs: opts.queueTtlMs ?? DEFAULT_QUEUE_TTL_MS,
+    order: opts.policy.queueOrder,
+    agingHorizonMs: opts.policy.agingHorizonMs,
+    indexById: false,
+  };
+  // Validates the options up front, as the single queue used to (the bound with it).
+  new WorkloadQueue({ ...queue, capacity });
+  config = {
+    capacity,
+    queue,
+    inFlightTtlMs: opts.inFlightTtlMs ?? DEFAULT_LEASE_TTL_MS,
+    idleEvictMs: opts.idleEvictMs ?? WORKLOAD_IDLE_EVICT_MS,
+  };
+  CONFIGS.set(opts, config);
+  return config;
+}
+
 export class WorkloadState {
   readonly workloadId: string;
   readonly #registry: WorkloadRegistryEntry<Tracked>;
   /** One queue per pool this workload uses (one tenant, one registry entry, several queues). */
-  readonly #queues = new Map<string, WorkloadQueue>();
-  /** The last pool looked up and its queue (queues are never dropped; most workloads use one pool). */
-  #lastPool: string | null = null;
-  #lastQueue: WorkloadQueue | undefined;
-  /** #queues.size, kept here: with one queue, arming reads it without touching the map. */
-  #queueCount = 0;
+  // Most workloads use one pool: its queue is a field, and a map is made only for a second pool (a
+  // process can hold tens of thousands of workloads, and an empty Map costs about 190 bytes). Queues are
+  // never dropped.
+  #firstPool: string | null = null;
+  #firstQueue: WorkloadQueue | null = null;
+  #moreQueues: Map<string, WorkloadQueue> | null = null;
   /** Queued requests across every pool (the queues are few: one per pool the workload uses). */
   #queued = 0;
-  readonly #queueOpts: Omit<WorkloadQueueOptions, 'capacity'>;
-  readonly #capacity: number;
-  readonly #inFlightTtlMs: number;
-  readonly #idleEvictMs: number;
+  readonly #config: StateConfig;
   /** Requests admitted over capacity, in arrival order, until settleHeld judges them. */
-  readonly #held = new Set<string>();
+  #held: Set<string> | null = null;
   /** The same events by pool and criticality, for /metrics (reported to each pool's coordinator). */
   readonly tally: WorkloadTally;
 
@@ -119,21 +155,11 @@ export class WorkloadState {
     this.#registry = snapshot
       ? WorkloadRegistryEntry.fromSnapshot<Tracked>(snapshot, opts.registry)
       : new WorkloadRegistryEntry<Tracked>(opts.registry);
-    this.tally = new WorkloadTally(workloadId, now, tally, () => this.#registry.attachments());
+    this.tally = new WorkloadTally(workloadId, now, tally, this.#registry);
     const unclaimed = this.tally
       .claimRestored()
       .filter(([id, e]) => !this.#registry.attach(id, tracked(e.pool, e.criticality, true, e.dispatched)));
-    this.#capacity = opts.maxQueue ?? DEFAULT_MAX_QUEUE_PER_WORKLOAD;
-    this.#queueOpts = {
-      ttlMs: opts.queueTtlMs ?? DEFAULT_QUEUE_TTL_MS,
-      order: opts.policy.queueOrder,
-      agingHorizonMs: opts.policy.agingHorizonMs,
-      indexById: false,
-    };
-    // Validates the options once, up front, as the single queue used to.
-    new WorkloadQueue({ ...this.#queueOpts, capacity: this.#capacity });
-    this.#inFlightTtlMs = opts.inFlightTtlMs ?? DEFAULT_LEASE_TTL_MS;
-    this.#idleEvictMs = opts.idleEvictMs ?? WORKLOAD_IDLE_EVICT_MS;
+    this.#config = configOf(opts);
     if (snapshot) this.#dropOrphanedQueued(now);
     // Live in the restored tally but no longer in the registry: their ends were counted there.
     for (const [, entry] of unclaimed) this.tally.endedEntry(entry, ENDED.queueLost);
@@ -152,13 +178,13 @@ export class WorkloadState {
     this.#registry.onNew(input.requestId, now, input.tokenEstimate ?? 0, entry);
     this.tally.arrivedEntry(entry);
     // The bound is per workload, across its pools: one tenant's backlog, however it is split.
-    if (this.queueSize < this.#capacity) {
+    if (this.queueSize < this.#config.capacity) {
       this.#push(pool, input, now, entry);
       return { kind: 'queued', position: this.queueSize };
     }
     if (hold) {
       this.#push(pool, input, now, entry);
-      this.#held.add(input.requestId);
+      (this.#held ??= new Set()).add(input.requestId);
       return { kind: 'held' };
     }
     this.#registry.onCompleted(input.requestId, ENDED.queueFull, now);
@@ -184,9 +210,9 @@ export class WorkloadState {
    */
   settleHeld(now: number): string[] {
     const rejected: string[] = [];
-    const held = [...this.#held].filter((id) => this.isQueued(id));
-    this.#held.clear();
-    while (this.queueSize > this.#capacity) {
+    const held = [...(this.#held ?? [])].filter((id) => this.isQueued(id));
+    this.#held = null;
+    while (this.queueSize > this.#config.capacity) {
       const id = held.pop();
       if (id === undefined) break;
       this.#remove(id);
@@ -197,16 +223,18 @@ export class WorkloadState {
   }
 
   get heldCount(): number {
-    return this.#held.size;
+    return this.#held?.size ?? 0;
   }
 
   heldIds(): string[] {
-    return [...this.#held];
+    return [...(this.#held ?? [])];
   }
 
   /** The pools with something queued here. */
   pools(): string[] {
-    return [...this.#queues.entries()].filter(([, q]) => q.size > 0).map(([pool]) => pool);
+    return this.#allQueues()
+      .filter(([, q]) => q.size > 0)
+      .map(([pool]) => pool);
   }
 
   head(now: number, pool: string = DEFAULT_POOL): HeadView | null {
@@ -289,7 +317,7 @@ export class WorkloadState {
    * for their TTL. Returns their IDs.
    */
   evictPool(pool: string, now: number): string[] {
-    const queue = this.#queues.get(pool);
+    const queue = this.#queueOf(pool);
     if (!queue) return [];
     const ids = [...queue.values()].map((r) => r.requestId);
     for (const id of ids) {
@@ -345,7 +373,7 @@ export class WorkloadState {
   /** Evicts queued requests past their TTL and in-flight requests presumed lost. */
   sweep(now: number): SweepResult {
     const evicted: string[] = [];
-    for (const queue of this.#queues.values()) {
+    for (const [, queue] of this.#allQueues()) {
       for (const r of queue.expire(now)) {
         evicted.push(r.requestId);
         this.#queued--;
@@ -353,7 +381,7 @@ export class WorkloadState {
       }
     }
     const lost: string[] = [];
-    for (let r = this.#registry.oldestInFlight(); r && now - r.since >= this.#inFlightTtlMs;) {
+    for (let r = this.#registry.oldestInFlight(); r && now - r.since >= this.#config.inFlightTtlMs;) {
       lost.push(r.id);
       this.#end(r.id, ENDED.leaseExpired, now);
       r = this.#registry.oldestInFlight();
@@ -367,16 +395,16 @@ export class WorkloadState {
    */
   nextDeadline(now: number, includeIdleEviction = true): number | null {
     let next = Infinity;
-    if (this.#queueCount === 1 && this.#lastQueue !== undefined) {
-      next = this.#lastQueue.nextDeadline(now) ?? Infinity;
+    if (this.#moreQueues === null) {
+      if (this.#firstQueue !== null) next = this.#firstQueue.nextDeadline(now) ?? Infinity;
     } else {
-      for (const queue of this.#queues.values()) next = Math.min(next, queue.nextDeadline(now) ?? Infinity);
+      for (const [, queue] of this.#allQueues()) next = Math.min(next, queue.nextDeadline(now) ?? Infinity);
     }
     const oldest = this.#registry.oldestInFlight();
-    if (oldest) next = Math.min(next, oldest.since + this.#inFlightTtlMs);
+    if (oldest) next = Math.min(next, oldest.since + this.#config.inFlightTtlMs);
     if (includeIdleEviction && this.#registry.activeRequests === 0) {
       const last = this.#registry.lastRequestAt ?? now;
-      next = Math.min(next, last + this.#idleEvictMs);
+      next = Math.min(next, last + this.#config.idleEvictMs);
     }
     return Number.isFinite(next) ? next : null;
   }
@@ -391,7 +419,7 @@ export class WorkloadState {
   }
 
   isEvictable(now: number): boolean {
-    return this.#registry.isEvictable(now, this.#idleEvictMs);
+    return this.#registry.isEvictable(now, this.#config.idleEvictMs);
   }
 
   metrics(now: number): WorkloadMetrics {
@@ -404,7 +432,7 @@ export class WorkloadState {
   }
 
   queueSizeOf(pool: string): number {
-    return this.#queues.get(pool)?.size ?? 0;
+    return this.#queueOf(pool)?.size ?? 0;
   }
 
   snapshot(): RegistrySnapshot {
@@ -425,9 +453,13 @@ export class WorkloadState {
   ): void {
     let queue = this.#queueOf(pool);
     if (!queue) {
-      queue = new WorkloadQueue({ ...this.#queueOpts, capacity: Number.MAX_SAFE_INTEGER });
-      this.#queues.set(pool, queue);
-      this.#queueCount++;
+      queue = new WorkloadQueue(this.#config.queue);
+      if (this.#firstQueue === null) {
+        this.#firstPool = pool;
+        this.#firstQueue = queue;
+      } else {
+        (this.#moreQueues ??= new Map()).set(pool, queue);
+      }
     }
     const pushed = queue.push(request, now);
     if (pushed.ok) {
@@ -438,13 +470,15 @@ export class WorkloadState {
   }
 
   #queueOf(pool: string): WorkloadQueue | undefined {
-    if (pool === this.#lastPool) return this.#lastQueue;
-    const queue = this.#queues.get(pool);
-    if (queue !== undefined) {
-      this.#lastPool = pool;
-      this.#lastQueue = queue;
-    }
-    return queue;
+    if (pool === this.#firstPool) return this.#firstQueue ?? undefined;
+    return this.#moreQueues?.get(pool);
+  }
+
+  /** Every pool's queue, in the order the pools were first used. */
+  #allQueues(): Array<readonly [string, WorkloadQueue]> {
+    if (this.#firstPool === null || this.#firstQueue === null) return [];
+    const first = [this.#firstPool, this.#firstQueue] as const;
+    return this.#moreQueues === null ? [first] : [first, ...this.#moreQueues];
   }
 
   /**
@@ -460,7 +494,7 @@ export class WorkloadState {
   #remove(requestId: string): boolean {
     const entry = this.#registry.attachment(requestId);
     if (!entry || entry.queued === null || entry.queuePool === null) return false;
-    const removed = this.#queues.get(entry.queuePool)?.removeRequest(entry.queued) ?? false;
+    const removed = this.#queueOf(entry.queuePool)?.removeRequest(entry.queued) ?? false;
     entry.queuePool = null;
     entry.queued = null;
     if (removed) this.#queued--;

@@ -309,6 +309,32 @@ describe('WorkloadRegistryEntry actual usage', () => {
     });
   });
 
+  it('restores ends counted by outcome alone (before reasons were kept) and counts on from them', () => {
+    const r = new WorkloadRegistryEntry();
+    const current = JSON.parse(JSON.stringify(r.snapshot())) as RegistrySnapshot;
+    // Written before the two-level taxonomy: legacy outcome names, and no reasons at all.
+    const old = {
+      ...current,
+      totalRequests: 6,
+      completedCount: 6,
+      outcomes: { success: 3, rejected_capacity: 2, evicted_ttl: 1 },
+      reasons: undefined,
+    } as unknown as RegistrySnapshot;
+    const restored = WorkloadRegistryEntry.fromSnapshot(old);
+    expect(restored.metrics(1).outcomes).toMatchObject({ success: 3, rejected: 2, evicted: 1 });
+    // A legacy name says its reason; a plain outcome name does not.
+    expect(restored.metrics(1).reasons).toMatchObject({ queue_full: 2, ttl_expired: 1, completed: 0 });
+    restored.onNew('a', 2);
+    restored.onDispatched('a', 0, 2);
+    restored.onCompleted('a', ENDED.completed, 3);
+    expect(restored.metrics(3).outcomes).toMatchObject({ success: 4, rejected: 2, evicted: 1 });
+    expect(restored.metrics(3).reasons.completed).toBe(1);
+    // And the counts survive the next snapshot, which now carries reasons.
+    const again = WorkloadRegistryEntry.fromSnapshot(JSON.parse(JSON.stringify(restored.snapshot())));
+    expect(again.metrics(3).outcomes).toMatchObject({ success: 4, rejected: 2, evicted: 1 });
+    expect(again.metrics(3).reasons).toMatchObject({ completed: 1, queue_full: 2, ttl_expired: 1 });
+  });
+
   it('rejects usage that is not token counts with a TypeError, without completing the request', () => {
     const r = new WorkloadRegistryEntry();
     r.onNew('a', 0);

@@ -38,6 +38,7 @@ export interface TallySnapshot {
 
 /** One pool's counters, and whether they changed since its last report left. */
 interface PoolCounts {
+  readonly pool: string;
   readonly c: Counters;
   dirty: boolean;
 }
@@ -56,8 +57,16 @@ export interface TallyEntry {
   ended: boolean;
 }
 
-/** The live requests of an owner that files the entries itself, as [requestId, entry]. */
-export type OwnedEntries = () => Iterable<readonly [string, TallyEntry]>;
+/**
+ * An owner that files the entries itself (an object, not a closure: a closure per tally is a context
+ * and a function kept for each of thousands of workloads).
+ */
+export interface EntryOwner {
+  /** Its live requests, as [requestId, entry]. */
+  attachments(): Iterable<readonly [string, TallyEntry]>;
+}
+
+const NOTHING_RESTORED: Array<readonly [string, TallyEntry]> = [];
 
 function tallyEntry(pool: string, criticality: number, dispatched: boolean): TallyEntry {
   return { pool, criticality, level: levelAt(criticality), dispatched, ended: false };
@@ -70,49 +79,50 @@ export class WorkloadTally {
   readonly #bornAt: number;
   readonly #epoch: number;
   #n = 0;
-  readonly #pools = new Map<string, PoolCounts>();
-  readonly #live = new Map<string, TallyEntry>();
-  readonly #owned: OwnedEntries | null;
+  // Most workloads use one pool: its counts are a field, and a map is made only for a second pool.
+  // Memory per workload matters here (a process can hold tens of thousands): an empty Map or Set
+  // costs about 190 bytes.
+  #first: PoolCounts | null = null;
+  /** Pools after the first, in the order they were first counted. */
+  #others: Map<string, PoolCounts> | null = null;
+  /** How many pools have counts no report has carried yet (PoolCounts.dirty). */
+  #dirtyPools = 0;
+  /** Without an owner: each live request's entry (made at the first one). */
+  #live: Map<string, TallyEntry> | null = null;
+  readonly #owner: EntryOwner | null;
   /** With an owner: the live entries of a restored snapshot, until the owner claims them. */
-  #restored: Array<readonly [string, TallyEntry]> = [];
-  /**
-   * Pools whose counts changed since their last report left, in the order they became so (the order
-   * unreportedPools gives). PoolCounts.dirty says the same without a lookup, on every count.
-   */
-  readonly #dirty = new Set<string>();
-  /** The pool of the last count and its counters (most workloads use one pool). */
-  #lastPool: string | null = null;
-  #last: PoolCounts | undefined;
+  #restored = NOTHING_RESTORED;
+  /** The pool of the last count and its counters. */
+  #last: PoolCounts | null = null;
 
-  /** `owned`: the owner files the entries (see TallyEntry); restored ones wait in claimRestored(). */
-  constructor(workloadId: string, now: number, saved?: TallySnapshot, owned?: OwnedEntries) {
-    this.#owned = owned ?? null;
+  /** `owner`: files the entries itself (see TallyEntry); restored ones wait in claimRestored(). */
+  constructor(workloadId: string, now: number, saved?: TallySnapshot, owner?: EntryOwner) {
+    this.#owner = owner ?? null;
     this.#workloadId = workloadId;
     this.#epoch = now;
     this.#bornAt = saved?.bornAt ?? now;
-    for (const [pool, sparse] of saved?.pools ?? []) {
-      this.#pools.set(pool, { c: decodeSparse(sparse), dirty: true });
-      this.#dirty.add(pool);
-    }
+    for (const [pool, sparse] of saved?.pools ?? []) this.#add(pool, decodeSparse(sparse), true);
     for (const [id, pool, criticality, dispatched] of saved?.live ?? []) {
       const entry = tallyEntry(pool, criticality, dispatched);
-      if (this.#owned !== null) this.#restored.push([id, entry]);
-      else this.#live.set(id, entry);
+      if (this.#owner !== null)
+        (this.#restored === NOTHING_RESTORED ? (this.#restored = []) : this.#restored).push([id, entry]);
+      else this.#liveMap().set(id, entry);
     }
   }
 
   /** With an owner: the restored snapshot's live entries, once (the owner files or ends them). */
   claimRestored(): Array<readonly [string, TallyEntry]> {
     const restored = this.#restored;
-    this.#restored = [];
-    return restored;
+    this.#restored = NOTHING_RESTORED;
+    return restored === NOTHING_RESTORED ? [] : restored;
   }
 
   /** A request arrived (queued, or about to be rejected: `ended` follows then). */
   arrived(requestId: string, pool: string, criticality: number): void {
-    if (this.#live.has(requestId)) return;
+    const live = this.#liveMap();
+    if (live.has(requestId)) return;
     const entry = tallyEntry(pool, criticality, false);
-    this.#live.set(requestId, entry);
+    live.set(requestId, entry);
     this.arrivedEntry(entry);
   }
 
@@ -125,7 +135,7 @@ export class WorkloadTally {
   }
 
   dispatched(requestId: string, waitMs: number): void {
-    const live = this.#live.get(requestId);
+    const live = this.#live?.get(requestId);
     if (live) this.dispatchedEntry(live, waitMs);
   }
 
@@ -153,9 +163,9 @@ export class WorkloadTally {
 
   /** Exactly once per request, like the registry's completion (a repeat changes nothing). */
   ended(requestId: string, end: Ended, usage?: TokenUsage | null): void {
-    const live = this.#live.get(requestId);
+    const live = this.#live?.get(requestId);
     if (!live) return;
-    this.#live.delete(requestId);
+    this.#live?.delete(requestId);
     this.endedEntry(live, end, usage);
   }
 
@@ -180,10 +190,10 @@ export class WorkloadTally {
 
   /** The report for `pool` if its counts changed since the last one left; marks it sent. */
   takeReport(pool: string): MetricsReport | undefined {
-    const counts = this.#pools.get(pool);
+    const counts = this.#find(pool);
     if (counts === undefined || !counts.dirty) return undefined;
     counts.dirty = false;
-    this.#dirty.delete(pool);
+    this.#dirtyPools--;
     return this.#report(counts.c);
   }
 
@@ -192,33 +202,36 @@ export class WorkloadTally {
    * (grant replies, renewals): the next offer or release carries it again, and acknowledges it.
    */
   peekReport(pool: string): MetricsReport | undefined {
-    const counts = this.#pools.get(pool);
+    const counts = this.#find(pool);
     return counts?.dirty ? this.#report(counts.c) : undefined;
   }
 
   /** The message carrying the pool's report failed: the next message carries it again. */
   reportLost(pool: string): void {
-    const counts = this.#pools.get(pool);
-    if (counts !== undefined) this.#markDirty(pool, counts);
+    const counts = this.#find(pool);
+    if (counts !== undefined && !counts.dirty) this.#markDirty(counts);
   }
 
   hasUnreported(): boolean {
-    return this.#dirty.size > 0;
+    return this.#dirtyPools > 0;
   }
 
+  /** Pools whose counts no report has carried yet, in the order they were first counted. */
   unreportedPools(): string[] {
-    return [...this.#dirty];
+    return this.#all()
+      .filter((counts) => counts.dirty)
+      .map((counts) => counts.pool);
   }
 
   countersOf(pool: string): readonly number[] | undefined {
-    return this.#pools.get(pool)?.c;
+    return this.#find(pool)?.c;
   }
 
   snapshot(): TallySnapshot {
     return {
       bornAt: this.#bornAt,
-      pools: [...this.#pools].map(([pool, { c }]) => [pool, encodeSparse(c)] as const),
-      live: [...this.#live, ...(this.#owned?.() ?? [])].map(
+      pools: this.#all().map(({ pool, c }) => [pool, encodeSparse(c)] as const),
+      live: [...(this.#live ?? []), ...(this.#owner?.attachments() ?? [])].map(
         ([id, l]) => [id, l.pool, l.criticality, l.dispatched] as const,
       ),
     };
@@ -236,16 +249,38 @@ export class WorkloadTally {
 
   /** The pool's counters, marked changed: every caller counts something in them. */
   #countersOf(pool: string): Counters {
-    let counts = pool === this.#lastPool ? this.#last : this.#pools.get(pool);
-    if (counts === undefined) this.#pools.set(pool, (counts = { c: emptyCounters(), dirty: false }));
-    this.#lastPool = pool;
+    let counts = this.#last !== null && this.#last.pool === pool ? this.#last : this.#find(pool);
+    if (counts === undefined) counts = this.#add(pool, emptyCounters(), false);
     this.#last = counts;
-    if (!counts.dirty) this.#markDirty(pool, counts);
+    if (!counts.dirty) this.#markDirty(counts);
     return counts.c;
   }
 
-  #markDirty(pool: string, counts: PoolCounts): void {
+  #markDirty(counts: PoolCounts): void {
     counts.dirty = true;
-    this.#dirty.add(pool);
+    this.#dirtyPools++;
+  }
+
+  #find(pool: string): PoolCounts | undefined {
+    if (this.#first !== null && this.#first.pool === pool) return this.#first;
+    return this.#others?.get(pool);
+  }
+
+  #add(pool: string, c: Counters, dirty: boolean): PoolCounts {
+    const counts: PoolCounts = { pool, c, dirty: false };
+    if (this.#first === null) this.#first = counts;
+    else (this.#others ??= new Map()).set(pool, counts);
+    if (dirty) this.#markDirty(counts);
+    return counts;
+  }
+
+  /** Every pool's counts, in the order the pools were first counted. */
+  #all(): PoolCounts[] {
+    if (this.#first === null) return [];
+    return this.#others === null ? [this.#first] : [this.#first, ...this.#others.values()];
+  }
+
+  #liveMap(): Map<string, TallyEntry> {
+    return (this.#live ??= new Map());
   }
 }

@@ -41,6 +41,7 @@ export type {
 
 const NOTHING_CARRIED: readonly CarriedRelease[] = Object.freeze([]);
 const NO_FENCES: ReadonlyMap<string, number> = new Map();
+const NO_LEASES: ReadonlyMap<string, RunningLease> = new Map();
 const NO_AVOIDED: ReadonlyMap<string, Avoided> = new Map();
 const NO_LEASE_IDS: ReadonlySet<string> = new Set();
 const NO_PENDING_RELEASES: ReadonlyMap<string, PendingRelease> = new Map();
@@ -75,13 +76,21 @@ interface PendingRelease {
 
 /** One pool's offer state: coalesced, one in flight at a time. */
 interface OfferState {
+  readonly pool: string;
   inFlight: boolean;
   dirty: boolean;
-  /** The pool is in #pools (which only grows), so later offers skip that lookup. */
+  /**
+   * This workload has offered to the pool (or had, before a restart): it is one of the workload's pools,
+   * persisted, and told goodbye when the workload goes idle. Only grows.
+   */
   listed: boolean;
   /** Releases to carry in the next offer (failover), and those the offer in flight carries. */
-  carry: CarriedRelease[];
+  carry: readonly CarriedRelease[];
   carrying: readonly CarriedRelease[];
+}
+
+function offerState(pool: string, listed: boolean): OfferState {
+  return { pool, inFlight: false, dirty: false, listed, carry: NOTHING_CARRIED, carrying: NOTHING_CARRIED };
 }
 
 function pendingRelease(
@@ -101,8 +110,11 @@ export class WorkloadHost {
   readonly #keepIdle: boolean;
   readonly #sendsMetrics: boolean;
   #state: WorkloadState | null = null;
-  /** requestId → the lease its running request holds. */
-  readonly #leases = new Map<string, RunningLease>();
+  /**
+   * requestId → the lease its running request holds. Made at the first lease and dropped when the last
+   * ends: most workloads of a busy pool hold none at any moment.
+   */
+  #leasesMap: Map<string, RunningLease> | null = null;
   /**
    * pool → the coordinator incarnation this workload last declared its leases to. A grant from an
    * earlier one (sent before that coordinator restarted, delivered after) is refused: the restarted
@@ -119,10 +131,12 @@ export class WorkloadHost {
   #sendingRelease: string | null = null;
   #releaseAnswer: 'acked' | 'failed' | null = null;
   #releaseFailedAt = 0;
-  readonly #offers = new Map<string, OfferState>();
-  /** The pool of the last #offerState lookup and its state (one pool is the common case). */
-  #lastOfferPool: string | null = null;
-  #lastOffer: OfferState | undefined;
+  /**
+   * Each pool's offer state: the first pool's in a field, a map only for more (most workloads use one
+   * pool, and a process can hold tens of thousands of workload hosts).
+   */
+  #firstOffer: OfferState | null = null;
+  #moreOffers: Map<string, OfferState> | null = null;
   /** How many pools have an offer in flight. */
   #offersInFlight = 0;
   /** Offer replies handled so far, and the time of the last (admit's offer may be answered at once). */
@@ -137,8 +151,6 @@ export class WorkloadHost {
    * worst one more attempt lands there.
    */
   #avoidMap: Map<string, Avoided> | null = null;
-  /** Every pool this workload has offered to (persisted, for the goodbye when idle). */
-  readonly #pools = new Set<string>();
   #alarmAt: number | null = null;
   #lastRenewAt = -Infinity;
   /** Per-workload limits (workload-limits.ts): in flight = requests holding a lease here. */
@@ -148,6 +160,19 @@ export class WorkloadHost {
 
   // Rarely used per-workload maps are made on first write (a router process or the lab can hold tens of
   // thousands of workload hosts, and every empty Map costs about 190 bytes); reads see an empty one.
+  get #leases(): ReadonlyMap<string, RunningLease> {
+    return this.#leasesMap ?? NO_LEASES;
+  }
+
+  #writableLeases(): Map<string, RunningLease> {
+    return (this.#leasesMap ??= new Map());
+  }
+
+  #dropLease(requestId: string): void {
+    const leases = this.#leasesMap;
+    if (leases !== null && leases.delete(requestId) && leases.size === 0) this.#leasesMap = null;
+  }
+
   get #fences(): ReadonlyMap<string, number> {
     return this.#fencesMap ?? NO_FENCES;
   }
@@ -192,7 +217,7 @@ export class WorkloadHost {
     if (saved) {
       this.#state = this.#newState(saved.workloadId, now, saved.registry, saved.tally);
       for (const [requestId, leaseId, pool, backend, epoch] of saved.leases) {
-        this.#leases.set(requestId, {
+        this.#writableLeases().set(requestId, {
           leaseId,
           pool: pool ?? DEFAULT_POOL,
           ...(backend !== undefined ? { backend } : {}),
@@ -203,7 +228,7 @@ export class WorkloadHost {
       for (const [leaseId, health, pool] of saved.pendingReleases ?? []) {
         this.#writablePendingReleases().set(leaseId, { health, pool: pool ?? DEFAULT_POOL });
       }
-      for (const pool of saved.pools ?? [DEFAULT_POOL]) this.#pools.add(pool);
+      for (const pool of saved.pools ?? [DEFAULT_POOL]) this.#offerState(pool).listed = true;
       this.#limiter = new WorkloadLimiter(saved.limiter);
       // Renew at the next beat, not at once: a restored coordinator lease has a full TTL ahead of it.
       this.#lastRenewAt = now;
@@ -285,11 +310,12 @@ export class WorkloadHost {
       actualTokens: 0,
     });
     this.#writableReleasing().add(req.failedLeaseId);
-    this.#offerState(req.pool).carry.push({ leaseId: req.failedLeaseId, health: req.health });
+    const offer = this.#offerState(req.pool);
+    offer.carry = [...offer.carry, { leaseId: req.failedLeaseId, health: req.health }];
     this.#writableAvoid().set(req.requestId, { backend: req.failedBackend, leaseId: req.failedLeaseId });
     const held = this.#leases.get(req.requestId);
     const blocked = !this.#limiter.allowsStart(this.#leases.size);
-    if (held?.leaseId === req.failedLeaseId) this.#leases.delete(req.requestId);
+    if (held?.leaseId === req.failedLeaseId) this.#dropLease(req.requestId);
     const state = this.#state;
     const requeued =
       state?.requeue(
@@ -350,7 +376,7 @@ export class WorkloadHost {
     if (queuedIn !== undefined) this.#resolve(requestId, { kind: 'ended', end });
     const held = this.#leases.get(requestId) ?? lease;
     const blocked = !this.#limiter.allowsStart(this.#leases.size);
-    this.#leases.delete(requestId);
+    this.#dropLease(requestId);
     this.#ports.persist();
     const charge = chargeAtEnd(end, usage);
     if (held !== undefined) this.#release(held.pool, held.leaseId, health, charge);
@@ -380,7 +406,7 @@ export class WorkloadHost {
     for (const id of evicted) this.#resolve(id, this.#endReply(ENDED.ttlExpired, now));
     for (const id of lost) {
       const held = this.#leases.get(id);
-      this.#leases.delete(id);
+      this.#dropLease(id);
       if (held !== undefined)
         this.#writablePendingReleases().set(held.leaseId, { pool: held.pool, health: null });
     }
@@ -388,7 +414,8 @@ export class WorkloadHost {
     // A due deadline may be a head change by aging alone; a waiting head is re-offered on every beat.
     // Re-offer before releasing: a slot freed here must be weighed against this workload's new head (the
     // TTL may just have taken the old one), not granted for a head that is gone.
-    if (state.queueSize > 0 || evicted.length > 0) for (const pool of this.#pools) this.#offer(pool, now);
+    if (state.queueSize > 0 || evicted.length > 0)
+      for (const pool of this.#poolList()) this.#offer(pool, now);
     for (const [leaseId, { pool, health, actualTokens }] of this.#pendingReleases) {
       this.#release(pool, leaseId, health, actualTokens);
     }
@@ -416,7 +443,7 @@ export class WorkloadHost {
     ) {
       this.#state = null;
       this.#ports.deleteState();
-      for (const pool of this.#pools) {
+      for (const pool of this.#poolList()) {
         this.#ports.coordinator.forget(
           pool,
           state.workloadId,
@@ -427,7 +454,7 @@ export class WorkloadHost {
     }
     // Counts no message carried yet (a rejection at the door sends nothing) ride on a re-offer.
     if (this.#sendsMetrics)
-      for (const pool of state.tally.unreportedPools()) if (this.#pools.has(pool)) this.#offer(pool, now);
+      for (const pool of state.tally.unreportedPools()) if (this.#isListed(pool)) this.#offer(pool, now);
     this.#armAlarm(now);
     return { evicted, lost };
   }
@@ -461,10 +488,10 @@ export class WorkloadHost {
     // Held admissions wait while a pool still has room (the next round's grants may take them) and while
     // any other pool's offer is on its way.
     if ((reply.freeSlots === 0 || !offer.dirty) && this.#offersInFlight === 0) this.#settleHeld(now);
-    if (this.#offers.size === 1) {
+    if (this.#moreOffers === null) {
       if (offer.dirty && !offer.inFlight) this.#sendOffer(pool, now);
     } else {
-      for (const [p, o] of this.#offers) if (o.dirty && !o.inFlight) this.#sendOffer(p, now);
+      for (const o of this.#allOffers()) if (o.dirty && !o.inFlight) this.#sendOffer(o.pool, now);
     }
     this.#armAlarm(now);
   }
@@ -533,11 +560,13 @@ export class WorkloadHost {
   describe(now: number): WorkloadDescription | null {
     const state = this.#state;
     if (!state) return null;
-    const queues = [...this.#pools].sort().map((pool) => ({
-      pool,
-      queued: state.queueSizeOf(pool),
-      head: state.head(now, pool),
-    }));
+    const queues = this.#poolList()
+      .sort()
+      .map((pool) => ({
+        pool,
+        queued: state.queueSizeOf(pool),
+        head: state.head(now, pool),
+      }));
     const description = { workloadId: state.workloadId, metrics: state.metrics(now), queues };
     return this.#limiter.snapshot() === undefined
       ? description
@@ -559,7 +588,7 @@ export class WorkloadHost {
       pendingReleases: [...this.#pendingReleases].map(
         ([leaseId, { health, pool }]) => [leaseId, health, pool] as const,
       ),
-      pools: [...this.#pools],
+      pools: this.#poolList(),
       ...this.#limiterSnapshot(),
       tally: state.tally.snapshot(),
     };
@@ -622,7 +651,7 @@ export class WorkloadHost {
     if (!taken) return null;
     if (avoiding) this.#avoidMap?.delete(taken.requestId);
     if (this.#leases.size === 0) this.#lastRenewAt = now;
-    this.#leases.set(
+    this.#writableLeases().set(
       taken.requestId,
       lease.epoch === undefined
         ? { pool, leaseId: lease.leaseId, backend: lease.backend }
@@ -660,14 +689,11 @@ export class WorkloadHost {
     // Hot path: no allocation when nothing rides along (almost always).
     if (offer.carry.length > 0) {
       offer.carrying = offer.carry;
-      offer.carry = [];
+      offer.carry = NOTHING_CARRIED;
     }
     if (!offer.listed) {
       offer.listed = true;
-      if (!this.#pools.has(pool)) {
-        this.#pools.add(pool);
-        this.#ports.persist();
-      }
+      this.#ports.persist();
     }
     // Last statement: an in-process coordinator may answer (re-entering this host) before it returns.
     this.#ports.coordinator.offer(
@@ -682,15 +708,36 @@ export class WorkloadHost {
   }
 
   #offerState(pool: string): OfferState {
-    if (pool === this.#lastOfferPool && this.#lastOffer !== undefined) return this.#lastOffer;
-    let offer = this.#offers.get(pool);
-    if (!offer) {
-      offer = { inFlight: false, dirty: false, listed: false, carry: [], carrying: NOTHING_CARRIED };
-      this.#offers.set(pool, offer);
+    const first = this.#firstOffer;
+    if (first !== null && first.pool === pool) return first;
+    let offer = this.#moreOffers?.get(pool);
+    if (offer === undefined) {
+      offer = offerState(pool, false);
+      if (first === null) this.#firstOffer = offer;
+      else (this.#moreOffers ??= new Map()).set(pool, offer);
     }
-    this.#lastOfferPool = pool;
-    this.#lastOffer = offer;
     return offer;
+  }
+
+  /** Every pool's offer state, in the order the pools were first seen. */
+  #allOffers(): OfferState[] {
+    const first = this.#firstOffer;
+    if (first === null) return [];
+    return this.#moreOffers === null ? [first] : [first, ...this.#moreOffers.values()];
+  }
+
+  /** The pools this workload has offered to (see OfferState.listed). */
+  #poolList(): string[] {
+    return this.#allOffers()
+      .filter((o) => o.listed)
+      .map((o) => o.pool);
+  }
+
+  #isListed(pool: string): boolean {
+    const first = this.#firstOffer;
+    return first !== null && first.pool === pool
+      ? first.listed
+      : (this.#moreOffers?.get(pool)?.listed ?? false);
   }
 
   /** The offer in flight came back (answered or failed). */
