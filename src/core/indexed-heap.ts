@@ -15,12 +15,21 @@ interface Slot<T> extends HeapSlot<T> {
   at: number;
 }
 
+/** Every empty heap's array until its first item (it is never written: #grow replaces it first). */
+const NO_SLOTS: never[] = [];
+
 /**
  * Slots move, not items: a sift writes each moved slot's `at` (one property store), where keeping
  * positions in a map cost a Map.set per swap.
  */
 export class SlotHeap<T> {
-  readonly #slots: Array<Slot<T>> = [];
+  /**
+   * The heap in [0, #size); the rest is spare room. Grown by doubling from one slot, not by Array.push:
+   * push's first growth reserves 17 slots, and most of these heaps (a workload's queue, its requests in
+   * flight) hold a few items in a process holding tens of thousands of them.
+   */
+  #slots: Array<Slot<T> | undefined> = NO_SLOTS;
+  #size = 0;
   readonly #before: Comparator<T>;
 
   /** `before(a, b) < 0` means `a` comes out first. */
@@ -29,11 +38,11 @@ export class SlotHeap<T> {
   }
 
   get size(): number {
-    return this.#slots.length;
+    return this.#size;
   }
 
   peek(): T | undefined {
-    return this.#slots[0]?.item;
+    return this.#size > 0 ? (this.#slots[0] as Slot<T>).item : undefined;
   }
 
   /**
@@ -43,13 +52,14 @@ export class SlotHeap<T> {
   push(item: T, reuse?: HeapSlot<T> | null): HeapSlot<T> {
     let slot = reuse as Slot<T> | null | undefined;
     if (slot === undefined || slot === null) {
-      slot = { item, at: this.#slots.length };
+      slot = { item, at: this.#size };
     } else {
       if (slot.at >= 0) throw new Error('SlotHeap: the slot to reuse is still in the heap');
       slot.item = item;
-      slot.at = this.#slots.length;
+      slot.at = this.#size;
     }
-    this.#slots.push(slot);
+    if (this.#size === this.#slots.length) this.#grow();
+    this.#slots[this.#size++] = slot;
     this.#up(slot);
     return slot;
   }
@@ -60,8 +70,8 @@ export class SlotHeap<T> {
   }
 
   pop(): T | undefined {
-    const top = this.#slots[0];
-    if (top === undefined) return undefined;
+    if (this.#size === 0) return undefined;
+    const top = this.#slots[0] as Slot<T>;
     this.remove(top);
     return top.item;
   }
@@ -70,7 +80,8 @@ export class SlotHeap<T> {
   remove(handle: HeapSlot<T>): boolean {
     const slot = handle as Slot<T>;
     if (slot.at < 0) return false;
-    const last = this.#slots.pop() as Slot<T>;
+    const last = this.#slots[--this.#size] as Slot<T>;
+    this.#slots[this.#size] = undefined;
     if (last !== slot) {
       last.at = slot.at;
       this.#slots[slot.at] = last;
@@ -99,7 +110,14 @@ export class SlotHeap<T> {
   }
 
   *values(): IterableIterator<T> {
-    for (const slot of this.#slots) yield slot.item;
+    const slots = this.#slots;
+    for (let i = 0; i < this.#size; i++) yield (slots[i] as Slot<T>).item;
+  }
+
+  #grow(): void {
+    const grown = new Array<Slot<T> | undefined>(Math.max(1, 2 * this.#size));
+    for (let i = 0; i < this.#size; i++) grown[i] = this.#slots[i];
+    this.#slots = grown;
   }
 
   /** Moves `slot` toward the root while it comes out before its parent; true if it moved. */
@@ -128,7 +146,7 @@ export class SlotHeap<T> {
    */
   #down(slot: Slot<T>): void {
     const slots = this.#slots;
-    const n = slots.length;
+    const n = this.#size;
     let i = slot.at;
     for (;;) {
       const l = 2 * i + 1;

@@ -11,17 +11,23 @@ export interface RateWindowSnapshot {
   readonly buckets: ReadonlyArray<readonly [number, number]>;
 }
 
+/**
+ * The ring holds the counts of the last `slots` buckets, up to the newest one recorded (#head): whole
+ * buckets are consecutive, so no bucket number is stored per slot. Counts are 32-bit (a bucket's
+ * count for one workload; a second is 4 billion requests short of overflowing): a process can hold tens of
+ * thousands of these, one per workload.
+ */
 export class SlidingWindowRate {
   readonly windowMs: number;
   readonly bucketMs: number;
   readonly #slots: number;
-  /** Per slot, side by side (one cache line for both): [bucket number, count]. */
-  readonly #cells: Float64Array;
+  readonly #counts: Uint32Array;
+  /** The newest bucket recorded (-1: none yet); the ring holds buckets (#head − #slots, #head]. */
+  #head = -1;
+  /** The ring's total. */
+  #sum = 0;
   #memoAt = NaN;
   #memo = 0;
-  /** The bucket whose predecessors #sumBehind sums (NaN: recompute). */
-  #sumBucket = NaN;
-  #sumBehind = 0;
   /** Latest time seen; an earlier `now` (clock skew) is treated as this, so counts never go back. */
   #latestMs = -Infinity;
 
@@ -33,29 +39,22 @@ export class SlidingWindowRate {
     }
     this.windowMs = windowMs;
     this.bucketMs = bucketMs;
-    // One bucket per full window slice plus the partial bucket at the leading edge.
+    // One bucket per full window slice plus the partial bucket at the trailing edge.
     this.#slots = windowMs / bucketMs + 1;
-    this.#cells = new Float64Array(2 * this.#slots);
-    for (let slot = 0; slot < this.#slots; slot++) this.#cells[2 * slot] = -1;
+    this.#counts = new Uint32Array(this.#slots);
   }
 
   record(now: number, events = 1): void {
     const t = this.#clamp(now);
+    // Before time 0 there are no buckets (as the rate reads them).
+    if (t < 0) return;
     const bucket = Math.floor(t / this.bucketMs);
     this.#memoAt = NaN;
-    // A bucket behind the summed one changed: sum again. One ahead of it is added when the sum slides.
-    if (bucket < this.#sumBucket) this.#sumBucket = NaN;
-    const i = 2 * (bucket % this.#slots);
-    const old = this.#cells[i] ?? -1;
-    if (old !== bucket) {
-      // The slot's previous bucket leaves the ring, and the sum if it was in it.
-      if (old > this.#sumBucket - this.#slots + 1 && old < this.#sumBucket) {
-        this.#sumBehind -= this.#cells[i + 1] ?? 0;
-      }
-      this.#cells[i] = bucket;
-      this.#cells[i + 1] = 0;
-    }
-    this.#cells[i + 1] = (this.#cells[i + 1] ?? 0) + events;
+    // `t` never goes back, so neither does the bucket: the ring only moves forward.
+    if (bucket > this.#head) this.#advance(bucket);
+    const i = bucket % this.#slots;
+    this.#counts[i] = (this.#counts[i] as number) + events;
+    this.#sum += events;
   }
 
   /** Events per second over the window ending at `now`. */
@@ -65,21 +64,28 @@ export class SlidingWindowRate {
     if (t === this.#memoAt) return this.#memo;
     const bucket = Math.floor(t / this.bucketMs);
     const fracOfCurrent = (t - bucket * this.bucketMs) / this.bucketMs;
+    // The window: buckets (bucket − full, bucket] whole, and bucket − full in part (the share of it
+    // still inside). Whole counts are summed as integers first, then the part added: exact as before.
     const full = this.#slots - 1;
-    // The full buckets behind the current one only change when the current bucket does: sum them once,
-    // then slide the sum as time moves on (counts are whole numbers, so the sum stays exact).
-    if (bucket !== this.#sumBucket) {
-      const from = this.#sumBucket;
-      if (bucket > from && bucket - from < full) {
-        for (let b = from; b < bucket; b++) this.#sumBehind += this.#countAt(b) - this.#countAt(b - full + 1);
+    const oldest = bucket - full;
+    let events: number;
+    if (this.#head < 0 || oldest > this.#head) {
+      events = 0;
+    } else if (bucket === this.#head) {
+      const edge = this.#countAt(oldest);
+      events = this.#sum - edge + edge * (1 - fracOfCurrent);
+    } else {
+      // No event since an earlier bucket: the ring's total without the buckets that have left the
+      // window, summed over whichever side is shorter (a read soon after the last event: a few buckets).
+      let whole = 0;
+      if (oldest - (this.#head - full) < this.#head - oldest) {
+        whole = this.#sum;
+        for (let b = this.#head - full; b <= oldest; b++) whole -= this.#countAt(b);
       } else {
-        this.#sumBehind = 0;
-        for (let k = 1; k < full; k++) this.#sumBehind += this.#countAt(bucket - k);
+        for (let b = oldest + 1; b <= this.#head; b++) whole += this.#countAt(b);
       }
-      this.#sumBucket = bucket;
+      events = whole + this.#countAt(oldest) * (1 - fracOfCurrent);
     }
-    let events = this.#countAt(bucket) + this.#sumBehind;
-    events += this.#countAt(bucket - full) * (1 - fracOfCurrent);
     this.#memoAt = t;
     this.#memo = events / (this.windowMs / 1000);
     return this.#memo;
@@ -87,12 +93,10 @@ export class SlidingWindowRate {
 
   snapshot(): RateWindowSnapshot {
     const buckets: Array<readonly [number, number]> = [];
-    for (let slot = 0; slot < this.#slots; slot++) {
-      const no = this.#cells[2 * slot] ?? -1;
-      const count = this.#cells[2 * slot + 1] ?? 0;
-      if (no >= 0 && count > 0) buckets.push([no, count]);
+    for (let no = Math.max(0, this.#head - this.#slots + 1); no <= this.#head; no++) {
+      const count = this.#countAt(no);
+      if (count > 0) buckets.push([no, count]);
     }
-    buckets.sort((a, b) => a[0] - b[0]);
     return { windowMs: this.windowMs, bucketMs: this.bucketMs, buckets };
   }
 
@@ -102,10 +106,25 @@ export class SlidingWindowRate {
     return rate;
   }
 
+  /** Moves the newest bucket on to `bucket`, emptying the slots of the buckets that leave the ring. */
+  #advance(bucket: number): void {
+    if (this.#head < 0 || bucket - this.#head >= this.#slots) {
+      this.#counts.fill(0);
+      this.#sum = 0;
+    } else {
+      for (let b = this.#head + 1; b <= bucket; b++) {
+        const i = b % this.#slots;
+        this.#sum -= this.#counts[i] as number;
+        this.#counts[i] = 0;
+      }
+    }
+    this.#head = bucket;
+  }
+
+  /** A bucket's count; 0 for one outside the ring (never recorded, or gone). */
   #countAt(bucket: number): number {
-    if (bucket < 0) return 0;
-    const i = 2 * (bucket % this.#slots);
-    return this.#cells[i] === bucket ? (this.#cells[i + 1] ?? 0) : 0;
+    if (bucket < 0 || bucket > this.#head || bucket <= this.#head - this.#slots) return 0;
+    return this.#counts[bucket % this.#slots] as number;
   }
 
   #clamp(now: number): number {
