@@ -34,7 +34,12 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['test/core/**/*.test.ts', 'test/sim/**/*.test.ts', 'test/lab/**/*.test.ts'],
+          include: [
+            'test/core/**/*.test.ts',
+            'test/sim/**/*.test.ts',
+            'test/lab/**/*.test.ts',
+            'test/scripts/**/*.test.ts',
+          ],
         },
       },
       workerProject('worker', ['test/worker/**/*.test.ts'], { MAX_QUEUE_PER_WORKLOAD: '3' }),

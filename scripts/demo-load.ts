@@ -1,7 +1,9 @@
 // A demo load for `npm start -- --demo` and the dashboard's browser test: several workloads of
 // different criticality sending to the router at their own rates, so the queues, the criticality order
 // and the fairness gauge have something to show. Each workload keeps at most `maxOpen` requests open,
-// and the whole load stops at `maxRequests`, so it is bounded however slow the backends are.
+// and the whole load stops at `maxRequests`, so it is bounded however slow the backends are. A workload
+// with an API key (AUTH=on, see demo-keys.ts) sends it as its bearer token; a refused request (401/403)
+// is said once, loudly, since a refused demo otherwise looks like an idle one.
 
 export interface DemoWorkload {
   readonly workloadId: string;
@@ -18,11 +20,24 @@ export interface DemoLoadOptions {
   readonly maxOpen?: number;
   /** The load stops by itself after this many requests in all. */
   readonly maxRequests?: number;
+  /** API key secrets by workload ID, sent as `Authorization: Bearer`; workloads without one send none. */
+  readonly apiKeys?: ReadonlyMap<string, string>;
+  /** Where the one-time "requests are refused" message goes; default console.warn. */
+  readonly warn?: (message: string) => void;
+}
+
+export interface DemoStats {
+  sent: number;
+  skipped: number;
+  byStatus: Map<number, number>;
+  /** 200 answers by workload ID: what the router's registry should count as that workload's successes. */
+  okByWorkload: Map<string, number>;
+  failed: number;
 }
 
 export interface DemoLoad {
-  /** Sent, answered by status, and skipped (the workload had maxOpen requests open). */
-  readonly stats: { sent: number; skipped: number; byStatus: Map<number, number>; failed: number };
+  /** Sent, answered by status, skipped (the workload had maxOpen requests open), and failed (no answer). */
+  readonly stats: DemoStats;
   /** Stops sending and waits for the requests still open. */
   stop(): Promise<void>;
 }
@@ -42,10 +57,37 @@ export function defaultDemoWorkloads(): DemoWorkload[] {
   ];
 }
 
+/** The one-time message for a refused demo request, with the router's own reason. */
+function refusalMessage(workloadId: string, status: number, body: string, keyed: boolean): string {
+  let reason = body.slice(0, 200);
+  try {
+    const error = (JSON.parse(body) as { error?: { code?: string; message?: string } }).error;
+    if (error?.message) reason = `${error.code ?? 'error'}: ${error.message}`;
+  } catch {
+    // not JSON: the text itself
+  }
+  const fix = keyed
+    ? 'Its demo API key was refused (revoked or unknown to this router?).'
+    : 'The demo sent no API key: run it with AUTH=off, or with AUTH=on and an ADMIN_TOKEN so it creates keys.';
+  return (
+    `\nDemo load: a request of ${workloadId} was refused with ${status} (${reason}).\n${fix}\n` +
+    'Refused requests reach no queue and show on no dashboard; they are counted by status, and this ' +
+    'message is not repeated.'
+  );
+}
+
 export function startDemoLoad(opts: DemoLoadOptions): DemoLoad {
   const maxOpen = opts.maxOpen ?? 40;
   const maxRequests = opts.maxRequests ?? 100_000;
-  const stats = { sent: 0, skipped: 0, byStatus: new Map<number, number>(), failed: 0 };
+  const stats: DemoStats = {
+    sent: 0,
+    skipped: 0,
+    byStatus: new Map<number, number>(),
+    okByWorkload: new Map<string, number>(),
+    failed: 0,
+  };
+  const warn = opts.warn ?? ((message: string) => console.warn(message));
+  let refusalSaid = false;
   const open = new Set<Promise<void>>();
   const openBy = new Map<string, number>();
   const timers: NodeJS.Timeout[] = [];
@@ -59,12 +101,16 @@ export function startDemoLoad(opts: DemoLoadOptions): DemoLoad {
     }
     stats.sent++;
     openBy.set(w.workloadId, (openBy.get(w.workloadId) ?? 0) + 1);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      // Sent with a key too: the key's grant allows exactly this workload and criticality.
+      'x-workload-context': JSON.stringify({ workload_id: w.workloadId, criticality: w.criticality }),
+    };
+    const apiKey = opts.apiKeys?.get(w.workloadId);
+    if (apiKey !== undefined) headers['authorization'] = `Bearer ${apiKey}`;
     const request = fetch(`${opts.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-workload-context': JSON.stringify({ workload_id: w.workloadId, criticality: w.criticality }),
-      },
+      headers,
       body: JSON.stringify({
         model: w.model,
         messages: [{ role: 'user', content: `demo request from ${w.workloadId}` }],
@@ -73,8 +119,15 @@ export function startDemoLoad(opts: DemoLoadOptions): DemoLoad {
       }),
     })
       .then(async (res) => {
-        await res.arrayBuffer();
+        const body = await res.text();
         stats.byStatus.set(res.status, (stats.byStatus.get(res.status) ?? 0) + 1);
+        if (res.status === 200) {
+          stats.okByWorkload.set(w.workloadId, (stats.okByWorkload.get(w.workloadId) ?? 0) + 1);
+        }
+        if ((res.status === 401 || res.status === 403) && !refusalSaid) {
+          refusalSaid = true;
+          warn(refusalMessage(w.workloadId, res.status, body, apiKey !== undefined));
+        }
       })
       .catch(() => {
         stats.failed++;

@@ -3,6 +3,7 @@
 // alone on its last line, so `KEY=$(npm run -s keys -- create … | tail -n1)` captures it.
 
 import { parseArgs } from 'node:util';
+import { callAdmin } from './admin-client.ts';
 
 const DEFAULT_URL = 'http://127.0.0.1:8787';
 
@@ -71,33 +72,9 @@ function grantFrom(values: Values, creating: boolean): Record<string, unknown> {
   return grant;
 }
 
-async function callAdmin(url: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  const token = process.env['SLUICE_ADMIN_TOKEN'];
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token) headers['authorization'] = `Bearer ${token}`;
-  let res: Response;
-  try {
-    res = await fetch(`${url.replace(/\/+$/, '')}${path}`, {
-      method,
-      headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  } catch (err) {
-    throw new Error(`cannot reach the router at ${url} (${String(err)}); is it running? (--url)`);
-  }
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON: reported as text below
-  }
-  if (!res.ok) {
-    const message = (parsed as { error?: { message?: string } })?.error?.message ?? text;
-    const hint = res.status === 401 && !token ? ' (set SLUICE_ADMIN_TOKEN)' : '';
-    throw new Error(`${method} ${path} → ${res.status}: ${message}${hint}`);
-  }
-  return parsed;
+/** The admin API with the token from SLUICE_ADMIN_TOKEN. */
+function adminCall(url: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  return callAdmin(url, process.env['SLUICE_ADMIN_TOKEN'], method, path, body);
 }
 
 function idArg(command: string, positionals: string[]): string {
@@ -116,7 +93,7 @@ async function main(): Promise<void> {
   const url = values.url;
   switch (command) {
     case 'create': {
-      const created = (await callAdmin(url, 'POST', '/admin/keys', grantFrom(values, true))) as {
+      const created = (await adminCall(url, 'POST', '/admin/keys', grantFrom(values, true))) as {
         key: Record<string, unknown>;
         secret: string;
       };
@@ -126,20 +103,20 @@ async function main(): Promise<void> {
       return;
     }
     case 'list': {
-      const list = (await callAdmin(url, 'GET', '/admin/keys')) as { data: Array<Record<string, unknown>> };
+      const list = (await adminCall(url, 'GET', '/admin/keys')) as { data: Array<Record<string, unknown>> };
       for (const k of list.data) console.log(JSON.stringify(k));
       if (list.data.length === 0) console.log('(no keys)');
       return;
     }
     case 'get':
       console.log(
-        JSON.stringify(await callAdmin(url, 'GET', `/admin/keys/${idArg(command, positionals)}`), null, 2),
+        JSON.stringify(await adminCall(url, 'GET', `/admin/keys/${idArg(command, positionals)}`), null, 2),
       );
       return;
     case 'update':
       console.log(
         JSON.stringify(
-          await callAdmin(
+          await adminCall(
             url,
             'PATCH',
             `/admin/keys/${idArg(command, positionals)}`,
@@ -151,7 +128,7 @@ async function main(): Promise<void> {
       );
       return;
     case 'revoke': {
-      const revoked = (await callAdmin(url, 'DELETE', `/admin/keys/${idArg(command, positionals)}`)) as {
+      const revoked = (await adminCall(url, 'DELETE', `/admin/keys/${idArg(command, positionals)}`)) as {
         id: string;
       };
       console.log(

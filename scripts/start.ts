@@ -1,13 +1,16 @@
 // `npm start`: the router plus, unless BACKENDS is configured, simulated vLLM-like backends in two pools
 // serving two models. Prints the URLs (API and dashboard) and curl examples; Ctrl-C stops everything.
-// `npm start -- --demo` also runs a demo load (scripts/demo-load.ts) to watch on the dashboard.
+// `npm start -- --demo` also runs a demo load (scripts/demo-load.ts) to watch on the dashboard; under
+// AUTH=on it first creates one API key per demo workload (scripts/demo-keys.ts), and needs ADMIN_TOKEN.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseEnv } from 'node:util';
 import { startSimServer } from '../sim/server.ts';
 import { isPortFree } from './free-port.ts';
 import { REPO_ROOT, startRouterProcess } from './router-process.ts';
-import { defaultDemoWorkloads, startDemoLoad, type DemoLoad } from './demo-load.ts';
+import { demoRefusal, startDemo } from './demo-keys.ts';
+import { defaultDemoWorkloads, type DemoLoad, type DemoStats } from './demo-load.ts';
 
 const DEFAULT_ROUTER_PORT = 8787;
 
@@ -61,6 +64,27 @@ function inDevVars(name: string): boolean {
   return existsSync(devVars) && new RegExp(`^\\s*${name}\\s*=`, 'm').test(readFileSync(devVars, 'utf8'));
 }
 
+/** ADMIN_TOKEN's value as the router gets it: a --var from the environment wins over .dev.vars. */
+function adminTokenValue(): string | null {
+  const fromEnv = process.env['ADMIN_TOKEN'];
+  if (fromEnv) return fromEnv;
+  const devVars = join(REPO_ROOT, '.dev.vars');
+  if (!existsSync(devVars)) return null;
+  return parseEnv(readFileSync(devVars, 'utf8'))['ADMIN_TOKEN'] || null;
+}
+
+/** The demo load's answers by status, for the line printed at Ctrl-C. */
+function describeStats(stats: DemoStats): string {
+  const byStatus = [...stats.byStatus.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([status, n]) => `${n} × ${status}`)
+    .join(', ');
+  return (
+    `Demo load: ${stats.sent} sent (${byStatus || 'no answers yet'}` +
+    `${stats.failed > 0 ? `, ${stats.failed} without an answer` : ''}), ${stats.skipped} skipped`
+  );
+}
+
 function configuredBackends(): string | null {
   if (process.env['BACKENDS']) return process.env['BACKENDS'];
   return inDevVars('BACKENDS') ? '(from .dev.vars)' : null;
@@ -87,6 +111,13 @@ async function main(): Promise<void> {
   if (!(await isPortFree(port))) {
     throw new Error(`port ${port} is in use; set PORT to another one (PORT=8788 npm start)`);
   }
+  // The local demo trusts the network unless told otherwise (AUTH=on npm start); wrangler.toml, which
+  // `npm run dev` and deployments use, has AUTH=on.
+  const auth = authMode();
+  const adminTokenSecret = adminTokenValue();
+  // Said before anything starts: a demo that cannot create keys would only collect 401s.
+  const refusal = demo ? demoRefusal(auth, adminTokenSecret) : null;
+  if (refusal !== null) throw new Error(refusal);
 
   const configured = configuredBackends();
   const sims = configured
@@ -120,11 +151,8 @@ async function main(): Promise<void> {
     const value = process.env[key];
     if (value) vars[key] = value;
   }
-  // The local demo trusts the network unless told otherwise (AUTH=on npm start); wrangler.toml, which
-  // `npm run dev` and deployments use, has AUTH=on.
-  const auth = authMode();
   vars['AUTH'] = auth;
-  const adminToken = vars['ADMIN_TOKEN'] !== undefined || inDevVars('ADMIN_TOKEN');
+  const adminToken = adminTokenSecret !== null;
 
   console.log('Starting Sluice (wrangler dev)…');
   const router = await startRouterProcess({
@@ -150,13 +178,17 @@ async function main(): Promise<void> {
 
   let stopping = false;
   let load: DemoLoad | null = null;
-  const stop = async (): Promise<void> => {
+  // The demo's keys are not revoked here: they live in this run's local KV, which is in the fresh state
+  // directory startRouterProcess deletes on close, so no key outlives its router (and a later run starts
+  // with no keys). Revoking them would only add admin calls to a shutdown that must not hang.
+  const stop = async (code = 0): Promise<void> => {
     stopping = true;
     console.log('\nStopping…');
     await load?.stop();
+    if (load) console.log(describeStats(load.stats));
     await router.close();
     await Promise.all(sims.map((s) => s.close()));
-    process.exit(0);
+    process.exit(code);
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
@@ -239,9 +271,26 @@ async function main(): Promise<void> {
       );
       return;
     }
-    load = startDemoLoad({ url: router.url, workloads });
+    let keyLines: string[] = [];
+    try {
+      const started = await startDemo({ url: router.url, workloads, auth, adminToken: adminTokenSecret });
+      load = started.load;
+      // IDs and names only: the secrets stay in this process (npm run keys -- list shows the same).
+      if (started.keys.length > 0) {
+        keyLines = [
+          '',
+          `AUTH=on: the demo created ${started.keys.length} API keys (one per workload; secrets not shown):`,
+          ...started.keys.map((k) => `  ${k.id}  "${k.name}"`),
+        ];
+      }
+    } catch (err) {
+      console.error(`\n--demo could not start: ${err instanceof Error ? err.message : String(err)}`);
+      await stop(1);
+      return;
+    }
     console.log(
       [
+        ...keyLines,
         '',
         `Demo load running: ${workloads.length} workloads of criticality 1-5 competing for the simulated backends:`,
         ...workloads.map(
