@@ -296,10 +296,19 @@ function parseSaturation(env: Partial<Env>): Pick<SluiceConfig, 'metricsInterval
   };
 }
 
+/**
+ * AUTH as written (unset or empty: on; case and surrounding spaces ignored), or null when it is neither
+ * on nor off. One reading for the config and for /metrics under an invalid config.
+ */
+export function authModeOf(raw: unknown): AuthMode | null {
+  const mode = raw === undefined || raw === '' ? 'on' : String(raw).trim().toLowerCase();
+  return (AUTH_MODES as readonly string[]).includes(mode) ? (mode as AuthMode) : null;
+}
+
 function parseAuth(env: Partial<Env>): AuthMode {
   const raw = env.AUTH;
-  const mode = raw === undefined || raw === '' ? 'on' : String(raw).trim().toLowerCase();
-  if (!(AUTH_MODES as readonly string[]).includes(mode)) {
+  const mode = authModeOf(raw);
+  if (mode === null) {
     throw new ConfigFieldError('AUTH', `must be on or off, got ${JSON.stringify(raw)}`);
   }
   if (mode === 'on' && env.KEYS === undefined) {

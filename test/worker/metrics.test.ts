@@ -171,7 +171,10 @@ describe('/metrics under an invalid configuration', () => {
     for (const [auth, status] of [
       ['on', 403],
       [undefined, 403],
+      ['maybe', 403],
       ['off', 200],
+      // Read as the config reads it.
+      [' OFF ', 200],
     ] as const) {
       const noToken = { ...env, POLICY: 'round-robin', AUTH: auth } as unknown as Env;
       const res = await app.fetch(new Request('http://sluice.test/metrics'), noToken, ctx);

@@ -8,7 +8,7 @@ import {
   PROMETHEUS_CONTENT_TYPE,
   renderPrometheus,
 } from '../../core/index.ts';
-import { configErrorCount, type SluiceConfig } from '../config.ts';
+import { authModeOf, configErrorCount, type SluiceConfig } from '../config.ts';
 import { operatorRefusal } from '../operator-auth.ts';
 import type { Env } from '../env.ts';
 import { errorResponse } from '../http-error.ts';
@@ -47,7 +47,7 @@ export async function handleMetrics(env: Env, config: SluiceConfig): Promise<Res
  * /metrics while the configuration is invalid: a scrape that failed would only say "down", so it
  * answers with the config error counter instead (every other route answers 500 config_invalid). Guarded
  * as requireOperator would be, read straight from the raw vars: a string ADMIN_TOKEN is required when
- * set; without one it is open only under an explicit AUTH=off. Null (the caller answers 500) when the
+ * set; without one it is open only under an explicit AUTH=off (read as the config reads it). Null (the caller answers 500) when the
  * token itself is invalid, so the endpoint is never opened by a broken config.
  */
 export function invalidConfigMetrics(env: Env, authorization: string | undefined): Response | null {
@@ -55,7 +55,8 @@ export function invalidConfigMetrics(env: Env, authorization: string | undefined
   if (token !== undefined && token !== '' && typeof token !== 'string') return null;
   const refused = operatorRefusal(
     operatorAccess(
-      env.AUTH !== 'off',
+      // An AUTH that is neither on nor off (itself the invalid setting, perhaps) keeps it closed.
+      authModeOf(env.AUTH) !== 'off',
       typeof token === 'string' && token !== '' ? token : null,
       authorization,
     ),
