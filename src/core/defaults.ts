@@ -44,6 +44,14 @@ export function leaseRenewIntervalMs(leaseTtlMs: number): number {
 }
 
 /**
+ * A restarted coordinator asks its known workloads for their leases this many at a time (the next as each
+ * answers): a pool that knows thousands of workloads would otherwise wake them all at once from one
+ * object. At ~10 ms per ask, 10,000 workloads answer in about 2 s, well inside the one lease TTL after
+ * which the coordinator grants again anyway.
+ */
+export const RECOVERY_ASKS_IN_FLIGHT = 64;
+
+/**
  * While requests wait, a workload re-offers its head this often. It heals a coordinator restart (its
  * ready set lives in memory) and a lost offer, at the cost of one small call per waiting workload per
  * interval. Releases that failed are retried on the same beat.

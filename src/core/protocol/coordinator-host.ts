@@ -23,6 +23,7 @@ import {
   type RenewReply,
 } from './messages.ts';
 import { PoolSummary, type PoolMetricsSnapshot } from '../metrics/pool-summary.ts';
+import { RECOVERY_ASKS_IN_FLIGHT } from '../defaults.ts';
 import type { MetricsReport } from '../metrics/workload-tally.ts';
 
 const NO_GRANTS: readonly Lease[] = Object.freeze([]);
@@ -110,6 +111,10 @@ export interface CoordinatorStats {
 interface Recovery {
   readonly until: number;
   readonly waiting: Set<string>;
+  /** Workloads not asked yet, asked as earlier asks come back (RECOVERY_ASKS_IN_FLIGHT at a time). */
+  readonly toAsk: string[];
+  /** Asked, with no answer (or failure) yet. */
+  readonly asked: Set<string>;
 }
 
 export class CoordinatorHost {
@@ -130,6 +135,8 @@ export class CoordinatorHost {
   /** This incarnation; stamped on its leases. A restarted coordinator's is larger. */
   readonly epoch: number;
   #recovery: Recovery | null = null;
+  /** #askMore is running (a port answering at once re-enters it). */
+  #asking = false;
   /** Each backend's state as last reported to healthChanged. */
   readonly #states = new Map<string, BackendState>();
   /** Whether any backend was out of full health at the last look (only then do successes matter). */
@@ -169,8 +176,14 @@ export class CoordinatorHost {
     );
     for (const id of saved.workloads) this.#workloads.add(id);
     if (this.#workloads.size > 0) {
-      this.#recovery = { until: now + this.#leaseTtlMs, waiting: new Set(this.#workloads) };
-      for (const id of this.#workloads) this.#ports.askLeases(id, this.epoch);
+      this.#recovery = {
+        until: now + this.#leaseTtlMs,
+        waiting: new Set(this.#workloads),
+        // Asked from the end: reversed, so the first known is asked first.
+        toAsk: [...this.#workloads].reverse(),
+        asked: new Set(),
+      };
+      this.#askMore();
     }
     this.#armAlarm(now);
   }
@@ -178,12 +191,41 @@ export class CoordinatorHost {
   /** A known workload's answer after a restart: every lease of this pool it holds. */
   onLeasesHeld(workloadId: string, leases: readonly DeclaredLease[], now: number): void {
     this.#adopt(workloadId, leases, now);
+    this.#answered(workloadId);
     this.#heardFrom(workloadId, now);
   }
 
   /** The question did not reach the workload: it may still declare by a renewal; else the deadline. */
   onAskFailed(workloadId: string, why: string): void {
     this.#ports.warn(`asking workload ${workloadId} for its leases after a restart failed: ${why}`);
+    this.#answered(workloadId);
+  }
+
+  /** An ask came back (or failed): its place goes to the next workload. */
+  #answered(workloadId: string): void {
+    if (this.#recovery?.asked.delete(workloadId)) this.#askMore();
+  }
+
+  /**
+   * Asks workloads not asked yet, up to RECOVERY_ASKS_IN_FLIGHT outstanding. One that has declared by a
+   * renewal meanwhile is not asked. A port that answers at once re-enters through #answered: the loop
+   * running here then finds the free place (no recursion, however many answer at once).
+   */
+  #askMore(): void {
+    const recovery = this.#recovery;
+    if (recovery === null || this.#asking) return;
+    this.#asking = true;
+    try {
+      while (recovery.asked.size < RECOVERY_ASKS_IN_FLIGHT && this.#recovery === recovery) {
+        const id = recovery.toAsk.pop();
+        if (id === undefined) return;
+        if (!recovery.waiting.has(id)) continue;
+        recovery.asked.add(id);
+        this.#ports.askLeases(id, this.epoch);
+      }
+    } finally {
+      this.#asking = false;
+    }
   }
 
   get recovering(): boolean {
