@@ -2,16 +2,14 @@
 // the Durable Objects do: admit on arrival, dispatch after every event, sweep when a deadline is due,
 // complete when a modelled backend finishes. Schedules nothing itself; it only records what happened.
 
-import { ENDED, type Outcome } from '../src/core/outcome.ts';
-import type { Criticality } from '../src/core/workload-context.ts';
-import { LocalScheduler } from '../src/core/local-scheduler.ts';
-import { serviceTimeMs, toBackendSpecs, type BackendModel } from './backend-model.ts';
+import type { Outcome } from '../src/core/outcome.ts';
+import type { LocalScheduler } from '../src/core/local-scheduler.ts';
+import { serviceTimeMs, type BackendModel } from './backend-model.ts';
 import { EventQueue, type TimedEvent } from './event-queue.ts';
-import { chargesUsage, createLabPolicy, legacyTokenTags, type LabPolicyName } from './policies.ts';
+import { admitLabRequest, completeLabRequest, createLabScheduler } from './lab-scheduler.ts';
+import type { LabPolicyName } from './policies.ts';
 import { generateRequests, type SimRequest } from './requests.ts';
 import { validateScenario, type Scenario } from './scenario.ts';
-
-const NEVER_EXPIRES_MS = 1e12;
 
 export interface RequestRecord {
   readonly request: SimRequest;
@@ -73,21 +71,7 @@ export function simulate(
   requests?: readonly SimRequest[],
 ): SimResult {
   validateScenario(scenario);
-  // The router renews a running request's lease (heartbeat) and the lab models no crashes, so leases and
-  // in-flight requests never expire here, however long a generation runs.
-  const scheduler = new LocalScheduler({
-    policy: createLabPolicy(policyName),
-    backends: toBackendSpecs(scenario.backends),
-    leaseTtlMs: NEVER_EXPIRES_MS,
-    legacyTokenTags: legacyTokenTags(policyName),
-    // Nothing in the lab reads the coordinator's /metrics summary.
-    metricsReports: false,
-    workload: {
-      inFlightTtlMs: NEVER_EXPIRES_MS,
-      queueTtlMs: scenario.queueTtlMs,
-      ...(scenario.maxQueuePerWorkload !== undefined ? { maxQueue: scenario.maxQueuePerWorkload } : {}),
-    },
-  });
+  const scheduler = createLabScheduler(scenario, policyName);
   const models = new Map<string, BackendModel>(scenario.backends.map((b) => [b.name, b]));
   const agenda = new EventQueue<Arrival | Completion>();
   const records = new Map<string, MutableRecord>();
@@ -149,30 +133,10 @@ export function simulate(
       now = event.atMs;
       const { request } = event;
       if (event.kind === 'arrival') {
-        // The router estimates prompt bytes / 4 + max_tokens. The lab's prompts are empty, so the estimate
-        // is the client's max_tokens, at least the length it will generate (see token-lengths.ts).
-        const admitted = scheduler.admit(
-          request.workloadId,
-          request.id,
-          // validateScenario checked it is an integer in 1..5.
-          request.criticality as Criticality,
-          now,
-          request.maxTokens,
-          request.weight,
-        );
+        const admitted = admitLabRequest(scheduler, request, now);
         if (admitted.kind === 'rejected') end(request.id, admitted.end.outcome, now);
         else waiting.add(request.workloadId);
-      } else if (
-        scheduler.complete(
-          request.workloadId,
-          request.id,
-          ENDED.completed,
-          now,
-          // The backend reports what it generated, as the router reads it from the answer; a policy that
-          // charges estimates only is run without it (the dispatcher then keeps the estimate).
-          chargesUsage(policyName) ? { promptTokens: 0, completionTokens: request.tokens } : undefined,
-        )
-      ) {
+      } else if (completeLabRequest(scheduler, request, policyName, now)) {
         end(request.id, 'success', now);
         recordOf(request.id).completionPosition = ++completions;
       }

@@ -21,6 +21,11 @@ export interface SimStats {
   /** Answered 503 because the waiting queue was full. */
   readonly rejected: number;
   readonly maxRunningSeen: number;
+  /**
+   * Index k: admitted requests that found k others waiting for a slot when they arrived (0 also when a
+   * slot was free). Turned-away requests are not counted.
+   */
+  readonly waitingAheadCounts: readonly number[];
   /** Prompt tokens of requests that got a slot, as vLLM counts them at prefill. */
   readonly promptTokens: number;
   /** Tokens actually generated; a cancelled request stops adding to it. */
@@ -89,6 +94,7 @@ export async function startSimServer(partial: Partial<SimOptions> = {}): Promise
       promptTokens: counters.promptTokens,
       generationTokens: counters.generationTokens,
       maxRunningSeen: scheduler.maxRunningSeen,
+      waitingAheadCounts: scheduler.waitingAheadCounts,
       kvCacheUsage: kvCache.usage,
     }),
     setFault: (change) => faults.update(change),

@@ -20,6 +20,8 @@ export class SlotScheduler {
   readonly #waiting = new Set<Waiter>();
   #running = 0;
   #maxRunningSeen = 0;
+  /** Index k: admitted requests that found k others waiting (k = 0 also when a slot was free). */
+  readonly #waitingAheadCounts: number[] = [];
 
   constructor(maxRunning: number, maxWaiting: number) {
     this.#maxRunning = maxRunning;
@@ -38,6 +40,14 @@ export class SlotScheduler {
     return this.#maxRunningSeen;
   }
 
+  /**
+   * How deep the FIFO was as each admitted request joined it, as counts by depth (index k: requests that
+   * found k waiting). Recorded at the event itself, so unlike sampling `waiting` it misses no peak.
+   */
+  get waitingAheadCounts(): readonly number[] {
+    return [...this.#waitingAheadCounts];
+  }
+
   /** A ticket, or null when the waiting queue is full. Invariant: running <= maxRunning. */
   enqueue(): SlotTicket | null {
     if (this.#running >= this.#maxRunning && this.#waiting.size >= this.#maxWaiting) return null;
@@ -46,6 +56,9 @@ export class SlotScheduler {
       grant = resolve;
     });
     const waiter: Waiter = { state: 'waiting', grant };
+    const ahead = this.#waiting.size;
+    for (let k = this.#waitingAheadCounts.length; k <= ahead; k++) this.#waitingAheadCounts[k] = 0;
+    this.#waitingAheadCounts[ahead] = (this.#waitingAheadCounts[ahead] ?? 0) + 1;
     this.#waiting.add(waiter);
     this.#promote();
     return { granted, release: () => this.#release(waiter) };

@@ -5,14 +5,14 @@
 // Does not touch the lab's single-coordinator simulate(); it only reuses its pieces.
 
 import type { ReadyHead } from '../../src/core/dispatcher.ts';
-import { LocalScheduler } from '../../src/core/local-scheduler.ts';
-import { ENDED, type Outcome } from '../../src/core/outcome.ts';
+import type { LocalScheduler } from '../../src/core/local-scheduler.ts';
+import type { Outcome } from '../../src/core/outcome.ts';
 import { isOverdue, type Policy } from '../../src/core/policy/types.ts';
-import type { Criticality } from '../../src/core/workload-context.ts';
 import { hashString } from '../../sim/prng.ts';
-import { serviceTimeMs, toBackendSpecs, type BackendModel } from '../backend-model.ts';
+import { serviceTimeMs, type BackendModel } from '../backend-model.ts';
 import { EventQueue, type TimedEvent } from '../event-queue.ts';
-import { createLabPolicy } from '../policies.ts';
+import { admitLabRequest, completeLabRequest, createLabScheduler } from '../lab-scheduler.ts';
+import { createLabPolicy, type LabPolicyName } from '../policies.ts';
 import { generateRequests, type SimRequest } from '../requests.ts';
 import { validateScenario, type Scenario } from '../scenario.ts';
 import { bestHead, compareHeads, observeGrants, readyHeadOf, type ReadyHeadParts } from './rank.ts';
@@ -24,8 +24,8 @@ import {
   type ShardingConfig,
 } from './sharded-run.ts';
 
-/** As in the lab's simulate(): no crashes are modelled, so no lease or in-flight request expires. */
-const NEVER_EXPIRES_MS = 1e12;
+/** The policy every shard and the root run (with its defaults): the study compares it with the lab's. */
+export const SHARDED_POLICY: LabPolicyName = 'workload-aware';
 /** Slots a shard has not been lent are held by reserve leases that never expire (and wake nobody). */
 const RESERVE_EXPIRES_MS = 1e15;
 const ROOT = '#root';
@@ -94,7 +94,7 @@ export function simulateSharded(
   validateScenario(scenario);
   validateShardingConfig(config);
 
-  const policy: Policy = createLabPolicy('workload-aware');
+  const policy: Policy = createLabPolicy(SHARDED_POLICY);
   const models = new Map<string, BackendModel>(scenario.backends.map((b) => [b.name, b]));
   const root = new RootLender(policy, scenario.backends);
   const agenda = new EventQueue<SimEvent>();
@@ -105,16 +105,7 @@ export function simulateSharded(
 
   const shards: Shard[] = Array.from({ length: config.shards }, (_, index) => {
     const observed = observeGrants(policy);
-    const scheduler = new LocalScheduler({
-      policy: observed.policy,
-      backends: toBackendSpecs(scenario.backends),
-      leaseTtlMs: NEVER_EXPIRES_MS,
-      workload: {
-        inFlightTtlMs: NEVER_EXPIRES_MS,
-        queueTtlMs: scenario.queueTtlMs,
-        ...(scenario.maxQueuePerWorkload !== undefined ? { maxQueue: scenario.maxQueuePerWorkload } : {}),
-      },
-    });
+    const scheduler = createLabScheduler(scenario, SHARDED_POLICY, observed.policy);
     const shard: Shard = {
       index,
       scheduler,
@@ -367,7 +358,7 @@ export function simulateSharded(
       backend !== null && shard.pressure !== null && yields(shard, shard.pressure, local, now);
     if (yieldSlot) reserve(shard, backend, now);
     collect(shard, now);
-    if (shard.scheduler.complete(request.workloadId, request.id, ENDED.completed, now)) {
+    if (completeLabRequest(shard.scheduler, request, SHARDED_POLICY, now)) {
       end(request.id, 'success', now);
     }
     shard.completions++;
@@ -421,13 +412,7 @@ export function simulateSharded(
       continue;
     }
     collect(shard, now);
-    const admitted = shard.scheduler.admit(
-      request.workloadId,
-      request.id,
-      request.criticality as Criticality,
-      now,
-      request.tokens,
-    );
+    const admitted = admitLabRequest(shard.scheduler, request, now);
     if (admitted.kind === 'rejected') end(request.id, admitted.end.outcome, now);
     else shard.waiting.add(request.workloadId);
     settle(shard, now);

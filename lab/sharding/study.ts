@@ -15,7 +15,7 @@ import {
 } from './measure.ts';
 import { SHARDING_SCENARIOS } from './scenarios.ts';
 import type { ShardingConfig } from './sharded-run.ts';
-import { simulateSharded } from './simulate-sharded.ts';
+import { SHARDED_POLICY, simulateSharded } from './simulate-sharded.ts';
 
 /** The design's defaults, each varied in turn by the grid: a same-region RPC, a 100 ms check-in. */
 export const BASE_CONFIG: ShardingConfig = Object.freeze({
@@ -68,7 +68,7 @@ export function gridFor(scenario: Scenario): ShardingConfig[] {
 export function runStudy(scenarios: readonly Scenario[] = SHARDING_SCENARIOS): ScenarioStudy[] {
   return scenarios.map((scenario) => {
     const requests = generateRequests(scenario);
-    const single = simulate(scenario, 'workload-aware', requests);
+    const single = simulate(scenario, SHARDED_POLICY, requests);
     const singleWait = waitFigures(single.records, DEFAULT_AGING_HORIZON_MS);
     const singleCallsPerSec = (2 * singleWait.dispatched) / (single.endMs / 1000);
     const rows: StudyRow[] = [

@@ -20,6 +20,8 @@ describe('SlotScheduler', () => {
     await Promise.resolve();
     expect(order).toEqual([0, 1, 2]);
     expect(scheduler.maxRunningSeen).toBe(1);
+    // The first two found nobody waiting (the second still had to wait), the third found one.
+    expect(scheduler.waitingAheadCounts).toEqual([2, 1]);
   });
 
   it('lets a waiting ticket leave the queue, resolving granted=false, and release is idempotent', async () => {
@@ -44,6 +46,8 @@ describe('SlotScheduler', () => {
     expect(scheduler.enqueue()).not.toBeNull();
     expect(scheduler.enqueue()).toBeNull();
     expect([scheduler.running, scheduler.waiting]).toEqual([2, 1]);
+    // The refused one is not counted as having joined.
+    expect(scheduler.waitingAheadCounts).toEqual([3]);
   });
 });
 
