@@ -16,6 +16,7 @@ import type { TokenUsage } from '../usage.ts';
 import type { HeadView } from '../policy/types.ts';
 import type { TallySnapshot } from '../metrics/workload-tally.ts';
 import type { HeldLease, PersistedWorkload, WorkloadHostOptions, WorkloadPorts } from './workload-ports.ts';
+import { RunningLeases } from './running-leases.ts';
 import type {
   AdmitReply,
   AdmitRequest,
@@ -41,7 +42,6 @@ export type {
 
 const NOTHING_CARRIED: readonly CarriedRelease[] = Object.freeze([]);
 const NO_FENCES: ReadonlyMap<string, number> = new Map();
-const NO_LEASES: ReadonlyMap<string, RunningLease> = new Map();
 const NO_AVOIDED: ReadonlyMap<string, Avoided> = new Map();
 const NO_LEASE_IDS: ReadonlySet<string> = new Set();
 const NO_PENDING_RELEASES: ReadonlyMap<string, PendingRelease> = new Map();
@@ -110,11 +110,8 @@ export class WorkloadHost {
   readonly #keepIdle: boolean;
   readonly #sendsMetrics: boolean;
   #state: WorkloadState | null = null;
-  /**
-   * requestId → the lease its running request holds. Made at the first lease and dropped when the last
-   * ends: most workloads of a busy pool hold none at any moment.
-   */
-  #leasesMap: Map<string, RunningLease> | null = null;
+  /** requestId → the lease its running request holds. */
+  readonly #leases = new RunningLeases<RunningLease>();
   /**
    * pool → the coordinator incarnation this workload last declared its leases to. A grant from an
    * earlier one (sent before that coordinator restarted, delivered after) is refused: the restarted
@@ -160,19 +157,6 @@ export class WorkloadHost {
 
   // Rarely used per-workload maps are made on first write (a router process or the lab can hold tens of
   // thousands of workload hosts, and every empty Map costs about 190 bytes); reads see an empty one.
-  get #leases(): ReadonlyMap<string, RunningLease> {
-    return this.#leasesMap ?? NO_LEASES;
-  }
-
-  #writableLeases(): Map<string, RunningLease> {
-    return (this.#leasesMap ??= new Map());
-  }
-
-  #dropLease(requestId: string): void {
-    const leases = this.#leasesMap;
-    if (leases !== null && leases.delete(requestId) && leases.size === 0) this.#leasesMap = null;
-  }
-
   get #fences(): ReadonlyMap<string, number> {
     return this.#fencesMap ?? NO_FENCES;
   }
@@ -217,7 +201,7 @@ export class WorkloadHost {
     if (saved) {
       this.#state = this.#newState(saved.workloadId, now, saved.registry, saved.tally);
       for (const [requestId, leaseId, pool, backend, epoch] of saved.leases) {
-        this.#writableLeases().set(requestId, {
+        this.#leases.set(requestId, {
           leaseId,
           pool: pool ?? DEFAULT_POOL,
           ...(backend !== undefined ? { backend } : {}),
@@ -315,7 +299,7 @@ export class WorkloadHost {
     this.#writableAvoid().set(req.requestId, { backend: req.failedBackend, leaseId: req.failedLeaseId });
     const held = this.#leases.get(req.requestId);
     const blocked = !this.#limiter.allowsStart(this.#leases.size);
-    if (held?.leaseId === req.failedLeaseId) this.#dropLease(req.requestId);
+    if (held?.leaseId === req.failedLeaseId) this.#leases.delete(req.requestId);
     const state = this.#state;
     const requeued =
       state?.requeue(
@@ -376,7 +360,7 @@ export class WorkloadHost {
     if (queuedIn !== undefined) this.#resolve(requestId, { kind: 'ended', end });
     const held = this.#leases.get(requestId) ?? lease;
     const blocked = !this.#limiter.allowsStart(this.#leases.size);
-    this.#dropLease(requestId);
+    this.#leases.delete(requestId);
     this.#ports.persist();
     const charge = chargeAtEnd(end, usage);
     if (held !== undefined) this.#release(held.pool, held.leaseId, health, charge);
@@ -406,7 +390,7 @@ export class WorkloadHost {
     for (const id of evicted) this.#resolve(id, this.#endReply(ENDED.ttlExpired, now));
     for (const id of lost) {
       const held = this.#leases.get(id);
-      this.#dropLease(id);
+      this.#leases.delete(id);
       if (held !== undefined)
         this.#writablePendingReleases().set(held.leaseId, { pool: held.pool, health: null });
     }
@@ -580,7 +564,7 @@ export class WorkloadHost {
     return {
       workloadId: state.workloadId,
       registry: state.snapshot(),
-      leases: [...this.#leases].map(
+      leases: [...this.#leases.entries()].map(
         ([requestId, { leaseId, pool, backend, epoch }]) =>
           [requestId, leaseId, pool, backend, epoch] as const,
       ),
@@ -651,7 +635,7 @@ export class WorkloadHost {
     if (!taken) return null;
     if (avoiding) this.#avoidMap?.delete(taken.requestId);
     if (this.#leases.size === 0) this.#lastRenewAt = now;
-    this.#writableLeases().set(
+    this.#leases.set(
       taken.requestId,
       lease.epoch === undefined
         ? { pool, leaseId: lease.leaseId, backend: lease.backend }
