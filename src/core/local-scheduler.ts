@@ -54,7 +54,8 @@ export type LocalAdmitResult =
 
 export class LocalScheduler {
   readonly coordinator: CoordinatorHost;
-  readonly #hosts = new Map<string, WorkloadHost>();
+  /** Each workload's ports, which hold its host and its alarm. */
+  readonly #hosts = new Map<string, LocalWorkloadPorts>();
   readonly #leaseTtlMs: number;
   /** One options object for every host: with thousands of workloads, a copy each is memory for nothing. */
   readonly #hostOpts: WorkloadHostOptions;
@@ -64,12 +65,6 @@ export class LocalScheduler {
   /** The request being admitted, and its end if it ended at once (queue full). */
   #admitting: string | null = null;
   #ended: (AdmitReply & { kind: 'ended' }) | null = null;
-  /**
-   * Each workload's alarm as its host last set it: the in-process stand-in for a WorkloadDO's alarm,
-   * kept rather than recomputed at sweep time because a deadline that has just passed (a head change by
-   * aging) is no longer reported by the queue once it is in the past.
-   */
-  readonly #dueAt = new Map<string, number>();
 
   constructor(opts: LocalSchedulerOptions) {
     this.#leaseTtlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
@@ -106,7 +101,7 @@ export class LocalScheduler {
   }
 
   *workloads(): IterableIterator<WorkloadState> {
-    for (const host of this.#hosts.values()) if (host.state) yield host.state;
+    for (const { host } of this.#hosts.values()) if (host.state) yield host.state;
   }
 
   admit(
@@ -148,7 +143,7 @@ export class LocalScheduler {
   /** Completion by request: releases its lease if it holds one. Exactly once; false on repeats. */
   complete(workloadId: string, requestId: string, end: Ended, now: number, usage?: TokenUsage): boolean {
     this.#now = now;
-    const host = this.#hosts.get(workloadId);
+    const host = this.#hosts.get(workloadId)?.host;
     if (!host) return false;
     return host.complete(requestId, end, null, undefined, now, usage).recorded;
   }
@@ -156,7 +151,7 @@ export class LocalScheduler {
   /** Client gone while queued. False if the request is not queued. */
   cancel(workloadId: string, requestId: string, now: number): boolean {
     this.#now = now;
-    const host = this.#hosts.get(workloadId);
+    const host = this.#hosts.get(workloadId)?.host;
     if (!host?.state?.isQueued(requestId)) return false;
     return host.complete(requestId, { outcome: 'cancelled', reason: 'client_closed' }, null, undefined, now)
       .recorded;
@@ -167,11 +162,11 @@ export class LocalScheduler {
     this.#now = now;
     const evicted: string[] = [];
     const lost: string[] = [];
-    for (const [workloadId, host] of this.#hosts) {
+    for (const ports of this.#hosts.values()) {
       // Like each WorkloadDO's alarm: only a workload whose own deadline has come does anything.
-      if ((this.#dueAt.get(workloadId) ?? Infinity) > now || !host.state) continue;
-      this.#dueAt.delete(workloadId);
-      const swept = host.alarm(now);
+      if (ports.dueAt > now || !ports.host.state) continue;
+      ports.dueAt = Infinity;
+      const swept = ports.host.alarm(now);
       evicted.push(...swept.evicted);
       lost.push(...swept.lost);
     }
@@ -183,17 +178,17 @@ export class LocalScheduler {
   /** The earliest time any host would wake up on its own. */
   nextDeadline(now: number): number | null {
     let next = this.dispatcher.nextDeadline(now) ?? Infinity;
-    for (const due of this.#dueAt.values()) next = Math.min(next, due);
+    for (const ports of this.#hosts.values()) next = Math.min(next, ports.dueAt);
     return Number.isFinite(next) ? next : null;
   }
 
   #host(workloadId: string): WorkloadHost {
-    let host = this.#hosts.get(workloadId);
-    if (host) return host;
+    const known = this.#hosts.get(workloadId);
+    if (known) return known.host;
     const ports = new LocalWorkloadPorts(this, workloadId);
-    host = new WorkloadHost(this.#hostOpts, ports);
+    const host = new WorkloadHost(this.#hostOpts, ports);
     ports.host = host;
-    this.#hosts.set(workloadId, host);
+    this.#hosts.set(workloadId, ports);
     return host;
   }
 
@@ -203,17 +198,12 @@ export class LocalScheduler {
   }
 
   /** @internal */
-  setDue(workloadId: string, at: number): void {
-    this.#dueAt.set(workloadId, at);
-  }
-
-  /** @internal */
   onReply(workloadId: string, requestId: string, reply: AdmitReply): void {
     this.#onReply(workloadId, requestId, reply);
   }
 
   #deliverGrant(lease: Lease): void {
-    const host = this.#hosts.get(lease.workloadId);
+    const host = this.#hosts.get(lease.workloadId)?.host;
     if (!host) {
       this.coordinator.onGrantFailed(lease, this.#now, 'unknown workload');
       return;
@@ -243,6 +233,12 @@ export class LocalScheduler {
  */
 class LocalWorkloadPorts implements WorkloadPorts, CoordinatorCalls {
   host!: WorkloadHost;
+  /**
+   * The workload's alarm as its host last set it (Infinity: none): the in-process stand-in for a
+   * WorkloadDO's alarm, kept rather than recomputed at sweep time because a deadline that has just passed
+   * (a head change by aging) is no longer reported by the queue once it is in the past.
+   */
+  dueAt = Infinity;
   readonly #scheduler: LocalScheduler;
   readonly #workloadId: string;
 
@@ -300,7 +296,7 @@ class LocalWorkloadPorts implements WorkloadPorts, CoordinatorCalls {
   persist(): void {}
 
   setAlarm(at: number): void {
-    this.#scheduler.setDue(this.#workloadId, at);
+    this.dueAt = at;
   }
 
   deleteState(): void {}
