@@ -1,7 +1,9 @@
 // A restarted coordinator asks every workload it knows for its leases before it grants again. A pool
 // can know thousands: the asks go out RECOVERY_ASKS_IN_FLIGHT at a time, the next as each comes back,
 // so one object does not wake them all at once. Recovery still ends when all have answered (or after one
-// lease TTL), and a workload that declared itself by a renewal meanwhile is not asked at all.
+// lease TTL). A renewal counts a workload's leases at once but does not end the wait for it: only the
+// answer to an ask fences it against grants of the earlier incarnation, so a renewing workload is asked
+// next instead.
 
 import { describe, expect, it } from 'vitest';
 import {
@@ -57,21 +59,36 @@ describe('CoordinatorHost recovery asks', () => {
     for (let i = 2; i < asked.length; i++) host.onLeasesHeld(asked[i] as string, [], 2);
     expect(new Set(asked)).toEqual(new Set(workloads));
     expect(asked.length).toBe(known);
-    // w1's ask failed and it never renewed: the coordinator still waits for it (until the TTL).
+    // w1's ask failed: the coordinator still waits for it (until the TTL). When it renews it is
+    // reachable after all, and asked again; its answer ends the wait.
     expect(host.stats(3).recovering).toBe(1);
     host.renew('w1', [], 4);
+    expect(host.recovering).toBe(true);
+    expect(asked.length).toBe(known + 1);
+    expect(asked.at(-1)).toBe('w1');
+    host.onLeasesHeld('w1', [], 5);
     expect(host.recovering).toBe(false);
   });
 
-  it('does not ask a workload that declared its leases by a renewal before its turn', () => {
+  it('asks a workload that renewed before its turn next, and waits for its answer (the fence)', () => {
     const known = RECOVERY_ASKS_IN_FLIGHT + 3;
-    const { host, asked } = restarted(known);
-    const late = `w${RECOVERY_ASKS_IN_FLIGHT + 1}`;
-    host.renew(late, [], 1);
-    for (let i = 0; i < asked.length; i++) host.onLeasesHeld(asked[i] as string, [], 2);
-    expect(asked).not.toContain(late);
-    expect(asked.length).toBe(known - 1);
+    const { host, asked, workloads } = restarted(known);
+    const late = `w${RECOVERY_ASKS_IN_FLIGHT + 2}`;
+    host.renew(late, [{ leaseId: 'l-old', backend: 'a', epoch: 1 }], 1);
+    // Its lease counts at once; it is first in line for the next free place.
+    expect(host.stats(1).leases).toBe(1);
+    host.onLeasesHeld('w0', [], 2);
+    expect(asked.at(-1)).toBe(late);
+    for (let i = 1; i < asked.length; i++)
+      if (asked[i] !== late) host.onLeasesHeld(asked[i] as string, [], 2);
+    // Every other workload has answered; the renewed one has not yet.
+    expect(new Set(asked)).toEqual(new Set(workloads));
+    expect(host.recovering).toBe(true);
+    host.onLeasesHeld(late, [{ leaseId: 'l-old', backend: 'a', epoch: 1 }], 3);
     expect(host.recovering).toBe(false);
+    expect(host.stats(3).leases).toBe(1);
+    // Asked once each: the renewal did not add a second ask for a workload whose ask was out.
+    expect(asked.length).toBe(known);
   });
 
   it('copes with answers that come back inside the ask (no recursion per workload)', () => {

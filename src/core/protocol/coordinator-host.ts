@@ -110,8 +110,12 @@ export interface CoordinatorStats {
 /** After a restart: whom the coordinator still waits for, and until when at most. */
 interface Recovery {
   readonly until: number;
+  /** Known workloads that have not answered an ask yet (the answer comes with their fence). */
   readonly waiting: Set<string>;
-  /** Workloads not asked yet, asked as earlier asks come back (RECOVERY_ASKS_IN_FLIGHT at a time). */
+  /**
+   * Workloads to ask, taken from the end as earlier asks come back (RECOVERY_ASKS_IN_FLIGHT at a time); a
+   * workload that renews meanwhile is pushed onto the end, so it is asked next.
+   */
   readonly toAsk: string[];
   /** Asked, with no answer (or failure) yet. */
   readonly asked: Set<string>;
@@ -164,9 +168,11 @@ export class CoordinatorHost {
 
   /**
    * Starts from what a previous instance persisted: the known workloads. Their running requests' leases
-   * are in their own storage, so until each has declared them (askLeases → onLeasesHeld, or a renewal)
-   * nothing is granted: a slot that looks free may be in use. A workload that cannot be reached holds
-   * things up for one lease TTL at most; by then any lease it did not renew would have expired anyway.
+   * are in their own storage, so until each has answered an ask (askLeases → onLeasesHeld, which also
+   * fences it against this coordinator's predecessors) nothing is granted: a slot that looks free may be
+   * in use. A renewal counts its leases at once and puts it next in line to be asked. A workload that
+   * cannot be reached holds things up for one lease TTL at most; by then any lease it did not renew
+   * would have expired anyway, and a grant of the predecessor is too old for a workload to take.
    * Leases an older version stored are restored with a fresh TTL (their renewals were never written).
    */
   restore(saved: CoordinatorSaved, now: number): void {
@@ -195,7 +201,7 @@ export class CoordinatorHost {
     this.#heardFrom(workloadId, now);
   }
 
-  /** The question did not reach the workload: it may still declare by a renewal; else the deadline. */
+  /** The question did not reach the workload: it is asked again if it renews; else the deadline. */
   onAskFailed(workloadId: string, why: string): void {
     this.#ports.warn(`asking workload ${workloadId} for its leases after a restart failed: ${why}`);
     this.#answered(workloadId);
@@ -207,9 +213,9 @@ export class CoordinatorHost {
   }
 
   /**
-   * Asks workloads not asked yet, up to RECOVERY_ASKS_IN_FLIGHT outstanding. One that has declared by a
-   * renewal meanwhile is not asked. A port that answers at once re-enters through #answered: the loop
-   * running here then finds the free place (no recursion, however many answer at once).
+   * Asks workloads not asked yet, up to RECOVERY_ASKS_IN_FLIGHT outstanding. A port that answers at once
+   * re-enters through #answered: the loop running here then finds the free place (no recursion, however
+   * many answer at once).
    */
   #askMore(): void {
     const recovery = this.#recovery;
@@ -219,7 +225,8 @@ export class CoordinatorHost {
       while (recovery.asked.size < RECOVERY_ASKS_IN_FLIGHT && this.#recovery === recovery) {
         const id = recovery.toAsk.pop();
         if (id === undefined) return;
-        if (!recovery.waiting.has(id)) continue;
+        // Answered already, or its ask is out (a renewal may have queued it twice).
+        if (!recovery.waiting.has(id) || recovery.asked.has(id)) continue;
         recovery.asked.add(id);
         this.#ports.askLeases(id, this.epoch);
       }
@@ -353,7 +360,15 @@ export class CoordinatorHost {
   ): RenewReply {
     if (report) this.metrics.apply(report, now);
     const missing = this.#adopt(workloadId, leases, now);
-    this.#heardFrom(workloadId, now);
+    // Its leases count from now, but a renewal does not end the wait for it: only an ask's answer comes
+    // with the fence that refuses the earlier incarnation's grants still in flight (heldLeases), and a
+    // grant taken after this declaration left would over-book. So it is asked next (again, if its ask
+    // failed: it is reachable after all).
+    const recovery = this.#recovery;
+    if (recovery?.waiting.has(workloadId) && !recovery.asked.has(workloadId)) {
+      recovery.toAsk.push(workloadId);
+      this.#askMore();
+    }
     return { missing };
   }
 
