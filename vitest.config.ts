@@ -10,7 +10,12 @@ const TEST_BACKENDS = JSON.stringify([
   { name: 'beta', url: 'http://beta.test', maxConcurrency: 1 },
 ]);
 
-function workerProject(name: string, include: string[], vars: Record<string, string>) {
+function workerProject(
+  name: string,
+  include: string[],
+  vars: Record<string, string>,
+  kvNamespaces: string[] = [],
+) {
   return {
     plugins: [
       cloudflareTest({
@@ -19,6 +24,8 @@ function workerProject(name: string, include: string[], vars: Record<string, str
         miniflare: {
           bindings: { BACKENDS: TEST_BACKENDS, AUTH: 'off', ...vars },
           outboundService: createFakeUpstream(),
+          // wrangler.toml's KEYS, plus any empty namespaces a project's tests need to themselves.
+          ...(kvNamespaces.length > 0 ? { kvNamespaces: ['KEYS', ...kvNamespaces] } : {}),
         },
       }),
     ],
@@ -91,22 +98,28 @@ export default defineConfig({
       }),
       // wrangler.toml's own AUTH=on; no key cache, so a revocation is seen by the very next request
       // (the cache's horizon itself is tested with injected time in test/core/key-record.test.ts).
-      workerProject('worker-auth', ['test/worker-auth/**/*.test.ts'], {
-        AUTH: 'on',
-        AUTH_CACHE_TTL_MS: '0',
-        ADMIN_TOKEN: 'test-admin-token',
-        // `bare` has no apiKey of its own: it shows that nothing of the client's credentials is forwarded.
-        BACKENDS: JSON.stringify([
-          { name: 'alpha', url: 'http://alpha.test', maxConcurrency: 4, apiKey: 'backend-key' },
-          {
-            name: 'bare',
-            url: 'http://beta.test',
-            maxConcurrency: 1,
-            pool: 'bare',
-            models: ['echo-headers-bare'],
-          },
-        ]),
-      }),
+      workerProject(
+        'worker-auth',
+        ['test/worker-auth/**/*.test.ts'],
+        {
+          AUTH: 'on',
+          AUTH_CACHE_TTL_MS: '0',
+          ADMIN_TOKEN: 'test-admin-token',
+          // `bare` has no apiKey of its own: it shows that nothing of the client's credentials is forwarded.
+          BACKENDS: JSON.stringify([
+            { name: 'alpha', url: 'http://alpha.test', maxConcurrency: 4, apiKey: 'backend-key' },
+            {
+              name: 'bare',
+              url: 'http://beta.test',
+              maxConcurrency: 1,
+              pool: 'bare',
+              models: ['echo-headers-bare'],
+            },
+          ]),
+        },
+        // Empty namespaces for the key-listing tests, so they can assert a whole listing exactly.
+        ['KEYS_PAGED', 'KEYS_FULL_PAGE'],
+      ),
       workerProject('worker-timeout', ['test/worker-timeout/**/*.test.ts'], {
         UPSTREAM_HEADERS_TIMEOUT_MS: '300',
         UPSTREAM_IDLE_TIMEOUT_MS: '300',

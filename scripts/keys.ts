@@ -4,6 +4,7 @@
 
 import { parseArgs } from 'node:util';
 import { callAdmin } from './admin-client.ts';
+import { MAX_LIST_PAGES, followCursor, type CursorPage } from './follow-cursor.ts';
 
 const DEFAULT_URL = 'http://127.0.0.1:8787';
 
@@ -11,7 +12,7 @@ const USAGE = `Usage: npm run keys -- <command> [options]
 
   create --workload <id> [--workload <id> …] [--max-criticality 1-5] [--default-criticality 1-5]
          [--max-in-flight N] [--rpm N] [--tpm N] [--weight W] [--name TEXT]
-  list
+  list [--limit N] [--cursor C]   every key, page by page in ID order (N a page, 1-1000; C to resume)
   get <id>
   update <id> [same options as create; a limit set to "none" removes it]
   revoke <id>
@@ -28,6 +29,8 @@ const OPTIONS = {
   tpm: { type: 'string' },
   weight: { type: 'string' },
   name: { type: 'string' },
+  limit: { type: 'string' },
+  cursor: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -103,9 +106,26 @@ async function main(): Promise<void> {
       return;
     }
     case 'list': {
-      const list = (await adminCall(url, 'GET', '/admin/keys')) as { data: Array<Record<string, unknown>> };
-      for (const k of list.data) console.log(JSON.stringify(k));
-      if (list.data.length === 0) console.log('(no keys)');
+      // The router checks --limit and --cursor and names them in its 400.
+      const fetchPage = (cursor: string | null) => {
+        const query = new URLSearchParams();
+        if (values.limit !== undefined) query.set('limit', values.limit);
+        if (cursor !== null) query.set('cursor', cursor);
+        const path = `/admin/keys${query.size > 0 ? `?${query}` : ''}`;
+        return adminCall(url, 'GET', path) as Promise<CursorPage<Record<string, unknown>>>;
+      };
+      const printRows = (rows: readonly Record<string, unknown>[]) => {
+        for (const k of rows) console.log(JSON.stringify(k));
+      };
+      const done = await followCursor(fetchPage, printRows, { from: values.cursor ?? null });
+      if (done.rows === 0) console.log('(no keys)');
+      if (done.stoppedAt !== null) {
+        // On stderr and a non-zero exit, so a script reading stdout cannot take a part for the whole.
+        console.error(
+          `stopped after ${MAX_LIST_PAGES} pages (${done.rows} keys); more follow: npm run keys -- list --cursor ${done.stoppedAt}`,
+        );
+        process.exitCode = 1;
+      }
       return;
     }
     case 'get':

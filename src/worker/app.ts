@@ -101,7 +101,9 @@ export function createApp(): Hono<AppEnv> {
   app.get('/admin/workloads', (c) => handleListWorkloads(c.env, c.get('config'), c.req.query('offset')));
   app.get('/admin/workloads/:id', (c) => handleGetWorkload(c.env, c.get('config'), c.req.param('id')));
   app.get('/admin/backends', (c) => handleBackends(c.env, c.get('config')));
-  app.get('/admin/keys', (c) => handleListKeys(c.env, c.get('config')));
+  app.get('/admin/keys', (c) =>
+    handleListKeys(c.env, c.get('config'), { cursor: c.req.query('cursor'), limit: c.req.query('limit') }),
+  );
   app.post('/admin/keys', (c) => handleCreateKey(c.req.raw, c.env, c.get('config')));
   app.get('/admin/keys/:id', (c) => handleGetKey(c.env, c.get('config'), c.req.param('id')));
   app.patch('/admin/keys/:id', (c) => handleUpdateKey(c.req.raw, c.env, c.get('config'), c.req.param('id')));

@@ -15,10 +15,17 @@ import {
 } from '../core/index.ts';
 
 const KEY_PREFIX = 'key:';
-/** Listing is for people: one page of KV's list is plenty for the keys of one router. */
-const MAX_LISTED_KEYS = 1000;
+/** The most keys one listing page holds: KV's own list limit, and with BULK_GET_KEYS it keeps a page at
+ *  11 KV operations (one list, ten bulk reads), far below the platform's 1,000 per invocation. */
+export const MAX_KEYS_PER_PAGE = 1000;
 /** Keys per bulk read: the most one KV get accepts. */
 const BULK_GET_KEYS = 100;
+
+/** One page of keys in KV's key order (by ID); `cursor` is KV's own, null when the listing is complete. */
+export interface KeyPage {
+  readonly records: readonly KeyRecord[];
+  readonly cursor: string | null;
+}
 
 export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
@@ -89,19 +96,26 @@ export class KeyStore {
     await this.#kv.put(KEY_PREFIX + record.id, JSON.stringify(record));
   }
 
-  async list(): Promise<KeyRecord[]> {
-    const listed = await this.#kv.list({ prefix: KEY_PREFIX, limit: MAX_LISTED_KEYS });
+  /**
+   * One page of at most `limit` keys (1..MAX_KEYS_PER_PAGE) after `cursor` (from the previous page).
+   * The page may hold fewer than `limit` even when more follow (KV drops expired keys after counting),
+   * so only a null cursor means the end.
+   */
+  async list(limit: number, cursor: string | null): Promise<KeyPage> {
+    const listed = await this.#kv.list({ prefix: KEY_PREFIX, limit, ...(cursor === null ? {} : { cursor }) });
     const names = listed.keys.map((k) => k.name);
     // Bulk reads, BULK_GET_KEYS at a time (each is one KV operation): a read per key would take a full
-    // listing past the platform's 1,000 KV operations per invocation.
+    // page past the platform's 1,000 KV operations per invocation.
     const records: KeyRecord[] = [];
     for (let i = 0; i < names.length; i += BULK_GET_KEYS) {
-      const values = await this.#kv.get<unknown>(names.slice(i, i + BULK_GET_KEYS), 'json');
-      for (const value of values.values()) {
-        const record = parseKeyRecord(value);
+      const batch = names.slice(i, i + BULK_GET_KEYS);
+      const values = await this.#kv.get<unknown>(batch, 'json');
+      // In the listing's order (by ID), so pages concatenate into one ordered listing.
+      for (const name of batch) {
+        const record = parseKeyRecord(values.get(name));
         if (record !== null) records.push(record);
       }
     }
-    return records.sort((a, b) => a.createdAt - b.createdAt);
+    return { records, cursor: listed.list_complete ? null : listed.cursor };
   }
 }

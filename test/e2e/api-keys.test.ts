@@ -109,6 +109,24 @@ describe('API keys end to end (AUTH=on)', () => {
     expect(listed.join('\n')).not.toContain('e2e-inf');
   });
 
+  it('npm run keys -- list follows the cursor: pages of 2 print every key once, as one page does', async () => {
+    for (const i of [0, 1, 2]) await keys('create', '--workload', `e2e-page-${i}`);
+    const idsOf = (lines: string[]) => lines.map((l) => (JSON.parse(l) as { id: string }).id);
+    const whole = idsOf(await keys('list'));
+    expect(whole.length).toBeGreaterThan(4); // so pages of 2 take at least three requests
+    const paged = idsOf(await keys('list', '--limit', '2'));
+    expect(paged).toEqual(whole);
+    expect(new Set(paged).size).toBe(paged.length);
+    expect(paged).toEqual([...paged].sort());
+
+    const err = (await keys('list', '--limit', '0').catch((e: unknown) => e)) as {
+      code?: number;
+      stderr?: string;
+    };
+    expect(err.code).toBe(1);
+    expect(err.stderr).toMatch(/400: limit must be an integer from 1 to 1000/);
+  });
+
   it('the admin API refuses the inference key and the missing token', async () => {
     const secret = (await keys('create', '--workload', 'e2e-admin')).at(-1) ?? '';
     expect((await fetch(`${stack.url}/admin/keys`)).status).toBe(401);

@@ -6,8 +6,17 @@ import { keyView, validateKeyGrant, type KeyRecord, type KeyView } from '../../c
 import type { SluiceConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { errorResponse } from '../http-error.ts';
-import { KeyStore } from '../key-store.ts';
+import { decodeKeyCursor, encodeKeyCursor } from '../key-cursor.ts';
+import { KeyStore, MAX_KEYS_PER_PAGE } from '../key-store.ts';
 import type { AdminList } from './admin.ts';
+
+/** GET /admin/keys: one page in KV's key order (by ID); `next_cursor` is null on the last page. */
+export interface AdminKeyList extends AdminList<KeyView> {
+  readonly next_cursor: string | null;
+}
+
+/** workerd reports a KV operation that KV refused as `KV <METHOD> failed: <status> <message>`. */
+const KV_REFUSED = /^KV [A-Z]+ failed: 400\b/;
 
 export interface CreatedKey {
   readonly key: KeyView;
@@ -59,11 +68,53 @@ export async function handleCreateKey(request: Request, env: Env, config: Sluice
   return Response.json(created, { status: 201, headers: { 'cache-control': 'no-store' } });
 }
 
-export async function handleListKeys(env: Env, config: SluiceConfig): Promise<Response> {
+function parseLimit(raw: string | undefined): number | null {
+  if (raw === undefined) return MAX_KEYS_PER_PAGE;
+  const limit = /^[1-9][0-9]{0,5}$/.test(raw) ? Number(raw) : NaN;
+  return limit <= MAX_KEYS_PER_PAGE ? limit : null;
+}
+
+/**
+ * One page of keys. Without `cursor` it is the first page, and without `limit` it holds up to
+ * MAX_KEYS_PER_PAGE keys: what this route returned before it paged, so a client that ignores
+ * `next_cursor` sees what it always saw (ordered by ID now, not by creation time).
+ */
+export async function handleListKeys(
+  env: Env,
+  config: SluiceConfig,
+  query: { readonly cursor?: string | undefined; readonly limit?: string | undefined },
+): Promise<Response> {
   const store = storeOf(env, config);
   if (store instanceof Response) return store;
-  const list: AdminList<KeyView> = { object: 'list', data: (await store.list()).map(keyView) };
-  return Response.json(list);
+  const limit = parseLimit(query.limit);
+  if (limit === null) {
+    return errorResponse({
+      code: 'invalid_request',
+      message: `limit must be an integer from 1 to ${MAX_KEYS_PER_PAGE}.`,
+    });
+  }
+  const kvCursor = query.cursor === undefined ? null : decodeKeyCursor(query.cursor);
+  const badCursor = () =>
+    errorResponse({
+      code: 'invalid_request',
+      message:
+        'cursor must be a next_cursor from GET /admin/keys, passed as given (omit it for the first page).',
+    });
+  if (query.cursor !== undefined && kvCursor === null) return badCursor();
+  let page;
+  try {
+    page = await store.list(limit, kvCursor);
+  } catch (err) {
+    // Our envelope was intact but KV refused what is inside (edited, or from another namespace).
+    if (kvCursor !== null && err instanceof Error && KV_REFUSED.test(err.message)) return badCursor();
+    throw err;
+  }
+  const list: AdminKeyList = {
+    object: 'list',
+    data: page.records.map(keyView),
+    next_cursor: page.cursor === null ? null : encodeKeyCursor(page.cursor),
+  };
+  return Response.json(list, { headers: { 'cache-control': 'no-store' } });
 }
 
 export async function handleGetKey(env: Env, config: SluiceConfig, id: string): Promise<Response> {

@@ -1,0 +1,52 @@
+// The opaque `next_cursor` of GET /admin/keys: KV's own list cursor in a small versioned envelope,
+// base64url so it needs no escaping in a query string. The envelope lets a mistyped or foreign cursor be
+// refused with a 400 before KV sees it; it is not a secret and grants nothing (the route is operator-only).
+
+/** Longer is not a cursor we issued (KV's are well under this); bounds the work of decoding one. */
+const MAX_CURSOR_CHARS = 2048;
+
+interface Envelope {
+  readonly v: 1;
+  readonly kv: string;
+}
+
+function toBase64Url(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+}
+
+function fromBase64Url(encoded: string): string | null {
+  try {
+    const binary = atob(encoded.replace(/-/g, '+').replace(/_/g, '/'));
+    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+export function encodeKeyCursor(kvCursor: string): string {
+  const envelope: Envelope = { v: 1, kv: kvCursor };
+  return toBase64Url(JSON.stringify(envelope));
+}
+
+/** KV's cursor inside one of our cursors, or null when `cursor` is not one we issued. */
+export function decodeKeyCursor(cursor: string): string | null {
+  if (cursor.length === 0 || cursor.length > MAX_CURSOR_CHARS || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
+    return null;
+  }
+  const json = fromBase64Url(cursor);
+  if (json === null) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  const { v, kv } = parsed as Record<string, unknown>;
+  return v === 1 && typeof kv === 'string' && kv.length > 0 ? kv : null;
+}
