@@ -101,14 +101,18 @@ export class Cluster {
   #seq = 0;
   /** Sent with every admit, as an API key's limits are (workload-limits.ts); none when absent. */
   readonly limits: WorkloadLimits | undefined;
+  readonly #recoveryAsksInFlight: number | undefined;
 
   constructor(
     policy: PolicyName,
     backends: readonly number[],
     mutations: Mutations = {},
     limits?: WorkloadLimits,
+    /** A restarted coordinator's asks out at once (its default when absent). */
+    recoveryAsksInFlight?: number,
   ) {
     this.limits = limits;
+    this.#recoveryAsksInFlight = recoveryAsksInFlight;
     this.#policy = policy;
     this.#mut = mutations;
     this.backends = backends.map((m, i) => ({ name: `b${i}`, maxConcurrency: m }));
@@ -324,6 +328,9 @@ export class Cluster {
         policy: createPolicy(this.#policy),
         leaseTtlMs: LEASE_TTL_MS,
         epoch,
+        ...(this.#recoveryAsksInFlight !== undefined
+          ? { recoveryAsksInFlight: this.#recoveryAsksInFlight }
+          : {}),
         newLeaseId: (() => {
           let n = 0;
           return () => `c${epoch}-l${n++}`;

@@ -141,6 +141,7 @@ export class CoordinatorHost {
   #recovery: Recovery | null = null;
   /** #askMore is running (a port answering at once re-enters it). */
   #asking = false;
+  readonly #asksInFlight: number;
   /** Each backend's state as last reported to healthChanged. */
   readonly #states = new Map<string, BackendState>();
   /** Whether any backend was out of full health at the last look (only then do successes matter). */
@@ -156,6 +157,8 @@ export class CoordinatorHost {
       readonly metricsIntervalMs?: number;
       /** This incarnation, larger than every earlier one of the same pool (a persisted counter). */
       readonly epoch?: number;
+      /** Asks out at once while recovering (default RECOVERY_ASKS_IN_FLIGHT; tests use small windows). */
+      readonly recoveryAsksInFlight?: number;
     },
     ports: CoordinatorPorts,
   ) {
@@ -164,6 +167,7 @@ export class CoordinatorHost {
     this.#leaseTtlMs = opts.leaseTtlMs;
     this.#ports = ports;
     this.#metricsIntervalMs = this.dispatcher.readsMetrics ? (opts.metricsIntervalMs ?? 0) : 0;
+    this.#asksInFlight = Math.max(1, opts.recoveryAsksInFlight ?? RECOVERY_ASKS_IN_FLIGHT);
   }
 
   /**
@@ -213,7 +217,7 @@ export class CoordinatorHost {
   }
 
   /**
-   * Asks workloads not asked yet, up to RECOVERY_ASKS_IN_FLIGHT outstanding. A port that answers at once
+   * Asks workloads not asked yet, up to #asksInFlight (RECOVERY_ASKS_IN_FLIGHT) outstanding. A port that answers at once
    * re-enters through #answered: the loop running here then finds the free place (no recursion, however
    * many answer at once).
    */
@@ -222,7 +226,7 @@ export class CoordinatorHost {
     if (recovery === null || this.#asking) return;
     this.#asking = true;
     try {
-      while (recovery.asked.size < RECOVERY_ASKS_IN_FLIGHT && this.#recovery === recovery) {
+      while (recovery.asked.size < this.#asksInFlight && this.#recovery === recovery) {
         const id = recovery.toAsk.pop();
         if (id === undefined) return;
         // Answered already, or its ask is out (a renewal may have queued it twice).
