@@ -20,6 +20,7 @@ import {
   type Lease,
   type MetricsReport,
   type OfferReply,
+  type ReleaseReply,
   type RenewReply,
   type WorkloadSignals,
 } from '../../src/core/index.ts';
@@ -65,8 +66,9 @@ export class EchoCoordinatorDO extends DurableObject<Env> {
     return { grants: [lease], freeSlots: 1, poolDownUntil: null };
   }
 
-  release(_leaseId: string, _health: BackendHealth | null, _actualTokens?: number): { released: boolean } {
-    return { released: true };
+  release(_leaseId: string, _health: BackendHealth | null, _actualTokens?: number): ReleaseReply {
+    // Its leases carry no seq: any grant after this counts as made knowing (see grantedKnowing).
+    return { released: true, informed: { epoch: 0, seq: 0 } };
   }
 
   renew(_workloadId: string, _leases: readonly DeclaredLease[], _report?: MetricsReport): RenewReply {
@@ -131,10 +133,10 @@ export class BenchWorkloadDO extends DurableObject<Env> {
             send(
               'bench release',
               coordinator(pool).release(leaseId, health, actualTokens),
-              () => {
+              (reply) => {
                 this.#releaseMs.push(performance.now() - sentAt);
                 this.#releasesInFlight--;
-                this.#host.onReleased(leaseId);
+                this.#host.onReleased(leaseId, reply.informed);
               },
               () => {
                 this.#releasesInFlight--;

@@ -35,6 +35,12 @@ export interface Lease {
    */
   readonly epoch?: number;
   /**
+   * The order this incarnation granted it in (0, 1, …): a workload compares it with the point at which
+   * the coordinator learned of a failed dispatch (Informed, messages.ts) to tell an informed grant from
+   * one issued before.
+   */
+  readonly seq?: number;
+  /**
    * Token fairness: the tokens charged at the grant (the head's estimate scaled by its workload's usage
    * ratio, see #usageRatio), trued up at release to what the request really used.
    */
@@ -164,6 +170,7 @@ export class Dispatcher {
   readonly #newLeaseId: () => string;
   readonly #legacy: boolean;
   readonly #leaseEpoch: number;
+  #grantSeq = 0;
   /** Token fairness: the start tag of the last grant; where a workload joins when no head waits. */
   #lastGrantedTag = 0;
   /** Token fairness: waiting heads by start tag; the smallest is where a joining workload starts. */
@@ -191,6 +198,11 @@ export class Dispatcher {
 
   get leaseCount(): number {
     return this.#leases.size;
+  }
+
+  /** Grants issued so far by this dispatcher: the next grant's `seq`. */
+  get grantsIssued(): number {
+    return this.#grantSeq;
   }
 
   get backendCount(): number {
@@ -373,9 +385,10 @@ export class Dispatcher {
     const expiresAt = now + this.#leaseTtlMs;
     const score = this.policy.score(best.head, best.signals, now);
     const epoch = this.#leaseEpoch;
+    const seq = this.#grantSeq++;
     const grant: Grant =
       charged === undefined
-        ? { leaseId, workloadId, requestId, backend, grantedAt: now, expiresAt, epoch, score }
+        ? { leaseId, workloadId, requestId, backend, grantedAt: now, expiresAt, epoch, seq, score }
         : {
             leaseId,
             workloadId,
@@ -384,6 +397,7 @@ export class Dispatcher {
             grantedAt: now,
             expiresAt,
             epoch,
+            seq,
             score,
             charged,
             estimated,

@@ -275,8 +275,14 @@ class LocalWorkloadPorts implements WorkloadPorts, CoordinatorCalls {
     actualTokens?: number,
     report?: MetricsReport,
   ): void {
-    this.#scheduler.coordinator.release(leaseId, health, this.#scheduler.now, actualTokens, report);
-    this.host.onReleased(leaseId);
+    const reply = this.#scheduler.coordinator.release(
+      leaseId,
+      health,
+      this.#scheduler.now,
+      actualTokens,
+      report,
+    );
+    this.host.onReleased(leaseId, reply.informed);
   }
 
   renew(_pool: string, workloadId: string, leases: readonly DeclaredLease[], report?: MetricsReport): void {

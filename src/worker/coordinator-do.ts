@@ -19,6 +19,7 @@ import {
   type MetricsReport,
   type OfferReply,
   type PoolMetricsSnapshot,
+  type ReleaseReply,
   type RenewReply,
   type WorkloadSignals,
 } from '../core/index.ts';
@@ -141,7 +142,7 @@ export class CoordinatorDO extends DurableObject<Env> {
     health: BackendHealth | null,
     actualTokens?: number,
     report?: MetricsReport,
-  ): { released: boolean } {
+  ): ReleaseReply {
     return this.#host.release(leaseId, health, Date.now(), actualTokens, report);
   }
 

@@ -71,7 +71,7 @@ export class WorkloadDO extends DurableObject<Env> {
             send(
               `release of lease ${leaseId} (the alarm retries it)`,
               coordinator(pool).release(leaseId, health, actualTokens, report),
-              () => this.#host.onReleased(leaseId),
+              (reply) => this.#host.onReleased(leaseId, reply.informed),
               () => {
                 dropStub(pool);
                 this.#host.onReleaseFailed(leaseId, Date.now());

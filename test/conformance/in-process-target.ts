@@ -44,8 +44,8 @@ export function inProcessTarget(): ProtocolTarget {
             }),
           release: (_pool, leaseId, health) =>
             later(() => {
-              coordinator.release(leaseId, health, Date.now());
-              later(() => created.onReleased(leaseId));
+              const reply = coordinator.release(leaseId, health, Date.now());
+              later(() => created.onReleased(leaseId, reply.informed));
             }),
           renew: (_pool, id, leases) =>
             later(() => created.onRenewReply(coordinator.renew(id, leases, Date.now()))),

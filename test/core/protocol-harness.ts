@@ -448,13 +448,13 @@ export class Cluster {
             call(
               'release',
               () => {
-                this.coordinator.release(leaseId, health, this.now, actualTokens, report);
+                const released = this.coordinator.release(leaseId, health, this.now, actualTokens, report);
                 return {
                   kind: 'release-reply',
                   to,
                   fail: () => this.#releaseFailed(host, leaseId),
                   deliver: () => {
-                    host.onReleased(leaseId);
+                    host.onReleased(leaseId, released.informed);
                     return null;
                   },
                 };

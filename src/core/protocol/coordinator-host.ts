@@ -20,6 +20,7 @@ import {
   type GrantReply,
   type HeadSeq,
   type OfferReply,
+  type ReleaseReply,
   type RenewReply,
 } from './messages.ts';
 import { PoolSummary, type PoolMetricsSnapshot } from '../metrics/pool-summary.ts';
@@ -307,6 +308,9 @@ export class CoordinatorHost {
       const failed = this.#free(r.leaseId, r.health, now, 0);
       if (failed) this.metrics.countFailover(failed.backend);
     }
+    // Grants from here on are made knowing of those failures (the workload avoids the failed backend
+    // only for grants made before).
+    const informed = releases.length > 0 ? { epoch: this.epoch, seq: this.dispatcher.grantsIssued } : null;
     const known = this.#report(workloadId, head, signals, seq);
     if (!known.listed) this.#remember(workloadId, known);
     const grants = this.#drain(now, workloadId);
@@ -314,12 +318,13 @@ export class CoordinatorHost {
       this.#armAlarm(now);
       this.#noteHealth(now);
     }
-    return {
-      grants,
-      // While recovering, no slot is known to be free: the workload's held admissions really wait.
-      freeSlots: this.#recovery === null ? this.dispatcher.freeSlots(now) : 0,
-      poolDownUntil: grants.length > 0 ? null : this.dispatcher.poolDownUntil(now),
-    };
+    // While recovering, no slot is known to be free: the workload's held admissions really wait.
+    const freeSlots = this.#recovery === null ? this.dispatcher.freeSlots(now) : 0;
+    const poolDownUntil = grants.length > 0 ? null : this.dispatcher.poolDownUntil(now);
+    // Two literals, not a conditional spread: one offer per request.
+    return informed === null
+      ? { grants, freeSlots, poolDownUntil }
+      : { grants, freeSlots, poolDownUntil, informed };
   }
 
   /**
@@ -334,13 +339,14 @@ export class CoordinatorHost {
     now: number,
     actualTokens?: number,
     report?: MetricsReport,
-  ): { released: boolean } {
+  ): ReleaseReply {
     if (report) this.metrics.apply(report, now);
     const released = this.#free(leaseId, health, now, actualTokens) !== null;
+    const informed = { epoch: this.epoch, seq: this.dispatcher.grantsIssued };
     this.#drain(now);
     if (health?.reachable === false) this.#armAlarm(now);
     if (health?.reachable === false || (health && this.#anyRecovering)) this.#noteHealth(now);
-    return { released };
+    return { released, informed };
   }
 
   /** The lease freed, or null if it was not held (already released or expired). */

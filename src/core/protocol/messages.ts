@@ -85,6 +85,16 @@ export interface GrantReply {
   readonly report?: MetricsReport;
 }
 
+/**
+ * Where a coordinator stood when it learned of the releases a reply acknowledges: its incarnation and the
+ * `seq` its next grant gets. A grant of that incarnation with a smaller `seq` (or of an earlier one) was
+ * issued before it knew.
+ */
+export interface Informed {
+  readonly epoch: number;
+  readonly seq: number;
+}
+
 /** A lease handed back inside an offer, applied before the offered head is weighed. */
 export interface CarriedRelease {
   readonly leaseId: string;
@@ -105,6 +115,15 @@ export interface OfferReply {
    * of holding them until their TTL.
    */
   readonly poolDownUntil: number | null;
+  /** With carried releases: where the coordinator stood once it had them (see Informed). */
+  readonly informed?: Informed;
+}
+
+/** The answer to a release. */
+export interface ReleaseReply {
+  readonly released: boolean;
+  /** Where the coordinator stood once it had the release (see Informed). */
+  readonly informed: Informed;
 }
 
 /** What the Worker learned about the backend, and when, reported with a completion. */

@@ -26,6 +26,7 @@ import type {
   DeclaredLease,
   GrantReply,
   HeadSeq,
+  Informed,
   OfferReply,
   RenewReply,
   RetryRequest,
@@ -65,6 +66,21 @@ function declared({ leaseId, backend, epoch }: RunningLease): DeclaredLease {
 interface Avoided {
   readonly backend: string;
   readonly leaseId: string;
+  /** Where the coordinator stood once it had the failed lease back; null until it acknowledges. */
+  informed: Informed | null;
+}
+
+/**
+ * Whether `lease` was granted knowing of the failure `avoid` records: after the coordinator had the
+ * failed lease back (a later grant of that incarnation, or any of a later one). A coordinator that does
+ * not number its grants (an older version) counts as informed once it acknowledged, as it used to.
+ */
+function grantedKnowing(lease: Lease, avoid: Avoided): boolean {
+  const informed = avoid.informed;
+  if (informed === null) return false;
+  const epoch = lease.epoch ?? 0;
+  if (epoch !== informed.epoch) return epoch > informed.epoch;
+  return lease.seq === undefined || lease.seq >= informed.seq;
 }
 
 interface PendingRelease {
@@ -140,12 +156,13 @@ export class WorkloadHost {
   #offerReplies = 0;
   #lastReplyAt = NaN;
   /**
-   * Requests back from a failed dispatch → the backend they failed on and the failed lease, until the
-   * coordinator has that lease back (and so knows the failure and cools the backend down). Until then a
-   * grant on that backend, issued before the coordinator knew, goes back instead of sending the request
-   * straight to a dead server. After that a grant there is the coordinator's informed choice (the
-   * cooldown ended, or the pool has no other backend) and is taken. In memory only: after a restart at
-   * worst one more attempt lands there.
+   * Requests back from a failed dispatch → the backend they failed on and the failed lease, until they
+   * are dispatched again or end. A grant on that backend issued before the coordinator had the failed
+   * lease back (and so knew of the failure and cooled the backend down) goes back instead of sending the
+   * request straight to a dead server, even one that arrives after the acknowledgement (calls can be
+   * reordered): the acknowledgement says from which grant on the coordinator knew (Informed). A grant
+   * there from then on is its informed choice (the cooldown ended, or the pool has no other backend) and
+   * is taken. In memory only: after a restart at worst one more attempt lands there.
    */
   #avoidMap: Map<string, Avoided> | null = null;
   #alarmAt: number | null = null;
@@ -296,7 +313,11 @@ export class WorkloadHost {
     this.#writableReleasing().add(req.failedLeaseId);
     const offer = this.#offerState(req.pool);
     offer.carry = [...offer.carry, { leaseId: req.failedLeaseId, health: req.health }];
-    this.#writableAvoid().set(req.requestId, { backend: req.failedBackend, leaseId: req.failedLeaseId });
+    this.#writableAvoid().set(req.requestId, {
+      backend: req.failedBackend,
+      leaseId: req.failedLeaseId,
+      informed: null,
+    });
     const held = this.#leases.get(req.requestId);
     const blocked = !this.#limiter.allowsStart(this.#leases.size);
     if (held?.leaseId === req.failedLeaseId) this.#leases.delete(req.requestId);
@@ -449,7 +470,7 @@ export class WorkloadHost {
     const offer = this.#offerState(pool);
     this.#landed(offer);
     if (offer.carrying.length > 0) {
-      for (const carried of offer.carrying) this.onReleased(carried.leaseId);
+      for (const carried of offer.carrying) this.onReleased(carried.leaseId, reply.informed);
       offer.carrying = NOTHING_CARRIED;
     }
     for (const lease of reply.grants) {
@@ -495,11 +516,16 @@ export class WorkloadHost {
     this.#armAlarm(now);
   }
 
-  onReleased(leaseId: string): void {
+  /** `informed`: where the coordinator stood once it had the lease (absent from an older version). */
+  onReleased(leaseId: string, informed?: Informed): void {
     if (leaseId === this.#sendingRelease) this.#releaseAnswer = 'acked';
     if (this.#avoid.size > 0) {
-      for (const [requestId, avoid] of this.#avoid)
-        if (avoid.leaseId === leaseId) this.#avoidMap?.delete(requestId);
+      for (const [requestId, avoid] of this.#avoid) {
+        if (avoid.leaseId !== leaseId || avoid.informed !== null) continue;
+        // An older coordinator does not say: stop avoiding at its acknowledgement, as before.
+        if (informed === undefined) this.#avoidMap?.delete(requestId);
+        else avoid.informed = informed;
+      }
     }
     this.#releasingSet?.delete(leaseId);
     if (this.#pendingReleasesMap?.delete(leaseId)) this.#ports.persist();
@@ -624,7 +650,7 @@ export class WorkloadHost {
     const avoiding = this.#avoid.size > 0;
     const head = avoiding ? this.#state?.head(now, pool) : undefined;
     const avoid = head ? this.#avoid.get(head.requestId) : undefined;
-    if (avoid?.backend === lease.backend) {
+    if (avoid !== undefined && avoid.backend === lease.backend && !grantedKnowing(lease, avoid)) {
       // Make sure the failure is on its way (a lost offer may have carried it), so this stops soon.
       const pending = this.#pendingReleases.get(avoid.leaseId);
       if (pending && !this.#releasing.has(avoid.leaseId))
