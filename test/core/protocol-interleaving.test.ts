@@ -329,6 +329,38 @@ describe('failover avoidance when a grant from before the failure arrives after 
   it.each([303])('random runs with seed %d', (seed) => {
     fc.assert(property({ policy: 'fcfs', faults: SAFETY, checkHeads: false }), { seed, numRuns: 400 });
   });
+
+  // Also found by new seeds: a failed lease queued to ride on the pool's next offer, after the offer
+  // before it failed, waits for the alarm (up to REOFFER_INTERVAL_MS). Until the coordinator has it, it
+  // may grant the failed backend to the same head again at once, and the workload refuses every time:
+  // a tight loop of grants and refusals. A refusal now sends that offer.
+  it('a refusal sends the offer its failed lease waits for, instead of refusing grant after grant', () => {
+    const steps: Step[] = [
+      { k: 'admit', w: 0, c: 1 },
+      { k: 'admit', w: 0, c: 1 },
+      { k: 'tick', dt: 250 },
+      { k: 'admit', w: 0, c: 1 },
+      { k: 'admit', w: 2, c: 1 },
+      { k: 'admit', w: 1, c: 1 },
+      { k: 'deliver', i: 0 },
+      { k: 'settle' },
+      { k: 'tick', dt: 1750 },
+      { k: 'admit', w: 1, c: 1 },
+      { k: 'complete', i: 412248842, ok: false },
+      { k: 'deliver', i: 8 },
+      { k: 'failover', i: 315447061 },
+      { k: 'complete', i: 0, ok: false },
+      { k: 'dropReply', i: 0 },
+    ];
+    const o: RunOptions = { policy: 'workload-aware', faults: SAFETY, checkHeads: false };
+    const cluster = new Cluster(o.policy, [2, 2]);
+    for (const step of steps) apply(cluster, step, o);
+    // Without the fix this never ends (settle gives up after 100,000 messages).
+    cluster.settle();
+    expect(cluster.violations).toEqual([]);
+    drain(cluster, false);
+    expectSafeEnd(cluster);
+  });
 });
 
 // maxInFlight holds a workload's head back from its coordinator while it is at the limit: the same

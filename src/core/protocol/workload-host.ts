@@ -351,13 +351,18 @@ export class WorkloadHost {
     const state = this.#state;
     // Peeked, not taken: a lost grant reply is never reported back to this host.
     const report = this.#sendsMetrics ? state?.tally.peekReport(pool) : undefined;
-    return {
+    const reply: GrantReply = {
       taken,
       head: this.offeredHead(now, pool),
       signals: state?.signals(now) ?? { requestRatePerSec: 0, averageWaitMs: null, lastDispatchedAt: null },
       seq: this.#nextSeq(),
       ...(report ? { report } : {}),
     };
+    // A refusal that found a failed lease still queued to ride on an offer sends that offer (#applyGrant).
+    // After the reply is made: the offer is newer, so the coordinator keeps the offer's head.
+    const offer = taken === null ? this.#offerState(pool) : null;
+    if (offer !== null && offer.dirty && !offer.inFlight) this.#sendOffer(pool, now);
+    return reply;
   }
 
   /**
@@ -653,8 +658,15 @@ export class WorkloadHost {
     if (avoid !== undefined && avoid.backend === lease.backend && !grantedKnowing(lease, avoid)) {
       // Make sure the failure is on its way (a lost offer may have carried it), so this stops soon.
       const pending = this.#pendingReleases.get(avoid.leaseId);
-      if (pending && !this.#releasing.has(avoid.leaseId))
+      if (pending && !this.#releasing.has(avoid.leaseId)) {
         this.#release(pending.pool, avoid.leaseId, pending.health);
+      } else if (pending) {
+        // Queued to ride on the pool's next offer, which has not left (the last one failed, so the alarm
+        // would send it): until the coordinator has it, it may grant this backend to this head again
+        // and again. The offer goes now (see grant and onOfferReply).
+        const offer = this.#offerState(pending.pool);
+        if (offer.carry.some((c) => c.leaseId === avoid.leaseId)) offer.dirty = true;
+      }
       return null;
     }
     const taken = this.#state?.dispatchHead(now, pool) ?? null;
