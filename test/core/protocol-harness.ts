@@ -216,7 +216,10 @@ export class Cluster {
     else msg?.fail?.();
   }
 
-  /** The receiver ran the call, but its answer is lost. */
+  /**
+   * The receiver ran the call, but its answer is lost: the caller hears of a failure. Picked on a reply
+   * (whose call has run already), the reply is not applied: a call is answered or fails, never both.
+   */
   dropReply(index: number): void {
     const msg = this.#take(index);
     if (!msg) return;
@@ -224,7 +227,7 @@ export class Cluster {
       this.pending.push(msg);
       return;
     }
-    if (this.#reachable(msg)) msg.deliver();
+    if (this.#reachable(msg) && !msg.kind.endsWith('-reply')) msg.deliver();
     msg.fail();
   }
 
