@@ -32,7 +32,7 @@ export function demoRefusal(auth: 'on' | 'off', adminToken: string | null): stri
  * Creates one key per workload: that workload only, its criticality as both cap and default, so the key
  * allows exactly what the demo sends.
  */
-export async function createDemoKeys(
+async function createDemoKeys(
   url: string,
   adminToken: string,
   workloads: readonly DemoWorkload[],

@@ -565,6 +565,12 @@ export class Dispatcher {
     return Number.isFinite(next) ? next : null;
   }
 
+  /** Whether any lease held here is the workload's (no copy of the lease list). */
+  holdsLeaseOf(workloadId: string): boolean {
+    for (const lease of this.#leases.values()) if (lease.workloadId === workloadId) return true;
+    return false;
+  }
+
   leases(): Lease[] {
     return [...this.#leases.values()];
   }

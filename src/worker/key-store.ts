@@ -57,10 +57,10 @@ export class KeyStore {
   }
 
   /**
-   * The principal of a presented secret. A malformed secret is refused without a read; unknown IDs are
-   * cached as misses too, so a flood of guesses costs KV one read per guess per TTL at most.
+   * The principal of a presented secret, which is well-formed (core's inferenceCredential checked its
+   * shape). Unknown IDs are cached as misses too, so a flood of guesses costs KV one read per guess per
+   * TTL at most.
    */
-  /** `secret` is a well-formed key (core's inferenceCredential checked its shape). */
   async lookup(secret: string, now: number): Promise<KeyVerdict> {
     const hash = await sha256Hex(secret);
     const id = keyIdOf(hash);

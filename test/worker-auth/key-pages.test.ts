@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { KEY_ID_HEX_CHARS, validateKeyGrant, type KeyRecord, type KeyView } from '../../src/core/index.ts';
 import { createApp } from '../../src/worker/app.ts';
 import type { Env } from '../../src/worker/env.ts';
-import { encodeKeyCursor } from '../../src/worker/key-cursor.ts';
+import { encodeKeyCursor } from '../../src/core/key-page-query.ts';
 import { KeyStore, sha256Hex } from '../../src/worker/key-store.ts';
 import type { AdminKeyList, CreatedKey } from '../../src/worker/routes/keys.ts';
 import { errorOf } from '../worker/support/client.ts';

@@ -126,7 +126,6 @@ export function waitQuantileMs(buckets: readonly number[], q: number): number | 
   return null;
 }
 
-/** The wait histogram of a workload (all criticalities summed), non-cumulative, +Inf last. */
 /** Requests waiting, over every criticality level. */
 export function queuedOf(c: readonly number[]): number {
   let queued = 0;
@@ -134,6 +133,7 @@ export function queuedOf(c: readonly number[]): number {
   return queued;
 }
 
+/** The wait histogram of a workload (all criticalities summed), non-cumulative, +Inf last. */
 export function waitBucketsOf(c: readonly number[]): number[] {
   return Array.from({ length: WAIT_BUCKETS_SEC.length + 1 }, (_, i) =>
     CRITICALITIES.reduce((s, lvl) => s + (c[IX.bucket(lvl, i)] as number), 0),

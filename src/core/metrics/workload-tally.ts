@@ -231,9 +231,11 @@ export class WorkloadTally {
     return {
       bornAt: this.#bornAt,
       pools: this.#all().map(({ pool, c }) => [pool, encodeSparse(c)] as const),
-      live: [...(this.#live ?? []), ...(this.#owner?.attachments() ?? [])].map(
-        ([id, l]) => [id, l.pool, l.criticality, l.dispatched] as const,
-      ),
+      // An ended entry is one the tally never counted (restored from before it existed): it counts
+      // nothing, now or after a restart.
+      live: [...(this.#live ?? []), ...(this.#owner?.attachments() ?? [])]
+        .filter(([, l]) => !l.ended)
+        .map(([id, l]) => [id, l.pool, l.criticality, l.dispatched] as const),
     };
   }
 

@@ -387,7 +387,7 @@ export class CoordinatorHost {
     if (report) this.metrics.apply(report, now);
     if (this.dispatcher.peekReady(workloadId)) return;
     // A goodbye overtaken by a grant: still listed, so a restart asks it about that lease.
-    if (this.dispatcher.leases().some((l) => l.workloadId === workloadId)) return;
+    if (this.dispatcher.holdsLeaseOf(workloadId)) return;
     this.metrics.retire(workloadId);
     this.dispatcher.forget(workloadId);
     this.#lastSeq.delete(workloadId);

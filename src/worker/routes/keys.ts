@@ -6,7 +6,7 @@ import { keyView, validateKeyGrant, type KeyRecord, type KeyView } from '../../c
 import type { SluiceConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { errorResponse } from '../http-error.ts';
-import { decodeKeyCursor, encodeKeyCursor } from '../key-cursor.ts';
+import { decodeKeyCursor, encodeKeyCursor, parseKeyPageLimit } from '../../core/key-page-query.ts';
 import { KeyStore, MAX_KEYS_PER_PAGE } from '../key-store.ts';
 import type { AdminList } from './admin.ts';
 
@@ -68,12 +68,6 @@ export async function handleCreateKey(request: Request, env: Env, config: Sluice
   return Response.json(created, { status: 201, headers: { 'cache-control': 'no-store' } });
 }
 
-function parseLimit(raw: string | undefined): number | null {
-  if (raw === undefined) return MAX_KEYS_PER_PAGE;
-  const limit = /^[1-9][0-9]{0,5}$/.test(raw) ? Number(raw) : NaN;
-  return limit <= MAX_KEYS_PER_PAGE ? limit : null;
-}
-
 /**
  * One page of keys. Without `cursor` it is the first page, and without `limit` it holds up to
  * MAX_KEYS_PER_PAGE keys: what this route returned before it paged, so a client that ignores
@@ -86,7 +80,7 @@ export async function handleListKeys(
 ): Promise<Response> {
   const store = storeOf(env, config);
   if (store instanceof Response) return store;
-  const limit = parseLimit(query.limit);
+  const limit = parseKeyPageLimit(query.limit, MAX_KEYS_PER_PAGE);
   if (limit === null) {
     return errorResponse({
       code: 'invalid_request',

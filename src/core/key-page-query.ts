@@ -1,4 +1,4 @@
-// The opaque `next_cursor` of GET /admin/keys: KV's own list cursor in a small versioned envelope,
+// The query of GET /admin/keys, parsed without I/O: its page size, and its opaque `next_cursor`: KV's own list cursor in a small versioned envelope,
 // base64url so it needs no escaping in a query string. The envelope lets a mistyped or foreign cursor be
 // refused with a 400 before KV sees it; it is not a secret and grants nothing (the route is operator-only).
 
@@ -49,4 +49,11 @@ export function decodeKeyCursor(cursor: string): string | null {
   if (typeof parsed !== 'object' || parsed === null) return null;
   const { v, kv } = parsed as Record<string, unknown>;
   return v === 1 && typeof kv === 'string' && kv.length > 0 ? kv : null;
+}
+
+/** A page size: digits only, 1 to `max` (no sign, exponent or spaces); null when it is not one. */
+export function parseKeyPageLimit(raw: string | undefined, max: number): number | null {
+  if (raw === undefined) return max;
+  const limit = /^[1-9][0-9]{0,5}$/.test(raw) ? Number(raw) : NaN;
+  return limit <= max ? limit : null;
 }
