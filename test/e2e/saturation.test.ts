@@ -60,12 +60,14 @@ describe('saturation control (maxConcurrency set too high)', () => {
   it('keeps critical < normal < background, and the engine queue below the threshold', async () => {
     const r = await run(controlled);
     console.log(`with saturation control: ${JSON.stringify({ mean: r.mean, ahead: r.ahead })}`);
-    // The priority outcome, end to end. It holds without control too (the engine's FIFO only blurs it
-    // by a few positions, see the second test), so the mechanism is checked by the counts below; the
-    // margins are wide (measured critical 24–34, normal 42–50, background 56–62 over 13 runs, idle or
-    // loaded).
+    // The priority outcome, end to end: critical goes first. It holds without control too (the engine's
+    // FIFO only blurs it by a few positions, see the second test), so the mechanism is checked by the
+    // counts below. Normal against background is not asserted here: in this scenario background has a
+    // 200 ms head start, so even strict priority puts their means only a few positions apart (about 55
+    // and 57), and runs measured normal 49–54 against background 53–58; CI saw normal 52.3 > background
+    // 51.8 once. criticality.test.ts checks that order with room to spare.
     expect(r.mean['critical']).toBeLessThan(r.mean['normal']!);
-    expect(r.mean['normal']).toBeLessThan(r.mean['background']!);
+    expect(r.mean['critical']).toBeLessThan(r.mean['background']!);
     expect(r.joinedBehind(0)).toBe(100);
     // Most requests join below the threshold. Not all: until a scrape first shows the engine's batch
     // full, its size is unknown and only maxConcurrency caps, so the first burst can fill the queue to
