@@ -231,8 +231,10 @@ export class WorkloadHost {
       }
       for (const pool of saved.pools ?? [DEFAULT_POOL]) this.#offerState(pool).listed = true;
       this.#limiter = new WorkloadLimiter(saved.limiter);
-      // Renew at the next beat, not at once: a restored coordinator lease has a full TTL ahead of it.
-      this.#lastRenewAt = now;
+      // Renew at once (#lastRenewAt stays -Infinity): when the leases were last renewed is not persisted,
+      // and the coordinator's expiry kept running through the restart. Deferring a whole interval from
+      // each start let restarts in a row push the renewal past the expiry while the request still ran
+      // (found by random runs: a workload restarted twice before its first renewal, over-booking).
       this.#ports.persist();
       this.#armAlarm(now);
     }
