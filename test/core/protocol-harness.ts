@@ -55,9 +55,11 @@ export interface WorkerRequest {
   leaseId?: string;
   backend?: string;
   replies: number;
-  /** Failover: the backend its last attempt failed on, and how many attempts it has had. */
-  failedOn?: string;
-  leasesAtFailure?: ReadonlySet<string>;
+  /**
+   * Failover: each failed attempt's backend, with the leases that existed when it failed (grants issued
+   * before the coordinator could know), and how many attempts the request has had.
+   */
+  failures?: Array<{ readonly backend: string; readonly leasesAtFailure: ReadonlySet<string> }>;
   attempts?: number;
   enqueuedAt?: number;
   /** How many completions the workload accepted as recorded for this request. */
@@ -161,9 +163,10 @@ export class Cluster {
     if (r?.state !== 'running' || r.leaseId === undefined || r.backend === undefined) return;
     r.state = 'waiting';
     r.replies = 0;
-    r.failedOn = r.backend;
+    const failedOn = r.backend;
     // Leases that existed when it failed: grants issued before the coordinator could know.
-    r.leasesAtFailure = new Set(this.coordinator.dispatcher.leases().map((l) => l.leaseId));
+    const leasesAtFailure = new Set(this.coordinator.dispatcher.leases().map((l) => l.leaseId));
+    (r.failures ??= []).push({ backend: failedOn, leasesAtFailure });
     r.attempts = (r.attempts ?? 1) + 1;
     const failedLeaseId = r.leaseId;
     r.leaseId = undefined;
@@ -177,7 +180,7 @@ export class Cluster {
         tokenEstimate: 10,
         enqueuedAt: r.enqueuedAt ?? this.now,
         failedLeaseId,
-        failedBackend: r.failedOn,
+        failedBackend: failedOn,
         health: { reachable: false, observedAt: this.now },
       },
       this.now,
@@ -525,10 +528,10 @@ export class Cluster {
     r.leaseId = reply.leaseId;
     r.backend = reply.backend;
     r.enqueuedAt = reply.enqueuedAt;
-    // Back where it just failed, on a grant the coordinator issued before it knew of the failure: the
-    // workload must refuse that one. (A later grant there is the coordinator's informed choice: the
-    // cooldown ended, or the pool has no other backend.)
-    if (r.failedOn === reply.backend && r.leasesAtFailure?.has(reply.leaseId)) {
+    // Back where one of its attempts failed, on a grant the coordinator issued before it knew of that
+    // failure: the workload must refuse that one. (A later grant there is the coordinator's informed
+    // choice: the cooldown ended, or the pool has no other backend.)
+    if (r.failures?.some((f) => f.backend === reply.backend && f.leasesAtFailure.has(reply.leaseId))) {
       this.violations.push(
         `t=${this.now}: ${requestId} sent back to ${reply.backend} on a grant from before its failure`,
       );
