@@ -68,6 +68,22 @@ interface Avoided {
   readonly leaseId: string;
   /** Where the coordinator stood once it had the failed lease back; null until it acknowledges. */
   informed: Informed | null;
+  /**
+   * The request's failure before this one, if it failed over before: a grant on that backend issued
+   * before the coordinator knew of that failure may still be on its way (a request can fail over as
+   * many times as UPSTREAM_MAX_ATTEMPTS allows, so the chain is short).
+   */
+  readonly earlier: Avoided | null;
+}
+
+/** An older coordinator's acknowledgement (it numbers no grants): every later grant counts as informed. */
+const ACKNOWLEDGED: Informed = Object.freeze({ epoch: -Infinity, seq: -Infinity });
+
+/** The failure of `avoid`'s chain that `lease` must not be taken against, if any. */
+function failureAgainst(lease: Lease, avoid: Avoided | undefined): Avoided | undefined {
+  for (let a: Avoided | null | undefined = avoid; a; a = a.earlier)
+    if (a.backend === lease.backend && !grantedKnowing(lease, a)) return a;
+  return undefined;
 }
 
 /**
@@ -156,13 +172,15 @@ export class WorkloadHost {
   #offerReplies = 0;
   #lastReplyAt = NaN;
   /**
-   * Requests back from a failed dispatch → the backend they failed on and the failed lease, until they
-   * are dispatched again or end. A grant on that backend issued before the coordinator had the failed
-   * lease back (and so knew of the failure and cooled the backend down) goes back instead of sending the
-   * request straight to a dead server, even one that arrives after the acknowledgement (calls can be
-   * reordered): the acknowledgement says from which grant on the coordinator knew (Informed). A grant
-   * there from then on is its informed choice (the cooldown ended, or the pool has no other backend) and
-   * is taken. In memory only: after a restart at worst one more attempt lands there.
+   * Requests back from a failed dispatch → the backend they failed on and the failed lease, with their
+   * earlier failures, until they end (not only until dispatched: a request may fail over again, and a
+   * grant issued before its first failure must still not send it back there). A grant on a backend
+   * issued before the coordinator had that failed lease back (and so knew of the failure and cooled the
+   * backend down) goes back instead of sending the request straight to a dead server, even one that
+   * arrives after the acknowledgement (calls can be reordered): the acknowledgement says from which grant
+   * on the coordinator knew (Informed). A grant there from then on is its informed choice (the cooldown
+   * ended, or the pool has no other backend) and is taken. In memory only: after a restart at worst one
+   * more attempt lands there.
    */
   #avoidMap: Map<string, Avoided> | null = null;
   #alarmAt: number | null = null;
@@ -315,10 +333,12 @@ export class WorkloadHost {
     this.#writableReleasing().add(req.failedLeaseId);
     const offer = this.#offerState(req.pool);
     offer.carry = [...offer.carry, { leaseId: req.failedLeaseId, health: req.health }];
-    this.#writableAvoid().set(req.requestId, {
+    const avoid = this.#writableAvoid();
+    avoid.set(req.requestId, {
       backend: req.failedBackend,
       leaseId: req.failedLeaseId,
       informed: null,
+      earlier: avoid.get(req.requestId) ?? null,
     });
     const held = this.#leases.get(req.requestId);
     const blocked = !this.#limiter.allowsStart(this.#leases.size);
@@ -338,6 +358,7 @@ export class WorkloadHost {
       ) ?? false;
     this.#ports.persist();
     if (!requeued) {
+      avoid.delete(req.requestId);
       this.#ports.reply(req.requestId, { kind: 'ended', end: ENDED.leaseExpired });
       return;
     }
@@ -415,6 +436,7 @@ export class WorkloadHost {
     const state = this.#state;
     if (!state) return { evicted: [], lost: [] };
     const { evicted, lost } = state.sweep(now);
+    if (this.#avoid.size > 0) for (const id of [...evicted, ...lost]) this.#avoidMap?.delete(id);
     for (const id of evicted) this.#resolve(id, this.#endReply(ENDED.ttlExpired, now));
     for (const id of lost) {
       const held = this.#leases.get(id);
@@ -527,11 +549,11 @@ export class WorkloadHost {
   onReleased(leaseId: string, informed?: Informed): void {
     if (leaseId === this.#sendingRelease) this.#releaseAnswer = 'acked';
     if (this.#avoid.size > 0) {
-      for (const [requestId, avoid] of this.#avoid) {
-        if (avoid.leaseId !== leaseId || avoid.informed !== null) continue;
-        // An older coordinator does not say: stop avoiding at its acknowledgement, as before.
-        if (informed === undefined) this.#avoidMap?.delete(requestId);
-        else avoid.informed = informed;
+      for (const first of this.#avoid.values()) {
+        for (let a: Avoided | null = first; a !== null; a = a.earlier) {
+          // An older coordinator does not say: stop avoiding at its acknowledgement, as before.
+          if (a.leaseId === leaseId && a.informed === null) a.informed = informed ?? ACKNOWLEDGED;
+        }
       }
     }
     this.#releasingSet?.delete(leaseId);
@@ -654,10 +676,9 @@ export class WorkloadHost {
     // At maxInFlight the slot goes back; the head is offered again when a request of this one ends.
     if (!this.#limiter.allowsStart(this.#leases.size)) return null;
     // Only after a failover is there anything to avoid (the common path stays one lookup lighter).
-    const avoiding = this.#avoid.size > 0;
-    const head = avoiding ? this.#state?.head(now, pool) : undefined;
-    const avoid = head ? this.#avoid.get(head.requestId) : undefined;
-    if (avoid !== undefined && avoid.backend === lease.backend && !grantedKnowing(lease, avoid)) {
+    const head = this.#avoid.size > 0 ? this.#state?.head(now, pool) : undefined;
+    const avoid = head ? failureAgainst(lease, this.#avoid.get(head.requestId)) : undefined;
+    if (avoid !== undefined) {
       // Make sure the failure is on its way (a lost offer may have carried it), so this stops soon.
       const pending = this.#pendingReleases.get(avoid.leaseId);
       if (pending && !this.#releasing.has(avoid.leaseId)) {
@@ -673,7 +694,6 @@ export class WorkloadHost {
     }
     const taken = this.#state?.dispatchHead(now, pool) ?? null;
     if (!taken) return null;
-    if (avoiding) this.#avoidMap?.delete(taken.requestId);
     if (this.#leases.size === 0) this.#lastRenewAt = now;
     this.#leases.set(
       taken.requestId,
