@@ -109,3 +109,32 @@ describe('CoordinatorHost recovery asks', () => {
     );
   });
 });
+
+// A workload's answer (or renewal) is read before its request ends; the request's release can reach the
+// restarted coordinator first. The coordinator then frees nothing (it does not know the lease yet), and
+// adopting the lease from the late answer would hold a slot nothing uses until the lease expired.
+describe('CoordinatorHost recovery: a release that overtakes the declaration', () => {
+  const old = { leaseId: 'l-old', backend: 'a', epoch: 1 } as const;
+
+  it('does not adopt a lease released before the answer that declared it arrived', () => {
+    const { host } = restarted(1);
+    expect(host.release('l-old', null, 1).released).toBe(false);
+    host.onLeasesHeld('w0', [old], 2);
+    expect(host.recovering).toBe(false);
+    expect(host.stats(2).leases).toBe(0);
+  });
+
+  it('nor from a renewal, which is told the lease is missing', () => {
+    const { host } = restarted(1);
+    host.release('l-old', null, 1);
+    expect(host.renew('w0', [old], 2).missing).toEqual(['l-old']);
+    expect(host.stats(2).leases).toBe(0);
+  });
+
+  it('still adopts a lease of the earlier incarnation that was not released', () => {
+    const { host } = restarted(1);
+    host.release('l-other', null, 1);
+    host.onLeasesHeld('w0', [old], 2);
+    expect(host.stats(2).leases).toBe(1);
+  });
+});

@@ -147,6 +147,14 @@ export class CoordinatorHost {
   readonly #states = new Map<string, BackendState>();
   /** Whether any backend was out of full health at the last look (only then do successes matter). */
   #anyRecovering = false;
+  /**
+   * Leases released here while not held → until when that is remembered (one lease TTL). After a
+   * restart, a workload's answer or renewal read before its request ended can arrive after the release:
+   * adopting the lease then would hold a slot nothing uses until it expired. In release order, so the
+   * expired ones are at the front. Made at the first such release (they are rare: retried releases,
+   * releases after an expiry, and this race).
+   */
+  #releasedUnheld: Map<string, number> | null = null;
 
   readonly #metricsIntervalMs: number;
   /** When the next round of scrapes is due (only while the pool has work). */
@@ -246,14 +254,17 @@ export class CoordinatorHost {
 
   /**
    * Counts the slots of leases granted by an earlier incarnation that this one has never seen. A lease
-   * of this incarnation that is unknown was released or expired here: it is not brought back.
+   * of this incarnation that is unknown was released or expired here, and one of an earlier incarnation
+   * released here within a TTL has ended (its release overtook this declaration): neither is brought
+   * back.
    */
   #adopt(workloadId: string, leases: readonly DeclaredLease[], now: number): string[] {
     const missing: string[] = [];
     const expiresAt = now + this.#leaseTtlMs;
     for (const l of leases) {
       if (this.dispatcher.renew(l.leaseId, now) !== null) continue;
-      if (l.backend === undefined || (l.epoch ?? 0) >= this.epoch) {
+      // Its release overtook this declaration: the request has ended.
+      if (l.backend === undefined || (l.epoch ?? 0) >= this.epoch || this.#wasReleased(l.leaseId, now)) {
         missing.push(l.leaseId);
         continue;
       }
@@ -270,6 +281,21 @@ export class CoordinatorHost {
       ]);
     }
     return missing;
+  }
+
+  #rememberReleased(leaseId: string, now: number): void {
+    const released = (this.#releasedUnheld ??= new Map());
+    for (const [id, until] of released) {
+      if (until > now) break;
+      released.delete(id);
+    }
+    released.delete(leaseId);
+    released.set(leaseId, now + this.#leaseTtlMs);
+  }
+
+  #wasReleased(leaseId: string, now: number): boolean {
+    const until = this.#releasedUnheld?.get(leaseId);
+    return until !== undefined && until > now;
   }
 
   #heardFrom(workloadId: string, now: number): void {
@@ -352,7 +378,10 @@ export class CoordinatorHost {
   /** The lease freed, or null if it was not held (already released or expired). */
   #free(leaseId: string, health: BackendHealth | null, now: number, actualTokens?: number): Lease | null {
     const lease = this.dispatcher.release(leaseId, now, actualTokens);
-    if (!lease) return null;
+    if (!lease) {
+      this.#rememberReleased(leaseId, now);
+      return null;
+    }
     if (health?.reachable === false) this.dispatcher.reportUnreachable(lease.backend, health.observedAt);
     if (health?.reachable === true) this.dispatcher.reportReachable(lease.backend, health.observedAt);
     return lease;
