@@ -7,6 +7,7 @@ export * from './workload-context.ts';
 export * from './workload-limits.ts';
 export * from './admission-terms.ts';
 export * from './key-record.ts';
+export * from './base64url.ts';
 export * from './operator-access.ts';
 export * from './inference-access.ts';
 export * from './key-cache.ts';

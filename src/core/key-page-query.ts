@@ -2,20 +2,14 @@
 // base64url so it needs no escaping in a query string. The envelope lets a mistyped or foreign cursor be
 // refused with a 400 before KV sees it; it is not a secret and grants nothing (the route is operator-only).
 
+import { bytesToBase64Url } from './base64url.ts';
+
 /** Longer is not a cursor we issued (KV's are well under this); bounds the work of decoding one. */
 const MAX_CURSOR_CHARS = 2048;
 
 interface Envelope {
   readonly v: 1;
   readonly kv: string;
-}
-
-function toBase64Url(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
 }
 
 function fromBase64Url(encoded: string): string | null {
@@ -30,7 +24,7 @@ function fromBase64Url(encoded: string): string | null {
 
 export function encodeKeyCursor(kvCursor: string): string {
   const envelope: Envelope = { v: 1, kv: kvCursor };
-  return toBase64Url(JSON.stringify(envelope));
+  return bytesToBase64Url(new TextEncoder().encode(JSON.stringify(envelope)));
 }
 
 /** KV's cursor inside one of our cursors, or null when `cursor` is not one we issued. */

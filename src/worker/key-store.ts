@@ -4,6 +4,7 @@
 
 import {
   API_KEY_PREFIX,
+  bytesToBase64Url,
   KEY_ID_HEX_CHARS,
   TtlCache,
   keyIdOf,
@@ -34,9 +35,7 @@ export async function sha256Hex(text: string): Promise<string> {
 
 /** A new secret: 32 random bytes, base64url. */
 function newSecret(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const b64 = btoa(String.fromCharCode(...bytes));
-  return API_KEY_PREFIX + b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return API_KEY_PREFIX + bytesToBase64Url(crypto.getRandomValues(new Uint8Array(32)));
 }
 
 /** One per isolate, rebuilt when the configured TTL changes (tests run several configs in one isolate). */
