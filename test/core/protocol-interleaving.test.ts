@@ -642,11 +642,16 @@ const EXPLORED: ReadonlyArray<readonly [string, RunOptions]> = [
   ],
 ];
 
-describe.runIf(EXPLORE_SEEDS > 0)('exploration with fresh seeds (npm run test:explore)', () => {
-  const seeds = Array.from({ length: EXPLORE_SEEDS }, (_, i) => EXPLORE_FROM + i);
-  describe.each(EXPLORED)('%s', (_name, o) => {
-    it.each(seeds)('seed %d', (seed) => {
-      fc.assert(property(o), { seed, numRuns: 300 });
+// A seed that fails spends its time shrinking: seconds, more on a busy machine.
+describe.runIf(EXPLORE_SEEDS > 0)(
+  'exploration with fresh seeds (npm run test:explore)',
+  { timeout: BUDGET_MS },
+  () => {
+    const seeds = Array.from({ length: EXPLORE_SEEDS }, (_, i) => EXPLORE_FROM + i);
+    describe.each(EXPLORED)('%s', (_name, o) => {
+      it.each(seeds)('seed %d', (seed) => {
+        fc.assert(property(o), { seed, numRuns: 300 });
+      });
     });
-  });
-});
+  },
+);
