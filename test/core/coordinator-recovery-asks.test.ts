@@ -131,6 +131,22 @@ describe('CoordinatorHost recovery: a release that overtakes the declaration', (
     expect(host.stats(2).leases).toBe(0);
   });
 
+  it('does not adopt it again from a late declaration after it was adopted and released', () => {
+    // A renewal adopts it, the request ends, and the answer to the ask (read before the end) arrives.
+    const first = restarted(1).host;
+    first.renew('w0', [old], 1);
+    expect(first.stats(1).leases).toBe(1);
+    expect(first.release('l-old', null, 2).released).toBe(true);
+    first.onLeasesHeld('w0', [old], 3);
+    expect(first.stats(3).leases).toBe(0);
+    // The other order: the answer adopts it, the release frees it, a late renewal declares it.
+    const second = restarted(1).host;
+    second.onLeasesHeld('w0', [old], 1);
+    second.release('l-old', null, 2);
+    expect(second.renew('w0', [old], 3).missing).toEqual(['l-old']);
+    expect(second.stats(3).leases).toBe(0);
+  });
+
   it('still adopts a lease of the earlier incarnation that was not released', () => {
     const { host } = restarted(1);
     host.release('l-other', null, 1);

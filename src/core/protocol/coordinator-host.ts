@@ -148,11 +148,12 @@ export class CoordinatorHost {
   /** Whether any backend was out of full health at the last look (only then do successes matter). */
   #anyRecovering = false;
   /**
-   * Leases released here while not held → until when that is remembered (one lease TTL). After a
-   * restart, a workload's answer or renewal read before its request ended can arrive after the release:
-   * adopting the lease then would hold a slot nothing uses until it expired. In release order, so the
-   * expired ones are at the front. Made at the first such release (they are rare: retried releases,
-   * releases after an expiry, and this race).
+   * Leases released here while not held, or adopted from an earlier incarnation → until when that is
+   * remembered (one lease TTL). After a restart, a workload's answer or renewal read before its request
+   * ended can arrive after the release: adopting the lease then would hold a slot nothing uses until it
+   * expired. In release order, so the expired ones are at the front; they are dropped when the next one
+   * is added, so the map holds at most one TTL's worth. Made at the first such release (they are rare:
+   * retried releases, releases after an expiry, adopted leases, and this race).
    */
   #releasedUnheld: Map<string, number> | null = null;
 
@@ -378,10 +379,10 @@ export class CoordinatorHost {
   /** The lease freed, or null if it was not held (already released or expired). */
   #free(leaseId: string, health: BackendHealth | null, now: number, actualTokens?: number): Lease | null {
     const lease = this.dispatcher.release(leaseId, now, actualTokens);
-    if (!lease) {
-      this.#rememberReleased(leaseId, now);
-      return null;
-    }
+    // Unknown here, or adopted from an earlier incarnation: a declaration read before the release may
+    // still be on its way (a renewal or a late answer), and must not bring the lease back.
+    if (!lease || (lease.epoch ?? 0) < this.epoch) this.#rememberReleased(leaseId, now);
+    if (!lease) return null;
     if (health?.reachable === false) this.dispatcher.reportUnreachable(lease.backend, health.observedAt);
     if (health?.reachable === true) this.dispatcher.reportReachable(lease.backend, health.observedAt);
     return lease;
