@@ -16,7 +16,7 @@ import {
 
 const POOL = 'p';
 
-function host(queueTtlMs = 600_000) {
+function host(queueTtlMs = 600_000, inFlightTtlMs = 600_000) {
   const replies: Array<{ requestId: string; reply: AdmitReply }> = [];
   const ports: WorkloadPorts = {
     coordinator: {
@@ -31,7 +31,7 @@ function host(queueTtlMs = 600_000) {
     deleteState: () => undefined,
   };
   const h = new WorkloadHost(
-    { policy: createPolicy('fcfs'), leaseTtlMs: 60_000, queueTtlMs },
+    { policy: createPolicy('fcfs'), leaseTtlMs: 60_000, queueTtlMs, inFlightTtlMs },
     ports,
     undefined,
     0,
@@ -127,5 +127,37 @@ describe('failover avoidance', () => {
     expect(replies.at(-1)).toMatchObject({ requestId: 'r', reply: { kind: 'ended', end: ENDED.ttlExpired } });
     h.admit({ requestId: 'r', workloadId: 'w', pool: POOL, criticality: 3, tokenEstimate: 10 }, 2_001);
     expect(h.grant(POOL, grant(1, 'a', 2_001), 2_002).taken?.requestId).toBe('r');
+  });
+
+  it('forgets the failures of a request swept as lost after it ran again', () => {
+    const { h } = host(600_000, 1_000);
+    h.admit({ requestId: 'r', workloadId: 'w', pool: POOL, criticality: 3, tokenEstimate: 10 }, 0);
+    const first = grant(0, 'a', 0);
+    h.grant(POOL, first, 0);
+    failOver(h, first, 10);
+    expect(h.grant(POOL, grant(1, 'b', 11), 20).taken?.requestId).toBe('r');
+    // Its Worker never reports again: presumed lost.
+    expect(h.alarm(2_000).lost).toEqual(['r']);
+    h.admit({ requestId: 'r', workloadId: 'w', pool: POOL, criticality: 3, tokenEstimate: 10 }, 2_001);
+    expect(h.grant(POOL, grant(2, 'a', 2_001), 2_002).taken?.requestId).toBe('r');
+  });
+
+  it('an older coordinator, which numbers no grants: avoids the backend until it acknowledges, as before', () => {
+    const { h } = host();
+    h.admit({ requestId: 'r', workloadId: 'w', pool: POOL, criticality: 3, tokenEstimate: 10 }, 0);
+    const unnumbered = (leaseId: string, backend: string, now: number): Lease => ({
+      leaseId,
+      requestId: 'r',
+      workloadId: 'w',
+      backend,
+      grantedAt: now,
+      expiresAt: now + 60_000,
+    });
+    const first = unnumbered('l0', 'a', 0);
+    h.grant(POOL, first, 0);
+    failOver(h, first, 10);
+    expect(h.grant(POOL, unnumbered('l1', 'a', 11), 12).taken).toBeNull();
+    h.onReleased('l0');
+    expect(h.grant(POOL, unnumbered('l2', 'a', 13), 14).taken?.requestId).toBe('r');
   });
 });

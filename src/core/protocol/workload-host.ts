@@ -76,7 +76,10 @@ interface Avoided {
   readonly earlier: Avoided | null;
 }
 
-/** An older coordinator's acknowledgement (it numbers no grants): every later grant counts as informed. */
+/**
+ * An older coordinator's acknowledgement (it numbers no grants): every grant delivered from then on
+ * counts as informed, as when the failure was forgotten at the acknowledgement.
+ */
 const ACKNOWLEDGED: Informed = Object.freeze({ epoch: -Infinity, seq: -Infinity });
 
 /** The failure of `avoid`'s chain that `lease` must not be taken against, if any. */
@@ -183,6 +186,11 @@ export class WorkloadHost {
    * more attempt lands there.
    */
   #avoidMap: Map<string, Avoided> | null = null;
+  /**
+   * The failures of #avoid whose lease the coordinator has not acknowledged yet, by that lease: an
+   * acknowledgement finds its failure in one lookup, however many failed-over requests are running.
+   */
+  #unacknowledged: Map<string, Avoided> | null = null;
   #alarmAt: number | null = null;
   #lastRenewAt = -Infinity;
   /** Per-workload limits (workload-limits.ts): in flight = requests holding a lease here. */
@@ -214,6 +222,16 @@ export class WorkloadHost {
 
   #writableReleasing(): Set<string> {
     return (this.#releasingSet ??= new Set());
+  }
+
+  /** The request has ended: its failures no longer matter. */
+  #forgetFailures(requestId: string): void {
+    const avoid = this.#avoidMap;
+    const last = avoid?.get(requestId);
+    if (last === undefined) return;
+    avoid?.delete(requestId);
+    for (let a: Avoided | null = last; a !== null; a = a.earlier)
+      if (a.informed === null) this.#unacknowledged?.delete(a.leaseId);
   }
 
   get #avoid(): ReadonlyMap<string, Avoided> {
@@ -334,12 +352,14 @@ export class WorkloadHost {
     const offer = this.#offerState(req.pool);
     offer.carry = [...offer.carry, { leaseId: req.failedLeaseId, health: req.health }];
     const avoid = this.#writableAvoid();
-    avoid.set(req.requestId, {
+    const failure: Avoided = {
       backend: req.failedBackend,
       leaseId: req.failedLeaseId,
       informed: null,
       earlier: avoid.get(req.requestId) ?? null,
-    });
+    };
+    avoid.set(req.requestId, failure);
+    (this.#unacknowledged ??= new Map()).set(req.failedLeaseId, failure);
     const held = this.#leases.get(req.requestId);
     const blocked = !this.#limiter.allowsStart(this.#leases.size);
     if (held?.leaseId === req.failedLeaseId) this.#leases.delete(req.requestId);
@@ -358,7 +378,7 @@ export class WorkloadHost {
       ) ?? false;
     this.#ports.persist();
     if (!requeued) {
-      avoid.delete(req.requestId);
+      this.#forgetFailures(req.requestId);
       this.#ports.reply(req.requestId, { kind: 'ended', end: ENDED.leaseExpired });
       return;
     }
@@ -404,7 +424,7 @@ export class WorkloadHost {
     const state = this.#state;
     const queuedIn = state?.poolOfQueued(requestId);
     const recorded = state?.complete(requestId, end, now, usage) ?? false;
-    if (this.#avoid.size > 0) this.#avoidMap?.delete(requestId);
+    if (this.#avoid.size > 0) this.#forgetFailures(requestId);
     // Only a queued request still waits for its admit reply.
     if (queuedIn !== undefined) this.#resolve(requestId, { kind: 'ended', end });
     const held = this.#leases.get(requestId) ?? lease;
@@ -436,7 +456,7 @@ export class WorkloadHost {
     const state = this.#state;
     if (!state) return { evicted: [], lost: [] };
     const { evicted, lost } = state.sweep(now);
-    if (this.#avoid.size > 0) for (const id of [...evicted, ...lost]) this.#avoidMap?.delete(id);
+    if (this.#avoid.size > 0) for (const id of [...evicted, ...lost]) this.#forgetFailures(id);
     for (const id of evicted) this.#resolve(id, this.#endReply(ENDED.ttlExpired, now));
     for (const id of lost) {
       const held = this.#leases.get(id);
@@ -510,7 +530,7 @@ export class WorkloadHost {
       const retryAfterSec = Math.max(1, Math.ceil((reply.poolDownUntil - now) / 1000));
       const evicted = this.#state?.evictPool(pool, now) ?? [];
       for (const id of evicted) {
-        this.#avoidMap?.delete(id);
+        this.#forgetFailures(id);
         this.#resolve(id, { kind: 'ended', end: ENDED.poolDown, retryAfterSec });
       }
       // The coordinator must hear that the head is gone (it would otherwise keep offering it slots).
@@ -548,13 +568,11 @@ export class WorkloadHost {
   /** `informed`: where the coordinator stood once it had the lease (absent from an older version). */
   onReleased(leaseId: string, informed?: Informed): void {
     if (leaseId === this.#sendingRelease) this.#releaseAnswer = 'acked';
-    if (this.#avoid.size > 0) {
-      for (const first of this.#avoid.values()) {
-        for (let a: Avoided | null = first; a !== null; a = a.earlier) {
-          // An older coordinator does not say: stop avoiding at its acknowledgement, as before.
-          if (a.leaseId === leaseId && a.informed === null) a.informed = informed ?? ACKNOWLEDGED;
-        }
-      }
+    const failure = this.#unacknowledged?.get(leaseId);
+    if (failure !== undefined) {
+      // An older coordinator does not say: stop avoiding at its acknowledgement, as before.
+      failure.informed = informed ?? ACKNOWLEDGED;
+      this.#unacknowledged?.delete(leaseId);
     }
     this.#releasingSet?.delete(leaseId);
     if (this.#pendingReleasesMap?.delete(leaseId)) this.#ports.persist();
@@ -576,8 +594,9 @@ export class WorkloadHost {
 
   /**
    * Leases the coordinator no longer holds belong to requests it has presumed lost (its lease expired
-   * while renewals could not get through). Their slots are already free; nothing else to do but stop
-   * renewing them, which happens when the requests end.
+   * while renewals could not get through), or to requests that have ended (a restored workload can
+   * declare a lease its predecessor already released). Their slots are already free; nothing else to do
+   * but stop renewing them, which happens when the requests end.
    */
   onRenewReply(_reply: RenewReply): void {}
 
