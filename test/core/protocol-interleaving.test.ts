@@ -622,8 +622,15 @@ describe('crash recovery', () => {
 // restart), so `npm run test:explore` runs every property with fresh ones: PROTOCOL_EXPLORE_SEEDS of
 // them (20 by default) from PROTOCOL_EXPLORE_FROM (random if unset). A failure names its seed and
 // variant, and fast-check prints the counterexample to replay. Off in `npm test`.
-const EXPLORE_SEEDS = Number(process.env['PROTOCOL_EXPLORE_SEEDS'] ?? 0);
-const EXPLORE_FROM = Number(process.env['PROTOCOL_EXPLORE_FROM'] ?? Math.floor(Math.random() * 1e9));
+function exploreSetting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new Error(`${name} must be a whole number ≥ 0, got "${raw}"`);
+  return value;
+}
+const EXPLORE_SEEDS = exploreSetting('PROTOCOL_EXPLORE_SEEDS', 0);
+const EXPLORE_FROM = exploreSetting('PROTOCOL_EXPLORE_FROM', Math.floor(Math.random() * 1e9));
 const EXPLORED: ReadonlyArray<readonly [string, RunOptions]> = [
   ['fcfs, safety', { policy: 'fcfs', faults: SAFETY, checkHeads: false }],
   ['workload-aware, safety', { policy: 'workload-aware', faults: SAFETY, checkHeads: false }],
