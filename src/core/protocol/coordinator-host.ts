@@ -511,8 +511,11 @@ export class CoordinatorHost {
     try {
       // A Grant is a Lease plus its score; the extra field travels along harmlessly.
       for (let lease = this.dispatcher.next(now); lease; lease = this.dispatcher.next(now)) {
-        if (lease.workloadId === caller) (inline ??= []).push(lease);
-        else this.#ports.grant(lease);
+        // Made with its first grant: an empty array grows to 17 slots at its first push, for one grant.
+        if (lease.workloadId === caller) {
+          if (inline === null) inline = [lease];
+          else inline.push(lease);
+        } else this.#ports.grant(lease);
       }
     } finally {
       this.#draining = false;
