@@ -119,6 +119,18 @@ interface Workload {
    * would then put everyone who joined meanwhile behind it.
    */
   usageRatio: number;
+  /** The newest head report applied (offerNewer), once `reported`. */
+  reported: boolean;
+  reportEpoch: number;
+  reportN: number;
+  /** The host's own flag (CoordinatorHost: it has listed the workload), kept with the record. */
+  listed: boolean;
+}
+
+/** What offerNewer() hands its host: the flag it keeps in the workload's record. */
+export interface WorkloadRecord {
+  readonly workloadId: string;
+  listed: boolean;
 }
 
 const byWorkload = (a: Workload, b: Workload): number =>
@@ -212,9 +224,36 @@ export class Dispatcher {
   /** Sets (or, with a null head, clears) a workload's head. Replaces whatever was there. */
   offer(workloadId: string, head: HeadView | null, offered: WorkloadSignals): void {
     const w = this.#workloads.get(workloadId);
-    const previous = w?.ready ?? null;
+    if (w === undefined && head === null) return;
+    this.#offer(w ?? this.#record(workloadId), head, offered);
+  }
+
+  /**
+   * offer() for a host that numbers each workload's head reports, which can arrive out of order
+   * (CoordinatorHost): applied only when (epoch, n) is newer than the last applied here; an older
+   * report is dropped. The numbers live in the workload's record, not in a map of the host's own, so a
+   * report costs one lookup; a grant reply's finds the record next() has just read. Returns the record,
+   * whose `listed` the host keeps (both last until forget()).
+   */
+  offerNewer(
+    workloadId: string,
+    head: HeadView | null,
+    offered: WorkloadSignals,
+    epoch: number,
+    n: number,
+  ): WorkloadRecord {
+    const w = this.#record(workloadId);
+    if (w.reported && !(epoch > w.reportEpoch || (epoch === w.reportEpoch && n > w.reportN))) return w;
+    w.reported = true;
+    w.reportEpoch = epoch;
+    w.reportN = n;
+    this.#offer(w, head, offered);
+    return w;
+  }
+
+  #offer(w: Workload, head: HeadView | null, offered: WorkloadSignals): void {
+    const previous = w.ready;
     if (head === null) {
-      if (w === undefined) return;
       if (previous !== null) this.#withdraw(w);
       w.continuing = false;
       return;
@@ -226,13 +265,12 @@ export class Dispatcher {
     const keep = tokens ? same?.signals.serviceTag : undefined;
     const inPlace =
       same !== null && same.head.enqueuedAt === head.enqueuedAt && (!tokens || keep !== undefined);
-    const record = w ?? this.#record(workloadId);
     // Out first: a new head's start tag is set from the other workloads' waiting heads.
-    if (previous !== null && !inPlace) this.#withdraw(record);
-    const signals = tokens ? withTag(offered, keep ?? this.#withServiceTag(record)) : offered;
-    const ready = this.#ready(workloadId, head, signals);
-    if (inPlace) this.#update(record, ready);
-    else this.#place(record, ready);
+    if (previous !== null && !inPlace) this.#withdraw(w);
+    const signals = tokens ? withTag(offered, keep ?? this.#withServiceTag(w)) : offered;
+    const ready = this.#ready(w.workloadId, head, signals);
+    if (inPlace) this.#update(w, ready);
+    else this.#place(w, ready);
   }
 
   #record(workloadId: string): Workload {
@@ -253,6 +291,10 @@ export class Dispatcher {
         finishTag: 0,
         continuing: false,
         usageRatio: 1,
+        reported: false,
+        reportEpoch: 0,
+        reportN: 0,
+        listed: false,
       };
       this.#workloads.set(workloadId, w);
     }
