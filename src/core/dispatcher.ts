@@ -18,7 +18,7 @@ import {
 } from './defaults.ts';
 import type { EngineLoad } from './engine-load.ts';
 import type { SaturationPolicy } from './saturation.ts';
-import { IndexedHeap, SlotHeap, type HeapSlot } from './indexed-heap.ts';
+import { IndexedHeap, KeyedSlotHeap, type HeapSlot } from './indexed-heap.ts';
 import { isOverdue, type HeadView, type Policy, type WorkloadSignals } from './policy/types.ts';
 
 export interface Lease {
@@ -136,9 +136,13 @@ export interface WorkloadRecord {
 const byWorkload = (a: Workload, b: Workload): number =>
   a.workloadId < b.workloadId ? -1 : a.workloadId > b.workloadId ? 1 : 0;
 const byArrival = (a: Workload, b: Workload): number => a.enqueuedAt - b.enqueuedAt || byWorkload(a, b);
-const byRank = (a: Workload, b: Workload): number => b.rankKey - a.rankKey || byArrival(a, b);
-const byOverdueKey = (a: Workload, b: Workload): number => b.overdueKey - a.overdueKey || byArrival(a, b);
-const byTag = (a: Workload, b: Workload): number => a.tag - b.tag || byWorkload(a, b);
+// The orders, as KeyedSlotHeaps (key, direction, tie-break): byRank is b.rankKey - a.rankKey ||
+// byArrival(a, b), byOverdueKey likewise, byArrival a.enqueuedAt - b.enqueuedAt || byWorkload(a, b),
+// byTag a.tag - b.tag || byWorkload(a, b).
+const rankKeyOf = (w: Workload): number => w.rankKey;
+const overdueKeyOf = (w: Workload): number => w.overdueKey;
+const enqueuedAtOf = (w: Workload): number => w.enqueuedAt;
+const tagOf = (w: Workload): number => w.tag;
 
 /** The signals with a start tag, built field by field: a spread costs more on every offer. */
 function withTag(signals: WorkloadSignals, serviceTag: number): WorkloadSignals {
@@ -169,11 +173,11 @@ export class Dispatcher {
   readonly #workloads = new Map<string, Workload>();
   #readyCount = 0;
   /** Heads not promoted to #overdue yet, by rankKey. */
-  readonly #ranked = new SlotHeap<Workload>(byRank);
+  readonly #ranked = new KeyedSlotHeap<Workload>(rankKeyOf, 'descending', byArrival);
   /** Heads not yet overdue, by arrival: the top is the next to cross the horizon. */
-  readonly #byArrival = new SlotHeap<Workload>(byArrival);
+  readonly #byArrival = new KeyedSlotHeap<Workload>(enqueuedAtOf, 'ascending', byWorkload);
   /** Heads past the horizon, by overdueKey. */
-  readonly #overdue = new SlotHeap<Workload>(byOverdueKey);
+  readonly #overdue = new KeyedSlotHeap<Workload>(overdueKeyOf, 'descending', byArrival);
   readonly #leases = new IndexedHeap<Lease>(
     (l) => l.leaseId,
     (a, b) => a.expiresAt - b.expiresAt || (a.leaseId < b.leaseId ? -1 : 1),
@@ -186,7 +190,7 @@ export class Dispatcher {
   /** Token fairness: the start tag of the last grant; where a workload joins when no head waits. */
   #lastGrantedTag = 0;
   /** Token fairness: waiting heads by start tag; the smallest is where a joining workload starts. */
-  readonly #byTag = new SlotHeap<Workload>(byTag);
+  readonly #byTag = new KeyedSlotHeap<Workload>(tagOf, 'ascending', byWorkload);
 
   constructor(opts: DispatcherOptions) {
     this.policy = opts.policy;
