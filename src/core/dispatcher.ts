@@ -18,7 +18,7 @@ import {
 } from './defaults.ts';
 import type { EngineLoad } from './engine-load.ts';
 import type { SaturationPolicy } from './saturation.ts';
-import { IndexedHeap, SlotHeap, type HeapSlot } from './indexed-heap.ts';
+import { IndexedHeap, KeyedSlotHeap, type HeapSlot } from './indexed-heap.ts';
 import { isOverdue, type HeadView, type Policy, type WorkloadSignals } from './policy/types.ts';
 
 export interface Lease {
@@ -119,14 +119,30 @@ interface Workload {
    * would then put everyone who joined meanwhile behind it.
    */
   usageRatio: number;
+  /** The newest head report applied (offerNewer), once `reported`. */
+  reported: boolean;
+  reportEpoch: number;
+  reportN: number;
+  /** The host's own flag (CoordinatorHost: it has listed the workload), kept with the record. */
+  listed: boolean;
+}
+
+/** What offerNewer() hands its host: the flag it keeps in the workload's record. */
+export interface WorkloadRecord {
+  readonly workloadId: string;
+  listed: boolean;
 }
 
 const byWorkload = (a: Workload, b: Workload): number =>
   a.workloadId < b.workloadId ? -1 : a.workloadId > b.workloadId ? 1 : 0;
 const byArrival = (a: Workload, b: Workload): number => a.enqueuedAt - b.enqueuedAt || byWorkload(a, b);
-const byRank = (a: Workload, b: Workload): number => b.rankKey - a.rankKey || byArrival(a, b);
-const byOverdueKey = (a: Workload, b: Workload): number => b.overdueKey - a.overdueKey || byArrival(a, b);
-const byTag = (a: Workload, b: Workload): number => a.tag - b.tag || byWorkload(a, b);
+// The orders, as KeyedSlotHeaps (key, direction, tie-break): byRank is b.rankKey - a.rankKey ||
+// byArrival(a, b), byOverdueKey likewise, byArrival a.enqueuedAt - b.enqueuedAt || byWorkload(a, b),
+// byTag a.tag - b.tag || byWorkload(a, b).
+const rankKeyOf = (w: Workload): number => w.rankKey;
+const overdueKeyOf = (w: Workload): number => w.overdueKey;
+const enqueuedAtOf = (w: Workload): number => w.enqueuedAt;
+const tagOf = (w: Workload): number => w.tag;
 
 /** The signals with a start tag, built field by field: a spread costs more on every offer. */
 function withTag(signals: WorkloadSignals, serviceTag: number): WorkloadSignals {
@@ -157,11 +173,11 @@ export class Dispatcher {
   readonly #workloads = new Map<string, Workload>();
   #readyCount = 0;
   /** Heads not promoted to #overdue yet, by rankKey. */
-  readonly #ranked = new SlotHeap<Workload>(byRank);
+  readonly #ranked = new KeyedSlotHeap<Workload>(rankKeyOf, 'descending', byArrival);
   /** Heads not yet overdue, by arrival: the top is the next to cross the horizon. */
-  readonly #byArrival = new SlotHeap<Workload>(byArrival);
+  readonly #byArrival = new KeyedSlotHeap<Workload>(enqueuedAtOf, 'ascending', byWorkload);
   /** Heads past the horizon, by overdueKey. */
-  readonly #overdue = new SlotHeap<Workload>(byOverdueKey);
+  readonly #overdue = new KeyedSlotHeap<Workload>(overdueKeyOf, 'descending', byArrival);
   readonly #leases = new IndexedHeap<Lease>(
     (l) => l.leaseId,
     (a, b) => a.expiresAt - b.expiresAt || (a.leaseId < b.leaseId ? -1 : 1),
@@ -174,7 +190,7 @@ export class Dispatcher {
   /** Token fairness: the start tag of the last grant; where a workload joins when no head waits. */
   #lastGrantedTag = 0;
   /** Token fairness: waiting heads by start tag; the smallest is where a joining workload starts. */
-  readonly #byTag = new SlotHeap<Workload>(byTag);
+  readonly #byTag = new KeyedSlotHeap<Workload>(tagOf, 'ascending', byWorkload);
 
   constructor(opts: DispatcherOptions) {
     this.policy = opts.policy;
@@ -212,9 +228,36 @@ export class Dispatcher {
   /** Sets (or, with a null head, clears) a workload's head. Replaces whatever was there. */
   offer(workloadId: string, head: HeadView | null, offered: WorkloadSignals): void {
     const w = this.#workloads.get(workloadId);
-    const previous = w?.ready ?? null;
+    if (w === undefined && head === null) return;
+    this.#offer(w ?? this.#record(workloadId), head, offered);
+  }
+
+  /**
+   * offer() for a host that numbers each workload's head reports, which can arrive out of order
+   * (CoordinatorHost): applied only when (epoch, n) is newer than the last applied here; an older
+   * report is dropped. The numbers live in the workload's record, not in a map of the host's own, so a
+   * report costs one lookup; a grant reply's finds the record next() has just read. Returns the record,
+   * whose `listed` the host keeps (both last until forget()).
+   */
+  offerNewer(
+    workloadId: string,
+    head: HeadView | null,
+    offered: WorkloadSignals,
+    epoch: number,
+    n: number,
+  ): WorkloadRecord {
+    const w = this.#record(workloadId);
+    if (w.reported && !(epoch > w.reportEpoch || (epoch === w.reportEpoch && n > w.reportN))) return w;
+    w.reported = true;
+    w.reportEpoch = epoch;
+    w.reportN = n;
+    this.#offer(w, head, offered);
+    return w;
+  }
+
+  #offer(w: Workload, head: HeadView | null, offered: WorkloadSignals): void {
+    const previous = w.ready;
     if (head === null) {
-      if (w === undefined) return;
       if (previous !== null) this.#withdraw(w);
       w.continuing = false;
       return;
@@ -226,13 +269,12 @@ export class Dispatcher {
     const keep = tokens ? same?.signals.serviceTag : undefined;
     const inPlace =
       same !== null && same.head.enqueuedAt === head.enqueuedAt && (!tokens || keep !== undefined);
-    const record = w ?? this.#record(workloadId);
     // Out first: a new head's start tag is set from the other workloads' waiting heads.
-    if (previous !== null && !inPlace) this.#withdraw(record);
-    const signals = tokens ? withTag(offered, keep ?? this.#withServiceTag(record)) : offered;
-    const ready = this.#ready(workloadId, head, signals);
-    if (inPlace) this.#update(record, ready);
-    else this.#place(record, ready);
+    if (previous !== null && !inPlace) this.#withdraw(w);
+    const signals = tokens ? withTag(offered, keep ?? this.#withServiceTag(w)) : offered;
+    const ready = this.#ready(w.workloadId, head, signals);
+    if (inPlace) this.#update(w, ready);
+    else this.#place(w, ready);
   }
 
   #record(workloadId: string): Workload {
@@ -253,6 +295,10 @@ export class Dispatcher {
         finishTag: 0,
         continuing: false,
         usageRatio: 1,
+        reported: false,
+        reportEpoch: 0,
+        reportN: 0,
+        listed: false,
       };
       this.#workloads.set(workloadId, w);
     }

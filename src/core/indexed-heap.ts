@@ -175,6 +175,170 @@ export class SlotHeap<T> {
   }
 }
 
+/**
+ * A SlotHeap ordered by a number per item, then a tie-break: `before(a, b)` is `key(a) - key(b) ||
+ * tie(a, b)` (ascending) or `key(b) - key(a) || tie(a, b)` (descending), the same value a comparator
+ * written that way returns, so the heap's layout and pop order are a SlotHeap's with that comparator.
+ * The keys are copied into one array beside the slots, in heap order: a sift compares numbers in that
+ * array and reads an item only on a tie, where a SlotHeap reads two slots and two items (and a boxed
+ * number each) per level. In a heap of thousands of workloads those are mostly out of cache: the
+ * dispatcher's orders are these. Invariant, as for SlotHeap: an item's key and order do not change while
+ * it is inside, except through update().
+ */
+export class KeyedSlotHeap<T> {
+  #slots: Array<Slot<T> | undefined> = NO_SLOTS;
+  /** keys[i] = key(slots[i].item), for i in [0, #size). */
+  #keys = new Float64Array(0);
+  #size = 0;
+  readonly #key: (item: T) => number;
+  readonly #descending: boolean;
+  readonly #tie: Comparator<T>;
+
+  constructor(key: (item: T) => number, order: 'ascending' | 'descending', tie: Comparator<T>) {
+    this.#key = key;
+    this.#descending = order === 'descending';
+    this.#tie = tie;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  peek(): T | undefined {
+    return this.#size > 0 ? (this.#slots[0] as Slot<T>).item : undefined;
+  }
+
+  /** As SlotHeap.push. */
+  push(item: T, reuse?: HeapSlot<T> | null): HeapSlot<T> {
+    let slot = reuse as Slot<T> | null | undefined;
+    if (slot === undefined || slot === null) {
+      slot = { item, at: this.#size };
+    } else {
+      if (slot.at >= 0) throw new Error('KeyedSlotHeap: the slot to reuse is still in the heap');
+      slot.item = item;
+      slot.at = this.#size;
+    }
+    if (this.#size === this.#slots.length) this.#grow();
+    this.#slots[this.#size++] = slot;
+    this.#up(slot, this.#key(item));
+    return slot;
+  }
+
+  holds(handle: HeapSlot<T> | null): boolean {
+    return handle !== null && (handle as Slot<T>).at >= 0;
+  }
+
+  /** As SlotHeap.remove. */
+  remove(handle: HeapSlot<T>): boolean {
+    const slot = handle as Slot<T>;
+    if (slot.at < 0) return false;
+    const lastAt = --this.#size;
+    const last = this.#slots[lastAt] as Slot<T>;
+    this.#slots[lastAt] = undefined;
+    if (last !== slot) {
+      const key = this.#keys[lastAt] as number;
+      last.at = slot.at;
+      this.#slots[slot.at] = last;
+      if (!this.#up(last, key)) this.#down(last, key);
+    }
+    slot.at = -1;
+    return true;
+  }
+
+  /** As SlotHeap.update: the item's key is read again. */
+  update(handle: HeapSlot<T>, item: T): void {
+    const slot = handle as Slot<T>;
+    slot.item = item;
+    if (slot.at < 0) return;
+    const key = this.#key(item);
+    if (!this.#up(slot, key)) this.#down(slot, key);
+  }
+
+  *values(): IterableIterator<T> {
+    const slots = this.#slots;
+    for (let i = 0; i < this.#size; i++) yield (slots[i] as Slot<T>).item;
+  }
+
+  #grow(): void {
+    const capacity = Math.max(1, 2 * this.#size);
+    const grown = new Array<Slot<T> | undefined>(capacity);
+    for (let i = 0; i < this.#size; i++) grown[i] = this.#slots[i];
+    this.#slots = grown;
+    const keys = new Float64Array(capacity);
+    keys.set(this.#keys.subarray(0, this.#size));
+    this.#keys = keys;
+  }
+
+  /**
+   * Slot `a` (key ka) before slot `b` (key kb), as the comparator the class comment spells out. Takes
+   * the slots, not their items: an item is read only on a tie.
+   */
+  #before(a: Slot<T>, ka: number, b: Slot<T>, kb: number): number {
+    return (this.#descending ? kb - ka : ka - kb) || this.#tie(a.item, b.item);
+  }
+
+  /** As SlotHeap's: moves `slot` (its item's key `key`) toward the root; true if it moved. */
+  #up(slot: Slot<T>, key: number): boolean {
+    const slots = this.#slots;
+    const keys = this.#keys;
+    const start = slot.at;
+    let i = start;
+    while (i > 0) {
+      const parentAt = (i - 1) >> 1;
+      const parentKey = keys[parentAt] as number;
+      const parent = slots[parentAt] as Slot<T>;
+      if (this.#before(slot, key, parent, parentKey) >= 0) break;
+      slots[i] = parent;
+      keys[i] = parentKey;
+      parent.at = i;
+      i = parentAt;
+    }
+    slots[i] = slot;
+    keys[i] = key;
+    if (i === start) return false;
+    slot.at = i;
+    return true;
+  }
+
+  /** As SlotHeap's #down: the same comparisons in the same order. */
+  #down(slot: Slot<T>, key: number): void {
+    const slots = this.#slots;
+    const keys = this.#keys;
+    const n = this.#size;
+    let i = slot.at;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      let best = slots[l] as Slot<T>;
+      let bestKey = keys[l] as number;
+      let bestAt = l;
+      if (this.#before(best, bestKey, slot, key) >= 0) {
+        best = slot;
+        bestKey = key;
+        bestAt = i;
+      }
+      const r = l + 1;
+      if (r < n) {
+        const rightKey = keys[r] as number;
+        const right = slots[r] as Slot<T>;
+        if (this.#before(right, rightKey, best, bestKey) < 0) {
+          best = right;
+          bestKey = rightKey;
+          bestAt = r;
+        }
+      }
+      if (bestAt === i) break;
+      slots[i] = best;
+      keys[i] = bestKey;
+      best.at = i;
+      i = bestAt;
+    }
+    slots[i] = slot;
+    keys[i] = key;
+    slot.at = i;
+  }
+}
+
 /** A SlotHeap whose items are found by a string key. */
 export class IndexedHeap<T> {
   readonly #heap: SlotHeap<T>;

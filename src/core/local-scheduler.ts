@@ -61,7 +61,11 @@ export class LocalScheduler {
   readonly #hostOpts: WorkloadHostOptions;
   /** Time of the call being served: every message of that call is delivered at the same instant. */
   #now = 0;
-  #dispatched: Dispatched[] = [];
+  /**
+   * Grants since the last dispatch(); null while there are none. Made at the first grant, with room for
+   * that one: an empty array grows to 17 slots at its first push, and most calls return one grant.
+   */
+  #dispatched: Dispatched[] | null = null;
   /** The request being admitted, and its end if it ended at once (queue full). */
   #admitting: string | null = null;
   #ended: (AdmitReply & { kind: 'ended' }) | null = null;
@@ -114,15 +118,11 @@ export class LocalScheduler {
   ): LocalAdmitResult {
     this.#now = now;
     this.#admitting = requestId;
+    // Two literals, not a conditional spread: the spread builds a temporary object on every admission.
     this.#host(workloadId).admit(
-      {
-        requestId,
-        workloadId,
-        pool: DEFAULT_POOL,
-        criticality,
-        tokenEstimate,
-        ...(weight !== undefined ? { weight } : {}),
-      },
+      weight === undefined
+        ? { requestId, workloadId, pool: DEFAULT_POOL, criticality, tokenEstimate }
+        : { requestId, workloadId, pool: DEFAULT_POOL, criticality, tokenEstimate, weight },
       now,
     );
     this.#admitting = null;
@@ -135,8 +135,8 @@ export class LocalScheduler {
   /** What was dispatched since the last call (grants happen as soon as a slot and a head meet). */
   dispatch(now: number): Dispatched[] {
     this.#now = now;
-    const out = this.#dispatched;
-    this.#dispatched = [];
+    const out = this.#dispatched ?? [];
+    this.#dispatched = null;
     return out;
   }
 
@@ -213,13 +213,15 @@ export class LocalScheduler {
 
   #onReply(workloadId: string, requestId: string, reply: AdmitReply): void {
     if (reply.kind === 'granted') {
-      this.#dispatched.push({
+      const dispatched: Dispatched = {
         leaseId: reply.leaseId,
         workloadId,
         requestId,
         backend: reply.backend,
         waitMs: reply.waitMs,
-      });
+      };
+      if (this.#dispatched === null) this.#dispatched = [dispatched];
+      else this.#dispatched.push(dispatched);
     } else if (requestId === this.#admitting) {
       this.#ended = reply;
     }

@@ -8,12 +8,11 @@
 // restart the coordinator grants nothing until every known workload has declared what it holds (or one
 // lease TTL has passed, by when any lease not declared or renewed would have expired anyway).
 
-import { Dispatcher, type DispatcherOptions, type Lease } from '../dispatcher.ts';
+import { Dispatcher, type DispatcherOptions, type Lease, type WorkloadRecord } from '../dispatcher.ts';
 import type { BackendState } from '../backend-pool.ts';
 import type { EngineLoad } from '../engine-load.ts';
 import type { HeadView, WorkloadSignals } from '../policy/types.ts';
 import {
-  isNewerSeq,
   type BackendHealth,
   type CarriedRelease,
   type DeclaredLease,
@@ -28,17 +27,6 @@ import { RECOVERY_ASKS_IN_FLIGHT } from '../defaults.ts';
 import type { MetricsReport } from '../metrics/workload-tally.ts';
 
 const NO_GRANTS: readonly Lease[] = Object.freeze([]);
-
-/**
- * What the coordinator keeps per workload: one lookup per report (the map can hold thousands). The
- * newest head report applied is copied in (epoch, n), not referenced: one object to read, not two.
- */
-interface KnownWorkload extends HeadSeq {
-  epoch: number;
-  n: number;
-  /** Checked against #workloads (and added) since this record was made. */
-  listed: boolean;
-}
 
 export interface CoordinatorPorts {
   /** Delivers a grant to its workload. The reply MUST come back through onGrantReply / onGrantFailed. */
@@ -129,12 +117,6 @@ export class CoordinatorHost {
   readonly #ports: CoordinatorPorts;
   readonly #leaseTtlMs: number;
   readonly #workloads = new Set<string>();
-  /**
-   * The newest head report applied per workload. Offers and grant replies can arrive out of order (an
-   * offer read before a grant may land after the grant's reply); a report older than the one applied is
-   * dropped, so the coordinator's view of a workload is always the latest head it reported.
-   */
-  readonly #lastSeq = new Map<string, KnownWorkload>();
   #alarmAt: number | null = null;
   #draining = false;
   /** This incarnation; stamped on its leases. A restarted coordinator's is larger. */
@@ -419,8 +401,8 @@ export class CoordinatorHost {
     // A goodbye overtaken by a grant: still listed, so a restart asks it about that lease.
     if (this.dispatcher.holdsLeaseOf(workloadId)) return;
     this.metrics.retire(workloadId);
+    // With its record go the newest report applied and the listed flag (see #report).
     this.dispatcher.forget(workloadId);
-    this.#lastSeq.delete(workloadId);
     if (this.#workloads.delete(workloadId)) this.#ports.deleteWorkload(workloadId);
   }
 
@@ -541,8 +523,11 @@ export class CoordinatorHost {
     try {
       // A Grant is a Lease plus its score; the extra field travels along harmlessly.
       for (let lease = this.dispatcher.next(now); lease; lease = this.dispatcher.next(now)) {
-        if (lease.workloadId === caller) (inline ??= []).push(lease);
-        else this.#ports.grant(lease);
+        // Made with its first grant: an empty array grows to 17 slots at its first push, for one grant.
+        if (lease.workloadId === caller) {
+          if (inline === null) inline = [lease];
+          else inline.push(lease);
+        } else this.#ports.grant(lease);
       }
     } finally {
       this.#draining = false;
@@ -574,17 +559,15 @@ export class CoordinatorHost {
     this.#anyRecovering = recovering;
   }
 
-  #report(workloadId: string, head: HeadView | null, signals: WorkloadSignals, seq: HeadSeq): KnownWorkload {
-    let known = this.#lastSeq.get(workloadId);
-    if (known !== undefined && !isNewerSeq(seq, known)) return known;
-    if (known === undefined) {
-      this.#lastSeq.set(workloadId, (known = { epoch: seq.epoch, n: seq.n, listed: false }));
-    } else {
-      known.epoch = seq.epoch;
-      known.n = seq.n;
-    }
-    this.dispatcher.offer(workloadId, head, signals);
-    return known;
+  /**
+   * Applies a workload's head report unless a newer one was applied already. Offers and grant replies
+   * can arrive out of order (an offer read before a grant may land after the grant's reply); a report
+   * older than the one applied is dropped, so the coordinator's view of a workload is always the latest
+   * head it reported. The dispatcher keeps the newest (epoch, n) and the listed flag in the workload's
+   * record (one lookup per report; the map can hold thousands).
+   */
+  #report(workloadId: string, head: HeadView | null, signals: WorkloadSignals, seq: HeadSeq): WorkloadRecord {
+    return this.dispatcher.offerNewer(workloadId, head, signals, seq.epoch, seq.n);
   }
 
   #armAlarm(now: number): void {
@@ -597,7 +580,7 @@ export class CoordinatorHost {
     this.#ports.setAlarm(next);
   }
 
-  #remember(workloadId: string, known: KnownWorkload): void {
+  #remember(workloadId: string, known: WorkloadRecord): void {
     known.listed = true;
     if (this.#workloads.has(workloadId)) return;
     this.#workloads.add(workloadId);

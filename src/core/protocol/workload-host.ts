@@ -136,14 +136,44 @@ function pendingRelease(
   return actualTokens === undefined ? { pool, health } : { pool, health, actualTokens };
 }
 
+/** What a host derives from its options; the same for every host made with one options object. */
+interface HostConfig {
+  readonly renewEveryMs: number;
+  readonly leaseTtlMs: number;
+  readonly reofferEveryMs: number;
+  readonly keepIdle: boolean;
+  readonly sendsMetrics: boolean;
+}
+
+/**
+ * Derived once per options object, not copied into every host: a process (the in-process scheduler, the
+ * lab) holds tens of thousands of hosts made with the same options, and a grant to a workload not touched
+ * for thousands of requests reads these from memory that is no longer in cache. One shared object stays
+ * in cache; per-host copies (numbers such as a lease TTL beyond the small-integer range are boxed, one
+ * more object each) cost a miss or two per cold host.
+ */
+const HOST_CONFIGS = new WeakMap<WorkloadHostOptions, HostConfig>();
+
+function hostConfigOf(opts: WorkloadHostOptions): HostConfig {
+  let config = HOST_CONFIGS.get(opts);
+  if (config === undefined) {
+    const leaseTtlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    config = {
+      leaseTtlMs,
+      renewEveryMs: leaseRenewIntervalMs(leaseTtlMs),
+      reofferEveryMs: opts.reofferIntervalMs ?? REOFFER_INTERVAL_MS,
+      keepIdle: opts.keepIdle ?? false,
+      sendsMetrics: opts.metricsReports ?? true,
+    };
+    HOST_CONFIGS.set(opts, config);
+  }
+  return config;
+}
+
 export class WorkloadHost {
   readonly #opts: WorkloadHostOptions;
   readonly #ports: WorkloadPorts;
-  readonly #renewEveryMs: number;
-  readonly #leaseTtlMs: number;
-  readonly #reofferEveryMs: number;
-  readonly #keepIdle: boolean;
-  readonly #sendsMetrics: boolean;
+  readonly #config: HostConfig;
   #state: WorkloadState | null = null;
   /** requestId → the lease its running request holds. */
   readonly #leases = new RunningLeases<RunningLease>();
@@ -245,11 +275,7 @@ export class WorkloadHost {
   constructor(opts: WorkloadHostOptions, ports: WorkloadPorts, saved?: PersistedWorkload, now = 0) {
     this.#opts = opts;
     this.#ports = ports;
-    this.#leaseTtlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
-    this.#renewEveryMs = leaseRenewIntervalMs(this.#leaseTtlMs);
-    this.#reofferEveryMs = opts.reofferIntervalMs ?? REOFFER_INTERVAL_MS;
-    this.#keepIdle = opts.keepIdle ?? false;
-    this.#sendsMetrics = opts.metricsReports ?? true;
+    this.#config = hostConfigOf(opts);
     this.#epoch = now;
     if (saved) {
       this.#state = this.#newState(saved.workloadId, now, saved.registry, saved.tally);
@@ -311,14 +337,12 @@ export class WorkloadHost {
       this.#armAlarm(now);
       return;
     }
+    // Two literals, not a conditional spread (which builds a temporary object): once per admission.
+    const { requestId, pool, criticality, tokenEstimate, weight } = req;
     const admitted = state.admit(
-      {
-        requestId: req.requestId,
-        pool: req.pool,
-        criticality: req.criticality,
-        tokenEstimate: req.tokenEstimate,
-        ...(req.weight !== undefined ? { weight: req.weight } : {}),
-      },
+      weight === undefined
+        ? { requestId, pool, criticality, tokenEstimate }
+        : { requestId, pool, criticality, tokenEstimate, weight },
       now,
       this.#offersInFlight > 0,
     );
@@ -393,14 +417,16 @@ export class WorkloadHost {
     if (taken) this.#armAlarm(now);
     const state = this.#state;
     // Peeked, not taken: a lost grant reply is never reported back to this host.
-    const report = this.#sendsMetrics ? state?.tally.peekReport(pool) : undefined;
-    const reply: GrantReply = {
-      taken,
-      head: this.offeredHead(now, pool),
-      signals: state?.signals(now) ?? { requestRatePerSec: 0, averageWaitMs: null, lastDispatchedAt: null },
-      seq: this.#nextSeq(),
-      ...(report ? { report } : {}),
+    const report = this.#config.sendsMetrics ? state?.tally.peekReport(pool) : undefined;
+    const head = this.offeredHead(now, pool);
+    const signals = state?.signals(now) ?? {
+      requestRatePerSec: 0,
+      averageWaitMs: null,
+      lastDispatchedAt: null,
     };
+    const seq = this.#nextSeq();
+    // Two literals, not a conditional spread (which builds a temporary object): once per grant.
+    const reply: GrantReply = report ? { taken, head, signals, seq, report } : { taken, head, signals, seq };
     // A refusal that found a failed lease still queued to ride on an offer sends that offer (#applyGrant).
     // After the reply is made: the offer is newer, so the coordinator keeps the offer's head.
     const offer = taken === null ? this.#offerState(pool) : null;
@@ -473,7 +499,7 @@ export class WorkloadHost {
     for (const [leaseId, { pool, health, actualTokens }] of this.#pendingReleases) {
       this.#release(pool, leaseId, health, actualTokens);
     }
-    if (this.#leases.size > 0 && now >= this.#lastRenewAt + this.#renewEveryMs) {
+    if (this.#leases.size > 0 && now >= this.#lastRenewAt + this.#config.renewEveryMs) {
       this.#lastRenewAt = now;
       const byPool = new Map<string, DeclaredLease[]>();
       for (const lease of this.#leases.values()) {
@@ -486,7 +512,7 @@ export class WorkloadHost {
           pool,
           state.workloadId,
           held,
-          this.#sendsMetrics ? state.tally.peekReport(pool) : undefined,
+          this.#config.sendsMetrics ? state.tally.peekReport(pool) : undefined,
         );
     }
     if (
@@ -501,13 +527,13 @@ export class WorkloadHost {
         this.#ports.coordinator.forget(
           pool,
           state.workloadId,
-          this.#sendsMetrics ? state.tally.takeReport(pool) : undefined,
+          this.#config.sendsMetrics ? state.tally.takeReport(pool) : undefined,
         );
       }
       return { evicted, lost };
     }
     // Counts no message carried yet (a rejection at the door sends nothing) ride on a re-offer.
-    if (this.#sendsMetrics)
+    if (this.#config.sendsMetrics)
       for (const pool of state.tally.unreportedPools()) if (this.#isListed(pool)) this.#offer(pool, now);
     this.#armAlarm(now);
     return { evicted, lost };
@@ -688,7 +714,7 @@ export class WorkloadHost {
    */
   #applyGrant(pool: string, lease: Lease, now: number): { requestId: string; waitMs: number } | null {
     // Half a TTL left leaves a quarter of one as slack for a late alarm before the next renewal beat.
-    if (now + this.#leaseTtlMs / 2 >= lease.expiresAt) return null;
+    if (now + this.#config.leaseTtlMs / 2 >= lease.expiresAt) return null;
     // From a coordinator that has restarted since: its successor does not count this slot.
     const fence = this.#fences.size > 0 ? this.#fences.get(pool) : undefined;
     if (fence !== undefined && (lease.epoch ?? 0) < fence) return null;
@@ -766,7 +792,7 @@ export class WorkloadHost {
       state.signals(now),
       this.#nextSeq(),
       offer.carrying,
-      this.#sendsMetrics ? state.tally.takeReport(pool) : undefined,
+      this.#config.sendsMetrics ? state.tally.takeReport(pool) : undefined,
     );
   }
 
@@ -846,7 +872,7 @@ export class WorkloadHost {
       leaseId,
       health,
       actualTokens,
-      this.#sendsMetrics ? this.#state?.tally.takeReport(pool) : undefined,
+      this.#config.sendsMetrics ? this.#state?.tally.takeReport(pool) : undefined,
     );
     const answer = this.#releaseAnswer;
     this.#sendingRelease = outer;
@@ -873,14 +899,15 @@ export class WorkloadHost {
   #armAlarm(now: number): void {
     const state = this.#state;
     if (!state) return;
-    let next = state.nextDeadline(now, !this.#keepIdle) ?? Infinity;
+    let next = state.nextDeadline(now, !this.#config.keepIdle) ?? Infinity;
     if (
       state.queueSize > 0 ||
       this.#pendingReleases.size > 0 ||
-      (this.#sendsMetrics && state.tally.hasUnreported())
+      (this.#config.sendsMetrics && state.tally.hasUnreported())
     )
-      next = Math.min(next, now + this.#reofferEveryMs);
-    if (this.#leases.size > 0) next = Math.min(next, Math.max(now, this.#lastRenewAt + this.#renewEveryMs));
+      next = Math.min(next, now + this.#config.reofferEveryMs);
+    if (this.#leases.size > 0)
+      next = Math.min(next, Math.max(now, this.#lastRenewAt + this.#config.renewEveryMs));
     if (!Number.isFinite(next)) return;
     // Only move the alarm earlier; a late-firing alarm just re-arms, so extra writes are not worth it.
     if (this.#alarmAt !== null && this.#alarmAt <= next && this.#alarmAt > now) return;
