@@ -51,10 +51,6 @@ export interface HeadSeq {
   readonly n: number;
 }
 
-export function isNewerSeq(a: HeadSeq, than: HeadSeq | undefined): boolean {
-  return than === undefined || a.epoch > than.epoch || (a.epoch === than.epoch && a.n > than.n);
-}
-
 /**
  * The Worker's dispatch failed before the client saw a byte: the request goes back to its queue for
  * another backend of the same pool, in its old place, and the failed lease is handed back with what was
