@@ -7,3 +7,12 @@ export function bytesToBase64Url(bytes: Uint8Array): string {
     .replace(/\//g, '_')
     .replace(/=+$/, '');
 }
+
+/** The bytes of a base64url string (padding optional), or null when it is not one. */
+export function base64UrlToBytes(encoded: string): Uint8Array | null {
+  try {
+    return Uint8Array.from(atob(encoded.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+  } catch {
+    return null;
+  }
+}

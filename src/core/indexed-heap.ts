@@ -18,6 +18,26 @@ interface Slot<T> extends HeapSlot<T> {
 /** Every empty heap's array until its first item (it is never written: #grow replaces it first). */
 const NO_SLOTS: never[] = [];
 
+/** The slot `item` goes into at `at`: `reuse` (a slot of this heap that is out now) filled, or a new one. */
+function slotFor<T>(item: T, at: number, reuse: HeapSlot<T> | null | undefined, heap: string): Slot<T> {
+  const slot = reuse as Slot<T> | null | undefined;
+  if (slot === undefined || slot === null) return { item, at };
+  if (slot.at >= 0) throw new Error(`${heap}: the slot to reuse is still in the heap`);
+  slot.item = item;
+  slot.at = at;
+  return slot;
+}
+
+/**
+ * The heap's first `size` slots in an array twice as long (one slot when empty): grown by doubling from
+ * one, not by Array.push, whose first growth reserves 17 slots.
+ */
+function grownSlots<T>(slots: ReadonlyArray<Slot<T> | undefined>, size: number): Array<Slot<T> | undefined> {
+  const grown = new Array<Slot<T> | undefined>(Math.max(1, 2 * size));
+  for (let i = 0; i < size; i++) grown[i] = slots[i];
+  return grown;
+}
+
 /**
  * Slots move, not items: a sift writes each moved slot's `at` (one property store), where keeping
  * positions in a map cost a Map.set per swap.
@@ -50,14 +70,7 @@ export class SlotHeap<T> {
    * a caller that files the same record again and again allocates nothing.
    */
   push(item: T, reuse?: HeapSlot<T> | null): HeapSlot<T> {
-    let slot = reuse as Slot<T> | null | undefined;
-    if (slot === undefined || slot === null) {
-      slot = { item, at: this.#size };
-    } else {
-      if (slot.at >= 0) throw new Error('SlotHeap: the slot to reuse is still in the heap');
-      slot.item = item;
-      slot.at = this.#size;
-    }
+    const slot = slotFor(item, this.#size, reuse, 'SlotHeap');
     if (this.#size === this.#slots.length) this.#grow();
     this.#slots[this.#size++] = slot;
     this.#up(slot);
@@ -115,9 +128,7 @@ export class SlotHeap<T> {
   }
 
   #grow(): void {
-    const grown = new Array<Slot<T> | undefined>(Math.max(1, 2 * this.#size));
-    for (let i = 0; i < this.#size; i++) grown[i] = this.#slots[i];
-    this.#slots = grown;
+    this.#slots = grownSlots(this.#slots, this.#size);
   }
 
   /** Moves `slot` toward the root while it comes out before its parent; true if it moved. */
@@ -210,14 +221,7 @@ export class KeyedSlotHeap<T> {
 
   /** As SlotHeap.push. */
   push(item: T, reuse?: HeapSlot<T> | null): HeapSlot<T> {
-    let slot = reuse as Slot<T> | null | undefined;
-    if (slot === undefined || slot === null) {
-      slot = { item, at: this.#size };
-    } else {
-      if (slot.at >= 0) throw new Error('KeyedSlotHeap: the slot to reuse is still in the heap');
-      slot.item = item;
-      slot.at = this.#size;
-    }
+    const slot = slotFor(item, this.#size, reuse, 'KeyedSlotHeap');
     if (this.#size === this.#slots.length) this.#grow();
     this.#slots[this.#size++] = slot;
     this.#up(slot, this.#key(item));
@@ -260,11 +264,8 @@ export class KeyedSlotHeap<T> {
   }
 
   #grow(): void {
-    const capacity = Math.max(1, 2 * this.#size);
-    const grown = new Array<Slot<T> | undefined>(capacity);
-    for (let i = 0; i < this.#size; i++) grown[i] = this.#slots[i];
-    this.#slots = grown;
-    const keys = new Float64Array(capacity);
+    this.#slots = grownSlots(this.#slots, this.#size);
+    const keys = new Float64Array(this.#slots.length);
     keys.set(this.#keys.subarray(0, this.#size));
     this.#keys = keys;
   }

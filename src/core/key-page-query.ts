@@ -1,8 +1,8 @@
-// The query of GET /admin/keys, parsed without I/O: its page size, and its opaque `next_cursor`: KV's own list cursor in a small versioned envelope,
-// base64url so it needs no escaping in a query string. The envelope lets a mistyped or foreign cursor be
+// The query of GET /admin/keys, parsed without I/O: its page size, and its opaque `next_cursor`: KV's
+// own list cursor in a small versioned envelope, base64url so it needs no escaping in a query string. The envelope lets a mistyped or foreign cursor be
 // refused with a 400 before KV sees it; it is not a secret and grants nothing (the route is operator-only).
 
-import { bytesToBase64Url } from './base64url.ts';
+import { base64UrlToBytes, bytesToBase64Url } from './base64url.ts';
 
 /** Longer is not a cursor we issued (KV's are well under this); bounds the work of decoding one. */
 const MAX_CURSOR_CHARS = 2048;
@@ -13,9 +13,9 @@ interface Envelope {
 }
 
 function fromBase64Url(encoded: string): string | null {
+  const bytes = base64UrlToBytes(encoded);
+  if (bytes === null) return null;
   try {
-    const binary = atob(encoded.replace(/-/g, '+').replace(/_/g, '/'));
-    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     return null;

@@ -22,6 +22,7 @@ import { WorkloadQueue, type QueuedRequest, type WorkloadQueueOptions } from './
 import type { TokenUsage } from './usage.ts';
 import { WorkloadTally, type TallyEntry, type TallySnapshot } from './metrics/workload-tally.ts';
 import { levelAt } from './metrics/counter-layout.ts';
+import { derivedOnce } from './derived-once.ts';
 
 export interface WorkloadStateOptions {
   readonly policy: Pick<Policy, 'queueOrder' | 'agingHorizonMs'>;
@@ -97,15 +98,8 @@ interface StateConfig {
   readonly idleEvictMs: number;
 }
 
-/**
- * Derived once per options object: a host process can hold tens of thousands of workloads made with the
- * same options, and a copy each (per queue, too) is memory for nothing.
- */
-const CONFIGS = new WeakMap<WorkloadStateOptions, StateConfig>();
-
-function configOf(opts: WorkloadStateOptions): StateConfig {
-  let config = CONFIGS.get(opts);
-  if (config !== undefined) return config;
+/** Shared by every state made with one options object (per queue, too): see derived-once.ts. */
+const configOf = derivedOnce((opts: WorkloadStateOptions): StateConfig => {
   const capacity = opts.maxQueue ?? DEFAULT_MAX_QUEUE_PER_WORKLOAD;
   const queue: WorkloadQueueOptions = {
     capacity: Number.MAX_SAFE_INTEGER,
@@ -116,15 +110,13 @@ function configOf(opts: WorkloadStateOptions): StateConfig {
   };
   // Validates the options up front, as the single queue used to (the bound with it).
   new WorkloadQueue({ ...queue, capacity });
-  config = {
+  return {
     capacity,
     queue,
     inFlightTtlMs: opts.inFlightTtlMs ?? DEFAULT_LEASE_TTL_MS,
     idleEvictMs: opts.idleEvictMs ?? WORKLOAD_IDLE_EVICT_MS,
   };
-  CONFIGS.set(opts, config);
-  return config;
-}
+});
 
 export class WorkloadState {
   readonly workloadId: string;

@@ -18,6 +18,7 @@ import {
   type DeclaredLease,
   type GrantReply,
   type HeadSeq,
+  type Informed,
   type OfferReply,
   type ReleaseReply,
   type RenewReply,
@@ -209,9 +210,9 @@ export class CoordinatorHost {
   }
 
   /**
-   * Asks workloads not asked yet, up to #asksInFlight (RECOVERY_ASKS_IN_FLIGHT) outstanding. A port that answers at once
-   * re-enters through #answered: the loop running here then finds the free place (no recursion, however
-   * many answer at once).
+   * Asks workloads not asked yet, up to #asksInFlight (RECOVERY_ASKS_IN_FLIGHT) outstanding. A port that
+   * answers at once re-enters through #answered: the loop running here then finds the free place (no
+   * recursion, however many answer at once).
    */
   #askMore(): void {
     const recovery = this.#recovery;
@@ -319,7 +320,7 @@ export class CoordinatorHost {
     }
     // Grants from here on are made knowing of those failures (the workload avoids the failed backend
     // only for grants made before).
-    const informed = releases.length > 0 ? { epoch: this.epoch, seq: this.dispatcher.grantsIssued } : null;
+    const informed = releases.length > 0 ? this.#informed() : null;
     const known = this.#report(workloadId, head, signals, seq);
     if (!known.listed) this.#remember(workloadId, known);
     const grants = this.#drain(now, workloadId);
@@ -351,11 +352,16 @@ export class CoordinatorHost {
   ): ReleaseReply {
     if (report) this.metrics.apply(report, now);
     const released = this.#free(leaseId, health, now, actualTokens) !== null;
-    const informed = { epoch: this.epoch, seq: this.dispatcher.grantsIssued };
+    const informed = this.#informed();
     this.#drain(now);
     if (health?.reachable === false) this.#armAlarm(now);
     if (health?.reachable === false || (health && this.#anyRecovering)) this.#noteHealth(now);
     return { released, informed };
+  }
+
+  /** Where this coordinator stands now: its grants from here on are made knowing what it has heard. */
+  #informed(): Informed {
+    return { epoch: this.epoch, seq: this.dispatcher.grantsIssued };
   }
 
   /** The lease freed, or null if it was not held (already released or expired). */

@@ -17,6 +17,7 @@ import type { HeadView } from '../policy/types.ts';
 import type { TallySnapshot } from '../metrics/workload-tally.ts';
 import type { HeldLease, PersistedWorkload, WorkloadHostOptions, WorkloadPorts } from './workload-ports.ts';
 import { RunningLeases } from './running-leases.ts';
+import { derivedOnce } from '../derived-once.ts';
 import type {
   AdmitReply,
   AdmitRequest,
@@ -146,29 +147,21 @@ interface HostConfig {
 }
 
 /**
- * Derived once per options object, not copied into every host: a process (the in-process scheduler, the
- * lab) holds tens of thousands of hosts made with the same options, and a grant to a workload not touched
- * for thousands of requests reads these from memory that is no longer in cache. One shared object stays
- * in cache; per-host copies (numbers such as a lease TTL beyond the small-integer range are boxed, one
- * more object each) cost a miss or two per cold host.
+ * Not copied into every host: a grant to a workload not touched for thousands of requests reads these
+ * from memory that is no longer in cache. One shared object stays in cache; per-host copies (numbers such
+ * as a lease TTL beyond the small-integer range are boxed, one more object each) cost a miss or two per
+ * cold host.
  */
-const HOST_CONFIGS = new WeakMap<WorkloadHostOptions, HostConfig>();
-
-function hostConfigOf(opts: WorkloadHostOptions): HostConfig {
-  let config = HOST_CONFIGS.get(opts);
-  if (config === undefined) {
-    const leaseTtlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
-    config = {
-      leaseTtlMs,
-      renewEveryMs: leaseRenewIntervalMs(leaseTtlMs),
-      reofferEveryMs: opts.reofferIntervalMs ?? REOFFER_INTERVAL_MS,
-      keepIdle: opts.keepIdle ?? false,
-      sendsMetrics: opts.metricsReports ?? true,
-    };
-    HOST_CONFIGS.set(opts, config);
-  }
-  return config;
-}
+const hostConfigOf = derivedOnce((opts: WorkloadHostOptions): HostConfig => {
+  const leaseTtlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  return {
+    leaseTtlMs,
+    renewEveryMs: leaseRenewIntervalMs(leaseTtlMs),
+    reofferEveryMs: opts.reofferIntervalMs ?? REOFFER_INTERVAL_MS,
+    keepIdle: opts.keepIdle ?? false,
+    sendsMetrics: opts.metricsReports ?? true,
+  };
+});
 
 export class WorkloadHost {
   readonly #opts: WorkloadHostOptions;

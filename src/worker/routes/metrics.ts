@@ -47,8 +47,9 @@ export async function handleMetrics(env: Env, config: SluiceConfig): Promise<Res
  * /metrics while the configuration is invalid: a scrape that failed would only say "down", so it
  * answers with the config error counter instead (every other route answers 500 config_invalid). Guarded
  * as requireOperator would be, read straight from the raw vars: a string ADMIN_TOKEN is required when
- * set; without one it is open only under an explicit AUTH=off (read as the config reads it). Null (the caller answers 500) when the
- * token itself is invalid, so the endpoint is never opened by a broken config.
+ * set; without one it is open only under an explicit AUTH=off (read as the config reads it). Null (the
+ * caller answers 500) when the token itself is invalid, so the endpoint is never opened by a broken
+ * config.
  */
 export function invalidConfigMetrics(env: Env, authorization: string | undefined): Response | null {
   const token = env.ADMIN_TOKEN;
